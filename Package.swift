@@ -1,0 +1,81 @@
+// swift-tools-version:6.0
+// Brixia: DICOM in -> image -> BS-Net -> scores -> store -> reports out.
+import PackageDescription
+
+let package = Package(
+    name: "Brixia",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "brixia", targets: ["brixia"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // --- DICOM in: the only C++ in the project, behind a plain C API.
+        .target(
+            name: "CDcmBridge",
+            cxxSettings: [.define("NDEBUG", .when(configuration: .release))],
+            linkerSettings: [
+                .linkedLibrary("dcmsr"), .linkedLibrary("dcmimage"), .linkedLibrary("dcmjpeg"),
+                .linkedLibrary("dcmjpls"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmdata"),
+                .linkedLibrary("oflog"), .linkedLibrary("ofstd"), .linkedLibrary("openjp2"),
+            ]
+        ),
+        .target(name: "DicomKit", dependencies: ["CDcmBridge"]),
+
+        // --- image: plain image files (PNG/JPEG) and the authors' preprocessing.
+        .target(name: "CImageIO", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
+        .target(name: "Imaging", dependencies: ["CImageIO"]),
+
+        // --- model: the inference engine (numeric kernels live here and only here).
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .target(name: "BSNetEngine", dependencies: ["COpenBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+
+        // --- model bundles: safetensors + model.json, Keras h5 import through libhdf5.
+        .target(
+            name: "CHDF5",
+            cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
+            linkerSettings: [.unsafeFlags(["-L/usr/lib/x86_64-linux-gnu/hdf5/serial"]), .linkedLibrary("hdf5")]
+        ),
+        .target(name: "ModelBundle", dependencies: [
+            "BSNetEngine", "CHDF5", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
+        // --- store: SQLite history (GRDB), migrations in Schemas/.
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+                resources: [.copy("Migrations")]),
+
+        // --- reports out: DICOM SR and rendered Secondary Capture.
+        .target(name: "Reports", dependencies: ["CDcmBridge", "DicomKit", "Imaging"]),
+
+        // --- the clinical pipeline: inbox, state machine, daemon.
+        .target(name: "Pipeline", dependencies: [
+            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        .executableTarget(name: "brixia", dependencies: [
+            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "DicomKitTests", dependencies: ["DicomKit", "Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "EngineTests", dependencies: ["BSNetEngine", "ModelBundle"]),
+        .testTarget(name: "ModelBundleTests", dependencies: ["ModelBundle", "BSNetEngine"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
+)

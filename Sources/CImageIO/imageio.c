@@ -1,0 +1,2 @@
+#include "imageio.h"
+int imgio_version(void) { return 1; }

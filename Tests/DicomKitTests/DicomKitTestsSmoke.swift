@@ -1,0 +1,3 @@
+import Testing
+
+@Test func DicomKitTestsPackageBuilds() { #expect(1 + 1 == 2) }
