@@ -59,6 +59,7 @@ let package = Package(
             "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         .executableTarget(name: "brixia", dependencies: [

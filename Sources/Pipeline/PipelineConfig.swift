@@ -1,0 +1,259 @@
+import Foundation
+
+/// Alert rules evaluated on each analysis.
+public struct AlertRules: Sendable, Equatable, Codable {
+    /// Alert when the global score (0-18) is at least this value; nil disables.
+    public var globalAtLeast: Int?
+    /// Alert when the global score rose by at least this much since the prior exam; nil disables.
+    public var worsenedByAtLeast: Int?
+    /// |delta| <= stableBand is labelled "stable".
+    public var stableBand: Int
+    public init(globalAtLeast: Int? = 12, worsenedByAtLeast: Int? = 3, stableBand: Int = 1) {
+        self.globalAtLeast = globalAtLeast; self.worsenedByAtLeast = worsenedByAtLeast; self.stableBand = stableBand
+    }
+}
+
+/// The resolved configuration (defaults < file < environment < flags).
+public struct PipelineConfig: Sendable, Equatable {
+    public var inbox: URL
+    public var outbox: URL
+    public var archive: URL
+    public var quarantine: URL
+    public var database: URL
+    public var model: URL
+    public var quietPeriod: TimeInterval
+    public var workerThreads: Int
+    public var alertRules: AlertRules
+    public var outputs: Set<OutputKind>
+    public var deleteInsteadOfArchive: Bool
+    /// A file is taken only once its size and mtime have not changed for this long.
+    public var stabilityPeriod: TimeInterval
+    /// Full inbox rescan interval (fallback for missed inotify events).
+    public var rescanInterval: TimeInterval
+    /// First retry delay of a failed job; doubles per attempt up to one hour.
+    public var retryDelay: TimeInterval
+
+    public static func defaults(workDir: URL) -> PipelineConfig {
+        PipelineConfig(
+            inbox: workDir.appendingPathComponent("inbox"), outbox: workDir.appendingPathComponent("outbox"),
+            archive: workDir.appendingPathComponent("archive"), quarantine: workDir.appendingPathComponent("quarantine"),
+            database: workDir.appendingPathComponent("brixia.sqlite"), model: workDir.appendingPathComponent("model"),
+            quietPeriod: 10, workerThreads: 2, alertRules: AlertRules(), outputs: [.sr, .sc],
+            deleteInsteadOfArchive: false, stabilityPeriod: 1, rescanInterval: 30, retryDelay: 60)
+    }
+
+    public func retryDelay(afterAttempts attempts: Int) -> TimeInterval {
+        min(3600, retryDelay * pow(2, Double(max(0, attempts - 1))))
+    }
+}
+
+/// Keys of the JSON config file (every key optional; relative paths are relative to the file).
+public struct ConfigFile: Sendable, Equatable, Codable {
+    public var workDir: String?
+    public var inbox: String?
+    public var outbox: String?
+    public var archive: String?
+    public var quarantine: String?
+    public var database: String?
+    public var model: String?
+    public var quietPeriodSeconds: Double?
+    public var workerThreads: Int?
+    public var alerts: AlertRulesFile?
+    public var outputs: [String]?
+    public var deleteInsteadOfArchive: Bool?
+    public var stabilitySeconds: Double?
+    public var rescanIntervalSeconds: Double?
+    public var retryDelaySeconds: Double?
+
+    public struct AlertRulesFile: Sendable, Equatable, Codable {
+        public var globalAtLeast: Int?
+        public var worsenedByAtLeast: Int?
+        public var stableBand: Int?
+    }
+    public init() {}
+}
+
+/// Settings given on the command line (nil = not given).
+public struct ConfigOverrides: Sendable, Equatable {
+    public var workDir: String?
+    public var inbox: String?
+    public var outbox: String?
+    public var archive: String?
+    public var quarantine: String?
+    public var database: String?
+    public var model: String?
+    public var quietPeriodSeconds: Double?
+    public var workerThreads: Int?
+    public var outputs: [String]?
+    public var deleteInsteadOfArchive: Bool?
+    public var alertGlobalAtLeast: Int?
+    public var alertWorsenedByAtLeast: Int?
+    public init() {}
+}
+
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public enum ConfigResolver {
+    /// Environment variable names (documented in docs/operations.md).
+    public static let environmentKeys = [
+        "BRIXIA_CONFIG", "BRIXIA_WORK_DIR", "BRIXIA_INBOX", "BRIXIA_OUTBOX", "BRIXIA_ARCHIVE", "BRIXIA_QUARANTINE",
+        "BRIXIA_DB", "BRIXIA_MODEL", "BRIXIA_QUIET_SECONDS", "BRIXIA_THREADS", "BRIXIA_OUTPUTS",
+        "BRIXIA_DELETE_INPUTS", "BRIXIA_ALERT_GLOBAL_AT_LEAST", "BRIXIA_ALERT_WORSENED_BY",
+    ]
+
+    static let knownFileKeys: Set<String> = [
+        "workDir", "inbox", "outbox", "archive", "quarantine", "database", "model", "quietPeriodSeconds", "workerThreads",
+        "alerts", "outputs", "deleteInsteadOfArchive", "stabilitySeconds", "rescanIntervalSeconds", "retryDelaySeconds",
+    ]
+
+    /// Resolves flags > environment > file > defaults. `configPath` is the --config flag.
+    public static func resolve(flags: ConfigOverrides, configPath: String?, environment: [String: String],
+                               currentDirectory: URL) throws -> PipelineConfig {
+        let cwd = currentDirectory
+        var file = ConfigFile()
+        var fileBase = cwd
+        if let path = configPath ?? environment["BRIXIA_CONFIG"] {
+            let url = absolute(path, base: cwd)
+            let data: Data
+            do { data = try Data(contentsOf: url) } catch {
+                throw ConfigError("cannot read config file \(url.path): \(error.localizedDescription)")
+            }
+            // A misspelt key must not silently fall back to a default.
+            if let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                let unknown = Set(obj.keys).subtracting(knownFileKeys)
+                if !unknown.isEmpty {
+                    throw ConfigError("config file \(url.path) has unknown keys: \(unknown.sorted().joined(separator: ", "))")
+                }
+            }
+            do { file = try JSONDecoder().decode(ConfigFile.self, from: data) } catch {
+                throw ConfigError("config file \(url.path) is not valid: \(describe(error))")
+            }
+            fileBase = url.deletingLastPathComponent()
+        }
+        let env = try environmentOverrides(environment)
+
+        // Work dir first: the folder defaults hang off it.
+        let workDir: URL
+        if let w = flags.workDir { workDir = absolute(w, base: cwd) }
+        else if let w = env.workDir { workDir = absolute(w, base: cwd) }
+        else if let w = file.workDir { workDir = absolute(w, base: fileBase) }
+        else { workDir = cwd.appendingPathComponent("brixia-work") }
+        var c = PipelineConfig.defaults(workDir: workDir)
+
+        func path(_ f: String?, _ e: String?, _ fl: String?, _ d: URL) -> URL {
+            if let fl { return absolute(fl, base: cwd) }
+            if let e { return absolute(e, base: cwd) }
+            if let f { return absolute(f, base: fileBase) }
+            return d
+        }
+        c.inbox = path(file.inbox, env.inbox, flags.inbox, c.inbox)
+        c.outbox = path(file.outbox, env.outbox, flags.outbox, c.outbox)
+        c.archive = path(file.archive, env.archive, flags.archive, c.archive)
+        c.quarantine = path(file.quarantine, env.quarantine, flags.quarantine, c.quarantine)
+        c.database = path(file.database, env.database, flags.database, c.database)
+        c.model = path(file.model, env.model, flags.model, c.model)
+        if let v = flags.quietPeriodSeconds ?? env.quietPeriodSeconds ?? file.quietPeriodSeconds {
+            guard v >= 0 else { throw ConfigError("quiet period must be >= 0 seconds, got \(v)") }
+            c.quietPeriod = v
+        }
+        if let v = flags.workerThreads ?? env.workerThreads ?? file.workerThreads {
+            guard v >= 1 else { throw ConfigError("worker threads must be >= 1, got \(v)") }
+            c.workerThreads = v
+        }
+        if let list = flags.outputs ?? env.outputs ?? file.outputs { c.outputs = try parseOutputs(list) }
+        if let v = flags.deleteInsteadOfArchive ?? env.deleteInsteadOfArchive ?? file.deleteInsteadOfArchive {
+            c.deleteInsteadOfArchive = v
+        }
+        if let a = file.alerts {
+            if let v = a.globalAtLeast { c.alertRules.globalAtLeast = v }
+            if let v = a.worsenedByAtLeast { c.alertRules.worsenedByAtLeast = v }
+            if let v = a.stableBand { c.alertRules.stableBand = v }
+        }
+        if let v = flags.alertGlobalAtLeast ?? env.alertGlobalAtLeast { c.alertRules.globalAtLeast = v }
+        if let v = flags.alertWorsenedByAtLeast ?? env.alertWorsenedByAtLeast { c.alertRules.worsenedByAtLeast = v }
+        if let v = file.stabilitySeconds { c.stabilityPeriod = max(0, v) }
+        if let v = file.rescanIntervalSeconds { c.rescanInterval = max(0.2, v) }
+        if let v = file.retryDelaySeconds { c.retryDelay = max(0, v) }
+
+        let folders = [("inbox", c.inbox), ("outbox", c.outbox), ("archive", c.archive), ("quarantine", c.quarantine)]
+        for (i, a) in folders.enumerated() {
+            for b in folders[(i + 1)...] where a.1.standardizedFileURL.path == b.1.standardizedFileURL.path {
+                throw ConfigError("\(a.0) and \(b.0) must be different folders (both are \(a.1.path))")
+            }
+        }
+        for (name, dir) in folders.dropFirst() where isInside(dir, c.inbox) {
+            throw ConfigError("\(name) (\(dir.path)) must not be inside the inbox (\(c.inbox.path))")
+        }
+        return c
+    }
+
+    static func environmentOverrides(_ e: [String: String]) throws -> ConfigOverrides {
+        var o = ConfigOverrides()
+        o.workDir = e["BRIXIA_WORK_DIR"]; o.inbox = e["BRIXIA_INBOX"]; o.outbox = e["BRIXIA_OUTBOX"]
+        o.archive = e["BRIXIA_ARCHIVE"]; o.quarantine = e["BRIXIA_QUARANTINE"]; o.database = e["BRIXIA_DB"]
+        o.model = e["BRIXIA_MODEL"]
+        if let s = e["BRIXIA_QUIET_SECONDS"] {
+            guard let v = Double(s) else { throw ConfigError("BRIXIA_QUIET_SECONDS is not a number: \(s)") }
+            o.quietPeriodSeconds = v
+        }
+        if let s = e["BRIXIA_THREADS"] {
+            guard let v = Int(s) else { throw ConfigError("BRIXIA_THREADS is not an integer: \(s)") }
+            o.workerThreads = v
+        }
+        if let s = e["BRIXIA_OUTPUTS"] { o.outputs = s.split(separator: ",").map { String($0) } }
+        if let s = e["BRIXIA_DELETE_INPUTS"] {
+            switch s.lowercased() {
+            case "1", "true", "yes": o.deleteInsteadOfArchive = true
+            case "0", "false", "no": o.deleteInsteadOfArchive = false
+            default: throw ConfigError("BRIXIA_DELETE_INPUTS must be true or false, got \(s)")
+            }
+        }
+        if let s = e["BRIXIA_ALERT_GLOBAL_AT_LEAST"] {
+            guard let v = Int(s) else { throw ConfigError("BRIXIA_ALERT_GLOBAL_AT_LEAST is not an integer: \(s)") }
+            o.alertGlobalAtLeast = v
+        }
+        if let s = e["BRIXIA_ALERT_WORSENED_BY"] {
+            guard let v = Int(s) else { throw ConfigError("BRIXIA_ALERT_WORSENED_BY is not an integer: \(s)") }
+            o.alertWorsenedByAtLeast = v
+        }
+        return o
+    }
+
+    public static func parseOutputs(_ list: [String]) throws -> Set<OutputKind> {
+        var out = Set<OutputKind>()
+        for raw in list {
+            let s = raw.trimmingCharacters(in: .whitespaces).lowercased()
+            if s.isEmpty { continue }
+            guard let k = OutputKind(rawValue: s) else {
+                throw ConfigError("unknown output kind '\(raw)' (known: sr, sc)")
+            }
+            out.insert(k)
+        }
+        guard !out.isEmpty else { throw ConfigError("at least one output kind (sr, sc) is required") }
+        return out
+    }
+
+    static func absolute(_ p: String, base: URL) -> URL {
+        let expanded = (p as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL }
+        return base.appendingPathComponent(expanded).standardizedFileURL
+    }
+
+    static func isInside(_ child: URL, _ parent: URL) -> Bool {
+        let c = child.standardizedFileURL.path, p = parent.standardizedFileURL.path
+        return c.hasPrefix(p.hasSuffix("/") ? p : p + "/")
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx),
+             DecodingError.keyNotFound(_, let ctx), DecodingError.dataCorrupted(let ctx):
+            let key = ctx.codingPath.map { $0.stringValue }.joined(separator: ".")
+            return key.isEmpty ? ctx.debugDescription : "\(key): \(ctx.debugDescription)"
+        default: return "\(error)"
+        }
+    }
+}
