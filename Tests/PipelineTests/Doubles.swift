@@ -97,6 +97,7 @@ final class Workspace {
     let sink = FakeReportSink()
     let writer = FlakyWriter()
     var clock = Date(timeIntervalSince1970: 1_700_000_000)
+    var realClock = false
 
     init() throws {
         root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-pl-\(UUID().uuidString)")
@@ -109,7 +110,7 @@ final class Workspace {
 
     func engine() -> PipelineEngine {
         let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: store,
-                                        fileWriter: writer, now: { [unowned self] in self.clock })
+                                        fileWriter: writer, now: { [unowned self] in self.realClock ? Date() : self.clock })
         var log = Logger(label: "test"); log.logLevel = .critical
         return PipelineEngine(config: config, dependencies: deps, logger: log)
     }
