@@ -1,87 +1,77 @@
 import Foundation
 
 /// Job states (persisted): received -> queued -> processing -> done | failed | quarantined.
-/// `failed` jobs go back to `queued` when their retry time has come; a late instance re-opens a
-/// `done` job as `received` (the next analysis gets a new version).
+/// A failed job is re-queued after the retry delay; a late or changed instance re-opens a finished
+/// job (the next analysis gets a new version).
 public enum JobState: String, Sendable, Codable, CaseIterable {
     case received, queued, processing, done, failed, quarantined
-}
 
-public enum InstanceState: String, Sendable, Codable {
-    /// In the inbox, waiting for its study's analysis.
-    case pending
-    /// Accounted for by a committed analysis; the file is still in the inbox until disposed.
-    case analysed
-    /// Moved to the archive (or deleted when so configured).
-    case disposed
+    /// The study still has work to do; its inbox files must stay where they are.
+    public var isPending: Bool { self == .received || self == .queued || self == .processing || self == .failed }
 }
 
 public struct StoredInstance: Sendable, Equatable {
     public var sopInstanceUID: String
     public var studyInstanceUID: String
     public var contentHash: String
-    /// Where the file is now (inbox path, then archive path; nil once deleted).
-    public var path: String?
-    public var state: InstanceState
-    public var receivedAt: Date
-    public init(sopInstanceUID: String, studyInstanceUID: String, contentHash: String, path: String?,
-                state: InstanceState, receivedAt: Date) {
+    /// Where the file was when it was recorded (in the inbox).
+    public var path: String
+    public init(sopInstanceUID: String, studyInstanceUID: String, contentHash: String, path: String) {
         self.sopInstanceUID = sopInstanceUID; self.studyInstanceUID = studyInstanceUID
-        self.contentHash = contentHash; self.path = path; self.state = state; self.receivedAt = receivedAt
+        self.contentHash = contentHash; self.path = path
     }
 }
 
 public struct StudyJob: Sendable, Equatable {
     public var studyInstanceUID: String
-    public var patientID: String
-    public var issuerOfPatientID: String?
-    public var studyDate: String?
     public var state: JobState
     public var attempts: Int
-    public var lastInstanceAt: Date
-    public var retryAt: Date?
     public var lastError: String?
-    public init(studyInstanceUID: String, patientID: String, issuerOfPatientID: String?, studyDate: String?,
-                state: JobState, attempts: Int, lastInstanceAt: Date, retryAt: Date?, lastError: String?) {
-        self.studyInstanceUID = studyInstanceUID; self.patientID = patientID
-        self.issuerOfPatientID = issuerOfPatientID; self.studyDate = studyDate; self.state = state
-        self.attempts = attempts; self.lastInstanceAt = lastInstanceAt; self.retryAt = retryAt; self.lastError = lastError
+    public var updatedAt: Date
+    public init(studyInstanceUID: String, state: JobState, attempts: Int, lastError: String?, updatedAt: Date) {
+        self.studyInstanceUID = studyInstanceUID; self.state = state; self.attempts = attempts
+        self.lastError = lastError; self.updatedAt = updatedAt
     }
 }
 
-/// The persisted state machine. Every method is one transaction.
+/// The persisted state machine, as the pipeline needs it. Every method is one transaction.
+/// Production: `StoreJobStore` over Store's `BrixiaStore`; tests: an in-memory double.
 public protocol JobStore: AnyObject, Sendable {
-    func instance(sopInstanceUID: String) throws -> StoredInstance?
-    /// Records an eligible instance (new, or a changed file under a known SOP Instance UID) and
-    /// (re)opens its study's job: absent/done/failed/quarantined -> received; received/queued keep
-    /// their state; processing stays processing (the commit then re-opens it). Updates lastInstanceAt.
+    func instance(sopInstanceUID: String, studyInstanceUID: String) throws -> StoredInstance?
+    /// Records an eligible instance (new, or new content under a known SOP Instance UID). A new study
+    /// gets a job in `received`; new content re-opens a finished job; a job being processed is
+    /// flagged so that its commit re-queues it.
     func recordArrival(_ metadata: InstanceMetadata, contentHash: String, path: String, at: Date) throws
-    /// received -> queued for jobs quiet since `quietBefore`; failed -> queued when retryAt <= now
-    /// (or always when `includeAllFailed`). Returns the study UIDs that became queued.
+    /// received -> queued for studies quiet since `quietBefore`; failed -> queued for jobs that
+    /// failed before `failedBefore` (or all failed jobs when `includeAllFailed`). Returns the studies queued.
     @discardableResult
-    func promote(quietBefore: Date, now: Date, includeAllFailed: Bool) throws -> [String]
-    /// queued -> processing for the oldest queued job; increments attempts.
-    func claimNext() throws -> StudyJob?
+    func promote(quietBefore: Date, failedBefore: Date, includeAllFailed: Bool, now: Date) throws -> [String]
+    /// queued -> processing for the oldest queued job (attempts + 1).
+    func claimNext(now: Date) throws -> StudyJob?
     func job(studyInstanceUID: String) throws -> StudyJob?
-    func jobs() throws -> [StudyJob]
     func instances(studyInstanceUID: String) throws -> [StoredInstance]
-    /// Instances in state `analysed` (their files still need archiving), any study.
-    func instancesAwaitingDisposal() throws -> [StoredInstance]
-    /// The latest analysis (highest version) of the patient's most recent study dated strictly
-    /// before `studyDate`, excluding `excludingStudy`.
-    func priorAnalysis(patientID: String, issuerOfPatientID: String?, before studyDate: String?,
-                       excludingStudy: String) throws -> AnalysisRecord?
-    func analyses(studyInstanceUID: String) throws -> [AnalysisRecord]
+    /// The latest analysis of the patient's most recent earlier study (by study date, never by arrival).
+    func priorAnalysis(studyInstanceUID: String) throws -> PriorReference?
+    /// Versions of the analyses stored for the study.
+    func analysisVersions(studyInstanceUID: String) throws -> [Int]
     func nextAnalysisVersion(studyInstanceUID: String) throws -> Int
-    /// In one transaction: inserts the analysis (idempotent on study+version), marks the listed
-    /// instances `analysed`, and sets the job to done, or back to received when instances arrived
-    /// that the analysis does not account for.
-    func commit(_ analysis: AnalysisRecord, at: Date) throws
-    func markFailed(studyInstanceUID: String, error: String, retryAt: Date) throws
-    /// Marks the job quarantined and its pending instances disposed (their files went to quarantine).
-    func markQuarantined(studyInstanceUID: String, reason: String) throws
-    func markDisposed(sopInstanceUID: String, newPath: String?) throws
-    /// processing -> queued (used at start-up: a job in hand when the process died).
+    /// Stores the analysis and finishes the job (done, or queued again when content arrived meanwhile).
+    /// The job must be `processing`; the analysis gets version `analysis.version`.
+    func commit(_ analysis: AnalysisRecord, outputs: [PublishedOutput], at: Date) throws
+    func markFailed(studyInstanceUID: String, error: String, at: Date) throws
+    func markQuarantined(studyInstanceUID: String, reason: String, at: Date) throws
+    /// processing -> queued at start-up (the job in hand when the process died).
     @discardableResult
-    func requeueInterrupted() throws -> [String]
+    func requeueInterrupted(at: Date) throws -> [String]
+}
+
+/// A file published to the outbox for an analysis.
+public struct PublishedOutput: Sendable, Equatable, Codable {
+    public var kind: OutputKind
+    public var fileName: String
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String?
+    public init(kind: OutputKind, fileName: String, sopInstanceUID: String, seriesInstanceUID: String? = nil) {
+        self.kind = kind; self.fileName = fileName; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+    }
 }

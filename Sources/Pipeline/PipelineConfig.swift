@@ -1,17 +1,5 @@
 import Foundation
-
-/// Alert rules evaluated on each analysis.
-public struct AlertRules: Sendable, Equatable, Codable {
-    /// Alert when the global score (0-18) is at least this value; nil disables.
-    public var globalAtLeast: Int?
-    /// Alert when the global score rose by at least this much since the prior exam; nil disables.
-    public var worsenedByAtLeast: Int?
-    /// |delta| <= stableBand is labelled "stable".
-    public var stableBand: Int
-    public init(globalAtLeast: Int? = 12, worsenedByAtLeast: Int? = 3, stableBand: Int = 1) {
-        self.globalAtLeast = globalAtLeast; self.worsenedByAtLeast = worsenedByAtLeast; self.stableBand = stableBand
-    }
-}
+import Store
 
 /// The resolved configuration (defaults < file < environment < flags).
 public struct PipelineConfig: Sendable, Equatable {
@@ -23,27 +11,28 @@ public struct PipelineConfig: Sendable, Equatable {
     public var model: URL
     public var quietPeriod: TimeInterval
     public var workerThreads: Int
-    public var alertRules: AlertRules
+    /// Store's rule language: global>=N, rise>=N, zone-rise>=N.
+    public var alertRules: [AlertRule]
+    /// |global delta| >= threshold is worse/better, else stable.
+    public var trendThreshold: Int
     public var outputs: Set<OutputKind>
     public var deleteInsteadOfArchive: Bool
     /// A file is taken only once its size and mtime have not changed for this long.
     public var stabilityPeriod: TimeInterval
     /// Full inbox rescan interval (fallback for missed inotify events).
     public var rescanInterval: TimeInterval
-    /// First retry delay of a failed job; doubles per attempt up to one hour.
+    /// A failed job is retried this long after it failed.
     public var retryDelay: TimeInterval
+    /// Claims of one study (crashes included) before its job is set to failed.
+    public var maxAttempts: Int
 
     public static func defaults(workDir: URL) -> PipelineConfig {
         PipelineConfig(
             inbox: workDir.appendingPathComponent("inbox"), outbox: workDir.appendingPathComponent("outbox"),
             archive: workDir.appendingPathComponent("archive"), quarantine: workDir.appendingPathComponent("quarantine"),
             database: workDir.appendingPathComponent("brixia.sqlite"), model: workDir.appendingPathComponent("model"),
-            quietPeriod: 10, workerThreads: 2, alertRules: AlertRules(), outputs: [.sr, .sc],
-            deleteInsteadOfArchive: false, stabilityPeriod: 1, rescanInterval: 30, retryDelay: 60)
-    }
-
-    public func retryDelay(afterAttempts attempts: Int) -> TimeInterval {
-        min(3600, retryDelay * pow(2, Double(max(0, attempts - 1))))
+            quietPeriod: 10, workerThreads: 2, alertRules: AlertRule.defaults, trendThreshold: 2, outputs: [.sr, .sc],
+            deleteInsteadOfArchive: false, stabilityPeriod: 2, rescanInterval: 30, retryDelay: 60, maxAttempts: 3)
     }
 }
 
@@ -58,18 +47,14 @@ public struct ConfigFile: Sendable, Equatable, Codable {
     public var model: String?
     public var quietPeriodSeconds: Double?
     public var workerThreads: Int?
-    public var alerts: AlertRulesFile?
+    public var alertRules: [String]?
+    public var trendThreshold: Int?
     public var outputs: [String]?
     public var deleteInsteadOfArchive: Bool?
     public var stabilitySeconds: Double?
     public var rescanIntervalSeconds: Double?
     public var retryDelaySeconds: Double?
-
-    public struct AlertRulesFile: Sendable, Equatable, Codable {
-        public var globalAtLeast: Int?
-        public var worsenedByAtLeast: Int?
-        public var stableBand: Int?
-    }
+    public var maxAttempts: Int?
     public init() {}
 }
 
@@ -86,8 +71,8 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var workerThreads: Int?
     public var outputs: [String]?
     public var deleteInsteadOfArchive: Bool?
-    public var alertGlobalAtLeast: Int?
-    public var alertWorsenedByAtLeast: Int?
+    public var alertRules: [String]?
+    public var trendThreshold: Int?
     public init() {}
 }
 
@@ -101,12 +86,13 @@ public enum ConfigResolver {
     public static let environmentKeys = [
         "BRIXIA_CONFIG", "BRIXIA_WORK_DIR", "BRIXIA_INBOX", "BRIXIA_OUTBOX", "BRIXIA_ARCHIVE", "BRIXIA_QUARANTINE",
         "BRIXIA_DB", "BRIXIA_MODEL", "BRIXIA_QUIET_SECONDS", "BRIXIA_THREADS", "BRIXIA_OUTPUTS",
-        "BRIXIA_DELETE_INPUTS", "BRIXIA_ALERT_GLOBAL_AT_LEAST", "BRIXIA_ALERT_WORSENED_BY",
+        "BRIXIA_DELETE_INPUTS", "BRIXIA_ALERT_RULES", "BRIXIA_TREND_THRESHOLD",
     ]
 
     static let knownFileKeys: Set<String> = [
         "workDir", "inbox", "outbox", "archive", "quarantine", "database", "model", "quietPeriodSeconds", "workerThreads",
-        "alerts", "outputs", "deleteInsteadOfArchive", "stabilitySeconds", "rescanIntervalSeconds", "retryDelaySeconds",
+        "alertRules", "trendThreshold", "outputs", "deleteInsteadOfArchive", "stabilitySeconds", "rescanIntervalSeconds",
+        "retryDelaySeconds", "maxAttempts",
     ]
 
     /// Resolves flags > environment > file > defaults. `configPath` is the --config flag.
@@ -167,13 +153,19 @@ public enum ConfigResolver {
         if let v = flags.deleteInsteadOfArchive ?? env.deleteInsteadOfArchive ?? file.deleteInsteadOfArchive {
             c.deleteInsteadOfArchive = v
         }
-        if let a = file.alerts {
-            if let v = a.globalAtLeast { c.alertRules.globalAtLeast = v }
-            if let v = a.worsenedByAtLeast { c.alertRules.worsenedByAtLeast = v }
-            if let v = a.stableBand { c.alertRules.stableBand = v }
+        if let specs = flags.alertRules ?? env.alertRules ?? file.alertRules {
+            c.alertRules = try specs.map(\.trimmed).filter { !$0.isEmpty }.map { spec in
+                do { return try AlertRule(spec: spec) } catch { throw ConfigError("\(error)") }
+            }
         }
-        if let v = flags.alertGlobalAtLeast ?? env.alertGlobalAtLeast { c.alertRules.globalAtLeast = v }
-        if let v = flags.alertWorsenedByAtLeast ?? env.alertWorsenedByAtLeast { c.alertRules.worsenedByAtLeast = v }
+        if let v = flags.trendThreshold ?? env.trendThreshold ?? file.trendThreshold {
+            guard v >= 1 else { throw ConfigError("trend threshold must be >= 1, got \(v)") }
+            c.trendThreshold = v
+        }
+        if let v = file.maxAttempts {
+            guard v >= 1 else { throw ConfigError("maxAttempts must be >= 1, got \(v)") }
+            c.maxAttempts = v
+        }
         if let v = file.stabilitySeconds { c.stabilityPeriod = max(0, v) }
         if let v = file.rescanIntervalSeconds { c.rescanInterval = max(0.2, v) }
         if let v = file.retryDelaySeconds { c.retryDelay = max(0, v) }
@@ -211,13 +203,10 @@ public enum ConfigResolver {
             default: throw ConfigError("BRIXIA_DELETE_INPUTS must be true or false, got \(s)")
             }
         }
-        if let s = e["BRIXIA_ALERT_GLOBAL_AT_LEAST"] {
-            guard let v = Int(s) else { throw ConfigError("BRIXIA_ALERT_GLOBAL_AT_LEAST is not an integer: \(s)") }
-            o.alertGlobalAtLeast = v
-        }
-        if let s = e["BRIXIA_ALERT_WORSENED_BY"] {
-            guard let v = Int(s) else { throw ConfigError("BRIXIA_ALERT_WORSENED_BY is not an integer: \(s)") }
-            o.alertWorsenedByAtLeast = v
+        if let s = e["BRIXIA_ALERT_RULES"] { o.alertRules = s.split(separator: ",").map(String.init) }
+        if let s = e["BRIXIA_TREND_THRESHOLD"] {
+            guard let v = Int(s) else { throw ConfigError("BRIXIA_TREND_THRESHOLD is not an integer: \(s)") }
+            o.trendThreshold = v
         }
         return o
     }
@@ -256,4 +245,8 @@ public enum ConfigResolver {
         default: return "\(error)"
         }
     }
+}
+
+extension String {
+    var trimmed: String { trimmingCharacters(in: .whitespaces) }
 }

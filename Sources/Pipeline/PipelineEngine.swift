@@ -73,9 +73,11 @@ public final class PipelineEngine: @unchecked Sendable {
                                detail: "SOP Instance UID: \(m.sopInstanceUID)\nStudy Instance UID: \(m.studyInstanceUID)")
             return .quarantined
         }
-        if let known = try deps.store.instance(sopInstanceUID: m.sopInstanceUID) {
+        if let known = try deps.store.instance(sopInstanceUID: m.sopInstanceUID, studyInstanceUID: m.studyInstanceUID) {
             if known.contentHash == hash {
-                if known.path == file.path && known.state != .disposed { return .alreadyTracked }
+                // The file we recorded, still waiting for (or in) processing: nothing to do.
+                let job = try deps.store.job(studyInstanceUID: known.studyInstanceUID)
+                if known.path == file.path && (job?.state.isPending ?? false) { return .alreadyTracked }
                 log.info("re-delivered identical instance ignored", metadata: [
                     "file": "\(file.lastPathComponent)", "study": "\(Self.ref(m.studyInstanceUID))"])
                 log.debug("duplicate instance", metadata: ["sopInstanceUID": "\(m.sopInstanceUID)"])
@@ -118,8 +120,7 @@ public final class PipelineEngine: @unchecked Sendable {
             summary.filesDeleted += 1
             return nil
         }
-        let dir = config.archive.appendingPathComponent(FileOps.safeToken(studyUID))
-        let dst = FileOps.freeName(in: dir, for: file.lastPathComponent)
+        let dst = FileOps.freeName(in: archiveFolder(studyUID), for: file.lastPathComponent)
         try FileOps.move(file, to: dst)
         summary.filesArchived += 1
         return dst.path
@@ -132,23 +133,7 @@ public final class PipelineEngine: @unchecked Sendable {
         return file.lastPathComponent
     }
 
-    /// Moves every `analysed` instance that is still in the inbox to the archive (or deletes it).
-    public func disposeAnalysed() throws {
-        for inst in try deps.store.instancesAwaitingDisposal() {
-            guard let path = inst.path else {
-                try deps.store.markDisposed(sopInstanceUID: inst.sopInstanceUID, newPath: nil); continue
-            }
-            let url = URL(fileURLWithPath: path)
-            if !FileOps.exists(url) {
-                log.warning("analysed input missing before archiving (removed by someone else?)", metadata: ["file": "\(url.lastPathComponent)"])
-                try deps.store.markDisposed(sopInstanceUID: inst.sopInstanceUID, newPath: nil)
-                continue
-            }
-            if !ConfigResolver.isInside(url, config.inbox) {
-                try deps.store.markDisposed(sopInstanceUID: inst.sopInstanceUID, newPath: path); continue
-            }
-            let newPath = try disposeFile(url, studyUID: inst.studyInstanceUID)
-            try deps.store.markDisposed(sopInstanceUID: inst.sopInstanceUID, newPath: newPath)
-        }
+    func archiveFolder(_ studyUID: String) -> URL {
+        config.archive.appendingPathComponent(FileOps.safeToken(studyUID))
     }
 }

@@ -48,9 +48,9 @@ public final class PipelineRunner: @unchecked Sendable {
                 waiting = intakeStable(scanner.listFiles())
             }
             // Everything received is complete for --once; earlier failures get one more try.
-            try engine.deps.store.promote(quietBefore: .distantFuture, now: engine.deps.now(), includeAllFailed: true)
+            let now = engine.deps.now()
+            try engine.deps.store.promote(quietBefore: .distantFuture, failedBefore: now, includeAllFailed: true, now: now)
             while try engine.processNext() != nil {}
-            try engine.disposeAnalysed()
             return engine.finishSummary(inboxFiles: scanner.listFiles().count)
         }
     }
@@ -85,6 +85,8 @@ public final class PipelineRunner: @unchecked Sendable {
             waiting = try await onQueue { [self] in
                 var files: [URL]
                 if fullScan {
+                    // Also retries archiving of committed studies whose inputs could not be moved.
+                    do { try engine.recover(startup: false) } catch { engine.noteFailure("recovery pass: \(error)") }
                     files = scanner.listFiles()
                     scanner.forgetMissing(except: Set(files.map(\.path)))
                 } else {
@@ -99,7 +101,8 @@ public final class PipelineRunner: @unchecked Sendable {
             let didWork = try await onQueue { [self] () -> Bool in
                 let now = engine.deps.now()
                 try engine.deps.store.promote(quietBefore: now.addingTimeInterval(-engine.config.quietPeriod),
-                                              now: now, includeAllFailed: false)
+                                              failedBefore: now.addingTimeInterval(-engine.config.retryDelay),
+                                              includeAllFailed: false, now: now)
                 return try engine.processNext() != nil
             }
             if !didWork && changes.isEmpty {

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 // The pipeline talks to the other modules only through these small protocols. The production
 // side is a set of adapters over DicomKit / Imaging / BSNetEngine / ModelBundle / Store / Reports
@@ -73,9 +74,13 @@ public struct ModelIdentity: Sendable, Equatable, Codable {
 public struct ImageScore: Sendable, Equatable, Codable {
     public var zoneGrades: [Int]
     public var zoneProbabilities: [[Float]]
+    /// The alignment network's affine parameters (6), when the engine reports them.
+    public var theta: [Double]?
+    /// Stage timings in milliseconds (decode, preprocess, network).
+    public var timingsMS: [String: Double]
     public var global: Int { zoneGrades.reduce(0, +) }
-    public init(zoneGrades: [Int], zoneProbabilities: [[Float]]) {
-        self.zoneGrades = zoneGrades; self.zoneProbabilities = zoneProbabilities
+    public init(zoneGrades: [Int], zoneProbabilities: [[Float]], theta: [Double]? = nil, timingsMS: [String: Double] = [:]) {
+        self.zoneGrades = zoneGrades; self.zoneProbabilities = zoneProbabilities; self.theta = theta; self.timingsMS = timingsMS
     }
 }
 
@@ -100,8 +105,6 @@ public struct PriorReference: Sendable, Equatable, Codable {
     }
 }
 
-public enum TrendLabel: String, Sendable, Codable { case worse, stable, better, none }
-
 /// One analysis of one study (a study re-analysed after a late instance gets version n+1).
 public struct AnalysisRecord: Sendable, Equatable, Codable {
     public var studyInstanceUID: String
@@ -117,17 +120,29 @@ public struct AnalysisRecord: Sendable, Equatable, Codable {
     /// Global delta and per-zone deltas against `prior` (nil without a prior).
     public var globalDelta: Int?
     public var zoneDeltas: [Int]?
+    /// Store's labels: baseline (no prior), worse, stable, better, undated.
     public var trend: TrendLabel
-    public var alerts: [String]
+    public var alerts: [FiredAlert]
     /// SOP Instance UIDs of every instance of the study this analysis accounted for.
     public var instanceUIDs: [String]
 }
 
 public enum OutputKind: String, Sendable, Codable, CaseIterable { case sr, sc }
 
+/// One report object written by a ReportSink.
+public struct WrittenOutput: Sendable, Equatable {
+    public var kind: OutputKind
+    public var file: URL
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String?
+    public init(kind: OutputKind, file: URL, sopInstanceUID: String, seriesInstanceUID: String? = nil) {
+        self.kind = kind; self.file = file; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+    }
+}
+
 /// Writes the report objects for an analysis. Files must be written into `directory` (a staging
-/// folder on the outbox's file system); the pipeline publishes them by rename.
+/// folder on the outbox's file system), named `<baseName>.<kind>.dcm`; the pipeline publishes them by rename.
 public protocol ReportSink: Sendable {
     func writeOutputs(for analysis: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>,
-                      baseName: String, into directory: URL) throws -> [URL]
+                      baseName: String, into directory: URL) throws -> [WrittenOutput]
 }

@@ -1,21 +1,30 @@
 import Foundation
 import Logging
+import Store
 
-/// What the staging folder holds once complete: the analysis and its output files. Written last
-/// (atomically), so its presence means "ready to publish".
+/// What the staging folder holds once complete: the analysis, its output files and the inbox files
+/// to archive after the commit. Written last (atomically): its presence means "ready to publish".
 struct StagingManifest: Codable {
     var analysis: AnalysisRecord
-    var files: [String]
+    var outputs: [PublishedOutput]
+    var inputs: [String]
 }
 
 /// Points between the durable steps of processing a study (see docs/operations.md).
 public enum ProcessingStep: String, Sendable, CaseIterable {
-    case claimed, scored, staged, publishedOne, published, committed
+    case claimed, scored, staged, publishedOne, published, committed, archived
 }
 
 /// Thrown when the interruption check asked to abandon the study in hand: nothing is rolled
 /// back, exactly as after a crash; recovery on the next start completes or re-queues it.
 public struct ProcessingInterrupted: Error, Sendable { public var step: ProcessingStep }
+
+/// An image of the study that can be scored.
+struct Candidate {
+    var metadata: InstanceMetadata
+    var url: URL
+    var inInbox: Bool
+}
 
 extension PipelineEngine {
     func checkpoint(_ step: ProcessingStep) throws {
@@ -26,7 +35,7 @@ extension PipelineEngine {
 
     /// Claims and processes the next queued job. Returns nil when the queue is empty.
     public func processNext() throws -> (study: String, outcome: JobOutcome)? {
-        guard let job = try deps.store.claimNext() else { return nil }
+        guard let job = try deps.store.claimNext(now: deps.now()) else { return nil }
         let outcome = try process(job)
         return (job.studyInstanceUID, outcome)
     }
@@ -41,30 +50,55 @@ extension PipelineEngine {
         } catch let e as ProcessingInterrupted {
             throw e
         } catch let e as InputRejection {
-            // Only reached when every candidate was rejected (see scoreFirstUsable).
-            try deps.store.markQuarantined(studyInstanceUID: study, reason: e.reason)
+            // Only reached when no candidate could be scored (see scoreFirstUsable).
+            try deps.store.markQuarantined(studyInstanceUID: study, reason: e.reason, at: deps.now())
             summary.studiesQuarantined += 1
+            log.warning("study quarantined", metadata: ["study": "\(ref)", "reason": "\(e.reason)"])
             return .quarantined(e.reason)
         } catch {
             let message = "\(error)"
-            let retryAt = deps.now().addingTimeInterval(config.retryDelay(afterAttempts: job.attempts))
             // A complete staging (manifest written) is kept: the retry publishes it as it is, so
             // outputs that may already have left the outbox are never re-issued under new UIDs.
             let staging = stagingFolder(study)
-            if !FileOps.exists(staging.appendingPathComponent(Self.manifestName)) {
-                try? FileManager.default.removeItem(at: staging)
-            }
-            try deps.store.markFailed(studyInstanceUID: study, error: message, retryAt: retryAt)
+            if readManifest(in: staging) == nil { try? FileManager.default.removeItem(at: staging) }
+            try deps.store.markFailed(studyInstanceUID: study, error: message, at: deps.now())
             summary.studiesFailed += 1
             summary.failures.append("study \(ref): \(message)")
             log.error("study failed; inputs kept, will retry", metadata: [
-                "study": "\(ref)", "error": "\(message)", "retryAt": "\(ISO8601DateFormatter().string(from: retryAt))"])
+                "study": "\(ref)", "error": "\(message)", "retryInSeconds": "\(config.retryDelay)"])
             return .failed(message)
         }
     }
 
     func stagingFolder(_ study: String) -> URL {
-        stagingRoot.appendingPathComponent(ContentHash.sha256(study).prefix(32).description)
+        stagingRoot.appendingPathComponent(String(ContentHash.sha256(study).prefix(32)))
+    }
+
+    /// Inbox files recorded for the study, plus its earlier images in the archive (a late instance
+    /// re-analyses the whole study). One file per SOP Instance UID, the recorded content only.
+    func candidates(study: String) throws -> [Candidate] {
+        let instances = try deps.store.instances(studyInstanceUID: study)
+        let current = Dictionary(instances.map { ($0.sopInstanceUID, $0.contentHash) }, uniquingKeysWith: { a, _ in a })
+        var bySOP: [String: Candidate] = [:]
+        for inst in instances {
+            let url = URL(fileURLWithPath: inst.path)
+            guard ConfigResolver.isInside(url, config.inbox), FileOps.exists(url) else { continue }
+            guard (try? ContentHash.sha256(of: url)) == inst.contentHash else { continue }
+            do {
+                let i = try deps.inspector.inspect(file: url)
+                if case .eligible = i.eligibility { bySOP[i.metadata.sopInstanceUID] = Candidate(metadata: i.metadata, url: url, inInbox: true) }
+            } catch let r as InputRejection {
+                try quarantineFile(url, reason: "unreadable: \(r.reason)")
+            }
+        }
+        let archived = (try? FileManager.default.contentsOfDirectory(at: archiveFolder(study), includingPropertiesForKeys: nil)) ?? []
+        for url in archived.sorted(by: { $0.path < $1.path }) {
+            guard let i = try? deps.inspector.inspect(file: url), case .eligible = i.eligibility,
+                  i.metadata.studyInstanceUID == study, bySOP[i.metadata.sopInstanceUID] == nil,
+                  let hash = current[i.metadata.sopInstanceUID], (try? ContentHash.sha256(of: url)) == hash else { continue }
+            bySOP[i.metadata.sopInstanceUID] = Candidate(metadata: i.metadata, url: url, inInbox: false)
+        }
+        return bySOP.values.sorted { Trend.primaryOrder($0.metadata, $1.metadata) }
     }
 
     private func processOrThrow(_ job: StudyJob) throws -> JobOutcome {
@@ -73,50 +107,24 @@ extension PipelineEngine {
             try finishStaged(staging: stagingFolder(study), manifest: manifest)
             return .done(version: manifest.analysis.version)
         }
-        let instances = try deps.store.instances(studyInstanceUID: study)
-        // Candidates: every instance of the study whose file we still have (a late instance
-        // re-analyses the study with the earlier, archived images too).
-        var candidates: [(StoredInstance, InstanceMetadata, URL)] = []
-        for inst in instances {
-            guard let p = inst.path else { continue }
-            let url = URL(fileURLWithPath: p)
-            guard FileOps.exists(url) else {
-                if inst.state == .pending {
-                    log.warning("pending input vanished from the inbox", metadata: ["file": "\(url.lastPathComponent)"])
-                    try deps.store.markDisposed(sopInstanceUID: inst.sopInstanceUID, newPath: nil)
-                }
-                continue
-            }
-            do {
-                let i = try deps.inspector.inspect(file: url)
-                if case .eligible = i.eligibility { candidates.append((inst, i.metadata, url)) }
-            } catch let r as InputRejection where inst.state == .pending {
-                try quarantineFile(url, reason: "unreadable: \(r.reason)")
-                try deps.store.markDisposed(sopInstanceUID: inst.sopInstanceUID, newPath: nil)
-            }
-        }
-        candidates.sort { Trend.primaryOrder($0.1, $1.1) }
-        guard !candidates.isEmpty else {
-            throw InputRejection(file: study, reason: "no eligible image left in the study")
-        }
-        let (primary, score) = try scoreFirstUsable(candidates)
+        let all = try candidates(study: study)
+        guard !all.isEmpty else { throw InputRejection(file: study, reason: "no eligible image left in the study") }
+        let (primary, score) = try scoreFirstUsable(all)
         try checkpoint(.scored)
 
         let version = try deps.store.nextAnalysisVersion(studyInstanceUID: study)
-        let priorRecord = try deps.store.priorAnalysis(patientID: primary.patientID, issuerOfPatientID: primary.issuerOfPatientID,
-                                                       before: primary.studyDate, excludingStudy: study)
-        let prior = priorRecord.map(Trend.prior(from:))
+        let prior = try deps.store.priorAnalysis(studyInstanceUID: study)
         let d = Trend.deltas(current: score, prior: prior)
-        // Everything known now; instances arriving from here on re-open the job at commit.
+        // Everything recorded now; instances arriving from here on re-queue the job at commit.
         let accounted = try deps.store.instances(studyInstanceUID: study)
+        let m = primary.metadata
         let analysis = AnalysisRecord(
-            studyInstanceUID: study, version: version, patientID: primary.patientID,
-            issuerOfPatientID: primary.issuerOfPatientID, studyDate: primary.studyDate, source: primary, score: score,
-            model: deps.scorer.model, createdAt: deps.now(), prior: prior, globalDelta: d.global, zoneDeltas: d.zones,
-            trend: Trend.label(globalDelta: d.global, rules: config.alertRules),
-            alerts: Trend.alerts(score: score, globalDelta: d.global, prior: prior, rules: config.alertRules),
+            studyInstanceUID: study, version: version, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
+            studyDate: m.studyDate, source: m, score: score, model: deps.scorer.model, createdAt: deps.now(), prior: prior,
+            globalDelta: d.global, zoneDeltas: d.zones,
+            trend: Trend.label(globalDelta: d.global, hasDate: !(m.studyDate ?? "").isEmpty, threshold: config.trendThreshold),
+            alerts: Trend.alerts(score: score, prior: prior, rules: config.alertRules),
             instanceUIDs: accounted.map(\.sopInstanceUID).sorted())
-        let sourceURL = candidates.first { $0.1.sopInstanceUID == primary.sopInstanceUID }!.2
 
         // Stage: outputs + manifest in a hidden folder of the outbox (same file system => rename).
         let staging = stagingFolder(study)
@@ -124,35 +132,38 @@ extension PipelineEngine {
         try FileOps.ensureDirectory(config.outbox)
         try FileOps.ensureDirectory(staging)
         let base = "brixia_\(FileOps.safeToken(study))_v\(version)"
-        let files = try deps.reports.writeOutputs(for: analysis, sourceFile: sourceURL, kinds: config.outputs,
-                                                  baseName: base, into: staging)
-        for f in files { try FileOps.fsyncFile(f.path) }
-        let manifest = StagingManifest(analysis: analysis, files: files.map(\.lastPathComponent))
+        let written = try deps.reports.writeOutputs(for: analysis, sourceFile: primary.url, kinds: config.outputs,
+                                                    baseName: base, into: staging)
+        for w in written { try FileOps.fsyncFile(w.file.path) }
+        let inputs = try candidates(study: study).filter(\.inInbox).map(\.url.path)
+        let manifest = StagingManifest(
+            analysis: analysis,
+            outputs: written.map { PublishedOutput(kind: $0.kind, fileName: $0.file.lastPathComponent,
+                                                   sopInstanceUID: $0.sopInstanceUID, seriesInstanceUID: $0.seriesInstanceUID) },
+            inputs: inputs)
         let enc = JSONEncoder(); enc.dateEncodingStrategy = .iso8601; enc.outputFormatting = [.sortedKeys]
         try deps.fileWriter.writeAtomically(try enc.encode(manifest), to: staging.appendingPathComponent(Self.manifestName))
-
         try checkpoint(.staged)
+
         try finishStaged(staging: staging, manifest: manifest)
         for a in analysis.alerts {
-            log.notice("ALERT", metadata: ["study": "\(Self.ref(study))", "alert": "\(a)"])
+            log.notice("ALERT", metadata: ["study": "\(Self.ref(study))", "rule": "\(a.rule)", "alert": "\(a.message)"])
         }
         log.info("study done", metadata: ["study": "\(Self.ref(study))", "version": "\(version)",
                                           "global": "\(score.global)", "trend": "\(analysis.trend.rawValue)"])
         return .done(version: version)
     }
 
-    /// Scores candidates in order; one the scorer rejects is quarantined and the next is tried.
-    private func scoreFirstUsable(_ candidates: [(StoredInstance, InstanceMetadata, URL)]) throws -> (InstanceMetadata, ImageScore) {
+    /// Scores candidates in order; one the scorer rejects is quarantined (if in the inbox) and the
+    /// next is tried.
+    private func scoreFirstUsable(_ candidates: [Candidate]) throws -> (Candidate, ImageScore) {
         var lastRejection: InputRejection?
-        for (inst, meta, url) in candidates {
+        for c in candidates {
             do {
-                return (meta, try deps.scorer.score(file: url, metadata: meta))
+                return (c, try deps.scorer.score(file: c.url, metadata: c.metadata))
             } catch let r as InputRejection {
                 lastRejection = r
-                if ConfigResolver.isInside(url, config.inbox) {
-                    try quarantineFile(url, reason: "cannot be scored: \(r.reason)")
-                }
-                try deps.store.markDisposed(sopInstanceUID: inst.sopInstanceUID, newPath: nil)
+                if c.inInbox { try quarantineFile(c.url, reason: "cannot be scored: \(r.reason)") }
             }
         }
         throw lastRejection ?? InputRejection(file: "", reason: "no usable image")
@@ -161,8 +172,9 @@ extension PipelineEngine {
     /// Publish (rename every staged file into the outbox), commit, archive inputs, drop staging.
     /// Every step is idempotent, so recovery calls this again after a crash at any point.
     func finishStaged(staging: URL, manifest: StagingManifest) throws {
-        for name in manifest.files {
-            let src = staging.appendingPathComponent(name), dst = config.outbox.appendingPathComponent(name)
+        let study = manifest.analysis.studyInstanceUID
+        for o in manifest.outputs {
+            let src = staging.appendingPathComponent(o.fileName), dst = config.outbox.appendingPathComponent(o.fileName)
             if FileOps.exists(src) {
                 try FileOps.move(src, to: dst)
                 summary.outputsWritten += 1
@@ -172,16 +184,24 @@ extension PipelineEngine {
             }
         }
         try checkpoint(.published)
-        try deps.store.commit(manifest.analysis, at: deps.now())
-        summary.studiesProcessed += 1
+        if !(try deps.store.analysisVersions(studyInstanceUID: study)).contains(manifest.analysis.version) {
+            try deps.store.commit(manifest.analysis, outputs: manifest.outputs, at: deps.now())
+            summary.studiesProcessed += 1
+        }
         try checkpoint(.committed)
-        try? FileManager.default.removeItem(at: staging)
-        // The analysis is committed: an archiving problem must not fail the job. The inputs stay
-        // `analysed` and every later pass (and restart) tries again.
-        do { try disposeAnalysed() } catch {
+        // The analysis is committed: an archiving problem must not fail the job. The manifest stays
+        // until the inputs are archived, so the next pass (or restart) tries again.
+        do {
+            for path in manifest.inputs where FileOps.exists(URL(fileURLWithPath: path)) {
+                try disposeFile(URL(fileURLWithPath: path), studyUID: study)
+            }
+        } catch {
             summary.failures.append("archiving inputs: \(error)")
             log.error("cannot archive processed inputs; will retry", metadata: ["error": "\(error)"])
+            return
         }
+        try checkpoint(.archived)
+        try FileManager.default.removeItem(at: staging)
     }
 
     func readManifest(in dir: URL) -> StagingManifest? {
@@ -192,23 +212,34 @@ extension PipelineEngine {
 
     // MARK: recovery
 
-    /// Start-up recovery: finishes staged (complete) jobs, drops incomplete staging, re-queues the
-    /// job that was in hand, archives analysed inputs. Safe to run any number of times.
-    public func recover() throws {
+    /// Start-up (and periodic) recovery: finishes staged analyses whose job is still in hand or
+    /// already committed, drops incomplete staging, re-queues the job that was in hand.
+    /// Safe to run any number of times.
+    public func recover(startup: Bool = true) throws {
         if let dirs = try? FileManager.default.contentsOfDirectory(at: stagingRoot, includingPropertiesForKeys: nil) {
             for dir in dirs {
-                if let manifest = readManifest(in: dir) {
-                    log.info("recovery: publishing a staged analysis", metadata: [
-                        "study": "\(Self.ref(manifest.analysis.studyInstanceUID))", "version": "\(manifest.analysis.version)"])
-                    try finishStaged(staging: dir, manifest: manifest)
+                guard let manifest = readManifest(in: dir) else {
+                    if startup {
+                        log.info("recovery: removing incomplete staging", metadata: ["folder": "\(dir.lastPathComponent)"])
+                        try FileManager.default.removeItem(at: dir)
+                    }
                     continue
                 }
-                log.info("recovery: removing incomplete staging", metadata: ["folder": "\(dir.lastPathComponent)"])
-                try FileManager.default.removeItem(at: dir)
+                let study = manifest.analysis.studyInstanceUID
+                let committed = try deps.store.analysisVersions(studyInstanceUID: study).contains(manifest.analysis.version)
+                let state = try deps.store.job(studyInstanceUID: study)?.state
+                let inHand = startup && state == .processing
+                // Otherwise (e.g. a failed commit, job re-queued) the next claim of the study finishes it.
+                guard committed || inHand else { continue }
+                log.info("recovery: finishing a staged analysis", metadata: [
+                    "study": "\(Self.ref(study))", "version": "\(manifest.analysis.version)"])
+                try finishStaged(staging: dir, manifest: manifest)
             }
         }
-        let requeued = try deps.store.requeueInterrupted()
-        for s in requeued { log.info("recovery: re-queued interrupted study", metadata: ["study": "\(Self.ref(s))"]) }
-        try disposeAnalysed()
+        if startup {
+            for s in try deps.store.requeueInterrupted(at: deps.now()) {
+                log.info("recovery: re-queued interrupted study", metadata: ["study": "\(Self.ref(s))"])
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 enum Trend {
     static func deltas(current: ImageScore, prior: PriorReference?) -> (global: Int?, zones: [Int]?) {
@@ -6,22 +7,25 @@ enum Trend {
         return (current.global - prior.global, zip(current.zoneGrades, prior.zoneGrades).map { $0 - $1 })
     }
 
-    static func label(globalDelta: Int?, rules: AlertRules) -> TrendLabel {
-        guard let d = globalDelta else { return .none }
-        if d > rules.stableBand { return .worse }
-        if d < -rules.stableBand { return .better }
+    static func label(globalDelta: Int?, hasDate: Bool, threshold: Int) -> TrendLabel {
+        guard hasDate else { return .undated }
+        guard let d = globalDelta else { return .baseline }
+        if d >= threshold { return .worse }
+        if d <= -threshold { return .better }
         return .stable
     }
 
-    static func alerts(score: ImageScore, globalDelta: Int?, prior: PriorReference?, rules: AlertRules) -> [String] {
-        var out: [String] = []
-        if let t = rules.globalAtLeast, score.global >= t {
-            out.append("global Brixia score \(score.global) >= \(t)")
-        }
-        if let t = rules.worsenedByAtLeast, let d = globalDelta, d >= t {
-            out.append("global Brixia score worsened by \(d) since the exam of \(prior?.studyDate ?? "unknown date")")
-        }
-        return out
+    /// Store's rules, evaluated exactly as the store records them.
+    static func alerts(score: ImageScore, prior: PriorReference?, rules: [AlertRule]) -> [FiredAlert] {
+        guard let current = try? grades(score.zoneGrades) else { return [] }
+        let p = prior.flatMap { try? grades($0.zoneGrades) }
+        let date = prior?.studyDate.flatMap { DicomDateKey.display(DicomDateKey.key(date: $0, time: nil)) }
+        return rules.compactMap { $0.evaluate(current: current, prior: p, priorDate: date) }
+    }
+
+    static func grades(_ g: [Int]) throws -> ZoneGrades {
+        guard g.count == 6 else { throw ConfigError("expected 6 zone grades, got \(g.count)") }
+        return try ZoneGrades(a: g[0], b: g[1], c: g[2], d: g[3], e: g[4], f: g[5])
     }
 
     static func prior(from a: AnalysisRecord) -> PriorReference {

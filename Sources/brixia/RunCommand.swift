@@ -20,8 +20,8 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Comma-separated output kinds: sr, sc (default sr,sc). Env: BRIXIA_OUTPUTS.") var outputs: String?
     @Flag(name: .customLong("delete-inputs"), help: "Delete processed inputs instead of archiving them. Env: BRIXIA_DELETE_INPUTS.")
     var deleteInputs = false
-    @Option(name: .customLong("alert-global-at-least"), help: "Alert when the global score is at least this (default 12).") var alertGlobalAtLeast: Int?
-    @Option(name: .customLong("alert-worsened-by"), help: "Alert when the global score rose by at least this since the prior (default 3).") var alertWorsenedBy: Int?
+    @Option(name: .customLong("alert-rules"), help: "Comma-separated alert rules: global>=N, rise>=N, zone-rise>=N (default rise>=3,global>=12). Env: BRIXIA_ALERT_RULES.") var alertRules: String?
+    @Option(name: .customLong("trend-threshold"), help: "|global delta| >= this is worse/better, else stable (default 2). Env: BRIXIA_TREND_THRESHOLD.") var trendThreshold: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (default info). Patient IDs appear only at debug.")
     var logLevel: String = "info"
 
@@ -31,7 +31,7 @@ struct PipelineOptions: ParsableArguments {
         o.database = database; o.model = model; o.quietPeriodSeconds = quietSeconds; o.workerThreads = threads
         o.outputs = outputs.map { $0.split(separator: ",").map(String.init) }
         o.deleteInsteadOfArchive = deleteInputs ? true : nil
-        o.alertGlobalAtLeast = alertGlobalAtLeast; o.alertWorsenedByAtLeast = alertWorsenedBy
+        o.alertRules = alertRules.map { $0.split(separator: ",").map(String.init) }; o.trendThreshold = trendThreshold
         return try ConfigResolver.resolve(flags: o, configPath: config, environment: ProcessInfo.processInfo.environment,
                                           currentDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     }

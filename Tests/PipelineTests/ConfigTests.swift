@@ -23,12 +23,12 @@ import Testing
         let file = dir.appendingPathComponent("brixia.json")
         try Data("""
             {"inbox": "in", "outbox": "/data/out", "quietPeriodSeconds": 30, "workerThreads": 4,
-             "outputs": ["sr"], "deleteInsteadOfArchive": true, "alerts": {"globalAtLeast": 9, "stableBand": 2}}
+             "outputs": ["sr"], "deleteInsteadOfArchive": true, "alertRules": ["global>=9", "zone-rise>=2"], "trendThreshold": 3}
             """.utf8).write(to: file)
         var flags = ConfigOverrides()
         flags.quietPeriodSeconds = 5
         let env = ["BRIXIA_QUIET_SECONDS": "20", "BRIXIA_THREADS": "3", "BRIXIA_OUTBOX": "/env/out",
-                   "BRIXIA_ALERT_WORSENED_BY": "5"]
+                   "BRIXIA_TREND_THRESHOLD": "4"]
         let c = try ConfigResolver.resolve(flags: flags, configPath: file.path, environment: env, currentDirectory: cwd)
         #expect(c.quietPeriod == 5)                                   // flag
         #expect(c.workerThreads == 3)                                 // env over file
@@ -36,7 +36,8 @@ import Testing
         #expect(c.inbox.path == dir.appendingPathComponent("in").path) // file, relative to the file
         #expect(c.outputs == [.sr])
         #expect(c.deleteInsteadOfArchive)
-        #expect(c.alertRules == AlertRules(globalAtLeast: 9, worsenedByAtLeast: 5, stableBand: 2))
+        #expect(c.alertRules == [.globalAtLeast(9), .zoneRiseAtLeast(2)])
+        #expect(c.trendThreshold == 4)
     }
 
     @Test func configFileFromEnvironmentAndBadValues() throws {
@@ -75,10 +76,11 @@ import Testing
         #expect(m.contains("--model"))
     }
 
-    @Test func retryBackoffDoublesAndCaps() {
-        let c = PipelineConfig.defaults(workDir: cwd)
-        #expect(c.retryDelay(afterAttempts: 1) == 60)
-        #expect(c.retryDelay(afterAttempts: 3) == 240)
-        #expect(c.retryDelay(afterAttempts: 20) == 3600)
+    @Test func badAlertRuleIsAConfigError() {
+        var f = ConfigOverrides(); f.alertRules = ["global>12"]
+        let e = #expect(throws: ConfigError.self) {
+            try ConfigResolver.resolve(flags: f, configPath: nil, environment: [:], currentDirectory: cwd)
+        }
+        #expect(e?.description.contains("global>12") == true)
     }
 }

@@ -62,10 +62,10 @@ final class FakeScorer: StudyScorer, @unchecked Sendable {
 final class FakeReportSink: ReportSink, @unchecked Sendable {
     var failWithENOSPC = false
     func writeOutputs(for analysis: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
-                      into directory: URL) throws -> [URL] {
+                      into directory: URL) throws -> [WrittenOutput] {
         let enc = JSONEncoder(); enc.outputFormatting = .sortedKeys; enc.dateEncodingStrategy = .iso8601
         let body = try enc.encode(analysis)
-        var out: [URL] = []
+        var out: [WrittenOutput] = []
         for k in kinds.sorted(by: { $0.rawValue < $1.rawValue }) {
             let url = directory.appendingPathComponent("\(baseName).\(k.rawValue).json")
             if failWithENOSPC {
@@ -73,7 +73,7 @@ final class FakeReportSink: ReportSink, @unchecked Sendable {
                 throw FileOpError("write", url.path, errno: ENOSPC)
             }
             try body.write(to: url)
-            out.append(url)
+            out.append(WrittenOutput(kind: k, file: url, sopInstanceUID: "2.25.\(abs(baseName.hashValue))\(k == .sr ? 1 : 2)"))
         }
         return out
     }
@@ -93,23 +93,40 @@ final class Workspace {
     let root: URL
     var config: PipelineConfig
     let store = InMemoryJobStore()
+    /// The real Store (SQLite) when the workspace was made with `realStore: true`.
+    private(set) var sqlStore: StoreJobStore?
+    var jobStore: any JobStore { sqlStore ?? store }
     let scorer = FakeScorer()
     let sink = FakeReportSink()
     let writer = FlakyWriter()
     var clock = Date(timeIntervalSince1970: 1_700_000_000)
     var realClock = false
 
-    init() throws {
+    init(realStore: Bool = false) throws {
         root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-pl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         config = PipelineConfig.defaults(workDir: root)
         config.stabilityPeriod = 0
+        if realStore { sqlStore = try StoreJobStore(config: config) }
     }
 
-    deinit { try? FileManager.default.removeItem(at: root) }
+    private var owned = true
+    deinit { if owned { try? FileManager.default.removeItem(at: root) } }
+
+    private init(root: URL, config: PipelineConfig) throws {
+        self.root = root; self.config = config
+        sqlStore = try StoreJobStore(config: config)
+    }
+
+    /// The same folders and database, opened again as a restarted process would.
+    func reopened() -> Workspace {
+        let w = try! Workspace(root: root, config: config)
+        w.owned = false
+        return w
+    }
 
     func engine() -> PipelineEngine {
-        let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: store,
+        let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: jobStore,
                                         fileWriter: writer, now: { [unowned self] in self.realClock ? Date() : self.clock })
         var log = Logger(label: "test"); log.logLevel = .critical
         return PipelineEngine(config: config, dependencies: deps, logger: log)

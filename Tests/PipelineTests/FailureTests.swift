@@ -19,10 +19,10 @@ import Testing
         let job = try #require(try ws.store.job(studyInstanceUID: "O.1"))
         #expect(job.state == .failed)
         #expect(job.lastError?.contains("Not a directory") == true)
-        #expect(job.retryAt == ws.clock.addingTimeInterval(ws.config.retryDelay))
 
-        // The daemon's promotion honours retryAt; --once retries failed jobs.
-        #expect(try ws.store.promote(quietBefore: ws.clock, now: ws.clock, includeAllFailed: false).isEmpty)
+        // The daemon's promotion waits for the retry delay; --once retries failed jobs at once.
+        #expect(try ws.store.promote(quietBefore: ws.clock, failedBefore: ws.clock.addingTimeInterval(-ws.config.retryDelay),
+                                     includeAllFailed: false, now: ws.clock).isEmpty)
         try FileManager.default.removeItem(at: ws.config.outbox)
         let s2 = try await ws.runner().runOnce()
         #expect(s2.studiesProcessed == 1)
@@ -30,7 +30,7 @@ import Testing
         #expect(ws.inboxFiles().isEmpty)
         #expect(ws.outputs().count == 2)
         #expect(try ws.store.job(studyInstanceUID: "O.1")?.state == .done)
-        #expect(try ws.store.job(studyInstanceUID: "O.1")?.attempts == 2)
+        #expect(try ws.store.job(studyInstanceUID: "O.1")?.attempts == 1)   // attempts restart when re-queued
     }
 
     @Test func diskFullDuringOutputWriteLeavesNoPartialOutput() async throws {

@@ -3,125 +3,123 @@ import Foundation
 
 /// Test double of the persisted state machine, following the JobStore contract.
 final class InMemoryJobStore: JobStore, @unchecked Sendable {
+    struct Job { var job: StudyJob; var patientID: String; var studyDate: String?; var lastInstanceAt: Date; var rerun = false; var order: Int }
     private let lock = NSLock()
     private var instancesBySOP: [String: StoredInstance] = [:]
-    private var jobsByStudy: [String: StudyJob] = [:]
+    private var jobsByStudy: [String: Job] = [:]
     private var analysesByStudy: [String: [AnalysisRecord]] = [:]
-    private var claimOrder: [String: Int] = [:]
+    private(set) var outputsByStudy: [String: [PublishedOutput]] = [:]
     private var counter = 0
     var failCommit: Error?
 
     private func locked<T>(_ f: () throws -> T) rethrows -> T { lock.lock(); defer { lock.unlock() }; return try f() }
 
-    func instance(sopInstanceUID: String) throws -> StoredInstance? { locked { instancesBySOP[sopInstanceUID] } }
+    func instance(sopInstanceUID: String, studyInstanceUID: String) throws -> StoredInstance? {
+        locked { instancesBySOP[sopInstanceUID].flatMap { $0.studyInstanceUID == studyInstanceUID ? $0 : nil } }
+    }
 
     func recordArrival(_ m: InstanceMetadata, contentHash: String, path: String, at: Date) throws {
         locked {
             instancesBySOP[m.sopInstanceUID] = StoredInstance(sopInstanceUID: m.sopInstanceUID, studyInstanceUID: m.studyInstanceUID,
-                                                              contentHash: contentHash, path: path, state: .pending, receivedAt: at)
-            var job = jobsByStudy[m.studyInstanceUID] ?? StudyJob(
-                studyInstanceUID: m.studyInstanceUID, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
-                studyDate: m.studyDate, state: .received, attempts: 0, lastInstanceAt: at, retryAt: nil, lastError: nil)
-            switch job.state {
-            case .done, .failed, .quarantined: job.state = .received; job.attempts = 0
+                                                              contentHash: contentHash, path: path)
+            counter += 1
+            var j = jobsByStudy[m.studyInstanceUID] ?? Job(
+                job: StudyJob(studyInstanceUID: m.studyInstanceUID, state: .received, attempts: 0, lastError: nil, updatedAt: at),
+                patientID: m.patientID, studyDate: m.studyDate, lastInstanceAt: at, order: counter)
+            switch j.job.state {
+            case .done, .failed, .quarantined: j.job.state = .queued; j.job.attempts = 0; j.order = counter
+            case .processing: j.rerun = true
             default: break
             }
-            job.lastInstanceAt = at
-            counter += 1; claimOrder[m.studyInstanceUID] = counter
-            jobsByStudy[m.studyInstanceUID] = job
+            j.lastInstanceAt = at
+            jobsByStudy[m.studyInstanceUID] = j
         }
     }
 
-    func promote(quietBefore: Date, now: Date, includeAllFailed: Bool) throws -> [String] {
+    func promote(quietBefore: Date, failedBefore: Date, includeAllFailed: Bool, now: Date) throws -> [String] {
         locked {
             var out: [String] = []
             for (k, var j) in jobsByStudy {
-                if (j.state == .received && j.lastInstanceAt <= quietBefore)
-                    || (j.state == .failed && (includeAllFailed || (j.retryAt ?? .distantPast) <= now)) {
-                    j.state = .queued; jobsByStudy[k] = j; out.append(k)
+                if (j.job.state == .received && j.lastInstanceAt < quietBefore)
+                    || (j.job.state == .failed && (includeAllFailed || j.job.updatedAt <= failedBefore)) {
+                    if j.job.state == .failed { j.job.attempts = 0 }
+                    j.job.state = .queued; j.job.updatedAt = now; counter += 1; j.order = counter
+                    jobsByStudy[k] = j; out.append(k)
                 }
             }
             return out
         }
     }
 
-    func claimNext() throws -> StudyJob? {
+    func claimNext(now: Date) throws -> StudyJob? {
         locked {
-            guard let k = jobsByStudy.values.filter({ $0.state == .queued })
-                .min(by: { (claimOrder[$0.studyInstanceUID] ?? 0) < (claimOrder[$1.studyInstanceUID] ?? 0) })?.studyInstanceUID
+            guard let k = jobsByStudy.values.filter({ $0.job.state == .queued }).min(by: { $0.order < $1.order })?.job.studyInstanceUID
             else { return nil }
-            jobsByStudy[k]!.state = .processing
-            jobsByStudy[k]!.attempts += 1
-            return jobsByStudy[k]
+            jobsByStudy[k]!.job.state = .processing
+            jobsByStudy[k]!.job.attempts += 1
+            jobsByStudy[k]!.job.updatedAt = now
+            jobsByStudy[k]!.rerun = false
+            return jobsByStudy[k]!.job
         }
     }
 
-    func job(studyInstanceUID: String) throws -> StudyJob? { locked { jobsByStudy[studyInstanceUID] } }
-    func jobs() throws -> [StudyJob] { locked { Array(jobsByStudy.values) } }
+    func job(studyInstanceUID: String) throws -> StudyJob? { locked { jobsByStudy[studyInstanceUID]?.job } }
     func instances(studyInstanceUID: String) throws -> [StoredInstance] {
         locked { instancesBySOP.values.filter { $0.studyInstanceUID == studyInstanceUID }.sorted { $0.sopInstanceUID < $1.sopInstanceUID } }
     }
-    func instancesAwaitingDisposal() throws -> [StoredInstance] { locked { instancesBySOP.values.filter { $0.state == .analysed } } }
 
-    func priorAnalysis(patientID: String, issuerOfPatientID: String?, before studyDate: String?, excludingStudy: String) throws -> AnalysisRecord? {
+    func priorAnalysis(studyInstanceUID: String) throws -> PriorReference? {
         locked {
-            guard let d = studyDate else { return nil }
-            let latest = analysesByStudy.compactMap { k, v -> AnalysisRecord? in
-                guard k != excludingStudy else { return nil }
-                return v.max { $0.version < $1.version }
-            }
-            return latest.filter { $0.patientID == patientID && $0.issuerOfPatientID == issuerOfPatientID && ($0.studyDate ?? "") < d && $0.studyDate != nil }
-                .max { ($0.studyDate ?? "") < ($1.studyDate ?? "") }
+            guard let me = jobsByStudy[studyInstanceUID], let d = me.studyDate else { return nil }
+            let earlier = jobsByStudy.values.filter { $0.patientID == me.patientID && ($0.studyDate ?? "") < d && $0.studyDate != nil
+                && !(analysesByStudy[$0.job.studyInstanceUID] ?? []).isEmpty }
+            guard let p = earlier.max(by: { ($0.studyDate ?? "") < ($1.studyDate ?? "") }),
+                  let a = analysesByStudy[p.job.studyInstanceUID]?.max(by: { $0.version < $1.version }) else { return nil }
+            return Trend.prior(from: a)
         }
     }
 
-    func analyses(studyInstanceUID: String) throws -> [AnalysisRecord] { locked { analysesByStudy[studyInstanceUID] ?? [] } }
+    func analyses(studyInstanceUID: String) throws -> [AnalysisRecord] {
+        locked { (analysesByStudy[studyInstanceUID] ?? []).sorted { $0.version < $1.version } }
+    }
+    func analysisVersions(studyInstanceUID: String) throws -> [Int] { try analyses(studyInstanceUID: studyInstanceUID).map(\.version) }
     func nextAnalysisVersion(studyInstanceUID: String) throws -> Int {
         locked { (analysesByStudy[studyInstanceUID]?.map(\.version).max() ?? 0) + 1 }
     }
 
-    func commit(_ a: AnalysisRecord, at: Date) throws {
+    func commit(_ a: AnalysisRecord, outputs: [PublishedOutput], at: Date) throws {
         try locked {
             if let e = failCommit { throw e }
-            if !(analysesByStudy[a.studyInstanceUID] ?? []).contains(where: { $0.version == a.version }) {
-                analysesByStudy[a.studyInstanceUID, default: []].append(a)
-            }
-            let listed = Set(a.instanceUIDs)
-            var reopen = false
-            for (k, var i) in instancesBySOP where i.studyInstanceUID == a.studyInstanceUID && i.state == .pending {
-                if listed.contains(k) { i.state = .analysed; instancesBySOP[k] = i } else { reopen = true }
-            }
-            jobsByStudy[a.studyInstanceUID]?.state = reopen ? .received : .done
-            jobsByStudy[a.studyInstanceUID]?.lastError = nil
+            guard jobsByStudy[a.studyInstanceUID]?.job.state == .processing else { throw ConfigError("commit: job not processing") }
+            precondition(!(analysesByStudy[a.studyInstanceUID] ?? []).contains { $0.version == a.version }, "duplicate analysis version")
+            analysesByStudy[a.studyInstanceUID, default: []].append(a)
+            outputsByStudy[a.studyInstanceUID, default: []] += outputs
+            let rerun = jobsByStudy[a.studyInstanceUID]!.rerun
+            jobsByStudy[a.studyInstanceUID]!.job.state = rerun ? .queued : .done
+            jobsByStudy[a.studyInstanceUID]!.job.lastError = nil
+            jobsByStudy[a.studyInstanceUID]!.job.updatedAt = at
         }
     }
 
-    func markFailed(studyInstanceUID: String, error: String, retryAt: Date) throws {
+    func markFailed(studyInstanceUID: String, error: String, at: Date) throws {
         locked {
-            jobsByStudy[studyInstanceUID]?.state = .failed
-            jobsByStudy[studyInstanceUID]?.lastError = error
-            jobsByStudy[studyInstanceUID]?.retryAt = retryAt
+            jobsByStudy[studyInstanceUID]?.job.state = .failed
+            jobsByStudy[studyInstanceUID]?.job.lastError = error
+            jobsByStudy[studyInstanceUID]?.job.updatedAt = at
         }
     }
 
-    func markQuarantined(studyInstanceUID: String, reason: String) throws {
+    func markQuarantined(studyInstanceUID: String, reason: String, at: Date) throws {
         locked {
-            jobsByStudy[studyInstanceUID]?.state = .quarantined
-            jobsByStudy[studyInstanceUID]?.lastError = reason
+            jobsByStudy[studyInstanceUID]?.job.state = .quarantined
+            jobsByStudy[studyInstanceUID]?.job.lastError = reason
         }
     }
 
-    func markDisposed(sopInstanceUID: String, newPath: String?) throws {
-        locked {
-            instancesBySOP[sopInstanceUID]?.state = .disposed
-            instancesBySOP[sopInstanceUID]?.path = newPath
-        }
-    }
-
-    func requeueInterrupted() throws -> [String] {
+    func requeueInterrupted(at: Date) throws -> [String] {
         locked {
             var out: [String] = []
-            for (k, j) in jobsByStudy where j.state == .processing { jobsByStudy[k]!.state = .queued; out.append(k) }
+            for (k, j) in jobsByStudy where j.job.state == .processing { jobsByStudy[k]!.job.state = .queued; out.append(k) }
             return out
         }
     }

@@ -20,6 +20,7 @@ import Testing
         #expect(try ws.store.analyses(studyInstanceUID: "K.1").map(\.version) == [1])
         #expect(ws.outputs() == ["brixia_K.1_v1.sc.json", "brixia_K.1_v1.sr.json"])
         #expect(ws.files(ws.config.archive) == ["K.1/1.dcm"])
+        #expect(ws.store.outputsByStudy["K.1"]?.map(\.fileName) == ["brixia_K.1_v1.sc.json", "brixia_K.1_v1.sr.json"])
         #expect(ws.files(ws.config.quarantine) == ["k/2.dcm", "k/2.dcm.reason.txt"])
         #expect(try ws.store.job(studyInstanceUID: "K.1")?.state == .done)
         #expect(ws.files(ws.config.outbox.appendingPathComponent(PipelineEngine.stagingFolderName)).isEmpty)
