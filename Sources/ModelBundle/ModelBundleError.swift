@@ -28,7 +28,7 @@ public enum ModelBundleError: Error, Equatable, CustomStringConvertible {
             return "\(d): weights do not match the model: \(shown)\(more)"
         case let .invalidWeights(d, e): return "\(d): \(e.description)"
         case let .nonFiniteValue(d, t): return "\(d): tensor '\(t)' holds a NaN or infinite value"
-        case let .destinationExists(d): return "\(d): already exists (pass overwrite to replace it)"
+        case let .destinationExists(d): return "\(d): already exists (replace it with --overwrite, or overwrite: true)"
         case let .writeFailed(d, r): return "\(d): cannot write model bundle: \(r)"
         }
     }
