@@ -26,6 +26,11 @@ public struct ModelBundle: Sendable {
             throw ModelBundleError.missingFile(directory: dir.path, file: manifestFileName)
         }
         let manifest = try decodeManifest(manifestData, file: manifestURL.path)
+        // The weights must sit inside the bundle: no paths, so a manifest cannot point elsewhere.
+        let weightsName = manifest.weights.file
+        guard !weightsName.isEmpty, !weightsName.contains("/"), weightsName != ".", weightsName != ".." else {
+            throw ModelBundleError.corruptManifest(file: manifestURL.path, reason: "weights.file '\(weightsName)' must be a file name inside the bundle")
+        }
         let weightsURL = dir.appendingPathComponent(manifest.weights.file)
         guard let weightsData = FileManager.default.contents(atPath: weightsURL.path) else {
             throw ModelBundleError.missingFile(directory: dir.path, file: manifest.weights.file)

@@ -217,3 +217,19 @@ import Testing
         }
     }
 }
+
+@Suite struct ManifestPathTests {
+    @Test func weightsFileMustStayInsideTheBundle() throws {
+        let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("b")
+        try ModelBundle.write(to: url, manifest: ModelBundleTests.manifest, weights: ModelBundleTests.small)
+        let mURL = url.appendingPathComponent("model.json")
+        var m = try JSONDecoder().decode(ModelManifest.self, from: Data(contentsOf: mURL))
+        m.weights.file = "../b/weights.safetensors"
+        try m.encoded().write(to: mURL)
+        let e = #expect(throws: ModelBundleError.self) { try ModelBundle.load(from: url, expecting: []) }
+        guard case let .corruptManifest(file, reason)? = e else { Issue.record("wrong error \(String(describing: e))"); return }
+        #expect(file == mURL.path)
+        #expect(reason.contains("weights.file"))
+    }
+}
