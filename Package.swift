@@ -50,8 +50,8 @@ let package = Package(
         ]),
 
         // --- store: SQLite history (GRDB), migrations in Schemas/.
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
-                resources: [.copy("Migrations")]),
+        // Migrations are embedded from Schemas/*.sql by Schemas/embed-migrations.sh (no resource bundle).
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
 
         // --- reports out: DICOM SR and rendered Secondary Capture.
         .target(name: "Reports", dependencies: ["CDcmBridge", "DicomKit", "Imaging"]),

@@ -1,10 +1,22 @@
+// DCMTK behind a plain C API (see include/dcmbridge.h). Every extern "C" body catches everything:
+// an exception escaping into Swift would terminate the process.
 #include "dcmtk/config/osconfig.h"   // must come first
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dcpixseq.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/dcmimgle/dcmimage.h"
 #include "dcmtk/oflog/oflog.h"
+#include <openjpeg-2.5/openjpeg.h>
+#include <cstdio>
+#include <cstring>
+#include <cerrno>
+#include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 #include "dcmbridge.h"
 
 static std::once_flag g_codecs_once;
@@ -12,11 +24,488 @@ static std::once_flag g_codecs_once;
 extern "C" void dcmb_register_codecs(void) {
     std::call_once(g_codecs_once, [] {
         try {
-            OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+            OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
             DJDecoderRegistration::registerCodecs();
             DJLSDecoderRegistration::registerCodecs();
             DcmRLEDecoderRegistration::registerCodecs();
         } catch (...) {
         }
+    });
+}
+
+struct dcmb_file {
+    DcmFileFormat ff;
+    bool hasMeta = false;
+    E_TransferSyntax xfer = EXS_Unknown;
+    std::string tsUID;
+    // For JPEG 2000 only: a copy of the dataset with native (decoded) pixel data.
+    std::unique_ptr<DcmDataset> native;
+    DcmDataset *ds() { return ff.getDataset(); }
+    const DcmDataset *ds() const { return const_cast<DcmFileFormat &>(ff).getDataset(); }
+};
+
+static void setErr(char *err, size_t errlen, const std::string &msg) {
+    if (!err || errlen == 0) return;
+    size_t n = msg.size() < errlen - 1 ? msg.size() : errlen - 1;
+    memcpy(err, msg.data(), n);
+    err[n] = 0;
+}
+
+static bool isJ2K(E_TransferSyntax x) { return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000; }
+
+static bool isSupportedXfer(E_TransferSyntax x) {
+    switch (x) {
+    case EXS_LittleEndianImplicit: case EXS_LittleEndianExplicit: case EXS_BigEndianExplicit:
+    case EXS_DeflatedLittleEndianExplicit:
+    case EXS_JPEGProcess1: case EXS_JPEGProcess2_4: case EXS_JPEGProcess14: case EXS_JPEGProcess14SV1:
+    case EXS_JPEGLSLossless: case EXS_JPEGLSLossy: case EXS_RLELossless:
+    case EXS_JPEG2000LosslessOnly: case EXS_JPEG2000:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// A DICOM file has "DICM" at offset 128; a bare dataset (no preamble) starts with a low even group number.
+static int32_t sniff(const char *path, char *err, size_t errlen) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        setErr(err, errlen, std::string("cannot open: ") + strerror(errno));
+        return DCMB_ERR_IO;
+    }
+    unsigned char b[132];
+    size_t n = fread(b, 1, sizeof b, fp);
+    fclose(fp);
+    if (n == 132 && memcmp(b + 128, "DICM", 4) == 0) return DCMB_OK;
+    if (n >= 8) {
+        unsigned le = b[0] | (b[1] << 8), be = (b[0] << 8) | b[1];
+        auto plausible = [](unsigned g) { return g >= 0x0002 && g <= 0x0028 && (g % 2) == 0; };
+        if (plausible(le) || plausible(be)) return DCMB_OK;
+    }
+    setErr(err, errlen, "no DICM preamble and no DICOM dataset start (not a DICOM file)");
+    return DCMB_ERR_NOT_DICOM;
+}
+
+extern "C" dcmb_file *dcmb_open(const char *path, int32_t *status, char *err, size_t errlen) {
+    int32_t dummy = 0;
+    if (!status) status = &dummy;
+    try {
+        dcmb_register_codecs();
+        if (!path) { *status = DCMB_ERR_INTERNAL; setErr(err, errlen, "null path"); return nullptr; }
+        int32_t s = sniff(path, err, errlen);
+        if (s != DCMB_OK) { *status = s; return nullptr; }
+        std::unique_ptr<dcmb_file> f(new dcmb_file());
+        OFCondition c = f->ff.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+        if (c.good()) c = f->ff.loadAllDataIntoMemory();   // later reads must not touch the file again
+        if (c.bad()) {
+            std::string text = c.text();
+            if (c == EC_StreamNotifyClient || c == EC_EndOfStream || text.find("end of") != std::string::npos ||
+                text.find("Premature") != std::string::npos) {
+                *status = DCMB_ERR_TRUNCATED;
+                setErr(err, errlen, "truncated: " + text);
+                return nullptr;
+            }
+            // An unknown transfer syntax in the File Meta makes the dataset unparsable; say so precisely.
+            DcmFileFormat meta;
+            if (meta.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_metaOnly).good()) {
+                OFString ts;
+                if (meta.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts).good() &&
+                    !isSupportedXfer(DcmXfer(ts.c_str()).getXfer())) {
+                    *status = DCMB_ERR_UNSUPPORTED_TS;
+                    setErr(err, errlen, "unsupported transfer syntax " + std::string(ts.c_str()));
+                    return nullptr;
+                }
+            }
+            *status = DCMB_ERR_PARSE;
+            setErr(err, errlen, "cannot parse DICOM: " + text);
+            return nullptr;
+        }
+        OFString ts;
+        f->hasMeta = f->ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts).good() && !ts.empty();
+        f->xfer = f->ds()->getOriginalXfer();
+        if (f->hasMeta) f->tsUID = ts.c_str();
+        else f->tsUID = DcmXfer(f->xfer).getXferID();
+        *status = DCMB_OK;
+        return f.release();
+    } catch (const std::exception &e) {
+        *status = DCMB_ERR_INTERNAL; setErr(err, errlen, std::string("internal error: ") + e.what());
+    } catch (...) {
+        *status = DCMB_ERR_INTERNAL; setErr(err, errlen, "internal error");
+    }
+    return nullptr;
+}
+
+extern "C" void dcmb_close(dcmb_file *f) {
+    try { delete f; } catch (...) {}
+}
+
+extern "C" int32_t dcmb_has_meta(const dcmb_file *f) { return f && f->hasMeta ? 1 : 0; }
+
+extern "C" int32_t dcmb_transfer_syntax(const dcmb_file *f, char *buf, size_t len) {
+    if (!f) return -1;
+    try {
+        setErr(buf, len, f->tsUID);
+        return (int32_t)f->tsUID.size();
+    } catch (...) { return -1; }
+}
+
+static DcmElement *findTop(const dcmb_file *f, uint16_t g, uint16_t e) {
+    DcmElement *el = nullptr;
+    DcmDataset *ds = const_cast<dcmb_file *>(f)->ds();
+    if (ds->findAndGetElement(DcmTagKey(g, e), el, OFFalse).bad()) return nullptr;
+    return el;
+}
+
+extern "C" int32_t dcmb_get_string(const dcmb_file *f, uint16_t group, uint16_t element, char *buf, size_t len) {
+    if (buf && len) buf[0] = 0;
+    if (!f) return -1;
+    try {
+        DcmElement *el = findTop(f, group, element);
+        if (!el) return -1;
+        OFString v;
+        if (el->getOFStringArray(v).bad()) return 0;
+        std::string s(v.c_str(), v.size());
+        setErr(buf, len, s);
+        return (int32_t)s.size();
+    } catch (...) { return -1; }
+}
+
+extern "C" int32_t dcmb_value_count(const dcmb_file *f, uint16_t group, uint16_t element) {
+    if (!f) return -1;
+    try {
+        DcmElement *el = findTop(f, group, element);
+        if (!el) return -1;
+        return el->getLength() == 0 ? 0 : (int32_t)el->getVM();
+    } catch (...) { return -1; }
+}
+
+extern "C" int32_t dcmb_get_number(const dcmb_file *f, uint16_t group, uint16_t element, uint32_t idx, double *out) {
+    if (!f || !out) return 0;
+    try {
+        DcmElement *el = findTop(f, group, element);
+        if (!el || el->getLength() == 0) return 0;
+        Float64 d;
+        switch (el->ident()) {
+        case EVR_US: { Uint16 v; if (el->getUint16(v, idx).bad()) return 0; *out = v; return 1; }
+        case EVR_SS: { Sint16 v; if (el->getSint16(v, idx).bad()) return 0; *out = v; return 1; }
+        case EVR_UL: { Uint32 v; if (el->getUint32(v, idx).bad()) return 0; *out = v; return 1; }
+        case EVR_SL: { Sint32 v; if (el->getSint32(v, idx).bad()) return 0; *out = v; return 1; }
+        case EVR_IS: { Sint32 v; if (el->getSint32(v, idx).bad()) return 0; *out = v; return 1; }
+        case EVR_FL: { Float32 v; if (el->getFloat32(v, idx).bad()) return 0; *out = v; return 1; }
+        default:
+            if (el->getFloat64(d, idx).good()) { *out = d; return 1; }
+            {
+                OFString s;
+                if (el->getOFString(s, idx).bad()) return 0;
+                char *end = nullptr;
+                double v = strtod(s.c_str(), &end);
+                if (end == s.c_str()) return 0;
+                *out = v;
+                return 1;
+            }
+        }
+    } catch (...) { return 0; }
+}
+
+extern "C" int32_t dcmb_sequence_count(const dcmb_file *f, uint16_t group, uint16_t element) {
+    if (!f) return -1;
+    try {
+        DcmSequenceOfItems *seq = nullptr;
+        DcmDataset *ds = const_cast<dcmb_file *>(f)->ds();
+        if (ds->findAndGetSequence(DcmTagKey(group, element), seq, OFFalse).bad() || !seq) return -1;
+        return (int32_t)seq->card();
+    } catch (...) { return -1; }
+}
+
+static DcmPixelData *pixelData(DcmDataset *ds) {
+    DcmElement *el = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, el, OFFalse).bad() || !el) return nullptr;
+    if (el->ident() != EVR_PixelData) return nullptr;
+    return OFstatic_cast(DcmPixelData *, el);
+}
+
+extern "C" void dcmb_pixel_info(const dcmb_file *f, int32_t *present, int32_t *encapsulated, uint64_t *native_length) {
+    int32_t p = 0, e = 0; uint64_t n = 0;
+    try {
+        if (f) {
+            DcmDataset *ds = const_cast<dcmb_file *>(f)->ds();
+            DcmElement *el = nullptr;
+            if (ds->findAndGetElement(DCM_PixelData, el, OFFalse).good() && el) {
+                p = 1;
+                DcmXfer x(f->xfer);
+                e = x.isEncapsulated() ? 1 : 0;
+                if (el->ident() == EVR_PixelData) {
+                    DcmPixelSequence *seq = nullptr;
+                    DcmPixelData *pd = OFstatic_cast(DcmPixelData *, el);
+                    if (pd->getEncapsulatedRepresentation(f->xfer, nullptr, seq).good() && seq) e = 1;
+                }
+                if (!e) n = el->getLength();
+            }
+        }
+    } catch (...) {}
+    if (present) *present = p;
+    if (encapsulated) *encapsulated = e;
+    if (native_length) *native_length = n;
+}
+
+// ---- checks shared by all decoders ----
+
+static double num(const dcmb_file *f, DcmTagKey k, double def) {
+    double v;
+    return dcmb_get_number(f, k.getGroup(), k.getElement(), 0, &v) ? v : def;
+}
+
+static int32_t checkDecodable(dcmb_file *f, char *err, size_t errlen) {
+    int32_t present = 0, enc = 0; uint64_t len = 0;
+    dcmb_pixel_info(f, &present, &enc, &len);
+    if (!present) { setErr(err, errlen, "no Pixel Data (7FE0,0010)"); return DCMB_ERR_NO_PIXEL_DATA; }
+    if (!isSupportedXfer(f->xfer)) {
+        setErr(err, errlen, "unsupported transfer syntax " + f->tsUID);
+        return DCMB_ERR_UNSUPPORTED_TS;
+    }
+    double frames = num(f, DCM_NumberOfFrames, 1);
+    if (frames > 1) { setErr(err, errlen, "multi-frame image (" + std::to_string((long)frames) + " frames)"); return DCMB_ERR_MULTIFRAME; }
+    OFString pi;
+    f->ds()->findAndGetOFString(DCM_PhotometricInterpretation, pi);
+    double spp = num(f, DCM_SamplesPerPixel, 1);
+    if (spp != 1 || (pi != "MONOCHROME1" && pi != "MONOCHROME2")) {
+        setErr(err, errlen, "not a monochrome image (PhotometricInterpretation '" + std::string(pi.c_str()) +
+                                "', SamplesPerPixel " + std::to_string((int)spp) + ")");
+        return DCMB_ERR_COLOUR;
+    }
+    double rows = num(f, DCM_Rows, 0), cols = num(f, DCM_Columns, 0);
+    double ba = num(f, DCM_BitsAllocated, 0), bs = num(f, DCM_BitsStored, ba);
+    if (rows < 1 || cols < 1 || rows > 65535 || cols > 65535 || (ba != 8 && ba != 16) || bs < 1 || bs > ba) {
+        setErr(err, errlen, "invalid image geometry (rows " + std::to_string((long)rows) + ", columns " +
+                                std::to_string((long)cols) + ", bits allocated " + std::to_string((long)ba) +
+                                ", bits stored " + std::to_string((long)bs) + ")");
+        return DCMB_ERR_BAD_GEOMETRY;
+    }
+    if (!enc) {
+        uint64_t need = (uint64_t)rows * (uint64_t)cols * (uint64_t)(ba / 8);
+        if (len < need) {
+            setErr(err, errlen, "pixel data too short (" + std::to_string(len) + " bytes, expected " +
+                                    std::to_string(need) + ")");
+            return DCMB_ERR_PIXEL_SHORT;
+        }
+    }
+    return DCMB_OK;
+}
+
+// ---- JPEG 2000 through OpenJPEG (DCMTK's free edition has no J2K codec) ----
+
+struct MemStream { const uint8_t *data; size_t size; size_t pos; };
+static OPJ_SIZE_T msRead(void *buf, OPJ_SIZE_T n, void *u) {
+    MemStream *m = (MemStream *)u;
+    if (m->pos >= m->size) return (OPJ_SIZE_T)-1;
+    size_t k = n < m->size - m->pos ? n : m->size - m->pos;
+    memcpy(buf, m->data + m->pos, k);
+    m->pos += k;
+    return k;
+}
+static OPJ_OFF_T msSkip(OPJ_OFF_T n, void *u) {
+    MemStream *m = (MemStream *)u;
+    if (n < 0) { size_t back = (size_t)(-n) < m->pos ? (size_t)(-n) : m->pos; m->pos -= back; return -(OPJ_OFF_T)back; }
+    size_t k = (size_t)n < m->size - m->pos ? (size_t)n : m->size - m->pos;
+    m->pos += k;
+    return (OPJ_OFF_T)k;
+}
+static OPJ_BOOL msSeek(OPJ_OFF_T off, void *u) {
+    MemStream *m = (MemStream *)u;
+    if (off < 0 || (size_t)off > m->size) return OPJ_FALSE;
+    m->pos = (size_t)off;
+    return OPJ_TRUE;
+}
+static void opjQuiet(const char *, void *) {}
+
+static int32_t decodeJ2K(dcmb_file *f, char *err, size_t errlen) {
+    if (f->native) return DCMB_OK;
+    DcmPixelData *pd = pixelData(f->ds());
+    DcmPixelSequence *seq = nullptr;
+    if (!pd || pd->getEncapsulatedRepresentation(f->xfer, nullptr, seq).bad() || !seq) {
+        setErr(err, errlen, "JPEG 2000: no encapsulated pixel data"); return DCMB_ERR_DECODE;
+    }
+    std::vector<uint8_t> code;
+    for (unsigned long i = 1; i < seq->card(); i++) {   // item 0 is the Basic Offset Table
+        DcmPixelItem *item = nullptr;
+        if (seq->getItem(item, i).bad() || !item) continue;
+        Uint8 *d = nullptr;
+        if (item->getUint8Array(d).bad() || !d) continue;
+        code.insert(code.end(), d, d + item->getLength());
+    }
+    if (code.size() < 4) { setErr(err, errlen, "JPEG 2000: empty code stream"); return DCMB_ERR_DECODE; }
+    bool raw = code[0] == 0xFF && code[1] == 0x4F;
+    opj_codec_t *codec = opj_create_decompress(raw ? OPJ_CODEC_J2K : OPJ_CODEC_JP2);
+    opj_set_error_handler(codec, opjQuiet, nullptr);
+    opj_set_warning_handler(codec, opjQuiet, nullptr);
+    opj_set_info_handler(codec, opjQuiet, nullptr);
+    opj_dparameters_t p;
+    opj_set_default_decoder_parameters(&p);
+    opj_image_t *img = nullptr;
+    MemStream ms{code.data(), code.size(), 0};
+    opj_stream_t *st = opj_stream_create(OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_TRUE);
+    opj_stream_set_user_data(st, &ms, nullptr);
+    opj_stream_set_user_data_length(st, code.size());
+    opj_stream_set_read_function(st, msRead);
+    opj_stream_set_skip_function(st, msSkip);
+    opj_stream_set_seek_function(st, msSeek);
+    bool ok = opj_setup_decoder(codec, &p) && opj_read_header(st, codec, &img) && opj_decode(codec, st, img) &&
+              opj_end_decompress(codec, st);
+    opj_stream_destroy(st);
+    opj_destroy_codec(codec);
+    std::unique_ptr<opj_image_t, void (*)(opj_image_t *)> guard(img, [](opj_image_t *i) { if (i) opj_image_destroy(i); });
+    if (!ok || !img) { setErr(err, errlen, "JPEG 2000 decoding failed"); return DCMB_ERR_DECODE; }
+    if (img->numcomps != 1) { setErr(err, errlen, "JPEG 2000 image is not single-component"); return DCMB_ERR_COLOUR; }
+    opj_image_comp_t &c = img->comps[0];
+    unsigned long rows = (unsigned long)num(f, DCM_Rows, 0), cols = (unsigned long)num(f, DCM_Columns, 0);
+    if (c.w != cols || c.h != rows || !c.data || c.prec > 16) {
+        setErr(err, errlen, "JPEG 2000 code stream does not match Rows/Columns/BitsAllocated");
+        return DCMB_ERR_DECODE;
+    }
+    std::vector<Uint16> px(rows * cols);
+    for (size_t i = 0; i < px.size(); i++) px[i] = (Uint16)(c.data[i] & 0xFFFF);   // two's complement when signed
+    std::unique_ptr<DcmDataset> copy(new DcmDataset(*f->ds()));
+    copy->putAndInsertUint16(DCM_BitsAllocated, 16);
+    copy->putAndInsertUint16Array(DCM_PixelData, px.data(), (unsigned long)px.size());
+    copy->removeAllButCurrentRepresentations();
+    f->native = std::move(copy);
+    return DCMB_OK;
+}
+
+// The dataset and transfer syntax that DicomImage should decode.
+static int32_t decodable(dcmb_file *f, DcmDataset *&ds, E_TransferSyntax &xfer, char *err, size_t errlen) {
+    int32_t s = checkDecodable(f, err, errlen);
+    if (s != DCMB_OK) return s;
+    if (isJ2K(f->xfer)) {
+        s = decodeJ2K(f, err, errlen);
+        if (s != DCMB_OK) return s;
+        ds = f->native.get();
+        xfer = EXS_LittleEndianExplicit;
+    } else {
+        ds = f->ds();
+        xfer = f->xfer;
+    }
+    return DCMB_OK;
+}
+
+template <class Body>
+static int32_t guarded(char *err, size_t errlen, Body body) {
+    try {
+        return body();
+    } catch (const std::exception &e) {
+        setErr(err, errlen, std::string("internal error: ") + e.what());
+    } catch (...) {
+        setErr(err, errlen, "internal error");
+    }
+    return DCMB_ERR_INTERNAL;
+}
+
+static int32_t openImage(dcmb_file *f, std::unique_ptr<DicomImage> &img, size_t capacity, int32_t *rows,
+                         int32_t *cols, char *err, size_t errlen) {
+    DcmDataset *ds = nullptr; E_TransferSyntax xfer = EXS_Unknown;
+    int32_t s = decodable(f, ds, xfer, err, errlen);
+    if (s != DCMB_OK) return s;
+    img.reset(new DicomImage(ds, xfer, (unsigned long)0, (unsigned long)0, (unsigned long)1));
+    if (img->getStatus() != EIS_Normal) {
+        setErr(err, errlen, std::string("cannot decode pixel data: ") + DicomImage::getString(img->getStatus()));
+        return DCMB_ERR_DECODE;
+    }
+    if (!img->isMonochrome()) { setErr(err, errlen, "not a monochrome image"); return DCMB_ERR_COLOUR; }
+    size_t w = img->getWidth(), h = img->getHeight();
+    if (rows) *rows = (int32_t)h;
+    if (cols) *cols = (int32_t)w;
+    if (capacity < w * h) { setErr(err, errlen, "output buffer too small"); return DCMB_ERR_INTERNAL; }
+    return DCMB_OK;
+}
+
+extern "C" int32_t dcmb_decode_display(dcmb_file *f, float *out, size_t capacity, int32_t *rows, int32_t *cols,
+                                       int32_t *used_voi, char *err, size_t errlen) {
+    if (!f || !out) { setErr(err, errlen, "null argument"); return DCMB_ERR_INTERNAL; }
+    return guarded(err, errlen, [&]() -> int32_t {
+        std::unique_ptr<DicomImage> img;
+        int32_t s = openImage(f, img, capacity, rows, cols, err, errlen);
+        if (s != DCMB_OK) return s;
+        int32_t voi = 0;
+        double slope = num(f, DCM_RescaleSlope, 1), icpt = num(f, DCM_RescaleIntercept, 0);
+        double bs = num(f, DCM_BitsStored, 8), pr = num(f, DCM_PixelRepresentation, 0);
+        if (img->getWindowCount() > 0 && img->setWindow(0)) voi = 1;
+        else if (img->getVoiLutCount() > 0 && img->setVoiLut(0)) voi = 2;
+        else if (bs <= 8 && slope == 1 && icpt == 0 && pr == 0 && f->ds()->tagExists(DCM_ModalityLUTSequence) == OFFalse) {
+            // 8-bit data without VOI: identity v/255 (c = 128, w = 256 maps x to exactly x/255), like a plain image file.
+            double n = (double)(1u << (unsigned)bs);
+            if (img->setWindow(n / 2, n)) voi = 3;
+        }
+        if (voi == 0) { img->setMinMaxWindow(0); voi = 4; }
+        if (used_voi) *used_voi = voi;
+        const Uint16 *o = (const Uint16 *)img->getOutputData(16, 0, 0);
+        if (!o) { setErr(err, errlen, "cannot render pixel data"); return DCMB_ERR_DECODE; }
+        size_t n = (size_t)img->getWidth() * img->getHeight();
+        for (size_t i = 0; i < n; i++) out[i] = (float)o[i] / 65535.0f;
+        return DCMB_OK;
+    });
+}
+
+extern "C" int32_t dcmb_decode_modality(dcmb_file *f, double *out, size_t capacity, int32_t *rows, int32_t *cols,
+                                        char *err, size_t errlen) {
+    if (!f || !out) { setErr(err, errlen, "null argument"); return DCMB_ERR_INTERNAL; }
+    return guarded(err, errlen, [&]() -> int32_t {
+        std::unique_ptr<DicomImage> img;
+        int32_t s = openImage(f, img, capacity, rows, cols, err, errlen);
+        if (s != DCMB_OK) return s;
+        const DiPixel *px = img->getInterData();
+        if (!px || !px->getData()) { setErr(err, errlen, "no modality values"); return DCMB_ERR_DECODE; }
+        size_t n = (size_t)img->getWidth() * img->getHeight();
+        if (px->getCount() < n) { setErr(err, errlen, "modality values too short"); return DCMB_ERR_DECODE; }
+        const void *d = px->getData();
+        switch (px->getRepresentation()) {
+        case EPR_Uint8: for (size_t i = 0; i < n; i++) out[i] = ((const Uint8 *)d)[i]; break;
+        case EPR_Sint8: for (size_t i = 0; i < n; i++) out[i] = ((const Sint8 *)d)[i]; break;
+        case EPR_Uint16: for (size_t i = 0; i < n; i++) out[i] = ((const Uint16 *)d)[i]; break;
+        case EPR_Sint16: for (size_t i = 0; i < n; i++) out[i] = ((const Sint16 *)d)[i]; break;
+        case EPR_Uint32: for (size_t i = 0; i < n; i++) out[i] = ((const Uint32 *)d)[i]; break;
+        case EPR_Sint32: for (size_t i = 0; i < n; i++) out[i] = ((const Sint32 *)d)[i]; break;
+        default: setErr(err, errlen, "unexpected modality value representation"); return DCMB_ERR_DECODE;
+        }
+        return DCMB_OK;
+    });
+}
+
+extern "C" int32_t dcmb_decode_stored(dcmb_file *f, int32_t *out, size_t capacity, int32_t *rows, int32_t *cols,
+                                      char *err, size_t errlen) {
+    if (!f || !out) { setErr(err, errlen, "null argument"); return DCMB_ERR_INTERNAL; }
+    return guarded(err, errlen, [&]() -> int32_t {
+        DcmDataset *ds = nullptr; E_TransferSyntax xfer = EXS_Unknown;
+        int32_t s = decodable(f, ds, xfer, err, errlen);
+        if (s != DCMB_OK) return s;
+        if (DcmXfer(xfer).isEncapsulated()) {
+            if (ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad() ||
+                !ds->canWriteXfer(EXS_LittleEndianExplicit)) {
+                setErr(err, errlen, "cannot decompress pixel data"); return DCMB_ERR_DECODE;
+            }
+        }
+        size_t r = (size_t)num(f, DCM_Rows, 0), c = (size_t)num(f, DCM_Columns, 0), n = r * c;
+        unsigned bs = (unsigned)num(f, DCM_BitsStored, 8);
+        bool sgn = num(f, DCM_PixelRepresentation, 0) == 1;
+        if (rows) *rows = (int32_t)r;
+        if (cols) *cols = (int32_t)c;
+        if (capacity < n) { setErr(err, errlen, "output buffer too small"); return DCMB_ERR_INTERNAL; }
+        DcmPixelData *pd = pixelData(ds);
+        if (!pd) { setErr(err, errlen, "no Pixel Data"); return DCMB_ERR_NO_PIXEL_DATA; }
+        uint32_t mask = bs >= 32 ? 0xFFFFFFFFu : ((1u << bs) - 1);
+        auto store = [&](uint32_t w) -> int32_t {
+            w &= mask;
+            if (sgn && bs < 32 && (w & (1u << (bs - 1)))) return (int32_t)(w | ~mask);
+            return (int32_t)w;
+        };
+        if (num(f, DCM_BitsAllocated, 16) == 8 && !isJ2K(f->xfer)) {
+            Uint8 *d = nullptr;
+            if (pd->getUint8Array(d).bad() || !d || pd->getLength() < n) { setErr(err, errlen, "pixel data too short"); return DCMB_ERR_PIXEL_SHORT; }
+            for (size_t i = 0; i < n; i++) out[i] = store(d[i]);
+        } else {
+            Uint16 *d = nullptr;
+            if (pd->getUint16Array(d).bad() || !d || pd->getLength() < 2 * n) { setErr(err, errlen, "pixel data too short"); return DCMB_ERR_PIXEL_SHORT; }
+            for (size_t i = 0; i < n; i++) out[i] = store(d[i]);
+        }
+        return DCMB_OK;
     });
 }

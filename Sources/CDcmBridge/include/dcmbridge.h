@@ -1,4 +1,7 @@
-/* Plain C API over DCMTK. This header is all that Swift sees; no C++ or DCMTK types may appear here. */
+/* Plain C API over DCMTK. This header is all that Swift sees; no C++ or DCMTK types may appear here.
+ * Every function catches all C++ exceptions; none escapes into Swift.
+ * A dcmb_file handle holds one fully loaded dataset; use one handle per thread (different handles may be used
+ * concurrently). Codec registration happens once per process, inside dcmb_open. */
 #ifndef DCMBRIDGE_H
 #define DCMBRIDGE_H
 #include <stddef.h>
@@ -6,8 +9,63 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
 /* Registers the JPEG, JPEG-LS and RLE decoders once per process (std::call_once). */
 void dcmb_register_codecs(void);
+
+/* Error kinds reported by the bridge (Swift maps them onto DicomError). */
+typedef enum dcmb_status {
+    DCMB_OK = 0,
+    DCMB_ERR_NOT_DICOM = 1,          /* no DICM preamble and no plausible dataset start */
+    DCMB_ERR_TRUNCATED = 2,          /* premature end of stream while parsing */
+    DCMB_ERR_PARSE = 3,              /* other parser failure (corrupt header) */
+    DCMB_ERR_UNSUPPORTED_TS = 4,     /* transfer syntax we cannot decode */
+    DCMB_ERR_NO_PIXEL_DATA = 5,
+    DCMB_ERR_PIXEL_SHORT = 6,        /* native pixel data shorter than rows x cols x bits */
+    DCMB_ERR_MULTIFRAME = 7,
+    DCMB_ERR_COLOUR = 8,
+    DCMB_ERR_DECODE = 9,             /* codec / DicomImage failure */
+    DCMB_ERR_IO = 10,                /* file could not be opened or read */
+    DCMB_ERR_INTERNAL = 11,          /* unexpected C++ exception, bad argument */
+    DCMB_ERR_BAD_GEOMETRY = 12       /* rows/columns/bits missing or out of range */
+} dcmb_status;
+
+typedef struct dcmb_file dcmb_file;
+
+/* Loads a file (preamble/File Meta optional: read mode auto-detect). Returns NULL on failure with *status and err set. */
+dcmb_file *dcmb_open(const char *path, int32_t *status, char *err, size_t errlen);
+void dcmb_close(dcmb_file *f);
+
+/* 1 if the file had a File Meta header. */
+int32_t dcmb_has_meta(const dcmb_file *f);
+/* Transfer syntax UID of the dataset as read (from File Meta, or the detected one). Returns the length. */
+int32_t dcmb_transfer_syntax(const dcmb_file *f, char *buf, size_t len);
+
+/* Whole value of a top-level element as its raw bytes (all values joined with '\', no charset conversion),
+ * NUL-terminated and truncated to len-1. Returns the full value length, or -1 when the element is absent. */
+int32_t dcmb_get_string(const dcmb_file *f, uint16_t group, uint16_t element, char *buf, size_t len);
+/* Value multiplicity of a top-level element; -1 when absent. */
+int32_t dcmb_value_count(const dcmb_file *f, uint16_t group, uint16_t element);
+/* Numeric value idx of US/SS/UL/IS/DS/FD... elements; returns 1 on success, 0 when absent or not numeric. */
+int32_t dcmb_get_number(const dcmb_file *f, uint16_t group, uint16_t element, uint32_t idx, double *out);
+/* Number of items of a top-level sequence; -1 when absent. */
+int32_t dcmb_sequence_count(const dcmb_file *f, uint16_t group, uint16_t element);
+
+/* Pixel data description: present (0/1), encapsulated (0/1), byte length of native data (0 when encapsulated). */
+void dcmb_pixel_info(const dcmb_file *f, int32_t *present, int32_t *encapsulated, uint64_t *native_length);
+
+/* Display image in [0,1] (0 black, 1 white): modality LUT, VOI (first window, else first VOI LUT, else for
+ * <= 8 bits stored the full range, else min-max), MONOCHROME1 / Presentation LUT Shape handled.
+ * out must hold capacity floats (rows*cols). Writes *used_voi: 1 window, 2 VOI LUT, 3 full range, 4 min-max. */
+int32_t dcmb_decode_display(dcmb_file *f, float *out, size_t capacity, int32_t *rows, int32_t *cols,
+                            int32_t *used_voi, char *err, size_t errlen);
+/* Modality values (rescale / modality LUT applied, no VOI, no inversion) as doubles. */
+int32_t dcmb_decode_modality(dcmb_file *f, double *out, size_t capacity, int32_t *rows, int32_t *cols,
+                             char *err, size_t errlen);
+/* Stored values (masked to Bits Stored, sign-extended when Pixel Representation = 1) as int32. */
+int32_t dcmb_decode_stored(dcmb_file *f, int32_t *out, size_t capacity, int32_t *rows, int32_t *cols,
+                           char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,209 @@
+import CDcmBridge
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Pixels decoded from a DICOM instance.
+public struct DicomPixels<Value: Sendable>: Sendable {
+    public let width: Int
+    public let height: Int
+    /// Row-major, width * height values.
+    public let values: [Value]
+}
+
+/// How the display image was windowed.
+public enum VOISource: String, Sendable {
+    case window = "window"              // first WindowCenter/WindowWidth pair
+    case voiLUT = "voiLUT"              // first VOI LUT Sequence item
+    case fullRange = "fullRange"        // <= 8 bits without rescale: v / (2^bits - 1)
+    case minMax = "minMax"              // min-max of the modality values
+}
+
+/// A loaded DICOM file (header + pixel data in memory). Not shared between threads; open one per task.
+public final class DicomFile {
+    public let path: String
+    public let instance: DicomInstance
+    private let handle: OpaquePointer
+
+    /// Reads and parses `path`. Throws `DicomError` naming the file and the reason.
+    public init(path: String) throws {
+        self.path = path
+        var st = stat()
+        if stat(path, &st) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { throw DicomError.fileNotFound(path: path) }
+            throw DicomError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw DicomError.isDirectory(path: path) }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw DicomError.unreadable(path: path, reason: "not a regular file") }
+        if st.st_size == 0 { throw DicomError.emptyFile(path: path) }
+        var status: Int32 = 0
+        var err = [CChar](repeating: 0, count: 512)
+        guard let h = dcmb_open(path, &status, &err, err.count) else {
+            let msg = String(cString: err)
+            // The file may have vanished between stat and open.
+            if access(path, F_OK) != 0 { throw DicomError.fileNotFound(path: path) }
+            throw DicomFile.error(status: status, message: msg, path: path, ts: "")
+        }
+        handle = h
+        instance = DicomFile.readInstance(handle: h, path: path)
+    }
+
+    deinit { dcmb_close(handle) }
+
+    /// Header only, closing the file at once.
+    public static func readInstance(path: String) throws -> DicomInstance { try DicomFile(path: path).instance }
+
+    // MARK: decoding
+
+    /// Display image in [0,1], 0 = black, 1 = white as a radiologist sees it.
+    public func decodeDisplay() throws -> (pixels: DicomPixels<Float>, voi: VOISource) {
+        let n = try capacity()
+        var out = [Float](repeating: 0, count: n)
+        var rows: Int32 = 0, cols: Int32 = 0, voi: Int32 = 0
+        var err = [CChar](repeating: 0, count: 512)
+        let rc = out.withUnsafeMutableBufferPointer {
+            dcmb_decode_display(handle, $0.baseAddress, $0.count, &rows, &cols, &voi, &err, err.count)
+        }
+        try check(rc, err)
+        let source: VOISource = [1: .window, 2: .voiLUT, 3: .fullRange][voi] ?? .minMax
+        return (DicomPixels(width: Int(cols), height: Int(rows), values: Array(out.prefix(Int(rows * cols)))), source)
+    }
+
+    /// Modality values (rescale or modality LUT applied; no VOI, no inversion).
+    public func decodeModality() throws -> DicomPixels<Double> {
+        let n = try capacity()
+        var out = [Double](repeating: 0, count: n)
+        var rows: Int32 = 0, cols: Int32 = 0
+        var err = [CChar](repeating: 0, count: 512)
+        let rc = out.withUnsafeMutableBufferPointer {
+            dcmb_decode_modality(handle, $0.baseAddress, $0.count, &rows, &cols, &err, err.count)
+        }
+        try check(rc, err)
+        return DicomPixels(width: Int(cols), height: Int(rows), values: Array(out.prefix(Int(rows * cols))))
+    }
+
+    /// Stored values (masked to BitsStored, sign-extended when signed); for bit-identity checks.
+    public func decodeStored() throws -> DicomPixels<Int32> {
+        let n = try capacity()
+        var out = [Int32](repeating: 0, count: n)
+        var rows: Int32 = 0, cols: Int32 = 0
+        var err = [CChar](repeating: 0, count: 512)
+        let rc = out.withUnsafeMutableBufferPointer {
+            dcmb_decode_stored(handle, $0.baseAddress, $0.count, &rows, &cols, &err, err.count)
+        }
+        try check(rc, err)
+        return DicomPixels(width: Int(cols), height: Int(rows), values: Array(out.prefix(Int(rows * cols))))
+    }
+
+    private func capacity() throws -> Int {
+        let g = instance.geometry
+        guard instance.hasPixelData else { throw DicomError.missingPixelData(path: path) }
+        guard g.rows > 0, g.columns > 0, g.rows <= 65535, g.columns <= 65535 else {
+            throw DicomError.invalidGeometry(path: path, reason: "invalid image size \(g.columns)x\(g.rows)")
+        }
+        return g.rows * g.columns
+    }
+
+    private func check(_ rc: Int32, _ err: [CChar]) throws {
+        if rc == 0 { return }
+        throw DicomFile.error(status: rc, message: String(cString: err), path: path, ts: instance.transferSyntaxUID)
+    }
+
+    static func error(status: Int32, message: String, path: String, ts: String) -> DicomError {
+        switch UInt32(bitPattern: status) {
+        case DCMB_ERR_NOT_DICOM.rawValue: return .notDicom(path: path, reason: message)
+        case DCMB_ERR_TRUNCATED.rawValue: return .truncated(path: path, reason: message)
+        case DCMB_ERR_PARSE.rawValue: return .corrupt(path: path, reason: message)
+        case DCMB_ERR_UNSUPPORTED_TS.rawValue:
+            var uid = ts
+            if uid.isEmpty, let r = message.range(of: "transfer syntax ") { uid = String(message[r.upperBound...]) }
+            return .unsupportedTransferSyntax(path: path, uid: uid, name: TransferSyntax.name(uid))
+        case DCMB_ERR_NO_PIXEL_DATA.rawValue: return .missingPixelData(path: path)
+        case DCMB_ERR_PIXEL_SHORT.rawValue: return .pixelDataTooShort(path: path, reason: message)
+        case DCMB_ERR_MULTIFRAME.rawValue:
+            let digits = message.drop(while: { !$0.isNumber }).prefix(while: { $0.isNumber })
+            return .multiFrame(path: path, frames: Int(digits) ?? 0)
+        case DCMB_ERR_COLOUR.rawValue: return .notMonochrome(path: path, reason: message)
+        case DCMB_ERR_DECODE.rawValue: return .decodeFailed(path: path, reason: message)
+        case DCMB_ERR_IO.rawValue: return .unreadable(path: path, reason: message)
+        case DCMB_ERR_BAD_GEOMETRY.rawValue: return .invalidGeometry(path: path, reason: message)
+        default: return .internalError(path: path, reason: message)
+        }
+    }
+
+    // MARK: header
+
+    private static func readInstance(handle h: OpaquePointer, path: String) -> DicomInstance {
+        func bytes(_ g: UInt16, _ e: UInt16) -> [UInt8] {
+            var buf = [CChar](repeating: 0, count: 1024)
+            var n = dcmb_get_string(h, g, e, &buf, buf.count)
+            if n < 0 { return [] }
+            if Int(n) >= buf.count {
+                buf = [CChar](repeating: 0, count: Int(n) + 1)
+                n = dcmb_get_string(h, g, e, &buf, buf.count)
+            }
+            return buf.prefix(max(0, Int(n))).map { UInt8(bitPattern: $0) }
+        }
+        func str(_ g: UInt16, _ e: UInt16) -> String {
+            DicomText.latin1(bytes(g, e)).trimmed(" \0")
+        }
+        func number(_ g: UInt16, _ e: UInt16, _ i: UInt32 = 0) -> Double? {
+            var v = 0.0
+            return dcmb_get_number(h, g, e, i, &v) != 0 ? v : nil
+        }
+        func numbers(_ g: UInt16, _ e: UInt16) -> [Double] {
+            let n = max(0, Int(dcmb_value_count(h, g, e)))
+            return (0..<n).compactMap { number(g, e, UInt32($0)) }
+        }
+        func int(_ g: UInt16, _ e: UInt16, _ def: Int) -> Int { number(g, e).map { Int($0) } ?? def }
+
+        let charset = str(0x0008, 0x0005)
+        func text(_ g: UInt16, _ e: UInt16) -> String {
+            DicomText.decode(bytes(g, e), characterSet: charset).trimmed(" \0")
+        }
+        var tsBuf = [CChar](repeating: 0, count: 128)
+        _ = dcmb_transfer_syntax(h, &tsBuf, tsBuf.count)
+        var present: Int32 = 0, enc: Int32 = 0, len: UInt64 = 0
+        dcmb_pixel_info(h, &present, &enc, &len)
+
+        func spacing(_ g: UInt16, _ e: UInt16, _ src: DicomInstance.PixelSpacing.Source) -> DicomInstance.PixelSpacing? {
+            let v = numbers(g, e)
+            guard v.count >= 2, v[0] > 0, v[1] > 0, v[0].isFinite, v[1].isFinite else { return nil }
+            return .init(row: v[0], column: v[1], source: src)
+        }
+        let imageType = str(0x0008, 0x0008).split(separator: "\\", omittingEmptySubsequences: false)
+            .map { String($0).trimmed(" ") }
+        return DicomInstance(
+            path: path,
+            hasFileMeta: dcmb_has_meta(h) != 0,
+            transferSyntaxUID: String(cString: tsBuf),
+            specificCharacterSet: charset,
+            patient: .init(id: text(0x0010, 0x0020), issuerOfPatientID: text(0x0010, 0x0021), name: text(0x0010, 0x0010),
+                           sex: str(0x0010, 0x0040), birthDate: str(0x0010, 0x0030), speciesDescription: text(0x0010, 0x2201)),
+            study: .init(instanceUID: str(0x0020, 0x000D), date: str(0x0008, 0x0020), time: str(0x0008, 0x0030),
+                         accessionNumber: text(0x0008, 0x0050), description: text(0x0008, 0x1030)),
+            series: .init(instanceUID: str(0x0020, 0x000E), number: number(0x0020, 0x0011).map { Int($0) },
+                          modality: str(0x0008, 0x0060), bodyPartExamined: str(0x0018, 0x0015),
+                          viewPosition: str(0x0018, 0x5101), description: text(0x0008, 0x103E),
+                          manufacturer: text(0x0008, 0x0070), protocolName: text(0x0018, 0x1030)),
+            instance: .init(sopClassUID: str(0x0008, 0x0016), sopInstanceUID: str(0x0008, 0x0018),
+                            acquisitionDate: str(0x0008, 0x0022), acquisitionTime: str(0x0008, 0x0032),
+                            imageType: imageType == [""] ? [] : imageType,
+                            numberOfFrames: int(0x0028, 0x0008, 1),
+                            presentationIntentType: str(0x0008, 0x0068),
+                            acquisitionDeviceProcessingDescription: text(0x0018, 0x1400),
+                            patientOrientation: str(0x0020, 0x0020), imageLaterality: str(0x0020, 0x0062)),
+            geometry: .init(rows: int(0x0028, 0x0010, 0), columns: int(0x0028, 0x0011, 0),
+                            bitsAllocated: int(0x0028, 0x0100, 0), bitsStored: int(0x0028, 0x0101, 0),
+                            pixelRepresentation: int(0x0028, 0x0103, 0), samplesPerPixel: int(0x0028, 0x0002, 1),
+                            photometricInterpretation: str(0x0028, 0x0004),
+                            pixelSpacing: spacing(0x0028, 0x0030, .pixelSpacing) ?? spacing(0x0018, 0x1164, .imagerPixelSpacing)),
+            presentation: .init(windowCenters: numbers(0x0028, 0x1050), windowWidths: numbers(0x0028, 0x1051),
+                                voiLUTCount: max(0, Int(dcmb_sequence_count(h, 0x0028, 0x3010))),
+                                presentationLUTShape: str(0x2050, 0x0020),
+                                rescaleSlope: number(0x0028, 0x1053) ?? 1, rescaleIntercept: number(0x0028, 0x1052) ?? 0),
+            hasPixelData: present != 0,
+            pixelDataEncapsulated: enc != 0
+        )
+    }
+}

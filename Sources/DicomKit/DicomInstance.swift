@@ -1,0 +1,89 @@
+/// Typed model of one DICOM instance (header only; pixels are decoded separately by `DicomFile`).
+public struct DicomInstance: Sendable, Equatable {
+    public struct Patient: Sendable, Equatable {
+        public var id: String
+        public var issuerOfPatientID: String
+        /// Decoded per SpecificCharacterSet (ISO_IR 100 latin1, ISO_IR 192 UTF-8, default ASCII).
+        public var name: String
+        public var sex: String
+        public var birthDate: String
+        /// Species description (0010,2201); empty for human patients.
+        public var speciesDescription: String
+    }
+    public struct Study: Sendable, Equatable {
+        public var instanceUID: String
+        public var date: String
+        public var time: String
+        public var accessionNumber: String
+        public var description: String
+    }
+    public struct Series: Sendable, Equatable {
+        public var instanceUID: String
+        public var number: Int?
+        public var modality: String
+        public var bodyPartExamined: String
+        public var viewPosition: String
+        public var description: String
+        public var manufacturer: String
+        public var protocolName: String
+    }
+    public struct Instance: Sendable, Equatable {
+        public var sopClassUID: String
+        public var sopInstanceUID: String
+        public var acquisitionDate: String
+        public var acquisitionTime: String
+        /// ImageType values, e.g. ["ORIGINAL", "PRIMARY"].
+        public var imageType: [String]
+        public var numberOfFrames: Int
+        /// "FOR PRESENTATION", "FOR PROCESSING" or "" when absent.
+        public var presentationIntentType: String
+        public var acquisitionDeviceProcessingDescription: String
+        public var patientOrientation: String
+        public var imageLaterality: String
+    }
+    public struct PixelSpacing: Sendable, Equatable {
+        public enum Source: String, Sendable { case pixelSpacing = "PixelSpacing", imagerPixelSpacing = "ImagerPixelSpacing" }
+        /// Millimetres between row centres and between column centres.
+        public var row: Double
+        public var column: Double
+        public var source: Source
+    }
+    public struct Geometry: Sendable, Equatable {
+        public var rows: Int
+        public var columns: Int
+        public var bitsAllocated: Int
+        public var bitsStored: Int
+        public var pixelRepresentation: Int
+        public var samplesPerPixel: Int
+        public var photometricInterpretation: String
+        /// PixelSpacing, else ImagerPixelSpacing; a zero or negative value counts as missing.
+        public var pixelSpacing: PixelSpacing?
+    }
+    public struct Presentation: Sendable, Equatable {
+        public var windowCenters: [Double]
+        public var windowWidths: [Double]
+        public var voiLUTCount: Int
+        public var presentationLUTShape: String
+        public var rescaleSlope: Double
+        public var rescaleIntercept: Double
+    }
+
+    public var path: String
+    public var hasFileMeta: Bool
+    public var transferSyntaxUID: String
+    public var specificCharacterSet: String
+    public var patient: Patient
+    public var study: Study
+    public var series: Series
+    public var instance: Instance
+    public var geometry: Geometry
+    public var presentation: Presentation
+    public var hasPixelData: Bool
+    public var pixelDataEncapsulated: Bool
+
+    public var transferSyntaxName: String { TransferSyntax.name(transferSyntaxUID) }
+    public var isMonochrome: Bool {
+        geometry.samplesPerPixel == 1
+            && (geometry.photometricInterpretation == "MONOCHROME1" || geometry.photometricInterpretation == "MONOCHROME2")
+    }
+}

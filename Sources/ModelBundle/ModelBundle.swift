@@ -1,1 +1,0 @@
-// ModelBundle module.

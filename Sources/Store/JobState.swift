@@ -1,0 +1,27 @@
+/// States of a study's processing job. Legal moves are listed in `allowedTransitions`;
+/// everything else throws `StoreError.illegalTransition`.
+public enum JobState: String, CaseIterable, Codable, Sendable {
+    case received     // instances arriving; not yet handed to a worker
+    case queued       // ready for a worker
+    case processing   // claimed by a worker (owner + lease)
+    case done         // analysed; outputs written
+    case failed       // gave up (max attempts or non-retryable error)
+    case quarantined  // set aside: bad or unusable input, needs a human
+
+    public static let allowedTransitions: [JobState: Set<JobState>] = [
+        .received: [.queued, .quarantined],
+        .queued: [.processing, .quarantined],
+        // processing -> queued: retryable failure or recovery of a dead worker's claim.
+        .processing: [.done, .failed, .quarantined, .queued],
+        // done/failed/quarantined -> queued: new or changed content, or a manual re-run.
+        .done: [.queued],
+        .failed: [.queued],
+        .quarantined: [.queued],
+    ]
+
+    public func canTransition(to next: JobState) -> Bool {
+        JobState.allowedTransitions[self]?.contains(next) ?? false
+    }
+
+    public var isFinished: Bool { self == .done || self == .failed || self == .quarantined }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import GRDB
+
+/// A job handed to a worker, with everything needed to process the study.
+public struct ClaimedJob: Sendable {
+    public let job: JobRecord
+    public let assembly: StudyAssembly
+}
+
+/// What `completeJob` stored.
+public struct JobCompletion: Sendable {
+    public let analysis: AnalysisRecord
+    public let outputs: [OutputRecord]
+    /// Alerts newly recorded for this patient (this exam, or a later exam whose prior changed).
+    public let newAlerts: [AlertRecord]
+    /// The job went back to `queued` because new content arrived while it was processed.
+    public let requeued: Bool
+}
+
+public struct RecoveredJob: Sendable, Equatable {
+    public let job: JobRecord
+    public let previousOwner: String?
+}
+
+/// Which `processing` jobs `recoverAbandonedJobs` treats as abandoned.
+public enum RecoveryScope: Sendable, Equatable {
+    /// Claims whose lease has expired (any owner).
+    case expiredLeases
+    /// All claims of one owner known to be dead (e.g. this daemon's previous run), lease or not.
+    case owner(String)
+    /// Every claim: for a single-worker deployment starting up, when no other worker can be alive.
+    case all
+}
+
+extension BrixiaStore {
+    // MARK: reading
+
+    public func job(studyInstanceUID uid: String) throws -> JobRecord? {
+        try pool.read { db in
+            try JobRecord.fetchOne(db, sql: JobRecord.selectSQL + " WHERE studies.study_uid = ?", arguments: [uid])
+        }
+    }
+
+    public func jobs(in state: JobState) throws -> [JobRecord] {
+        try pool.read { db in
+            try JobRecord.fetchAll(db, sql: JobRecord.selectSQL + " WHERE jobs.state = ? ORDER BY jobs.queued_at, jobs.id",
+                                   arguments: [state.rawValue])
+        }
+    }
+
+    // MARK: transitions
+
+    /// Moves a study's job to `queued`: from `received` (study assembled), or from done/failed/quarantined
+    /// (manual re-run; attempts restart at 0). Other states throw `illegalTransition`.
+    @discardableResult
+    public func enqueue(studyInstanceUID uid: String, actor: String = "pipeline", reason: String? = nil,
+                        now: Date = Date()) throws -> JobRecord {
+        try pool.write { db in
+            let job = try jobForStudy(db, uid: uid)
+            try transition(db, job: job, to: .queued, now: now, actor: actor, message: reason ?? "enqueued",
+                           resetAttempts: job.state != .received)
+            return try jobForStudy(db, studyRef: job.studyRef)
+        }
+    }
+
+    /// Queues every `received` study whose last instance arrived before `cutoff` (the study is considered
+    /// complete once no instance arrived for a while). Returns the queued jobs.
+    @discardableResult
+    public func enqueueSettledStudies(lastInstanceBefore cutoff: Date, now: Date = Date()) throws -> [JobRecord] {
+        try pool.write { db in
+            let jobs = try JobRecord.fetchAll(db, sql: JobRecord.selectSQL + """
+                 WHERE jobs.state = 'received'
+                   AND (SELECT MAX(updated_at) FROM instances WHERE instances.study_ref = jobs.study_ref) < ?
+                 ORDER BY jobs.id
+                """, arguments: [cutoff])
+            return try jobs.map { job in
+                try transition(db, job: job, to: .queued, now: now, actor: "pipeline", message: "study settled")
+                return try jobForStudy(db, studyRef: job.studyRef)
+            }
+        }
+    }
+
+    /// Atomically claims the oldest queued job for `owner` (attempts +1, lease set) and returns it with
+    /// its study. Nil when the queue is empty.
+    public func claimNextJob(owner: String, now: Date = Date()) throws -> ClaimedJob? {
+        try pool.write { db in
+            guard let job = try JobRecord.fetchOne(db, sql: JobRecord.selectSQL + """
+                 WHERE jobs.state = 'queued' ORDER BY jobs.queued_at, jobs.id LIMIT 1
+                """) else { return nil }
+            try transition(db, job: job, to: .processing, now: now, actor: owner, message: "claimed", owner: owner)
+            let claimed = try jobForStudy(db, studyRef: job.studyRef)
+            return ClaimedJob(job: claimed, assembly: try assembly(db, studyRef: job.studyRef))
+        }
+    }
+
+    /// Extends the claim of a long-running job.
+    @discardableResult
+    public func renewLease(jobID: Int64, owner: String, now: Date = Date()) throws -> JobRecord {
+        try pool.write { db in
+            let job = try ownedJob(db, jobID: jobID, owner: owner, intended: .processing)
+            try db.execute(sql: "UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ?",
+                           arguments: [now.addingTimeInterval(configuration.leaseDuration), now, job.id])
+            return try jobForStudy(db, studyRef: job.studyRef)
+        }
+    }
+
+    /// Stores the analysis (next version for the study) and its outputs, evaluates alert rules for the
+    /// patient, and moves the job to `done` (or back to `queued` when new content arrived meanwhile):
+    /// all in one transaction.
+    public func completeJob(jobID: Int64, owner: String, analysis: NewAnalysis, outputs: [NewOutput] = [],
+                            now: Date = Date()) throws -> JobCompletion {
+        try pool.write { db in
+            let job = try ownedJob(db, jobID: jobID, owner: owner, intended: .done)
+            let stored = try insertAnalysis(db, studyRef: job.studyRef, analysis: analysis, now: now)
+            let storedOutputs = try insertOutputs(db, analysisRef: stored.id, outputs: outputs, now: now)
+            try EventLog.append(db, at: now, kind: "analysis-recorded", study: job.studyRef, job: job.id,
+                                analysis: stored.id, actor: owner,
+                                message: "version \(stored.version), global \(stored.global), model \(analysis.modelName) \(analysis.modelVersion)")
+            try transition(db, job: job, to: .done, now: now, actor: owner, message: "analysis version \(stored.version)")
+            var requeued = false
+            if job.rerunRequested {
+                try transition(db, job: try jobForStudy(db, studyRef: job.studyRef), to: .queued, now: now,
+                               actor: owner, message: "new content arrived while processing", resetAttempts: true)
+                requeued = true
+            }
+            let patientRef = try Int64.fetchOne(db, sql: "SELECT patient_ref FROM studies WHERE id = ?",
+                                                arguments: [job.studyRef])!
+            let alerts = try recordAlerts(db, patientRef: patientRef, now: now)
+            return JobCompletion(analysis: stored, outputs: storedOutputs, newAlerts: alerts, requeued: requeued)
+        }
+    }
+
+    /// Records a processing failure. A retryable error with attempts left re-queues the job; otherwise
+    /// the job is `failed`. The error text is kept in `lastError`.
+    @discardableResult
+    public func failJob(jobID: Int64, owner: String, error: String, retryable: Bool,
+                        now: Date = Date()) throws -> JobRecord {
+        try pool.write { db in
+            let job = try ownedJob(db, jobID: jobID, owner: owner, intended: .failed)
+            let retry = retryable && job.attempts < configuration.maxAttempts
+            try transition(db, job: job, to: retry ? .queued : .failed, now: now, actor: owner,
+                           message: retry ? "retry after error: \(error)" : error, lastError: error)
+            return try jobForStudy(db, studyRef: job.studyRef)
+        }
+    }
+
+    /// Sets a study aside for a human (unusable input). Allowed from received/queued, or from processing
+    /// by the owning worker.
+    @discardableResult
+    public func quarantine(studyInstanceUID uid: String, reason: String, owner: String? = nil,
+                           now: Date = Date()) throws -> JobRecord {
+        try pool.write { db in
+            var job = try jobForStudy(db, uid: uid)
+            if job.state == .processing {
+                guard let owner else { throw StoreError.illegalTransition(study: uid, from: .processing, to: .quarantined) }
+                job = try ownedJob(db, jobID: job.id, owner: owner, intended: .quarantined)
+            }
+            try transition(db, job: job, to: .quarantined, now: now, actor: owner ?? "pipeline", message: reason,
+                           lastError: reason)
+            return try jobForStudy(db, studyRef: job.studyRef)
+        }
+    }
+
+    /// Crash recovery: `processing` jobs whose worker is gone go back to `queued` (attempts are kept,
+    /// they were counted at claim time); a job that already used `maxAttempts` goes to `failed`.
+    @discardableResult
+    public func recoverAbandonedJobs(scope: RecoveryScope = .expiredLeases, now: Date = Date()) throws -> [RecoveredJob] {
+        try pool.write { db in
+            var sql = JobRecord.selectSQL + " WHERE jobs.state = 'processing'"
+            var arguments: StatementArguments = []
+            switch scope {
+            case .expiredLeases:
+                sql += " AND (jobs.lease_expires_at IS NULL OR jobs.lease_expires_at < ?)"
+                arguments = [now]
+            case .owner(let owner):
+                sql += " AND jobs.owner = ?"
+                arguments = [owner]
+            case .all:
+                break
+            }
+            let abandoned = try JobRecord.fetchAll(db, sql: sql + " ORDER BY jobs.id", arguments: arguments)
+            return try abandoned.map { job in
+                let exhausted = job.attempts >= configuration.maxAttempts
+                let error = "worker \(job.owner ?? "?") stopped during attempt \(job.attempts)"
+                try transition(db, job: job, to: exhausted ? .failed : .queued, now: now, actor: "recovery",
+                               message: exhausted ? "\(error); max attempts (\(configuration.maxAttempts)) reached" : error,
+                               lastError: error)
+                return RecoveredJob(job: try jobForStudy(db, studyRef: job.studyRef), previousOwner: job.owner)
+            }
+        }
+    }
+
+    // MARK: internals
+
+    func jobForStudy(_ db: Database, studyRef: Int64) throws -> JobRecord {
+        guard let job = try JobRecord.fetchOne(db, sql: JobRecord.selectSQL + " WHERE jobs.study_ref = ?",
+                                               arguments: [studyRef]) else {
+            throw StoreError.unknownStudy("#\(studyRef)")
+        }
+        return job
+    }
+
+    func jobForStudy(_ db: Database, uid: String) throws -> JobRecord {
+        guard let job = try JobRecord.fetchOne(db, sql: JobRecord.selectSQL + " WHERE studies.study_uid = ?",
+                                               arguments: [uid]) else {
+            throw StoreError.unknownStudy(uid)
+        }
+        return job
+    }
+
+    /// The job, if it is `processing` and claimed by `owner`.
+    private func ownedJob(_ db: Database, jobID: Int64, owner: String, intended: JobState) throws -> JobRecord {
+        guard let job = try JobRecord.fetchOne(db, sql: JobRecord.selectSQL + " WHERE jobs.id = ?", arguments: [jobID]) else {
+            throw StoreError.unknownJob(jobID)
+        }
+        guard job.state == .processing else {
+            if job.owner == nil && job.state == .queued { throw StoreError.leaseLost(study: job.studyInstanceUID, owner: owner) }
+            throw StoreError.illegalTransition(study: job.studyInstanceUID, from: job.state, to: intended)
+        }
+        guard job.owner == owner else { throw StoreError.leaseLost(study: job.studyInstanceUID, owner: owner) }
+        return job
+    }
+
+    /// The only place job states change: validates the move, sets the columns that belong to the
+    /// target state, and logs the transition.
+    func transition(_ db: Database, job: JobRecord, to next: JobState, now: Date, actor: String?, message: String?,
+                    resetAttempts: Bool = false, owner: String? = nil, lastError: String? = nil) throws {
+        guard job.state.canTransition(to: next) else {
+            throw StoreError.illegalTransition(study: job.studyInstanceUID, from: job.state, to: next)
+        }
+        var sets = ["state = :state", "updated_at = :now"]
+        var arguments: [String: (any DatabaseValueConvertible)?] = ["state": next.rawValue, "now": now, "id": job.id]
+        switch next {
+        case .received:
+            break
+        case .queued:
+            sets += ["queued_at = :now", "owner = NULL", "lease_expires_at = NULL", "finished_at = NULL"]
+            if resetAttempts { sets += ["attempts = 0", "rerun_requested = 0"] }
+        case .processing:
+            sets += ["owner = :owner", "lease_expires_at = :lease", "attempts = attempts + 1", "started_at = :now",
+                     "finished_at = NULL", "rerun_requested = 0"]
+            arguments["owner"] = owner
+            arguments["lease"] = now.addingTimeInterval(configuration.leaseDuration)
+        case .done:
+            sets += ["finished_at = :now", "owner = NULL", "lease_expires_at = NULL", "last_error = NULL"]
+        case .failed, .quarantined:
+            sets += ["finished_at = :now", "owner = NULL", "lease_expires_at = NULL"]
+        }
+        if let lastError {
+            sets.append("last_error = :error")
+            arguments["error"] = lastError
+        }
+        try db.execute(sql: "UPDATE jobs SET \(sets.joined(separator: ", ")) WHERE id = :id",
+                       arguments: StatementArguments(arguments))
+        try EventLog.append(db, at: now, kind: "transition", study: job.studyRef, job: job.id, from: job.state,
+                            to: next, actor: actor, message: message)
+    }
+}

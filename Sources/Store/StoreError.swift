@@ -1,0 +1,48 @@
+import Foundation
+
+/// Every failure the store reports. Messages name the file, study or patient concerned.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case databaseNotFound(path: String)
+    /// The database was migrated by a newer brixia: it has migrations this binary does not know.
+    case schemaTooNew(path: String, unknownMigrations: [String])
+    case invalidInput(field: String, reason: String)
+    /// Incoming data contradicts what is stored (e.g. a study UID already filed under another patient).
+    case conflict(String)
+    case unknownPatient(patientID: String, issuer: String?)
+    case ambiguousPatient(patientID: String, issuers: [String])
+    case unknownStudy(String)
+    case unknownJob(Int64)
+    case illegalTransition(study: String, from: JobState, to: JobState)
+    /// The caller no longer owns the job (it was recovered and re-queued or taken by another worker).
+    case leaseLost(study: String, owner: String)
+    case invalidRule(String)
+
+    public var description: String {
+        switch self {
+        case .databaseNotFound(let path):
+            return "database not found: \(path) (no such file; pass --db with the pipeline's database)"
+        case .schemaTooNew(let path, let unknown):
+            return "database \(path) was written by a newer brixia (unknown migrations: \(unknown.joined(separator: ", ")))"
+        case .invalidInput(let field, let reason):
+            return "invalid \(field): \(reason)"
+        case .conflict(let message):
+            return "conflict: \(message)"
+        case .unknownPatient(let id, let issuer):
+            if let issuer { return "unknown patient: \(id) (issuer \(issuer.isEmpty ? "<none>" : issuer))" }
+            return "unknown patient: \(id)"
+        case .ambiguousPatient(let id, let issuers):
+            let list = issuers.map { $0.isEmpty ? "<none>" : $0 }.joined(separator: ", ")
+            return "patient ID \(id) exists under several issuers (\(list)); pass --issuer"
+        case .unknownStudy(let uid):
+            return "unknown study: \(uid)"
+        case .unknownJob(let id):
+            return "unknown job: \(id)"
+        case .illegalTransition(let study, let from, let to):
+            return "illegal job transition for study \(study): \(from.rawValue) -> \(to.rawValue)"
+        case .leaseLost(let study, let owner):
+            return "worker \(owner) no longer owns the job of study \(study)"
+        case .invalidRule(let spec):
+            return "invalid alert rule '\(spec)' (expected global>=N, rise>=N or zone-rise>=N)"
+        }
+    }
+}

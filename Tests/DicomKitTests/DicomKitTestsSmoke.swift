@@ -1,3 +1,0 @@
-import Testing
-
-@Test func DicomKitTestsPackageBuilds() { #expect(1 + 1 == 2) }
