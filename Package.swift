@@ -34,8 +34,10 @@ let package = Package(
 
         // --- model: the inference engine (numeric kernels live here and only here).
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // Kernels are optimised in debug builds too, so the engine tests (full-network parity) stay fast.
         .target(name: "BSNetEngine", dependencies: ["COpenBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                                .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // --- model bundles: safetensors + model.json, Keras h5 import through libhdf5.
         .target(

@@ -1,0 +1,224 @@
+import Testing
+@testable import BSNetEngine
+
+/// Every fast kernel against its naive reference on random data.
+@Suite struct KernelTests {
+    @Test(arguments: [
+        (k: 3, stride: 1, pad: 1, h: 9, w: 7, cin: 5, cout: 6),
+        (k: 3, stride: 2, pad: 1, h: 10, w: 9, cin: 4, cout: 3),
+        (k: 7, stride: 2, pad: 3, h: 16, w: 16, cin: 1, cout: 8),
+        (k: 1, stride: 1, pad: 0, h: 5, w: 6, cin: 7, cout: 4),
+        (k: 1, stride: 2, pad: 0, h: 8, w: 8, cin: 3, cout: 5),
+        (k: 5, stride: 1, pad: 0, h: 12, w: 11, cin: 2, cout: 3),
+    ])
+    func conv2dMatchesNaive(_ c: (k: Int, stride: Int, pad: Int, h: Int, w: Int, cin: Int, cout: Int)) {
+        var rng = SeededRandom(UInt64(c.k * 1000 + c.cin * 10 + c.stride))
+        let x = rng.tensor(Shape4(2, c.h, c.w, c.cin))
+        let kernel = rng.array(c.k * c.k * c.cin * c.cout)
+        let bias = rng.array(c.cout)
+        for act in [Activation.none, .relu, .swish, .sigmoid] {
+            let g = ConvGeometry(kernel: c.k, stride: c.stride, pad: c.pad, cin: c.cin, cout: c.cout)
+            let fast = Conv2DKernel(geometry: g, weights: kernel, bias: bias, activation: act)
+            let out = Tensor(fast.outputShape(x.shape))
+            fast.run([x], into: out, scratch: Scratch())
+            let ref = ReferenceOps.conv2d(x, kernel: kernel, k: c.k, stride: c.stride, pad: c.pad, cout: c.cout, bias: bias, activation: act)
+            #expect(out.shape == ref.shape)
+            #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-5)
+        }
+    }
+
+    @Test func conv2dImplicitConcatMatchesMaterialisedConcat() {
+        var rng = SeededRandom(7)
+        let parts = [rng.tensor(Shape4(1, 8, 8, 3)), rng.tensor(Shape4(1, 8, 8, 1)), rng.tensor(Shape4(1, 8, 8, 5))]
+        let kernel = rng.array(3 * 3 * 9 * 4)
+        let fast = Conv2DKernel(geometry: ConvGeometry(kernel: 3, stride: 1, pad: 1, cin: 9, cout: 4), weights: kernel, bias: nil, activation: .relu)
+        let out = Tensor(Shape4(1, 8, 8, 4))
+        fast.run(parts, into: out, scratch: Scratch())
+        let ref = ReferenceOps.conv2d(ReferenceOps.concat(parts), kernel: kernel, k: 3, stride: 1, pad: 1, cout: 4, activation: .relu)
+        #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-5)
+    }
+
+    @Test func conv2dLargeImageUsesSeveralIm2colBlocks() {
+        // 64x64 output rows with K = 9*300 exceed one im2col block; the blocks must tile exactly.
+        var rng = SeededRandom(11)
+        let x = rng.tensor(Shape4(1, 40, 40, 300))
+        let kernel = rng.array(9 * 300 * 2)
+        let fast = Conv2DKernel(geometry: ConvGeometry(kernel: 3, stride: 1, pad: 1, cin: 300, cout: 2), weights: kernel, bias: nil, activation: .none)
+        let out = Tensor(Shape4(1, 40, 40, 2))
+        fast.run([x], into: out, scratch: Scratch())
+        let ref = ReferenceOps.conv2d(x, kernel: kernel, k: 3, stride: 1, pad: 1, cout: 2)
+        #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-4)
+    }
+
+    @Test(arguments: [(h: 5, w: 4, cin: 3, cout: 6), (h: 8, w: 8, cin: 16, cout: 4), (h: 1, w: 1, cin: 2, cout: 2)])
+    func convTransposeSubPixelMatchesNaive(_ c: (h: Int, w: Int, cin: Int, cout: Int)) {
+        var rng = SeededRandom(UInt64(c.h * 100 + c.cin))
+        let x = rng.tensor(Shape4(2, c.h, c.w, c.cin))
+        let kernel = rng.array(16 * c.cin * c.cout)
+        let fast = ConvTranspose2DKernel(kerasKernel: kernel, cin: c.cin, cout: c.cout, outScale: nil, bias: nil, activation: .none)
+        let out = Tensor(fast.outputShape(x.shape))
+        fast.run(x, into: out, scratch: Scratch())
+        let ref = ReferenceOps.convTranspose4x4s2(x, kernel: kernel, cout: c.cout)
+        #expect(out.shape == ref.shape)
+        #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-5)
+    }
+
+    @Test func convTransposeWithFoldedBatchNormMatchesNaive() {
+        var rng = SeededRandom(99)
+        let x = rng.tensor(Shape4(1, 6, 6, 5))
+        let kernel = rng.array(16 * 5 * 3)
+        let gamma = rng.array(3, 0.5, 1.5), beta = rng.array(3), mean = rng.array(3), variance = rng.array(3, 0.2, 2)
+        let a = ChannelAffine(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: 1e-3)
+        let fast = ConvTranspose2DKernel(kerasKernel: kernel, cin: 5, cout: 3, outScale: a.scale, bias: a.shift, activation: .relu)
+        let out = Tensor(fast.outputShape(x.shape))
+        fast.run(x, into: out, scratch: Scratch())
+        let ref = ReferenceOps.batchNorm(ReferenceOps.convTranspose4x4s2(x, kernel: kernel, cout: 3),
+                                         gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: 1e-3, activation: .relu)
+        #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-5)
+    }
+
+    @Test func batchNormAffineMatchesNaive() {
+        var rng = SeededRandom(5)
+        let x = rng.tensor(Shape4(1, 7, 5, 4))
+        let beta = rng.array(4), mean = rng.array(4), variance = rng.array(4, 0.1, 2)
+        for gamma in [nil, rng.array(4, 0.5, 1.5)] {
+            let a = ChannelAffine(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: 2e-5)
+            let out = Tensor(x.shape)
+            Pointwise.affine(x, a, .relu, into: out)
+            let ref = ReferenceOps.batchNorm(x, gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: 2e-5, activation: .relu)
+            #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-5)
+        }
+    }
+
+    @Test func activationsMatchNaive() {
+        var rng = SeededRandom(6)
+        let x = rng.tensor(Shape4(1, 4, 4, 8), -20, 20)
+        for act in [Activation.relu, .sigmoid, .swish, .none] {
+            let out = Tensor(x.shape)
+            Pointwise.activate(x, act, into: out)
+            #expect(maxAbsDiff(out.toArray(), ReferenceOps.activation(x, act).toArray()) < 1e-5)
+        }
+    }
+
+    @Test func addAndMaskMatchNaive() {
+        var rng = SeededRandom(8)
+        let a = rng.tensor(Shape4(2, 3, 4, 5)), b = rng.tensor(Shape4(2, 3, 4, 5)), m = rng.tensor(Shape4(2, 3, 4, 1))
+        let sum = Tensor(a.shape)
+        Pointwise.add(a, b, into: sum)
+        #expect(sum.toArray() == ReferenceOps.add(a, b).toArray())
+        let prod = Tensor(a.shape)
+        Pointwise.multiplyMask(a, m, into: prod)
+        #expect(prod[1, 2, 3, 4] == a[1, 2, 3, 4] * m[1, 2, 3, 0])
+        #expect(prod[0, 1, 0, 2] == a[0, 1, 0, 2] * m[0, 1, 0, 0])
+    }
+
+    @Test(arguments: [(k: 3, s: 2, p: 1), (k: 4, s: 4, p: 0), (k: 2, s: 2, p: 0)])
+    func maxPoolMatchesNaive(_ c: (k: Int, s: Int, p: Int)) {
+        var rng = SeededRandom(UInt64(c.k * 7 + c.p))
+        let x = rng.tensor(Shape4(1, 16, 12, 3))   // negative values make the zero padding visible
+        let out = Tensor(Pooling.outputShape(x.shape, k: c.k, stride: c.s, pad: c.p))
+        Pooling.maxPool(x, k: c.k, stride: c.s, pad: c.p, into: out)
+        let ref = ReferenceOps.maxPool(x, k: c.k, stride: c.s, pad: c.p)
+        #expect(out.shape == ref.shape)
+        #expect(out.toArray() == ref.toArray())
+    }
+
+    @Test func globalAveragePoolSoftmaxDenseMatchNaive() {
+        var rng = SeededRandom(12)
+        let x = rng.tensor(Shape4(3, 16, 16, 4))
+        let gap = Tensor(Shape4(3, 1, 1, 4))
+        Pooling.globalAverage(x, into: gap)
+        #expect(maxAbsDiff(gap.toArray(), ReferenceOps.globalAveragePool(x).toArray()) < 1e-6)
+        let sm = Tensor(gap.shape)
+        Softmax.run(gap, into: sm)
+        for b in 0..<3 {
+            let row = Array(gap.toArray()[(4 * b)..<(4 * b + 4)])
+            #expect(maxAbsDiff(Array(sm.toArray()[(4 * b)..<(4 * b + 4)]), ReferenceOps.softmax(row)) < 1e-6)
+        }
+        let d = rng.tensor(Shape4(1, 3, 4, 5))
+        let w = rng.array(60 * 7), bias = rng.array(7)
+        let out = Tensor(Shape4(1, 1, 1, 7))
+        Dense.run(d, weights: w, bias: bias, units: 7, activation: .none, into: out)
+        #expect(maxAbsDiff(out.toArray(), ReferenceOps.dense(d.toArray(), weights: w, bias: bias, units: 7)) < 1e-5)
+    }
+
+    @Test(arguments: [(from: 512, to: 128), (from: 128, to: 64), (from: 16, to: 16), (from: 5, to: 12), (from: 64, to: 32)])
+    func resizeMatchesNaive(_ c: (from: Int, to: Int)) {
+        var rng = SeededRandom(UInt64(c.from + c.to))
+        let x = rng.tensor(Shape4(1, c.from, c.from, c.from >= 512 ? 1 : 3))
+        let out = Tensor(Shape4(1, c.to, c.to, x.shape.c))
+        Resample.resizeBilinear(x, into: out)
+        #expect(maxAbsDiff(out.toArray(), ReferenceOps.resizeBilinear(x, height: c.to, width: c.to).toArray()) < 1e-6)
+    }
+
+    @Test func resizeEvenDownscaleIsCentralTwoByTwoMean() {
+        // Spec: 512 -> 128 averages rows/cols 4k+1 and 4k+2.
+        var rng = SeededRandom(21)
+        let x = rng.tensor(Shape4(1, 512, 512, 1))
+        let out = Tensor(Shape4(1, 128, 128, 1))
+        Resample.resizeBilinear(x, into: out)
+        for (i, j) in [(0, 0), (5, 77), (127, 127)] {
+            let e = (x[0, 4 * i + 1, 4 * j + 1, 0] + x[0, 4 * i + 1, 4 * j + 2, 0] + x[0, 4 * i + 2, 4 * j + 1, 0] + x[0, 4 * i + 2, 4 * j + 2, 0]) / 4
+            #expect(abs(out[0, i, j, 0] - e) < 1e-6)
+        }
+    }
+
+    @Test func stnSamplerMatchesNaive() {
+        var rng = SeededRandom(31)
+        let x = rng.tensor(Shape4(2, 16, 16, 5))
+        let theta: [Float] = [1.03747, -0.07255, 0.03, 0.07255, 1.03747, -0.02, 0.9, 0.1, -0.05, -0.1, 1.1, 0.04]
+        let out = Tensor(x.shape)
+        Resample.stnSample(x, theta: theta, into: out)
+        #expect(maxAbsDiff(out.toArray(), ReferenceOps.stnSample(x, theta: theta).toArray()) < 1e-6)
+    }
+
+    @Test func stnIdentityQuirks() {
+        // Identity theta: column j samples x = j*W/(W-1) (a stretch), last row and column are 0.
+        var rng = SeededRandom(32)
+        let x = rng.tensor(Shape4(1, 16, 16, 2), 0.5, 1.5)
+        let out = Tensor(x.shape)
+        Resample.stnSample(x, theta: [1, 0, 0, 0, 1, 0], into: out)
+        for k in 0..<16 { for ch in 0..<2 {
+            #expect(abs(out[0, 15, k, ch]) < 1e-5)
+            #expect(abs(out[0, k, 15, ch]) < 1e-5)
+        } }
+        #expect(abs(out[0, 0, 0, 0] - x[0, 0, 0, 0]) < 1e-5)
+        // Column 1 samples x = 16/15: between pixels 1 and 2 at fraction 1/15.
+        let e = x[0, 0, 1, 0] + (x[0, 0, 2, 0] - x[0, 0, 1, 0]) / 15
+        #expect(abs(out[0, 0, 1, 0] - e) < 1e-5)
+    }
+
+    @Test func stnExtrapolatesJustLeftOfTheImage() {
+        // -1 < x < 0 extrapolates linearly from pixels 0 and 1 (x0 = trunc = 0, weights with clipped corners).
+        let x = Tensor(Shape4(1, 4, 4, 1), values: (0..<16).map { Float($0 % 4) })   // value = column index
+        let out = Tensor(x.shape)
+        // Shift so that output column 0 samples x = -0.5 (xs = -1.25), rows unchanged.
+        Resample.stnSample(x, theta: [1, 0, -0.25, 0, 1, 0], into: out)
+        #expect(abs(out[0, 0, 0, 0] - (-0.5)) < 1e-5)
+    }
+
+    @Test func cropZonesMatchNaiveAndBoxGeometry() {
+        var rng = SeededRandom(41)
+        let x = rng.tensor(Shape4(1, 16, 16, 3))
+        let out = Tensor(Shape4(6, 16, 16, 3))
+        Resample.cropZones(x, into: out)
+        #expect(maxAbsDiff(out.toArray(), ReferenceOps.cropZones(x).toArray()) < 1e-6)
+        // Region 1 = [0, 0.5, 0.4, 1]: sample (0,0) is at x = 0.5*15 = 7.5 on row 0.
+        #expect(abs(out[1, 0, 0, 2] - (x[0, 0, 7, 2] + x[0, 0, 8, 2]) / 2) < 1e-6)
+        // Region 4 = [0.6, 0, 1, 0.5]: last sample row is y = 15 exactly, column 15 is x = 7.5.
+        #expect(abs(out[4, 15, 15, 0] - (x[0, 15, 7, 0] + x[0, 15, 8, 0]) / 2) < 1e-6)
+    }
+
+    @Test func arenaNeverSharesABufferBetweenOverlappingLifetimes() {
+        let sizes = [10, 20, 5, 30, 10, 8]
+        let first = [0, 1, 2, 3, 4, 5]
+        let last = [2, 3, 4, 6, 5, 6]
+        let arena = Arena(valueSizes: sizes, first: first, last: last)
+        for a in 0..<sizes.count { for b in 0..<sizes.count where a < b {
+            let overlap = first[a] <= last[b] && first[b] <= last[a]
+            if overlap { #expect(arena.assignment[a] != arena.assignment[b]) }
+        } }
+        for v in 0..<sizes.count { #expect(arena.sizes[arena.assignment[v]] >= sizes[v]) }
+        #expect(arena.sizes.count < sizes.count)
+    }
+}
