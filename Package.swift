@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["ModelBundle", "BSNetEngine", "Store"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -52,6 +52,8 @@ public protocol JobStore: AnyObject, Sendable {
     func instances(studyInstanceUID: String) throws -> [StoredInstance]
     /// The latest analysis of the patient's most recent earlier study (by study date, never by arrival).
     func priorAnalysis(studyInstanceUID: String) throws -> PriorReference?
+    /// The patient's dated exams with their latest global score: (study UID, point), any order.
+    func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, point: ScorePoint)]
     /// Versions of the analyses stored for the study.
     func analysisVersions(studyInstanceUID: String) throws -> [Int]
     func nextAnalysisVersion(studyInstanceUID: String) throws -> Int

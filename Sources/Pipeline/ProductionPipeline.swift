@@ -22,11 +22,19 @@ public enum ProductionPipeline {
         }
     }
 
-    public static func make(config: PipelineConfig, logger: Logger) throws -> PipelineDependencies {
+    /// Software version written into every report (General Equipment).
+    public static let softwareVersion = "brixia 0.1.0"
+
+    public static func make(config: PipelineConfig, logger: Logger,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PipelineDependencies {
         try checkModelPresent(config.model)
-        throw ConfigError("""
-            this build of brixia has the pipeline but not yet the modules it runs on (DicomKit, Imaging, BSNetEngine, \
-            ModelBundle, Store, Reports are still being integrated); nothing was processed.
-            """)
+        let allowFixture = environment["BRIXIA_ALLOW_TEST_FIXTURE"] == "1"
+        let scorer = try BSNetScorer(bundle: config.model, threads: config.workerThreads, allowTestFixture: allowFixture)
+        if scorer.isTestFixture {
+            logger.warning("scoring with a RANDOM TEST FIXTURE model (BRIXIA_ALLOW_TEST_FIXTURE=1): results are meaningless")
+        }
+        let store = try StoreJobStore(config: config)
+        return PipelineDependencies(inspector: DicomKitInspector(), scorer: scorer,
+                                    reports: ReportsSink(softwareVersion: softwareVersion), store: store)
     }
 }

@@ -97,12 +97,24 @@ public struct PriorReference: Sendable, Equatable, Codable {
     public var studyInstanceUID: String
     public var studyDate: String?
     public var sopInstanceUID: String
+    public var sopClassUID: String?
+    public var seriesInstanceUID: String?
+    public var modality: String?
     public var zoneGrades: [Int]
     public var global: Int
-    public init(studyInstanceUID: String, studyDate: String?, sopInstanceUID: String, zoneGrades: [Int], global: Int) {
+    public init(studyInstanceUID: String, studyDate: String?, sopInstanceUID: String, sopClassUID: String? = nil,
+                seriesInstanceUID: String? = nil, modality: String? = nil, zoneGrades: [Int], global: Int) {
         self.studyInstanceUID = studyInstanceUID; self.studyDate = studyDate
-        self.sopInstanceUID = sopInstanceUID; self.zoneGrades = zoneGrades; self.global = global
+        self.sopInstanceUID = sopInstanceUID; self.sopClassUID = sopClassUID; self.seriesInstanceUID = seriesInstanceUID
+        self.modality = modality; self.zoneGrades = zoneGrades; self.global = global
     }
+}
+
+/// One exam of the patient's history (latest analysis per study), for the trend chart.
+public struct ScorePoint: Sendable, Equatable, Codable {
+    public var studyDate: String
+    public var global: Int
+    public init(studyDate: String, global: Int) { self.studyDate = studyDate; self.global = global }
 }
 
 /// One analysis of one study (a study re-analysed after a late instance gets version n+1).
@@ -125,6 +137,8 @@ public struct AnalysisRecord: Sendable, Equatable, Codable {
     public var alerts: [FiredAlert]
     /// SOP Instance UIDs of every instance of the study this analysis accounted for.
     public var instanceUIDs: [String]
+    /// The patient's dated exams (this one included), oldest first, for the trend chart.
+    public var history: [ScorePoint]
 }
 
 public enum OutputKind: String, Sendable, Codable, CaseIterable { case sr, sc }

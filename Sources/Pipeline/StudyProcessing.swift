@@ -124,7 +124,9 @@ extension PipelineEngine {
             globalDelta: d.global, zoneDeltas: d.zones,
             trend: Trend.label(globalDelta: d.global, hasDate: !(m.studyDate ?? "").isEmpty, threshold: config.trendThreshold),
             alerts: Trend.alerts(score: score, prior: prior, rules: config.alertRules),
-            instanceUIDs: accounted.map(\.sopInstanceUID).sorted())
+            instanceUIDs: accounted.map(\.sopInstanceUID).sorted(),
+            history: Trend.history(stored: try deps.store.scoreHistory(patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID),
+                                   current: study, date: m.studyDate, global: score.global))
 
         // Stage: outputs + manifest in a hidden folder of the outbox (same file system => rename).
         let staging = stagingFolder(study)

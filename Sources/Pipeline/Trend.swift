@@ -29,8 +29,9 @@ enum Trend {
     }
 
     static func prior(from a: AnalysisRecord) -> PriorReference {
-        PriorReference(studyInstanceUID: a.studyInstanceUID, studyDate: a.studyDate,
-                       sopInstanceUID: a.source.sopInstanceUID, zoneGrades: a.score.zoneGrades, global: a.score.global)
+        PriorReference(studyInstanceUID: a.studyInstanceUID, studyDate: a.studyDate, sopInstanceUID: a.source.sopInstanceUID,
+                       sopClassUID: a.source.sopClassUID, seriesInstanceUID: a.source.seriesInstanceUID,
+                       modality: a.source.modality, zoneGrades: a.score.zoneGrades, global: a.score.global)
     }
 
     /// The image to score when a study holds several eligible ones: the latest acquisition, then
@@ -41,5 +42,14 @@ enum Trend {
         let an = a.instanceNumber ?? Int.min, bn = b.instanceNumber ?? Int.min
         if an != bn { return an > bn }
         return a.sopInstanceUID < b.sopInstanceUID
+    }
+}
+
+extension Trend {
+    /// The stored history with this exam put in date order (replacing an earlier version of it).
+    static func history(stored: [(study: String, point: ScorePoint)], current study: String, date: String?, global: Int) -> [ScorePoint] {
+        var points = stored.filter { $0.study != study }.map(\.point)
+        if let date, !date.isEmpty { points.append(ScorePoint(studyDate: date, global: global)) }
+        return points.sorted { $0.studyDate < $1.studyDate }
     }
 }

@@ -79,6 +79,15 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
         }
     }
 
+    func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, point: ScorePoint)] {
+        locked {
+            analysesByStudy.compactMap { k, v in
+                guard let a = v.max(by: { $0.version < $1.version }), a.patientID == patientID, let d = a.studyDate else { return nil }
+                return (k, ScorePoint(studyDate: d, global: a.score.global))
+            }
+        }
+    }
+
     func analyses(studyInstanceUID: String) throws -> [AnalysisRecord] {
         locked { (analysesByStudy[studyInstanceUID] ?? []).sorted { $0.version < $1.version } }
     }

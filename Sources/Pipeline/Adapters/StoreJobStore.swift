@@ -84,11 +84,24 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
 
     public func priorAnalysis(studyInstanceUID: String) throws -> PriorReference? {
         guard let (study, analysis) = try store.priorAnalysis(studyInstanceUID: studyInstanceUID) else { return nil }
-        let sop = try analysis.instanceRef.flatMap { ref in
-            try store.assembly(studyInstanceUID: study.studyInstanceUID).instances.first { $0.id == ref }?.sopInstanceUID
-        }
-        return PriorReference(studyInstanceUID: study.studyInstanceUID, studyDate: study.studyDate, sopInstanceUID: sop ?? "",
+        let assembly = try store.assembly(studyInstanceUID: study.studyInstanceUID)
+        let inst = analysis.instanceRef.flatMap { ref in assembly.instances.first { $0.id == ref } }
+        let series = inst.flatMap { i in assembly.series.first { $0.id == i.seriesRef } }
+        return PriorReference(studyInstanceUID: study.studyInstanceUID, studyDate: study.studyDate,
+                              sopInstanceUID: inst?.sopInstanceUID ?? "", sopClassUID: inst?.sopClassUID,
+                              seriesInstanceUID: series?.seriesInstanceUID, modality: series?.modality,
                               zoneGrades: analysis.zones.ordered, global: analysis.global)
+    }
+
+    public func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, point: ScorePoint)] {
+        let trend: PatientTrend
+        do { trend = try store.trend(patientID: patientID, issuer: issuerOfPatientID ?? "") } catch StoreError.unknownPatient {
+            return []
+        }
+        return trend.exams.compactMap { e in
+            guard let d = e.date else { return nil }
+            return (e.studyInstanceUID, ScorePoint(studyDate: String(d.prefix(10)).replacingOccurrences(of: "-", with: ""), global: e.global))
+        }
     }
 
     public func analysisVersions(studyInstanceUID: String) throws -> [Int] {
