@@ -88,7 +88,12 @@ public final class PipelineEngine: @unchecked Sendable {
             log.info("instance re-delivered with changed content; study will be re-analysed", metadata: [
                 "file": "\(file.lastPathComponent)", "study": "\(Self.ref(m.studyInstanceUID))"])
         }
-        try deps.store.recordArrival(m, contentHash: hash, path: file.path, at: deps.now())
+        do { try deps.store.recordArrival(m, contentHash: hash, path: file.path, at: deps.now()) } catch let r as InputRejection {
+            // The file contradicts what is stored (e.g. its study UID is filed under another patient).
+            try quarantineFile(file, reason: "inconsistent with earlier instances: \(r.reason)",
+                               detail: "SOP Instance UID: \(m.sopInstanceUID)\nStudy Instance UID: \(m.studyInstanceUID)")
+            return .quarantined
+        }
         log.info("instance received", metadata: ["file": "\(file.lastPathComponent)", "study": "\(Self.ref(m.studyInstanceUID))"])
         log.debug("instance ids", metadata: ["patientID": "\(m.patientID)", "studyInstanceUID": "\(m.studyInstanceUID)",
                                              "sopInstanceUID": "\(m.sopInstanceUID)"])
