@@ -93,3 +93,24 @@ struct SRWriterTests {
         }
     }
 }
+
+@Suite("Character sets")
+struct CharacterSetTests {
+    @Test(.enabled(if: Fixtures.dicomToolsAvailable, "needs dciodvfy (dicom3tools) and dcmdump (dcmtk)"))
+    func nonASCIIPatientNameIsUTF8() throws {
+        let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        var input = Fixtures.input(withPrior: false)
+        input.patient.name = "MÜLLER^JÖRG"
+        let sr = try ReportWriter().writeSR(input, to: dir)
+        let sc = try ReportWriter().writeSecondaryCapture(input, trend: [], to: dir)
+        for out in [sr, sc] {
+            let v = try Fixtures.dciodvfyErrors(out.path.path)
+            #expect(v.errors.isEmpty, "dciodvfy errors: \(v.errors)")
+            #expect(try Fixtures.tag(out.path.path, "SpecificCharacterSet") == ["ISO_IR 192"])
+            #expect(try Fixtures.tag(out.path.path, "PatientName") == ["MÜLLER^JÖRG"])
+        }
+        // ASCII-only input keeps the default repertoire.
+        let ascii = try ReportWriter().writeSR(Fixtures.input(withPrior: false), to: dir)
+        #expect(try Fixtures.tag(ascii.path.path, "SpecificCharacterSet").isEmpty)
+    }
+}
