@@ -34,6 +34,9 @@ struct SRWriterTests {
         #expect(dump.stdout.contains("Tracking Unique Identifier"))
         #expect(dump.stdout.contains("\"BS-Net\"") && dump.stdout.contains("\"1.0.0\""))
         #expect(dump.stdout.contains("not verified by a physician"))
+        // dsrdump shortens long TEXT values; the full weights checksum is in the TextValue attributes.
+        let texts = try Fixtures.run("dcmdump", ["+L", "+P", "TextValue", path]).stdout
+        #expect(texts.contains("weights SHA-256 \(input.model.weightsSHA256)"))
         #expect(!dump.stdout.contains("BRX-DELTA"))
 
         #expect(try Fixtures.tag(path, "StudyInstanceUID") == [Fixtures.studyUID])
