@@ -117,3 +117,30 @@ struct CharacterSetTests {
         #expect(try Fixtures.tag(ascii.path.path, "SpecificCharacterSet").isEmpty)
     }
 }
+
+@Suite("Minimal inputs")
+struct MinimalInputTests {
+    @Test(.enabled(if: Fixtures.dicomToolsAvailable, "needs dciodvfy (dicom3tools) and dsrdump (dcmtk)"))
+    func optionalPartsAbsentStillValidates() throws {
+        let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        var input = Fixtures.input(withPrior: true)
+        input.change = nil                       // prior known but no change computed
+        input.alerts = []
+        input.scores.confidence = nil
+        input.scores.zones = input.scores.zones.map { ZoneScore(zone: $0.zone, grade: $0.grade) }
+        input.patient = PatientInfo(id: "X1", name: "")
+        input.study = StudyInfo(studyInstanceUID: Fixtures.studyUID)
+        input.equipment = EquipmentInfo(softwareVersion: "0.1.0", deviceUID: "2.25.1234")
+        let sr = try ReportWriter().writeSR(input, to: dir)
+        let sc = try ReportWriter().writeSecondaryCapture(input, trend: [], to: dir)
+        for o in [sr, sc] {
+            let v = try Fixtures.dciodvfyErrors(o.path.path)
+            #expect(v.errors.isEmpty, "dciodvfy errors in \(o.path.lastPathComponent): \(v.errors)")
+        }
+        let dump = try Fixtures.run("dsrdump", ["+Pc", sr.path.path])
+        #expect(dump.status == 0)
+        #expect(!dump.stdout.contains("BRX-P0") && !dump.stdout.contains("BRX-CONF") && !dump.stdout.contains("BRX-DELTA"))
+        #expect(dump.stdout.contains("\"2.25.1234\""))
+        #expect(try Fixtures.tag(sr.path.path, "(0040,a385).(0020,000d)") == [Fixtures.priorStudyUID])
+    }
+}
