@@ -73,6 +73,9 @@ struct InspectReport {
             r.image = try DisplayImage(width: px.width, height: px.height, pixels: px.values)
             r.voi = voi.rawValue
             r.ok = true
+            if r.eligibility?.eligible == true, let image = r.image, let w = InversionCheck.check(image).warning {
+                r.eligibility?.warnings.append(w)
+            }
         } catch let e as DicomError {
             if case .notDicom = e, let img = try? DisplayImage.read(path: path) {
                 r.format = "image"

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import DicomKit
+import Imaging
 
 /// The real public CXR files in ../shared/data/dicom (see its MANIFEST.tsv).
 @Suite struct SharedFileTests {
@@ -70,6 +71,19 @@ import Foundation
         let fake = try DicomFile(path: Self.file("siim_cr_chest_fake_MONOCHROME1.dcm"))
         let (inv, _) = try fake.decodeDisplay()
         #expect(zip(disp.values, inv.values).allSatisfy { abs($0 + $1 - 1) < 1e-6 })
+    }
+
+    @Test(.enabled(if: SharedData.available, "needs ../shared (reference data)"))
+    func falseMonochrome1IsFlaggedByInversionCheck() throws {
+        func check(_ name: String) throws -> InversionCheck.Result {
+            let px = try DicomFile(path: Self.file(name)).decodeDisplay().pixels
+            return InversionCheck.check(try DisplayImage(width: px.width, height: px.height, pixels: px.values))
+        }
+        #expect(try check("siim_cr_chest_fake_MONOCHROME1.dcm").looksInverted)
+        for name in ["siim_cr_chest_jpegbaseline.dcm", "CR-MONO1-10-chest.dcm", "RG1_J2KI.dcm"] {
+            let r = try check(name)
+            #expect(!r.looksInverted, "\(name): \(r)")
+        }
     }
 
     @Test(.enabled(if: SharedData.available, "needs ../shared (reference data)"))
