@@ -163,6 +163,32 @@ struct BadInputTests {
     }
 }
 
+extension BadInputTests {
+    /// JPEG 2000 goes through OpenJPEG, outside DCMTK: corrupt code streams must give typed errors too.
+    @Test(.enabled(if: SharedData.available, "needs ../shared (reference data)"))
+    func fuzzJpeg2000CodeStream() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: SharedData.path("data/dicom/RG1_J2KI.dcm"))))
+        // The code stream starts at the J2K SOC marker FF 4F FF 51.
+        let marker: [UInt8] = [0xFF, 0x4F, 0xFF, 0x51]
+        let found: Int? = (0..<(original.count - 4)).first { (i: Int) -> Bool in Array(original[i..<i + 4]) == marker }
+        let soc = try #require(found)
+        var rng = SplitMix(seed: 0x12345)
+        let out = dir.appendingPathComponent("j2k.dcm").path
+        for i in 0..<24 {
+            var b = original
+            // Mostly the main header (first ~200 bytes), sometimes the tile data.
+            let span = i % 2 == 0 ? 200 : b.count - soc
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                b[soc + Int(rng.next() % UInt64(span))] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            try Data(b).write(to: URL(fileURLWithPath: out))
+            if let e = Self.outcome(out) { #expect(e.path == out) }
+        }
+    }
+}
+
 /// Deterministic PRNG for the fuzz test.
 struct SplitMix {
     var state: UInt64
