@@ -68,7 +68,7 @@ struct InspectReport {
             let file = try DicomFile(path: path)
             r.format = "dicom"
             r.dicom = file.instance
-            r.eligibility = Selector.eligibility(of: file.instance)
+            r.eligibility = InstanceSelector.eligibility(of: file.instance)
             let (px, voi) = try file.decodeDisplay()
             r.image = try DisplayImage(width: px.width, height: px.height, pixels: px.values)
             r.voi = voi.rawValue

@@ -7,7 +7,7 @@ struct EligibilityTests {
     static func eligibility(_ spec: Fixtures.Spec) throws -> Eligibility {
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        return Selector.eligibility(of: try DicomFile.readInstance(path: Fixtures.make(spec, in: dir, name: "e")))
+        return InstanceSelector.eligibility(of: try DicomFile.readInstance(path: Fixtures.make(spec, in: dir, name: "e")))
     }
 
     @Test func acceptsFrontalCRAndDX() throws {

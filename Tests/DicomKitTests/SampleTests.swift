@@ -18,7 +18,7 @@ import Foundation
                 #expect(throws: DicomError.self) { _ = try DicomFile(path: path) }
             default:
                 let f = try DicomFile(path: path)
-                let e = Selector.eligibility(of: f.instance)
+                let e = InstanceSelector.eligibility(of: f.instance)
                 #expect(e.eligible == (r[6] == "yes"), "\(r[0]): \(e.reason)")
                 if r[6] == "no" { #expect(e.reason.contains(r[7]), "\(r[0]): \(e.reason)") }
                 #expect(f.instance.patient.id == r[1] && f.instance.study.date == r[2] && f.instance.series.modality == r[3])

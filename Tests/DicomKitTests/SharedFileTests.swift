@@ -26,7 +26,7 @@ import Imaging
         // MONOCHROME1: high stored values (bone) are dark in the data but must display bright.
         let hiIdx = stored.values.firstIndex(of: 979)!, loIdx = stored.values.firstIndex(of: 0)!
         #expect(disp.values[hiIdx] < disp.values[loIdx])
-        #expect(Selector.eligibility(of: d).eligible)
+        #expect(InstanceSelector.eligibility(of: d).eligible)
     }
 
     @Test(.enabled(if: SharedData.available, "needs ../shared (reference data)"))
@@ -48,7 +48,7 @@ import Imaging
         let f = try DicomFile(path: Self.file("fuji_dx_animal_thorax_small_MONO1_inverse.dcm"))
         #expect(f.instance.presentation.presentationLUTShape == "INVERSE")
         #expect(f.instance.geometry.pixelSpacing == .init(row: 1.2, column: 1.201199999999, source: .pixelSpacing))
-        let e = Selector.eligibility(of: f.instance)
+        let e = InstanceSelector.eligibility(of: f.instance)
         #expect(!e.eligible)
         #expect(e.reason.contains("lateral"))
         let (disp, _) = try f.decodeDisplay()
@@ -60,7 +60,7 @@ import Imaging
         let f = try DicomFile(path: Self.file("siim_cr_chest_jpegbaseline.dcm"))
         #expect(f.instance.instance.sopClassUID == SOPClass.secondaryCapture)
         #expect(f.instance.geometry.pixelSpacing?.row == 0.168)
-        let e = Selector.eligibility(of: f.instance)
+        let e = InstanceSelector.eligibility(of: f.instance)
         #expect(e.eligible, "\(e.reason)")
         let (disp, voi) = try f.decodeDisplay()
         #expect(voi == .fullRange)
