@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Makes Brixia's project-made sample studies from a procedural chest phantom.
 
-Usage: python3 Samples/generate.py          (writes into Samples/, deterministic: same bytes every run
-                                             except DCMTK's own File Meta implementation fields)
+Usage: python3 Samples/generate.py          (writes into Samples/; deterministic: a rerun reproduces
+                                             the committed files byte for byte)
 Needs numpy and DCMTK's tools (dump2dcm, dcmcjpls, dcmcrle). See Samples/README.md.
 
 The phantom is synthetic (no patient data): body, two lungs, ribs, clavicles, spine, mediastinum, heart,
