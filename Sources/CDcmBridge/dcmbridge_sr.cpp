@@ -126,9 +126,11 @@ void buildTree(DSRDocument &doc, const dcmb_sr_input &in) {
     // TID 4019 Algorithm Identification (weights checksum as the algorithm parameter).
     tr.textItem(g, T::RT_hasConceptMod, code("111001", "DCM", "Algorithm Name"), str(in.algorithm_name));
     tr.textItem(g, T::RT_hasConceptMod, code("111003", "DCM", "Algorithm Version"), str(in.algorithm_version));
+    tr.textItem(g, T::RT_hasConceptMod, code("122405", "DCM", "Algorithm Manufacturer"), str(in.context.manufacturer));
     if (present(in.weights_sha256))
         tr.textItem(g, T::RT_hasConceptMod, code("111002", "DCM", "Algorithm Parameters"),
                     std::string("weights SHA-256 ") + in.weights_sha256);
+    // No Algorithm Family CODE row: highdicom 0.28 then lists "Artificial Intelligence" as a qualitative evaluation.
     // TID 1502 Time Point Context: the study date of the analysed image.
     if (present(in.context.study_date))
         tr.textItem(g, T::RT_hasObsContext, code("C2348792", "UMLS", "Time Point"), str(in.context.study_date));

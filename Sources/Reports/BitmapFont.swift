@@ -1,6 +1,6 @@
 import Foundation
 
-/// The embedded DejaVu Sans bitmap faces (see Scripts/gen_bitmap_font.c). Rendering needs no font files.
+/// The embedded DejaVu Sans bitmap faces (see scripts/gen_bitmap_font.c). Rendering needs no font files.
 struct BitmapFont: Sendable {
     struct Glyph: Sendable { let advance: Int, left: Int, top: Int, width: Int, rows: Int, offset: Int }
     let pixelSize: Int, ascender: Int, lineHeight: Int
@@ -11,7 +11,7 @@ struct BitmapFont: Sendable {
 
     static let faces: [BitmapFont] = {
         guard let blob = Data(base64Encoded: BitmapFontData.base64, options: .ignoreUnknownCharacters) else {
-            fatalError("BitmapFontData is corrupt; regenerate with Scripts/gen_bitmap_font.c")
+            fatalError("BitmapFontData is corrupt; regenerate with scripts/gen_bitmap_font.c")
         }
         let b = [UInt8](blob)
         var pos = 0, faces: [BitmapFont] = []

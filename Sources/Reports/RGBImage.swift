@@ -50,12 +50,20 @@ struct RGBImage: Sendable {
         for yy in -r...r { for xx in -r...r where xx * xx + yy * yy <= r * r { blend(cx + xx, cy + yy, c, 255) } }
     }
 
-    /// Draws text with its top-left corner at (x, y); returns the advance width.
+    /// Draws text with its top-left corner at (x, y); returns the advance width. Text wider than maxWidth is
+    /// cut and ends in "..." so long names or descriptions never run into the next column.
     @discardableResult
-    mutating func text(_ s: String, x: Int, y: Int, _ face: BitmapFont.Face, _ c: Color) -> Int {
+    mutating func text(_ s: String, x: Int, y: Int, _ face: BitmapFont.Face, _ c: Color, maxWidth: Int = .max) -> Int {
         let f = BitmapFont.face(face)
+        var scalars = Array(s.unicodeScalars)
+        if f.width(s) > maxWidth {
+            let ellipsis = f.width("...")
+            var w = 0, n = 0
+            while n < scalars.count, w + f.glyph(scalars[n]).advance + ellipsis <= maxWidth { w += f.glyph(scalars[n]).advance; n += 1 }
+            scalars = Array(scalars[0..<n]) + Array("...".unicodeScalars)
+        }
         var pen = x
-        for scalar in s.unicodeScalars {
+        for scalar in scalars {
             let g = f.glyph(scalar)
             let ox = pen + g.left, oy = y + f.ascender - g.top
             for row in 0..<g.rows {

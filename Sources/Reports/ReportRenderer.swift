@@ -40,17 +40,17 @@ enum ReportRenderer {
     static func drawIdentifiers(_ img: inout RGBImage, _ input: ReportInput) {
         let p = input.patient, s = input.study
         let name = p.name.replacingOccurrences(of: "^", with: " ").trimmingCharacters(in: .whitespaces)
-        img.text("Patient: \(name)", x: 20, y: 68, .bold16, black)
+        img.text("Patient: \(name)", x: 20, y: 68, .bold16, black, maxWidth: 480)
         var id = "ID: \(p.id)"
         if let issuer = p.issuer, !issuer.isEmpty { id += " (\(issuer))" }
-        img.text(id, x: 20, y: 92, .regular16, black)
+        img.text(id, x: 20, y: 92, .regular16, black, maxWidth: 480)
         img.text("Sex: \(p.sex ?? "-")   Birth date: \(DicomDateTime.display(p.birthDate).isEmpty ? "-" : DicomDateTime.display(p.birthDate))",
-                 x: 20, y: 116, .regular16, black)
-        img.text("Study date: \(DicomDateTime.display(s.date))  \(displayTime(s.time))", x: 520, y: 68, .regular16, black)
+                 x: 20, y: 116, .regular16, black, maxWidth: 480)
+        img.text("Study date: \(DicomDateTime.display(s.date))  \(displayTime(s.time))", x: 520, y: 68, .regular16, black, maxWidth: 484)
         img.text("Accession: \(s.accessionNumber ?? "-")   \(input.source.modality) \(input.source.viewPosition ?? "")",
-                 x: 520, y: 92, .regular16, black)
-        if let d = s.description, !d.isEmpty { img.text("Study: \(d)", x: 520, y: 116, .regular16, black) }
-        img.text("Study UID: \(s.studyInstanceUID)", x: 20, y: 142, .regular13, grey)
+                 x: 520, y: 92, .regular16, black, maxWidth: 484)
+        if let d = s.description, !d.isEmpty { img.text("Study: \(d)", x: 520, y: 116, .regular16, black, maxWidth: 484) }
+        img.text("Study UID: \(s.studyInstanceUID)", x: 20, y: 142, .regular13, grey, maxWidth: 984)
         img.fill(x: 20, y: 166, w: width - 40, h: 2, lightGrey)
     }
 
@@ -123,9 +123,10 @@ enum ReportRenderer {
         ly += 28
         for a in input.alerts.prefix(4) {
             img.fill(x: x, y: ly + 3, w: 10, h: 10, alertRed)
-            img.text("ALERT: \(a.meaning)", x: x + 16, y: ly, .bold16, alertRed)
+            img.text("ALERT: \(a.meaning)", x: x + 16, y: ly, .bold16, alertRed, maxWidth: 468)
             ly += 24
         }
+        if input.alerts.count > 4 { img.text("+\(input.alerts.count - 4) more alerts (see SR)", x: x + 16, y: ly, .regular16, alertRed) }
     }
 
     /// The caller's history plus the current exam if it is not already in it, sorted by date.
@@ -188,11 +189,11 @@ enum ReportRenderer {
         let y = height - 96
         img.fill(x: 20, y: y - 8, w: width - 40, h: 2, lightGrey)
         img.text("Model: \(input.model.name) \(input.model.version)   Software: Brixia \(input.equipment.softwareVersion)",
-                 x: 20, y: y, .regular13, black)
+                 x: 20, y: y, .regular13, black, maxWidth: 984)
         img.text("Weights SHA-256: \(input.model.weightsSHA256)", x: 20, y: y + 18, .regular13, black)
         let (d, t) = DicomDateTime.split(input.created)
         img.text("Generated \(DicomDateTime.display(d)) \(displayTime(t))   Source image \(input.source.sopInstanceUID)",
-                 x: 20, y: y + 36, .regular13, grey)
+                 x: 20, y: y + 36, .regular13, grey, maxWidth: 984)
         img.fill(x: 0, y: height - 34, w: width, h: 34, alertRed)
         img.textCentered("AI generated - not for diagnostic use. Not verified by a physician.", cx: width / 2,
                          y: height - 27, .bold16, white)

@@ -13,9 +13,8 @@ struct ModelCommand: ParsableCommand {
 
     static let toolVersion = "0.1.0"
 
-    /// The tensors a BS-Net bundle must hold. TODO(lead): use `BSNet.tensorSpecs` (all 352)
-    /// once the engine provides it; until then the cross-stage signature list.
-    static var expectedTensors: [ExpectedTensor] { BSNetSignature.tensors }
+    /// Every tensor of the full score model (352), from the engine's architecture description.
+    static var expectedTensors: [ExpectedTensor] { BSNet.tensorSpecs.map { ExpectedTensor(name: $0.name, shape: $0.shape) } }
 
     /// Prints a clear message on stderr and exits 1 (ArgumentParser would add usage text).
     static func fail(_ error: Error) -> ExitCode {

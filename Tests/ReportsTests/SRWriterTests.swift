@@ -34,6 +34,9 @@ struct SRWriterTests {
         #expect(dump.stdout.contains("Tracking Unique Identifier"))
         #expect(dump.stdout.contains("\"BS-Net\"") && dump.stdout.contains("\"1.0.0\""))
         #expect(dump.stdout.contains("not verified by a physician"))
+        // dsrdump shortens long TEXT values; the full weights checksum is in the TextValue attributes.
+        let texts = try Fixtures.run("dcmdump", ["+L", "+P", "TextValue", path]).stdout
+        #expect(texts.contains("weights SHA-256 \(input.model.weightsSHA256)"))
         #expect(!dump.stdout.contains("BRX-DELTA"))
 
         #expect(try Fixtures.tag(path, "StudyInstanceUID") == [Fixtures.studyUID])
@@ -91,5 +94,53 @@ struct SRWriterTests {
         #expect(throws: ReportError.self) {
             try ReportWriter(uidRoot: "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20").writeSR(Fixtures.input(withPrior: false), to: dir)
         }
+    }
+}
+
+@Suite("Character sets")
+struct CharacterSetTests {
+    @Test(.enabled(if: Fixtures.dicomToolsAvailable, "needs dciodvfy (dicom3tools) and dcmdump (dcmtk)"))
+    func nonASCIIPatientNameIsUTF8() throws {
+        let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        var input = Fixtures.input(withPrior: false)
+        input.patient.name = "MÜLLER^JÖRG"
+        let sr = try ReportWriter().writeSR(input, to: dir)
+        let sc = try ReportWriter().writeSecondaryCapture(input, trend: [], to: dir)
+        for out in [sr, sc] {
+            let v = try Fixtures.dciodvfyErrors(out.path.path)
+            #expect(v.errors.isEmpty, "dciodvfy errors: \(v.errors)")
+            #expect(try Fixtures.tag(out.path.path, "SpecificCharacterSet") == ["ISO_IR 192"])
+            #expect(try Fixtures.tag(out.path.path, "PatientName") == ["MÜLLER^JÖRG"])
+        }
+        // ASCII-only input keeps the default repertoire.
+        let ascii = try ReportWriter().writeSR(Fixtures.input(withPrior: false), to: dir)
+        #expect(try Fixtures.tag(ascii.path.path, "SpecificCharacterSet").isEmpty)
+    }
+}
+
+@Suite("Minimal inputs")
+struct MinimalInputTests {
+    @Test(.enabled(if: Fixtures.dicomToolsAvailable, "needs dciodvfy (dicom3tools) and dsrdump (dcmtk)"))
+    func optionalPartsAbsentStillValidates() throws {
+        let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        var input = Fixtures.input(withPrior: true)
+        input.change = nil                       // prior known but no change computed
+        input.alerts = []
+        input.scores.confidence = nil
+        input.scores.zones = input.scores.zones.map { ZoneScore(zone: $0.zone, grade: $0.grade) }
+        input.patient = PatientInfo(id: "X1", name: "")
+        input.study = StudyInfo(studyInstanceUID: Fixtures.studyUID)
+        input.equipment = EquipmentInfo(softwareVersion: "0.1.0", deviceUID: "2.25.1234")
+        let sr = try ReportWriter().writeSR(input, to: dir)
+        let sc = try ReportWriter().writeSecondaryCapture(input, trend: [], to: dir)
+        for o in [sr, sc] {
+            let v = try Fixtures.dciodvfyErrors(o.path.path)
+            #expect(v.errors.isEmpty, "dciodvfy errors in \(o.path.lastPathComponent): \(v.errors)")
+        }
+        let dump = try Fixtures.run("dsrdump", ["+Pc", sr.path.path])
+        #expect(dump.status == 0)
+        #expect(!dump.stdout.contains("BRX-P0") && !dump.stdout.contains("BRX-CONF") && !dump.stdout.contains("BRX-DELTA"))
+        #expect(dump.stdout.contains("\"2.25.1234\""))
+        #expect(try Fixtures.tag(sr.path.path, "(0040,a385).(0020,000d)") == [Fixtures.priorStudyUID])
     }
 }

@@ -19,3 +19,14 @@ struct SampleOutput {
         try w.writePNG(Fixtures.input(withPrior: true), trend: Fixtures.trend, to: url.appendingPathComponent("report-example.png"))
     }
 }
+
+extension SampleOutput {
+    @Test(.enabled(if: SampleOutput.dir != nil, "set BRIXIA_REPORTS_SAMPLE_DIR to write example outputs"))
+    func writeFirstExamSample() throws {
+        let url = URL(fileURLWithPath: Self.dir!)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        var input = Fixtures.input(withPrior: false)
+        input.patient.name = "MÜLLER^JÖRG"
+        try ReportWriter().writePNG(input, trend: [], to: url.appendingPathComponent("report-first-exam.png"))
+    }
+}

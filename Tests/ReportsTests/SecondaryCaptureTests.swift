@@ -108,3 +108,50 @@ struct SecondaryCaptureTests {
         #expect(f.width("W") > f.width("i"))
     }
 }
+
+@Suite("Robustness")
+struct RobustnessTests {
+    @Test func longTextIsCutBeforeTheNextColumn() {
+        var input = Fixtures.input(withPrior: true)
+        input.patient.name = String(repeating: "VERYLONGFAMILYNAME", count: 10) + "^X"
+        input.alerts = Array(repeating: ReportAlert(code: "BRX-ALERT-X", meaning: String(repeating: "W", count: 64)), count: 7)
+        let img = ReportRenderer.render(input, trend: Fixtures.trend)
+        // The gap between the identifier columns (x 502...517) stays background on the name line.
+        for y in 68...88 { for x in 502...517 { #expect(img.pixel(x, y) == ReportRenderer.white) } }
+        // Alert lines end before the right margin.
+        for y in 300...420 { for x in 1010...1023 { #expect(img.pixel(x, y) == ReportRenderer.white) } }
+    }
+
+    @Test func trendHandlesEdgeCases() {
+        let input = Fixtures.input(withPrior: false)
+        // Empty history, unsorted and duplicate dates, malformed dates, out-of-range values: no crash.
+        for trend in [[], [TrendPoint(date: "2020-01-01", global: 3)],
+                      [TrendPoint(date: "20200324", global: 11), TrendPoint(date: "20200101", global: 40),
+                       TrendPoint(date: "20200101", global: -2)],
+                      (1...40).map { TrendPoint(date: String(format: "202001%02d", min($0, 28)), global: $0 % 19) }] {
+            let img = ReportRenderer.render(input, trend: trend)
+            #expect(img.pixels.count == 1024 * 768 * 3)
+        }
+        #expect(ReportRenderer.mergedTrend(input, []).map(\.date) == ["20200324"])
+    }
+
+    @Test(.enabled(if: Fixtures.dicomToolsAvailable, "needs dsrdump (dcmtk)"))
+    func concurrentWritesAreIndependent() async throws {
+        let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let outs = try await withThrowingTaskGroup(of: WrittenObject.self) { group in
+            for i in 0..<8 {
+                group.addTask {
+                    let input = Fixtures.input(withPrior: i % 2 == 0)
+                    return i % 4 == 3 ? try ReportWriter().writeSecondaryCapture(input, trend: Fixtures.trend, to: dir)
+                                      : try ReportWriter().writeSR(input, to: dir)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(outs.map(\.sopInstanceUID)).count == 8)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).count == 8)
+        for o in outs where o.sopClassUID == ReportWriter.srSOPClassUID {
+            #expect(try Fixtures.run("dsrdump", [o.path.path]).status == 0)
+        }
+    }
+}
