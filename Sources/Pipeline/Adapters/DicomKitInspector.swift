@@ -1,7 +1,7 @@
 import DicomKit
 import Foundation
 
-/// InstanceInspector over DicomKit: header parse + the selection rules (Selector.eligibility).
+/// InstanceInspector over DicomKit: header parse + the selection rules (InstanceSelector.eligibility).
 public struct DicomKitInspector: InstanceInspector {
     public init() {}
 
@@ -21,7 +21,7 @@ public struct DicomKitInspector: InstanceInspector {
                               (d.series.instanceUID, "SeriesInstanceUID"), (d.patient.id, "PatientID")] where value.isEmpty {
             return .ineligible(reason: "missing \(name): cannot be filed or compared with priors")
         }
-        let e = Selector.eligibility(of: d)
+        let e = InstanceSelector.eligibility(of: d)
         return e.eligible ? .eligible : .ineligible(reason: e.reason)
     }
 
