@@ -103,10 +103,13 @@ public enum ConfigResolver {
         var fileBase = cwd
         if let path = configPath ?? environment["BRIXIA_CONFIG"] {
             let url = absolute(path, base: cwd)
-            let data: Data
+            var data: Data
             do { data = try Data(contentsOf: url) } catch {
                 throw ConfigError("cannot read config file \(url.path): \(error.localizedDescription)")
             }
+            // JSON, or the simple "key = value" form (Samples/brixia.conf.example).
+            let trimmed = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !trimmed.hasPrefix("{") { data = try keyValueAsJSON(trimmed, file: url.path) }
             // A misspelt key must not silently fall back to a default.
             if let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
                 let unknown = Set(obj.keys).subtracting(knownFileKeys)
@@ -180,6 +183,45 @@ public enum ConfigResolver {
             throw ConfigError("\(name) (\(dir.path)) must not be inside the inbox (\(c.inbox.path))")
         }
         return c
+    }
+
+    /// Names accepted in "key = value" files (snake_case aliases of the JSON keys).
+    static let keyAliases: [String: String] = [
+        "work_dir": "workDir", "db": "database", "quiet_period": "quietPeriodSeconds", "quiet_period_seconds": "quietPeriodSeconds",
+        "threads": "workerThreads", "worker_threads": "workerThreads", "alert_rules": "alertRules",
+        "trend_threshold": "trendThreshold", "delete_inputs": "deleteInsteadOfArchive",
+        "delete_instead_of_archive": "deleteInsteadOfArchive", "stability_seconds": "stabilitySeconds",
+        "rescan_interval": "rescanIntervalSeconds", "rescan_interval_seconds": "rescanIntervalSeconds",
+        "retry_delay": "retryDelaySeconds", "retry_delay_seconds": "retryDelaySeconds", "max_attempts": "maxAttempts",
+    ]
+
+    /// Converts `key = value` lines ('#' comments) into the JSON form, typing values by key.
+    static func keyValueAsJSON(_ text: String, file: String) throws -> Data {
+        let numbers: Set<String> = ["quietPeriodSeconds", "stabilitySeconds", "rescanIntervalSeconds", "retryDelaySeconds"]
+        let ints: Set<String> = ["workerThreads", "trendThreshold", "maxAttempts"]
+        let lists: Set<String> = ["outputs", "alertRules"]
+        var obj: [String: Any] = [:]
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmed ?? ""
+            if line.isEmpty { continue }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw ConfigError("config file \(file) line \(n + 1): expected key = value, got '\(line)'")
+            }
+            let rawKey = String(line[..<eq]).trimmed, value = String(line[line.index(after: eq)...]).trimmed
+            let key = keyAliases[rawKey] ?? rawKey
+            func bad(_ what: String) -> ConfigError { ConfigError("config file \(file) line \(n + 1): \(rawKey) must be \(what), got '\(value)'") }
+            if numbers.contains(key) { guard let v = Double(value) else { throw bad("a number") }; obj[key] = v }
+            else if ints.contains(key) { guard let v = Int(value) else { throw bad("an integer") }; obj[key] = v }
+            else if lists.contains(key) { obj[key] = value.split(separator: ",").map { String($0).trimmed } }
+            else if key == "deleteInsteadOfArchive" {
+                switch value.lowercased() {
+                case "1", "true", "yes": obj[key] = true
+                case "0", "false", "no": obj[key] = false
+                default: throw bad("true or false")
+                }
+            } else { obj[key] = value }
+        }
+        return try JSONSerialization.data(withJSONObject: obj)
     }
 
     static func environmentOverrides(_ e: [String: String]) throws -> ConfigOverrides {

@@ -83,4 +83,39 @@ import Testing
         }
         #expect(e?.description.contains("global>12") == true)
     }
+
+    @Test func keyValueConfigFileLikeTheSampleOne() throws {
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-\(UUID().uuidString).conf")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("""
+            # comment
+            inbox = /var/lib/brixia/inbox
+            db = /var/lib/brixia/brixia.sqlite   # trailing comment
+            quiet_period = 60
+            outputs = sr
+            alert_rules = global>=10, rise>=2
+            delete_inputs = yes
+            """.utf8).write(to: file)
+        let c = try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: file.path, environment: [:], currentDirectory: cwd)
+        #expect(c.inbox.path == "/var/lib/brixia/inbox")
+        #expect(c.database.path == "/var/lib/brixia/brixia.sqlite")
+        #expect(c.quietPeriod == 60)
+        #expect(c.outputs == [.sr])
+        #expect(c.alertRules == [.globalAtLeast(10), .globalRiseAtLeast(2)])
+        #expect(c.deleteInsteadOfArchive)
+        try Data("quiet_period = soon\n".utf8).write(to: file)
+        let e = #expect(throws: ConfigError.self) {
+            try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: file.path, environment: [:], currentDirectory: cwd)
+        }
+        #expect(e?.description.contains("line 1") == true)
+    }
+
+    @Test func theShippedSampleConfigParses() throws {
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Samples/brixia.conf.example")
+        try #require(FileManager.default.fileExists(atPath: sample.path))
+        let c = try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: sample.path, environment: [:], currentDirectory: cwd)
+        #expect(c.inbox.path == "/var/lib/brixia/inbox")
+        #expect(c.quietPeriod == 60)
+    }
 }
