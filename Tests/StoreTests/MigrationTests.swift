@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import Store
 
@@ -20,6 +21,21 @@ import Testing
         let third = try BrixiaStore.openExisting(path: temp.path)
         #expect(try third.appliedMigrations() == StoreMigrations.names)
         #expect(try again.assembly(studyInstanceUID: "1.2.3").instances.count == 1)
+    }
+
+    /// A database left at the first migration is brought up to date in order, keeping its rows.
+    @Test func olderDatabaseIsUpgraded() throws {
+        let temp = try TempStore()
+        let path = temp.directory.appendingPathComponent("old.sqlite").path
+        let old = try DatabasePool(path: path)
+        try StoreMigrations.migrator().migrate(old, upTo: StoreMigrations.names[0])
+        try old.write { db in
+            try db.execute(sql: "INSERT INTO patients (patient_id, issuer, created_at, updated_at) VALUES ('P', '', 0, 0)")
+        }
+        try old.close()
+        let upgraded = try BrixiaStore(path: path)
+        #expect(try upgraded.appliedMigrations() == StoreMigrations.names)
+        #expect(try upgraded.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patients") } == 1)
     }
 
     /// The binary applies exactly Schemas/*.sql: same names, same order, same bytes.
