@@ -132,6 +132,13 @@ public final class BSNet {
                       epsilon: bn.epsilon)
     }
 
+    /// Throws unless `input` is 512*512 finite values (the checks `run` does first).
+    public static func validate(input: [Float]) throws {
+        let n = BSNetArchitecture.inputSize
+        guard input.count == n * n else { throw BSNetError.inputSizeMismatch(expected: n * n, found: input.count) }
+        if let bad = input.firstIndex(where: { !$0.isFinite }) { throw BSNetError.nonFiniteInput(index: bad, value: input[bad]) }
+    }
+
     /// Runs the network on one image: 512*512 values, row-major, expected in [0,1].
     public func run(_ input: [Float]) throws -> BSNetOutput {
         try run(input, capturing: []).output
@@ -139,9 +146,7 @@ public final class BSNet {
 
     /// As `run`, also returning copies of the named intermediate layer outputs.
     public func run(_ input: [Float], capturing names: Set<String>) throws -> (output: BSNetOutput, captured: [String: Tensor]) {
-        let n = BSNetArchitecture.inputSize
-        guard input.count == n * n else { throw BSNetError.inputSizeMismatch(expected: n * n, found: input.count) }
-        if let bad = input.firstIndex(where: { !$0.isFinite }) { throw BSNetError.nonFiniteInput(index: bad, value: input[bad]) }
+        try Self.validate(input: input)
         for name in names where index[name] == nil { throw BSNetError.unknownLayer(name) }
         Blas.setThreads(threads)
 

@@ -167,3 +167,17 @@ public struct NpyArray: Sendable {
         catch { throw NpyError.unreadable(path: path, reason: "cannot write: \(error.localizedDescription)") }
     }
 }
+
+extension NpyArray {
+    /// Reads a BS-Net input: a (1,512,512,1) float32 array (the Keras model's input tensor).
+    /// Other shapes or dtypes are errors naming the file; NaN/Inf are rejected later by `BSNet.run`.
+    public static func readNetworkInput(path: String) throws -> [Float] {
+        let a = try read(path: path)
+        let n = BSNetArchitecture.inputSize
+        guard a.dtype == .float32 else {
+            throw NpyError.unsupported(path: path, reason: "dtype \(a.dtype) ('\(a.dtype.rawValue)'); the network input must be float32")
+        }
+        guard a.shape == [1, n, n, 1] else { throw NpyError.unexpectedShape(path: path, expected: [1, n, n, 1], found: a.shape) }
+        return a.floats()
+    }
+}

@@ -63,3 +63,26 @@ import Testing
         #expect(b.shape == [1] && b.doubles() == [1])
     }
 }
+
+@Suite struct NetworkInputFileTests {
+    func tempFile(_ a: NpyArray) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("in-\(UInt32.random(in: 0...UInt32.max)).npy").path
+        try a.write(path: path)
+        return path
+    }
+
+    @Test func acceptsOnlyFloat32Of1x512x512x1() throws {
+        let ok = try tempFile(NpyArray(float32: [Float](repeating: 0.25, count: 512 * 512), shape: [1, 512, 512, 1]))
+        defer { try? FileManager.default.removeItem(atPath: ok) }
+        #expect(try NpyArray.readNetworkInput(path: ok).count == 512 * 512)
+
+        let wrongShape = try tempFile(NpyArray(float32: [Float](repeating: 0, count: 512 * 512), shape: [512, 512]))
+        defer { try? FileManager.default.removeItem(atPath: wrongShape) }
+        #expect(throws: NpyError.unexpectedShape(path: wrongShape, expected: [1, 512, 512, 1], found: [512, 512])) {
+            try NpyArray.readNetworkInput(path: wrongShape)
+        }
+        let wrongType = try tempFile(NpyArray(float64: [Double](repeating: 0, count: 512 * 512), shape: [1, 512, 512, 1]))
+        defer { try? FileManager.default.removeItem(atPath: wrongType) }
+        #expect(throws: NpyError.self) { try NpyArray.readNetworkInput(path: wrongType) }
+    }
+}

@@ -1,14 +1,12 @@
 import Foundation
+import ModelBundle
 import Testing
 @testable import BSNetEngine
 
 /// Parity with the authors' Keras model (scaled-variant weights) on the shipped inputs.
 enum ReferenceWeights {
-    static let provider: WeightProvider? = {
-        // Development provider (see docs/engine.md): the h5 converted once into one .npy per tensor.
-        let dir = ProcessInfo.processInfo.environment["BSNET_WEIGHTS_NPY_DIR"] ?? "/tmp/bsnet-weights"
-        return FileManager.default.fileExists(atPath: dir + "/conv0__kernel.npy") ? NpyDirectoryWeights(directory: dir) : nil
-    }()
+    /// The authors' Keras-2 h5 (scaled variant), read by ModelBundle's KerasWeightsFile.
+    static let provider: WeightProvider? = SharedData.available ? try? KerasWeightsFile(path: SharedData.path("bscore_scaled_weights.h5")) : nil
     static var available: Bool { SharedData.available && provider != nil }
 }
 
