@@ -38,15 +38,18 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func fileStillBeingWrittenWhenFirstSeen() async throws {
         let ws = try Workspace()
-        ws.config.stabilityPeriod = 0.6
+        // Generous against a loaded CI machine: the writer pauses ~0.1 s between chunks.
+        ws.config.stabilityPeriod = 2.0
         let data = FakeInstance.make(study: "G.1", sop: "G.1.1").data
         let url = try ws.drop(data.prefix(20), as: "slow.dcm")
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
         let writer = Task.detached {
-            for chunk in stride(from: 20, to: data.count, by: 40) {
-                try await Task.sleep(nanoseconds: 150_000_000)
-                let h = try FileHandle(forWritingTo: url); try h.seekToEnd()
-                try h.write(contentsOf: data[chunk..<min(chunk + 40, data.count)]); try h.close()
+            for chunk in stride(from: 20, to: data.count, by: max(1, data.count / 6)) {
+                try await Task.sleep(nanoseconds: 100_000_000)
+                try handle.write(contentsOf: data[chunk..<min(chunk + max(1, data.count / 6), data.count)])
             }
+            try handle.close()
         }
         let s = try await ws.runner().runOnce()
         try await writer.value
