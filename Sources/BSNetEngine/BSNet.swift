@@ -21,6 +21,7 @@ public final class BSNet {
         case input
         case affine(ChannelAffine, Activation)
         case conv(Conv2DKernel)
+        case winograd(WinogradConv3x3Kernel)
         case convTranspose(ConvTranspose2DKernel)
         case maxPool(Int, Int, Int)
         case add
@@ -46,6 +47,10 @@ public final class BSNet {
     public var arenaBytes: Int { arena.totalFloats * 4 }
     /// Names of all layers (usable with `run(_:capturing:)`).
     public var layerNames: [String] { layers.map(\.name) }
+
+    /// 3x3 stride-1 convs with at least 16 input and output channels use Winograd F(2x2,3x3)
+    /// (set false before building a network to compare against plain im2col).
+    nonisolated(unsafe) public static var useWinograd = true
 
     public init(weights: WeightProvider, threads: Int = 1) throws {
         self.threads = max(1, threads)
@@ -86,10 +91,16 @@ public final class BSNet {
                     for j in 0..<kernel.count { kernel[j] *= a.scale[j % c.filters] }
                     bias = (0..<c.filters).map { (bias?[$0] ?? 0) * a.scale[$0] + a.shift[$0] }
                 }
-                let k = Conv2DKernel(geometry: ConvGeometry(kernel: c.kernel, stride: c.stride, pad: c.pad, cin: cin, cout: c.filters),
-                                     weights: kernel, bias: bias, activation: c.activation)
-                scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
-                kernels.append(.conv(k))
+                if Self.useWinograd && c.kernel == 3 && c.stride == 1 && c.pad == 1 && cin >= 16 && c.filters >= 16 {
+                    let k = WinogradConv3x3Kernel(weights: kernel, cin: cin, cout: c.filters, bias: bias, activation: c.activation)
+                    scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
+                    kernels.append(.winograd(k))
+                } else {
+                    let k = Conv2DKernel(geometry: ConvGeometry(kernel: c.kernel, stride: c.stride, pad: c.pad, cin: cin, cout: c.filters),
+                                         weights: kernel, bias: bias, activation: c.activation)
+                    scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
+                    kernels.append(.conv(k))
+                }
             case let .convTranspose(prefix, filters, bn, act):
                 let kernel = try w(prefix + "/kernel")
                 var scale: [Float]? = nil, bias: [Float]? = nil
@@ -161,6 +172,7 @@ public final class BSNet {
                 input.withUnsafeBufferPointer { out.data.update(from: $0.baseAddress!, count: input.count) }
             case let .affine(a, act): Pointwise.affine(ins[0], a, act, into: out)
             case let .conv(k): k.run(ins, into: out, scratch: scratch)
+            case let .winograd(k): k.run(ins, into: out, scratch: scratch)
             case let .convTranspose(k): k.run(ins[0], into: out, scratch: scratch)
             case let .maxPool(k, s, p): Pooling.maxPool(ins[0], k: k, stride: s, pad: p, into: out)
             case .add: Pointwise.add(ins[0], ins[1], into: out)
