@@ -16,6 +16,8 @@ public final class BSNet {
     private let scratch: Scratch
     private let index: [String: Int]
     public let threads: Int
+    /// Wall-clock seconds of every layer in the last run, in execution order (for profiling).
+    public private(set) var lastLayerTimings: [(name: String, seconds: Double)] = []
 
     enum Prepared {
         case input
@@ -163,6 +165,9 @@ public final class BSNet {
 
         var captured: [String: Tensor] = [:]
         var timings = StageTimings()
+        var layerTimes: [(name: String, seconds: Double)] = []
+        layerTimes.reserveCapacity(layers.count)
+        defer { lastLayerTimings = layerTimes }
         for (i, layer) in layers.enumerated() {
             let start = DispatchTime.now().uptimeNanoseconds
             let out = values[i]
@@ -185,7 +190,9 @@ public final class BSNet {
             case .globalAveragePool: Pooling.globalAverage(ins[0], into: out)
             case .softmax: Softmax.run(ins[0], into: out)
             }
-            timings[layer.stage] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            timings[layer.stage] += seconds
+            layerTimes.append((layer.name, seconds))
             if names.contains(layer.name) {
                 let copy = Tensor(out.shape)
                 copy.copy(from: out)

@@ -53,6 +53,8 @@ public final class WinogradConv3x3Kernel {
         let vBuf = scratch.reserve(16 * block * (cin + cout))
         let mBuf = vBuf + 16 * block * cin
         let zeros = [Float](repeating: 0, count: cin)
+        let dPointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 16)
+        defer { dPointers.deallocate() }
         u.withUnsafeBufferPointer { up in
             zeros.withUnsafeBufferPointer { zp in
                 let bp = bias?.withUnsafeBufferPointer { $0.baseAddress! }
@@ -66,37 +68,20 @@ public final class WinogradConv3x3Kernel {
                         var channel0 = 0
                         for p in parts {
                             let c = p.shape.c
-                            var d = [UnsafePointer<Float>](repeating: zp.baseAddress!, count: 16)
+                            let dp = dPointers
+                            for k in 0..<16 { dp[k] = zp.baseAddress! }
                             for i in 0..<4 {
                                 let iy = 2 * ty - 1 + i
                                 guard iy >= 0 && iy < s.h else { continue }
                                 for j in 0..<4 {
                                     let ix = 2 * tx - 1 + j
                                     guard ix >= 0 && ix < s.w else { continue }
-                                    d[i * 4 + j] = UnsafePointer(p.data + ((b * s.h + iy) * s.w + ix) * c)
+                                    dp[i * 4 + j] = UnsafePointer(p.data + ((b * s.h + iy) * s.w + ix) * c)
                                 }
                             }
                             let stride = block * cin
                             let v = vBuf + t * cin + channel0
-                            for ci in 0..<c {
-                                // t = B^T d (rows), then V = t B (columns).
-                                let d00 = d[0][ci], d01 = d[1][ci], d02 = d[2][ci], d03 = d[3][ci]
-                                let d10 = d[4][ci], d11 = d[5][ci], d12 = d[6][ci], d13 = d[7][ci]
-                                let d20 = d[8][ci], d21 = d[9][ci], d22 = d[10][ci], d23 = d[11][ci]
-                                let d30 = d[12][ci], d31 = d[13][ci], d32 = d[14][ci], d33 = d[15][ci]
-                                let a0 = d00 - d20, a1 = d01 - d21, a2 = d02 - d22, a3 = d03 - d23
-                                let b0 = d10 + d20, b1 = d11 + d21, b2 = d12 + d22, b3 = d13 + d23
-                                let c0 = d20 - d10, c1 = d21 - d11, c2 = d22 - d12, c3 = d23 - d13
-                                let e0 = d10 - d30, e1 = d11 - d31, e2 = d12 - d32, e3 = d13 - d33
-                                v[0 * stride + ci] = a0 - a2; v[1 * stride + ci] = a1 + a2
-                                v[2 * stride + ci] = a2 - a1; v[3 * stride + ci] = a1 - a3
-                                v[4 * stride + ci] = b0 - b2; v[5 * stride + ci] = b1 + b2
-                                v[6 * stride + ci] = b2 - b1; v[7 * stride + ci] = b1 - b3
-                                v[8 * stride + ci] = c0 - c2; v[9 * stride + ci] = c1 + c2
-                                v[10 * stride + ci] = c2 - c1; v[11 * stride + ci] = c1 - c3
-                                v[12 * stride + ci] = e0 - e2; v[13 * stride + ci] = e1 + e2
-                                v[14 * stride + ci] = e2 - e1; v[15 * stride + ci] = e1 - e3
-                            }
+                            Self.inputTransform(dp, v, stride, c)
                             channel0 += c
                         }
                     }
@@ -123,18 +108,41 @@ public final class WinogradConv3x3Kernel {
                             let r1 = m[5 * ms + co] - m[9 * ms + co] - m[13 * ms + co]
                             let r2 = m[6 * ms + co] - m[10 * ms + co] - m[14 * ms + co]
                             let r3 = m[7 * ms + co] - m[11 * ms + co] - m[15 * ms + co]
-                            let bias = bp?[co] ?? 0
-                            row0[co] = activation.apply(s0 + s1 + s2 + bias)
-                            if hasCol1 { row0[cout + co] = activation.apply(s1 - s2 - s3 + bias) }
+                            row0[co] = s0 + s1 + s2
+                            if hasCol1 { row0[cout + co] = s1 - s2 - s3 }
                             if hasRow1 {
-                                row1[co] = activation.apply(r0 + r1 + r2 + bias)
-                                if hasCol1 { row1[cout + co] = activation.apply(r1 - r2 - r3 + bias) }
+                                row1[co] = r0 + r1 + r2
+                                if hasCol1 { row1[cout + co] = r1 - r2 - r3 }
                             }
                         }
+                        biasActivate(row0, rows: hasCol1 ? 2 : 1, cols: cout, ld: cout, bias: bp, activation: activation)
+                        if hasRow1 { biasActivate(row1, rows: hasCol1 ? 2 : 1, cols: cout, ld: cout, bias: bp, activation: activation) }
                     }
                     t0 += nt
                 }
             }
+        }
+    }
+
+    /// V = B^T d B for `c` channels; d = 16 channel vectors (row-major 4x4), V position k at v + k*stride.
+    @inline(__always)
+    static func inputTransform(_ d: UnsafeMutablePointer<UnsafePointer<Float>>, _ v: UnsafeMutablePointer<Float>, _ stride: Int, _ c: Int) {
+        let p0 = d[0], p1 = d[1], p2 = d[2], p3 = d[3], p4 = d[4], p5 = d[5], p6 = d[6], p7 = d[7]
+        let p8 = d[8], p9 = d[9], p10 = d[10], p11 = d[11], p12 = d[12], p13 = d[13], p14 = d[14], p15 = d[15]
+        let v0 = v, v1 = v + stride, v2 = v + 2 * stride, v3 = v + 3 * stride
+        let v4 = v + 4 * stride, v5 = v + 5 * stride, v6 = v + 6 * stride, v7 = v + 7 * stride
+        let v8 = v + 8 * stride, v9 = v + 9 * stride, v10 = v + 10 * stride, v11 = v + 11 * stride
+        let v12 = v + 12 * stride, v13 = v + 13 * stride, v14 = v + 14 * stride, v15 = v + 15 * stride
+        for ci in 0..<c {
+            // t = B^T d (rows), then V = t B (columns).
+            let a0 = p0[ci] - p8[ci], a1 = p1[ci] - p9[ci], a2 = p2[ci] - p10[ci], a3 = p3[ci] - p11[ci]
+            let b0 = p4[ci] + p8[ci], b1 = p5[ci] + p9[ci], b2 = p6[ci] + p10[ci], b3 = p7[ci] + p11[ci]
+            let c0 = p8[ci] - p4[ci], c1 = p9[ci] - p5[ci], c2 = p10[ci] - p6[ci], c3 = p11[ci] - p7[ci]
+            let e0 = p4[ci] - p12[ci], e1 = p5[ci] - p13[ci], e2 = p6[ci] - p14[ci], e3 = p7[ci] - p15[ci]
+            v0[ci] = a0 - a2; v1[ci] = a1 + a2; v2[ci] = a2 - a1; v3[ci] = a1 - a3
+            v4[ci] = b0 - b2; v5[ci] = b1 + b2; v6[ci] = b2 - b1; v7[ci] = b1 - b3
+            v8[ci] = c0 - c2; v9[ci] = c1 + c2; v10[ci] = c2 - c1; v11[ci] = c1 - c3
+            v12[ci] = e0 - e2; v13[ci] = e1 + e2; v14[ci] = e2 - e1; v15[ci] = e1 - e3
         }
     }
 }
