@@ -61,6 +61,7 @@ let package = Package(
             "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         .executableTarget(name: "brixia", dependencies: [
@@ -76,7 +77,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["ModelBundle", "BSNetEngine", "Store"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -40,6 +40,8 @@ struct dcmb_file {
     std::string tsUID;
     // For JPEG 2000 only: a copy of the dataset with native (decoded) pixel data.
     std::unique_ptr<DcmDataset> native;
+    // Set once the encapsulated pixel data has been decompressed in place (dcmb_decode_stored).
+    bool decompressed = false;
     DcmDataset *ds() { return ff.getDataset(); }
     const DcmDataset *ds() const { return const_cast<DcmFileFormat &>(ff).getDataset(); }
 };
@@ -259,7 +261,9 @@ static int32_t checkDecodable(dcmb_file *f, char *err, size_t errlen) {
     int32_t present = 0, enc = 0; uint64_t len = 0;
     dcmb_pixel_info(f, &present, &enc, &len);
     if (!present) { setErr(err, errlen, "no Pixel Data (7FE0,0010)"); return DCMB_ERR_NO_PIXEL_DATA; }
-    if (!isSupportedXfer(f->xfer)) {
+    // DCMTK falls back to a detected syntax when the File Meta names an unknown one; we refuse instead,
+    // since the pixel data may be in an encoding we cannot know.
+    if (!isSupportedXfer(f->xfer) || (f->hasMeta && !isSupportedXfer(DcmXfer(f->tsUID.c_str()).getXfer()))) {
         setErr(err, errlen, "unsupported transfer syntax " + f->tsUID);
         return DCMB_ERR_UNSUPPORTED_TS;
     }
@@ -383,7 +387,7 @@ static int32_t decodable(dcmb_file *f, DcmDataset *&ds, E_TransferSyntax &xfer, 
         xfer = EXS_LittleEndianExplicit;
     } else {
         ds = f->ds();
-        xfer = f->xfer;
+        xfer = f->decompressed ? EXS_LittleEndianExplicit : f->xfer;
     }
     return DCMB_OK;
 }
@@ -482,6 +486,7 @@ extern "C" int32_t dcmb_decode_stored(dcmb_file *f, int32_t *out, size_t capacit
                 !ds->canWriteXfer(EXS_LittleEndianExplicit)) {
                 setErr(err, errlen, "cannot decompress pixel data"); return DCMB_ERR_DECODE;
             }
+            if (!isJ2K(f->xfer)) f->decompressed = true;
         }
         size_t r = (size_t)num(f, DCM_Rows, 0), c = (size_t)num(f, DCM_Columns, 0), n = r * c;
         unsigned bs = (unsigned)num(f, DCM_BitsStored, 8);

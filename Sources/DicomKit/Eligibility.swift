@@ -21,7 +21,7 @@ public enum SOPClass {
 }
 
 /// The selection rules (docs/dicom-input.md, "Eligibility").
-public enum Selector {
+public enum InstanceSelector {
     /// Smallest accepted image side; BS-Net works at 512x512 and real CXRs are >= 1000 px.
     public static let minimumSide = 256
 

@@ -57,6 +57,10 @@ extension BrixiaStore {
                         now: Date = Date()) throws -> JobRecord {
         try pool.write { db in
             let job = try jobForStudy(db, uid: uid)
+            // processing -> queued belongs to recovery and retries only: never take a job from a live worker.
+            guard job.state != .processing else {
+                throw StoreError.illegalTransition(study: uid, from: .processing, to: .queued)
+            }
             try transition(db, job: job, to: .queued, now: now, actor: actor, message: reason ?? "enqueued",
                            resetAttempts: job.state != .received)
             return try jobForStudy(db, studyRef: job.studyRef)

@@ -159,7 +159,7 @@ extension BrixiaStore {
     }
 }
 
-/// JSON as printed by the commands: pretty, stable key order, ISO 8601 dates.
+/// JSON as printed by the commands: pretty, keys sorted (Linux Foundation does not keep declaration order), ISO 8601 dates.
 public enum StoreJSON {
     public static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()

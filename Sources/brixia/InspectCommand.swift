@@ -68,11 +68,14 @@ struct InspectReport {
             let file = try DicomFile(path: path)
             r.format = "dicom"
             r.dicom = file.instance
-            r.eligibility = Selector.eligibility(of: file.instance)
+            r.eligibility = InstanceSelector.eligibility(of: file.instance)
             let (px, voi) = try file.decodeDisplay()
             r.image = try DisplayImage(width: px.width, height: px.height, pixels: px.values)
             r.voi = voi.rawValue
             r.ok = true
+            if r.eligibility?.eligible == true, let image = r.image, let w = InversionCheck.check(image).warning {
+                r.eligibility?.warnings.append(w)
+            }
         } catch let e as DicomError {
             if case .notDicom = e, let img = try? DisplayImage.read(path: path) {
                 r.format = "image"

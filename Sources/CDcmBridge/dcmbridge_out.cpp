@@ -1,0 +1,111 @@
+// Shared output helpers: attribute puts with checked status and the atomic file write.
+#include "dcmbridge_out.hpp"
+#include "dcmtk/dcmdata/dcostrmb.h"
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dcmb_out {
+
+static bool asciiOnly(const char *s) {
+    if (!s) return true;
+    for (; *s; ++s) if ((unsigned char)*s >= 0x80) return false;
+    return true;
+}
+
+bool isASCII(const dcmb_context &c) {
+    const char *fields[] = { c.patient_id, c.issuer_of_patient_id, c.patient_name, c.study_id, c.accession_number,
+                             c.study_description, c.referring_physician_name, c.institution_name, c.series_description,
+                             c.manufacturer_model_name };
+    for (const char *f : fields) if (!asciiOnly(f)) return false;
+    return true;
+}
+
+void put(DcmItem &item, const DcmTagKey &tag, const std::string &value) {
+    OFCondition c = item.putAndInsertString(tag, value.c_str());
+    if (c.bad())
+        throw WriteError(DCMB_WRITE_INVALID_INPUT,
+                         std::string("cannot set ") + DcmTag(tag).getTagName() + " to '" + value + "': " + c.text());
+}
+
+static int statusForErrno(int e) {
+    switch (e) {
+    case ENOENT: return DCMB_WRITE_DIRECTORY_MISSING;
+    case EACCES: case EPERM: case EROFS: case ENOTDIR: case EISDIR: return DCMB_WRITE_NOT_WRITABLE;
+    case ENOSPC:
+#ifdef EDQUOT
+    case EDQUOT:
+#endif
+        return DCMB_WRITE_DISK_FULL;
+    default: return DCMB_WRITE_IO_ERROR;
+    }
+}
+
+static std::string encode(DcmFileFormat &ff) {
+    std::string bytes;
+    std::string chunk(1 << 20, '\0');
+    DcmOutputBufferStream os(&chunk[0], chunk.size());
+    ff.transferInit();
+    OFCondition c;
+    for (;;) {
+        c = ff.write(os, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
+        if (c != EC_StreamNotifyClient) break;
+        void *data = nullptr; offile_off_t n = 0;
+        os.flushBuffer(data, n);
+        bytes.append(static_cast<const char *>(data), static_cast<size_t>(n));
+    }
+    ff.transferEnd();
+    if (c.bad()) throw WriteError(DCMB_WRITE_ENCODING_ERROR, std::string("DCMTK could not encode the object: ") + c.text());
+    void *data = nullptr; offile_off_t n = 0;
+    os.flushBuffer(data, n);
+    bytes.append(static_cast<const char *>(data), static_cast<size_t>(n));
+    return bytes;
+}
+
+void saveAtomically(DcmFileFormat &ff, const char *directory, const char *filename) {
+    const std::string dir = str(directory);
+    const std::string finalPath = dir + "/" + str(filename);
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0)
+        throw WriteError(statusForErrno(errno), dir + ": " + std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) throw WriteError(DCMB_WRITE_NOT_WRITABLE, dir + ": not a directory");
+
+    const std::string bytes = encode(ff);
+    static std::atomic<unsigned> counter{0};
+    const std::string tmpPath = dir + "/." + str(filename) + ".tmp-" + std::to_string(getpid()) + "-" +
+                                std::to_string(counter.fetch_add(1));
+    int fd = open(tmpPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) { int e = errno; throw WriteError(statusForErrno(e), tmpPath + ": " + std::strerror(e)); }
+    size_t off = 0;
+    while (off < bytes.size()) {
+        ssize_t w = ::write(fd, bytes.data() + off, bytes.size() - off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            int e = errno; close(fd); unlink(tmpPath.c_str());
+            throw WriteError(statusForErrno(e), tmpPath + ": " + std::strerror(e));
+        }
+        off += static_cast<size_t>(w);
+    }
+    // ENOSPC can surface only at fsync/close on some file systems.
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno; unlink(tmpPath.c_str());
+        throw WriteError(statusForErrno(e), tmpPath + ": " + std::strerror(e));
+    }
+    if (rename(tmpPath.c_str(), finalPath.c_str()) != 0) {
+        int e = errno; unlink(tmpPath.c_str());
+        throw WriteError(statusForErrno(e), finalPath + ": " + std::strerror(e));
+    }
+}
+
+int fail(char *err, size_t errlen, int status, const std::string &msg) {
+    if (err && errlen > 0) {
+        std::strncpy(err, msg.c_str(), errlen - 1);
+        err[errlen - 1] = '\0';
+    }
+    return status;
+}
+
+} // namespace dcmb_out

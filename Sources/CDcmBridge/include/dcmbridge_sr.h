@@ -1,0 +1,80 @@
+/* Plain C API for writing the Brixia DICOM outputs (Comprehensive SR here, Secondary Capture in
+ * dcmbridge_sc.h). All strings are UTF-8; NULL or "" means "absent". No C++ types appear here. */
+#ifndef DCMBRIDGE_SR_H
+#define DCMBRIDGE_SR_H
+#include <stddef.h>
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Result of every dcmb_write_* call. The error text always names the path involved. */
+typedef enum dcmb_write_status {
+    DCMB_WRITE_OK = 0,
+    DCMB_WRITE_INVALID_INPUT = 1,      /* a value DCMTK refused (bad UID, bad code, ...) */
+    DCMB_WRITE_DIRECTORY_MISSING = 2,  /* target directory does not exist (or vanished) */
+    DCMB_WRITE_NOT_WRITABLE = 3,       /* EACCES / EPERM / EROFS, or target is not a directory */
+    DCMB_WRITE_DISK_FULL = 4,          /* ENOSPC / EDQUOT */
+    DCMB_WRITE_IO_ERROR = 5,           /* any other I/O failure */
+    DCMB_WRITE_ENCODING_ERROR = 6,     /* DCMTK could not build or encode the object */
+    DCMB_WRITE_INTERNAL_ERROR = 7      /* unexpected C++ exception */
+} dcmb_write_status;
+
+typedef struct dcmb_code { const char *value, *scheme, *meaning; } dcmb_code;
+
+/* Patient, study and equipment attributes copied onto every output so it joins the source study. */
+typedef struct dcmb_context {
+    const char *patient_id, *issuer_of_patient_id, *patient_name, *patient_sex, *patient_birth_date;
+    const char *study_instance_uid, *study_date, *study_time, *study_id, *accession_number;
+    const char *study_description, *referring_physician_name;
+    const char *manufacturer, *manufacturer_model_name, *software_versions, *institution_name;
+    const char *device_serial_number;
+    /* the new object */
+    const char *series_instance_uid, *sop_instance_uid, *series_number, *instance_number, *series_description;
+    const char *content_date, *content_time; /* YYYYMMDD, HHMMSS */
+} dcmb_context;
+
+typedef struct dcmb_image_ref {
+    const char *study_instance_uid, *series_instance_uid, *sop_class_uid, *sop_instance_uid;
+    const char *modality, *study_date;
+} dcmb_image_ref;
+
+typedef struct dcmb_sr_zone {
+    dcmb_code finding_site;   /* upper/middle/lower zone of lung (SCT) */
+    dcmb_code laterality;     /* right/left (SCT) */
+    const char *label;        /* "A".."F", used in the tracking text */
+    int32_t grade;            /* 0..3 */
+    int32_t has_probabilities;
+    double probabilities[4];  /* p(grade 0..3) */
+} dcmb_sr_zone;
+
+typedef struct dcmb_sr_input {
+    dcmb_context context;
+    dcmb_image_ref source;
+    int32_t has_prior;
+    dcmb_image_ref prior;
+    int32_t prior_global;
+    /* device observer / algorithm */
+    const char *device_observer_uid, *device_observer_name;
+    const char *algorithm_name, *algorithm_version, *weights_sha256;
+    const char *tracking_identifier, *tracking_uid;
+    dcmb_sr_zone zones[6];
+    int32_t global;
+    int32_t has_confidence;
+    double confidence;
+    int32_t has_change;
+    int32_t delta;
+    dcmb_code trend;          /* BRX-WORSE / BRX-STABLE / BRX-BETTER */
+    const dcmb_code *alerts;
+    size_t alert_count;
+    const char *disclaimer;   /* "AI-generated, not verified by a physician ..." */
+} dcmb_sr_input;
+
+/* Writes a Comprehensive SR (TID 1500) to directory/filename atomically (temp file + rename). */
+int dcmb_write_sr(const char *directory, const char *filename, const dcmb_sr_input *input,
+                  char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

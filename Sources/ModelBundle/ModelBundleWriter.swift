@@ -1,0 +1,60 @@
+import BSNetEngine
+import Foundation
+
+extension ModelBundle {
+    /// Writes a bundle: the weights (in `order`, default the provider's order) as safetensors in
+    /// `dtype`, and the manifest with its `weights` section filled in (hash, dtype, counts).
+    /// Everything is written into a hidden temporary directory next to `directory` and renamed
+    /// into place at the end, so a crash never leaves a half-written bundle. The result is
+    /// reloaded through `load` (checked against `expecting`) before being returned.
+    @discardableResult
+    public static func write(to directory: URL, manifest: ModelManifest, weights: WeightProvider,
+                             order: [String]? = nil, dtype: SafetensorsDType = .f32, overwrite: Bool = false,
+                             expecting: [ExpectedTensor] = []) throws -> ModelBundle {
+        let fm = FileManager.default
+        let dest = directory.standardizedFileURL
+        if fm.fileExists(atPath: dest.path) && !overwrite { throw ModelBundleError.destinationExists(directory: dest.path) }
+        let names = order ?? weights.tensorNames
+        var tensors: [(name: String, tensor: WeightTensor)] = []
+        tensors.reserveCapacity(names.count)
+        for name in names { tensors.append((name, try weights.tensor(named: name))) }
+        let data: Data
+        do {
+            data = try SafetensorsFile.encode(tensors, dtype: dtype,
+                                              metadata: ["architecture": manifest.architecture, "naming": "keras"])
+        } catch let SafetensorsError.nonFiniteValue(tensor) {
+            throw ModelBundleError.writeFailed(directory: dest.path, reason: "tensor '\(tensor)' has values outside the float16 range; store float32")
+        }
+        var manifest = manifest
+        manifest.weights.file = weightsFileName
+        manifest.weights.sha256 = sha256Hex(data)
+        manifest.weights.dtype = dtype
+        manifest.weights.tensorCount = tensors.count
+        manifest.weights.parameterCount = tensors.reduce(0) { $0 + $1.tensor.values.count }
+
+        let parent = dest.deletingLastPathComponent()
+        let temp = parent.appendingPathComponent(".\(dest.lastPathComponent).tmp-\(UUID().uuidString)")
+        do {
+            try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+            try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+            try data.write(to: temp.appendingPathComponent(weightsFileName))
+            try manifest.encoded().write(to: temp.appendingPathComponent(manifestFileName))
+            if fm.fileExists(atPath: dest.path) {
+                // Move the old bundle aside first; it is removed only once the new one is in place.
+                let old = parent.appendingPathComponent(".\(dest.lastPathComponent).old-\(UUID().uuidString)")
+                try fm.moveItem(at: dest, to: old)
+                do { try fm.moveItem(at: temp, to: dest) } catch {
+                    try? fm.moveItem(at: old, to: dest)
+                    throw error
+                }
+                try? fm.removeItem(at: old)
+            } else {
+                try fm.moveItem(at: temp, to: dest)
+            }
+        } catch {
+            try? fm.removeItem(at: temp)
+            throw ModelBundleError.writeFailed(directory: dest.path, reason: error.localizedDescription)
+        }
+        return try load(from: dest, expecting: expecting)
+    }
+}

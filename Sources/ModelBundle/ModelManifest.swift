@@ -1,0 +1,105 @@
+import Foundation
+
+/// `model.json`: what the model is, what it may be used for, and where its weights came from.
+/// Every report the system produces copies `name`, `version` and `weights.sha256` from here.
+public struct ModelManifest: Codable, Sendable, Equatable {
+    public static let formatName = "brixia-model-bundle"
+    public static let currentFormatVersion = 1
+    public static let defaultIntendedUse =
+        "AI-generated output, research use only, not verified by a physician, not for diagnostic use."
+
+    public struct Weights: Codable, Sendable, Equatable {
+        /// File name inside the bundle directory.
+        public var file: String
+        /// Lower-case hex SHA-256 of the whole weights file.
+        public var sha256: String
+        public var dtype: SafetensorsDType
+        public var tensorCount: Int
+        public var parameterCount: Int
+        /// How tensors are named and laid out.
+        public var naming: String
+        public init(file: String = "weights.safetensors", sha256: String = "", dtype: SafetensorsDType = .f32,
+                    tensorCount: Int = 0, parameterCount: Int = 0,
+                    naming: String = "keras: '<layer>/<weight>' without ':0'; Conv2D (kh,kw,in,out), Conv2DTranspose (kh,kw,out,in), Dense (in,out)") {
+            self.file = file; self.sha256 = sha256; self.dtype = dtype
+            self.tensorCount = tensorCount; self.parameterCount = parameterCount; self.naming = naming
+        }
+    }
+
+    public struct SourceFile: Codable, Sendable, Equatable {
+        /// File name as given to the importer (no directories: paths can carry personal data).
+        public var name: String
+        public var sha256: String
+        public var bytes: Int
+        public var kerasVersion: String?
+        public var backend: String?
+        public init(name: String, sha256: String, bytes: Int, kerasVersion: String? = nil, backend: String? = nil) {
+            self.name = name; self.sha256 = sha256; self.bytes = bytes
+            self.kerasVersion = kerasVersion; self.backend = backend
+        }
+    }
+
+    public struct Provenance: Codable, Sendable, Equatable {
+        public var sources: [SourceFile]
+        /// ISO 8601 UTC.
+        public var createdAt: String
+        public var tool: String
+        public var toolVersion: String
+        public var notes: String?
+        public init(sources: [SourceFile], createdAt: String = ModelManifest.now(), tool: String,
+                    toolVersion: String, notes: String? = nil) {
+            self.sources = sources; self.createdAt = createdAt; self.tool = tool
+            self.toolVersion = toolVersion; self.notes = notes
+        }
+    }
+
+    public var format: String
+    public var formatVersion: Int
+    public var name: String
+    public var version: String
+    /// e.g. "bsnet-resnet18-unetpp-512": the engine refuses bundles of another architecture.
+    public var architecture: String
+    public var inputSize: Int
+    public var inputChannels: Int
+    /// e.g. "brixia-cohen-equalize-4096": the preprocessing the weights expect.
+    public var preprocessing: String
+    /// Human-readable description of the outputs and their layout.
+    public var outputs: String
+    public var licence: String
+    public var intendedUse: String
+    /// True only for random fixtures made for tests; such a bundle must never score patients.
+    public var isTestFixture: Bool
+    public var weights: Weights
+    public var provenance: Provenance
+
+    public init(name: String, version: String,
+                architecture: String = "bsnet-resnet18-unetpp-512", inputSize: Int = 512, inputChannels: Int = 1,
+                preprocessing: String = "brixia-cohen-equalize-4096",
+                outputs: String = ModelManifest.bsnetOutputs,
+                licence: String, intendedUse: String = ModelManifest.defaultIntendedUse,
+                isTestFixture: Bool = false, weights: Weights = Weights(), provenance: Provenance) {
+        self.format = Self.formatName
+        self.formatVersion = Self.currentFormatVersion
+        self.name = name; self.version = version; self.architecture = architecture
+        self.inputSize = inputSize; self.inputChannels = inputChannels; self.preprocessing = preprocessing
+        self.outputs = outputs; self.licence = licence; self.intendedUse = intendedUse
+        self.isTestFixture = isTestFixture; self.weights = weights; self.provenance = provenance
+    }
+
+    public static let bsnetOutputs =
+        "segmentation (1,512,512,1) sigmoid lung probability; aligned segmentation (1,512,512,1); " +
+        "STN affine theta (1,6); scores (1,3,2,4): out[0,row,col,:] = softmax over grades 0-3 of region r = 2*row+col " +
+        "(rows top/middle/bottom, columns image-left/image-right)"
+
+    public static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date())
+    }
+
+    func encoded() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try enc.encode(self)
+    }
+}

@@ -1,0 +1,57 @@
+import BSNetEngine
+import DicomKit
+import Foundation
+import Imaging
+import ModelBundle
+
+/// StudyScorer over DicomKit (display decode) -> Imaging (the authors' preprocessing) -> BS-Net.
+public final class BSNetScorer: StudyScorer, @unchecked Sendable {
+    public let model: ModelIdentity
+    public let isTestFixture: Bool
+    private let net: BSNet
+    private let lock = NSLock()   // BSNet runs one input at a time (shared arena)
+
+    /// Loads and verifies the bundle against the engine's full tensor list. A random test fixture
+    /// bundle is refused unless `allowTestFixture` (tests only): it must never score patients.
+    public init(bundle: URL, threads: Int, allowTestFixture: Bool) throws {
+        let specs = BSNet.tensorSpecs.map { ExpectedTensor(name: $0.name, shape: $0.shape) }
+        let b: ModelBundle
+        do { b = try ModelBundle.load(from: bundle, expecting: specs) } catch {
+            throw ConfigError("model bundle \(bundle.path) cannot be used: \(error)")
+        }
+        if b.manifest.isTestFixture && !allowTestFixture {
+            throw ConfigError("""
+                model bundle \(bundle.path) is a random test fixture (\(b.manifest.intendedUse)); refusing to score with it. \
+                Import trained weights with `brixia model import-keras` (BRIXIA_ALLOW_TEST_FIXTURE=1 is for software tests only).
+                """)
+        }
+        isTestFixture = b.manifest.isTestFixture
+        net = try BSNet(weights: b.weights, threads: threads)
+        model = ModelIdentity(name: b.manifest.name, version: b.manifest.version, weightsSHA256: b.manifest.weights.sha256)
+    }
+
+    public func score(file: URL, metadata: InstanceMetadata) throws -> ImageScore {
+        let t0 = Date()
+        let input: [Float]
+        do {
+            let f = try DicomFile(path: file.path)
+            let (px, _) = try f.decodeDisplay()
+            input = Preprocessor.modelInput(from: try DisplayImage(width: px.width, height: px.height, pixels: px.values))
+        } catch let e as DicomError {
+            switch e {
+            case .fileNotFound, .unreadable, .internalError: throw e
+            default: throw InputRejection(file: file.path, reason: e.reason)
+            }
+        } catch let e as ImagingError {
+            throw InputRejection(file: file.path, reason: "\(e)")
+        }
+        let t1 = Date()
+        lock.lock(); defer { lock.unlock() }
+        let out = try net.run(input)
+        let grades = BrixiaZone.allCases.map { out.grades[$0]! }
+        let probs = BrixiaZone.allCases.map { out.probabilities($0) }
+        return ImageScore(zoneGrades: grades, zoneProbabilities: probs, theta: out.theta.map(Double.init),
+                          timingsMS: ["decode+preprocess": t1.timeIntervalSince(t0) * 1000,
+                                      "network": Date().timeIntervalSince(t1) * 1000])
+    }
+}

@@ -1,0 +1,77 @@
+import DicomKit
+import Foundation
+import Reports
+import Store
+
+/// ReportSink over Reports: a TID 1500 Comprehensive SR and/or a rendered Secondary Capture, in
+/// the study of the source image, named `<baseName>.<kind>.dcm`.
+public struct ReportsSink: ReportSink {
+    let writer: ReportWriter
+    let equipment: EquipmentInfo
+
+    public init(softwareVersion: String, deviceUID: String? = nil, institutionName: String? = nil) {
+        writer = ReportWriter()
+        equipment = EquipmentInfo(institutionName: institutionName, softwareVersion: softwareVersion, deviceUID: deviceUID)
+    }
+
+    static func alert(_ a: FiredAlert) -> ReportAlert {
+        a.rule.hasPrefix("global>=") ? .severe : .worsening
+    }
+
+    public func writeOutputs(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
+                             into directory: URL) throws -> [WrittenOutput] {
+        // Patient/study modules are copied from the source image (the name is never logged).
+        let d: DicomInstance
+        do { d = try DicomFile.readInstance(path: sourceFile.path) } catch let e as DicomError {
+            throw InputRejection(file: sourceFile.path, reason: e.reason)
+        }
+        func opt(_ s: String) -> String? { s.isEmpty ? nil : s }
+        let source = SourceImage(sopClassUID: a.source.sopClassUID, sopInstanceUID: a.source.sopInstanceUID,
+                                 seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality,
+                                 laterality: nil, viewPosition: a.source.viewPosition)
+        let zones = zip(LungZone.allCases, zip(a.score.zoneGrades, a.score.zoneProbabilities)).map { z, gp in
+            ZoneScore(zone: z, grade: gp.0, probabilities: gp.1.map(Double.init))
+        }
+        var prior: PriorExam?
+        var change: ScoreChange?
+        if let p = a.prior, let date = p.studyDate, !p.sopInstanceUID.isEmpty {
+            prior = PriorExam(studyInstanceUID: p.studyInstanceUID, studyDate: date, global: p.global,
+                              image: SourceImage(sopClassUID: p.sopClassUID ?? a.source.sopClassUID, sopInstanceUID: p.sopInstanceUID,
+                                                 seriesInstanceUID: p.seriesInstanceUID ?? "", modality: p.modality ?? a.source.modality,
+                                                 laterality: nil, viewPosition: nil))
+        }
+        if let delta = a.globalDelta {
+            switch a.trend {
+            case .worse: change = ScoreChange(delta: delta, trend: .worse)
+            case .better: change = ScoreChange(delta: delta, trend: .better)
+            case .stable: change = ScoreChange(delta: delta, trend: .stable)
+            default: break
+            }
+        }
+        var alerts: [ReportAlert] = []
+        for f in a.alerts where !alerts.contains(Self.alert(f)) { alerts.append(Self.alert(f)) }
+        let input = ReportInput(
+            patient: PatientInfo(id: d.patient.id, issuer: opt(d.patient.issuerOfPatientID), name: d.patient.name,
+                                 sex: opt(d.patient.sex), birthDate: opt(d.patient.birthDate)),
+            study: StudyInfo(studyInstanceUID: a.studyInstanceUID, date: opt(d.study.date), time: opt(d.study.time),
+                             accessionNumber: opt(d.study.accessionNumber), description: opt(d.study.description)),
+            source: source, scores: BrixiaScores(zones: zones, global: a.score.global),
+            prior: prior, change: change, alerts: alerts,
+            model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
+            equipment: equipment, created: a.createdAt)
+
+        var out: [WrittenOutput] = []
+        for kind in OutputKind.allCases where kinds.contains(kind) {
+            let w: WrittenObject
+            switch kind {
+            case .sr: w = try writer.writeSR(input, to: directory)
+            case .sc: w = try writer.writeSecondaryCapture(input, trend: a.history.map { TrendPoint(date: $0.studyDate, global: $0.global) },
+                                                           to: directory)
+            }
+            let named = directory.appendingPathComponent("\(baseName).\(kind.rawValue).dcm")
+            try FileOps.move(w.path, to: named)
+            out.append(WrittenOutput(kind: kind, file: named, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID))
+        }
+        return out
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Store
+
+/// The pipeline's JobStore over Store's BrixiaStore (SQLite, WAL, one transaction per call).
+///
+/// The worker identity (`owner`) is stable per deployment, so that after a crash the restarted
+/// daemon still owns the job it had in hand and can commit a staged analysis (single worker per
+/// database; see docs/operations.md).
+public final class StoreJobStore: JobStore, @unchecked Sendable {
+    public let store: BrixiaStore
+    public let owner: String
+    let outbox: URL
+
+    public init(config: PipelineConfig) throws {
+        try FileOps.ensureDirectory(config.database.deletingLastPathComponent())
+        store = try BrixiaStore(path: config.database.path, configuration: StoreConfiguration(
+            maxAttempts: config.maxAttempts,
+            trend: TrendOptions(threshold: config.trendThreshold, rules: config.alertRules)))
+        let host = ProcessInfo.processInfo.hostName
+        owner = "brixia-pipeline@\(host):\(ContentHash.sha256(config.inbox.path).prefix(8))"
+        outbox = config.outbox
+    }
+
+    public func instance(sopInstanceUID: String, studyInstanceUID: String) throws -> StoredInstance? {
+        guard try store.job(studyInstanceUID: studyInstanceUID) != nil else { return nil }
+        return try store.assembly(studyInstanceUID: studyInstanceUID).instances
+            .first { $0.sopInstanceUID == sopInstanceUID }
+            .map { StoredInstance(sopInstanceUID: $0.sopInstanceUID, studyInstanceUID: studyInstanceUID,
+                                  contentHash: $0.contentSHA256, path: $0.filePath) }
+    }
+
+    public func recordArrival(_ m: InstanceMetadata, contentHash: String, path: String, at: Date) throws {
+        let incoming = IncomingInstance(
+            patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID, studyInstanceUID: m.studyInstanceUID,
+            studyDate: m.studyDate, studyTime: m.studyTime, seriesInstanceUID: m.seriesInstanceUID, modality: m.modality,
+            sopInstanceUID: m.sopInstanceUID, sopClassUID: m.sopClassUID, acquisitionDateTime: m.acquisitionDateTime,
+            filePath: path, contentSHA256: contentHash, eligible: true)
+        do { _ = try store.recordInstance(incoming, now: at) } catch let e as StoreError {
+            switch e {
+            case .conflict, .invalidInput:
+                // The file contradicts what is stored (e.g. UID filed under another patient/study).
+                throw InputRejection(file: path, reason: e.description)
+            default: throw e
+            }
+        }
+    }
+
+    /// A job the store failed because its worker died `maxAttempts` times: it probably crashes the
+    /// process, so it is not retried automatically (`brixia run --once` or new content re-queues it).
+    static func failedByCrashes(_ j: JobRecord) -> Bool {
+        (j.lastError ?? "").hasPrefix("worker ") && (j.lastError ?? "").contains("stopped during attempt")
+    }
+
+    public func promote(quietBefore: Date, failedBefore: Date, includeAllFailed: Bool, now: Date) throws -> [String] {
+        var out = try store.enqueueSettledStudies(lastInstanceBefore: quietBefore, now: now).map(\.studyInstanceUID)
+        for j in try store.jobs(in: .failed) {
+            guard includeAllFailed || (j.updatedAt <= failedBefore && !Self.failedByCrashes(j)) else { continue }
+            try store.enqueue(studyInstanceUID: j.studyInstanceUID, actor: owner, reason: "retry after failure", now: now)
+            out.append(j.studyInstanceUID)
+        }
+        return out
+    }
+
+    static func job(_ r: JobRecord) -> StudyJob {
+        StudyJob(studyInstanceUID: r.studyInstanceUID, state: JobState(rawValue: r.state.rawValue)!, attempts: r.attempts,
+                 lastError: r.lastError, updatedAt: r.updatedAt)
+    }
+
+    public func claimNext(now: Date) throws -> StudyJob? {
+        try store.claimNextJob(owner: owner, now: now).map { Self.job($0.job) }
+    }
+
+    public func job(studyInstanceUID: String) throws -> StudyJob? {
+        try store.job(studyInstanceUID: studyInstanceUID).map(Self.job)
+    }
+
+    public func instances(studyInstanceUID: String) throws -> [StoredInstance] {
+        guard try store.job(studyInstanceUID: studyInstanceUID) != nil else { return [] }
+        return try store.assembly(studyInstanceUID: studyInstanceUID).eligibleInstances.map {
+            StoredInstance(sopInstanceUID: $0.sopInstanceUID, studyInstanceUID: studyInstanceUID,
+                           contentHash: $0.contentSHA256, path: $0.filePath)
+        }
+    }
+
+    public func priorAnalysis(studyInstanceUID: String) throws -> PriorReference? {
+        guard let (study, analysis) = try store.priorAnalysis(studyInstanceUID: studyInstanceUID) else { return nil }
+        let assembly = try store.assembly(studyInstanceUID: study.studyInstanceUID)
+        let inst = analysis.instanceRef.flatMap { ref in assembly.instances.first { $0.id == ref } }
+        let series = inst.flatMap { i in assembly.series.first { $0.id == i.seriesRef } }
+        return PriorReference(studyInstanceUID: study.studyInstanceUID, studyDate: study.studyDate,
+                              sopInstanceUID: inst?.sopInstanceUID ?? "", sopClassUID: inst?.sopClassUID,
+                              seriesInstanceUID: series?.seriesInstanceUID, modality: series?.modality,
+                              zoneGrades: analysis.zones.ordered, global: analysis.global)
+    }
+
+    public func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, point: ScorePoint)] {
+        let trend: PatientTrend
+        do { trend = try store.trend(patientID: patientID, issuer: issuerOfPatientID ?? "") } catch StoreError.unknownPatient {
+            return []
+        }
+        return trend.exams.compactMap { e in
+            guard let d = e.date else { return nil }
+            return (e.studyInstanceUID, ScorePoint(studyDate: String(d.prefix(10)).replacingOccurrences(of: "-", with: ""), global: e.global))
+        }
+    }
+
+    public func analysisVersions(studyInstanceUID: String) throws -> [Int] {
+        try store.analyses(studyInstanceUID: studyInstanceUID).map(\.version)
+    }
+
+    public func nextAnalysisVersion(studyInstanceUID: String) throws -> Int {
+        try store.nextAnalysisVersion(studyInstanceUID: studyInstanceUID)
+    }
+
+    func jobID(_ study: String) throws -> Int64 {
+        guard let j = try store.job(studyInstanceUID: study) else { throw StoreError.unknownStudy(study) }
+        return j.id
+    }
+
+    public func commit(_ a: AnalysisRecord, outputs: [PublishedOutput], at: Date) throws {
+        let next = try store.nextAnalysisVersion(studyInstanceUID: a.studyInstanceUID)
+        guard next == a.version else {
+            throw StoreError.conflict("study \(a.studyInstanceUID): staged analysis is version \(a.version) but the store's next version is \(next) (another worker on this database?)")
+        }
+        let g = try Trend.grades(a.score.zoneGrades)
+        var probs: [Zone: [Double]] = [:]
+        for (z, p) in zip(Zone.allCases, a.score.zoneProbabilities) { probs[z] = p.map(Double.init) }
+        let analysis = NewAnalysis(sopInstanceUID: a.source.sopInstanceUID, modelName: a.model.name,
+                                   modelVersion: a.model.version, weightsSHA256: a.model.weightsSHA256, zones: g,
+                                   probabilities: probs.count == 6 ? probs : nil, theta: a.score.theta,
+                                   timingsMS: a.score.timingsMS)
+        let outs = outputs.map {
+            NewOutput(kind: $0.kind.rawValue.uppercased(), sopInstanceUID: $0.sopInstanceUID,
+                      seriesInstanceUID: $0.seriesInstanceUID, filePath: outbox.appendingPathComponent($0.fileName).path)
+        }
+        _ = try store.completeJob(jobID: try jobID(a.studyInstanceUID), owner: owner, analysis: analysis, outputs: outs, now: at)
+    }
+
+    public func markFailed(studyInstanceUID: String, error: String, at: Date) throws {
+        // Not retryable inside the store: the pipeline re-queues failed jobs after its retry delay.
+        try store.failJob(jobID: try jobID(studyInstanceUID), owner: owner, error: error, retryable: false, now: at)
+    }
+
+    public func markQuarantined(studyInstanceUID: String, reason: String, at: Date) throws {
+        try store.quarantine(studyInstanceUID: studyInstanceUID, reason: reason, owner: owner, now: at)
+    }
+
+    public func requeueInterrupted(at: Date) throws -> [String] {
+        try store.recoverAbandonedJobs(scope: .all, now: at).filter { $0.job.state == .queued }.map(\.job.studyInstanceUID)
+    }
+}

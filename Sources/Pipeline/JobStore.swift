@@ -1,0 +1,79 @@
+import Foundation
+
+/// Job states (persisted): received -> queued -> processing -> done | failed | quarantined.
+/// A failed job is re-queued after the retry delay; a late or changed instance re-opens a finished
+/// job (the next analysis gets a new version).
+public enum JobState: String, Sendable, Codable, CaseIterable {
+    case received, queued, processing, done, failed, quarantined
+
+    /// The study still has work to do; its inbox files must stay where they are.
+    public var isPending: Bool { self == .received || self == .queued || self == .processing || self == .failed }
+}
+
+public struct StoredInstance: Sendable, Equatable {
+    public var sopInstanceUID: String
+    public var studyInstanceUID: String
+    public var contentHash: String
+    /// Where the file was when it was recorded (in the inbox).
+    public var path: String
+    public init(sopInstanceUID: String, studyInstanceUID: String, contentHash: String, path: String) {
+        self.sopInstanceUID = sopInstanceUID; self.studyInstanceUID = studyInstanceUID
+        self.contentHash = contentHash; self.path = path
+    }
+}
+
+public struct StudyJob: Sendable, Equatable {
+    public var studyInstanceUID: String
+    public var state: JobState
+    public var attempts: Int
+    public var lastError: String?
+    public var updatedAt: Date
+    public init(studyInstanceUID: String, state: JobState, attempts: Int, lastError: String?, updatedAt: Date) {
+        self.studyInstanceUID = studyInstanceUID; self.state = state; self.attempts = attempts
+        self.lastError = lastError; self.updatedAt = updatedAt
+    }
+}
+
+/// The persisted state machine, as the pipeline needs it. Every method is one transaction.
+/// Production: `StoreJobStore` over Store's `BrixiaStore`; tests: an in-memory double.
+public protocol JobStore: AnyObject, Sendable {
+    func instance(sopInstanceUID: String, studyInstanceUID: String) throws -> StoredInstance?
+    /// Records an eligible instance (new, or new content under a known SOP Instance UID). A new study
+    /// gets a job in `received`; new content re-opens a finished job; a job being processed is
+    /// flagged so that its commit re-queues it.
+    func recordArrival(_ metadata: InstanceMetadata, contentHash: String, path: String, at: Date) throws
+    /// received -> queued for studies quiet since `quietBefore`; failed -> queued for jobs that
+    /// failed before `failedBefore` (or all failed jobs when `includeAllFailed`). Returns the studies queued.
+    @discardableResult
+    func promote(quietBefore: Date, failedBefore: Date, includeAllFailed: Bool, now: Date) throws -> [String]
+    /// queued -> processing for the oldest queued job (attempts + 1).
+    func claimNext(now: Date) throws -> StudyJob?
+    func job(studyInstanceUID: String) throws -> StudyJob?
+    func instances(studyInstanceUID: String) throws -> [StoredInstance]
+    /// The latest analysis of the patient's most recent earlier study (by study date, never by arrival).
+    func priorAnalysis(studyInstanceUID: String) throws -> PriorReference?
+    /// The patient's dated exams with their latest global score: (study UID, point), any order.
+    func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, point: ScorePoint)]
+    /// Versions of the analyses stored for the study.
+    func analysisVersions(studyInstanceUID: String) throws -> [Int]
+    func nextAnalysisVersion(studyInstanceUID: String) throws -> Int
+    /// Stores the analysis and finishes the job (done, or queued again when content arrived meanwhile).
+    /// The job must be `processing`; the analysis gets version `analysis.version`.
+    func commit(_ analysis: AnalysisRecord, outputs: [PublishedOutput], at: Date) throws
+    func markFailed(studyInstanceUID: String, error: String, at: Date) throws
+    func markQuarantined(studyInstanceUID: String, reason: String, at: Date) throws
+    /// processing -> queued at start-up (the job in hand when the process died).
+    @discardableResult
+    func requeueInterrupted(at: Date) throws -> [String]
+}
+
+/// A file published to the outbox for an analysis.
+public struct PublishedOutput: Sendable, Equatable, Codable {
+    public var kind: OutputKind
+    public var fileName: String
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String?
+    public init(kind: OutputKind, fileName: String, sopInstanceUID: String, seriesInstanceUID: String? = nil) {
+        self.kind = kind; self.fileName = fileName; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+
+/// Drives the engine: `runOnce` for `brixia run --once`, `runDaemon` for `brixia serve`.
+/// All engine calls go through one serial queue, off the cooperative thread pool (scoring blocks
+/// for seconds).
+public final class PipelineRunner: @unchecked Sendable {
+    public let engine: PipelineEngine
+    let scanner: InboxScanner
+    let log: Logger
+    private let queue = DispatchQueue(label: "brixia.pipeline.engine")
+
+    public init(engine: PipelineEngine, logger: Logger) {
+        self.engine = engine
+        self.scanner = InboxScanner(inbox: engine.config.inbox, stabilityPeriod: engine.config.stabilityPeriod)
+        self.log = logger
+    }
+
+    func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { cont in
+            queue.async { cont.resume(with: Result { try work() }) }
+        }
+    }
+
+    /// Takes every stable file among `files`; returns the ones still being written.
+    func intakeStable(_ files: [URL]) -> [URL] {
+        let (stable, waiting) = scanner.stableFiles(files, now: Date())   // wall clock: compared with mtimes
+        for f in stable {
+            do { try engine.intake(f) } catch {
+                // A system error (not a bad file): leave the file where it is; the next pass retries.
+                engine.noteFailure("intake of \(f.lastPathComponent): \(error)")
+            }
+            scanner.forget(f)
+        }
+        return waiting
+    }
+
+    /// Processes everything present, without a quiet period, and returns the summary. Files still
+    /// being written are waited for (up to `maxWait`).
+    public func runOnce(maxWait: TimeInterval = 120) async throws -> RunSummary {
+        try await onQueue { [self] in
+            try engine.prepareFolders()
+            try engine.recover()
+            let deadline = Date().addingTimeInterval(maxWait)
+            var waiting = intakeStable(scanner.listFiles())
+            while !waiting.isEmpty && Date() < deadline {
+                Thread.sleep(forTimeInterval: min(0.25, max(0.05, engine.config.stabilityPeriod / 4)))
+                waiting = intakeStable(scanner.listFiles())
+            }
+            // Everything received is complete for --once; earlier failures get one more try.
+            let now = engine.deps.now()
+            try engine.deps.store.promote(quietBefore: .distantFuture, failedBefore: now, includeAllFailed: true, now: now)
+            while try engine.processNext() != nil {}
+            return engine.finishSummary(inboxFiles: scanner.listFiles().count)
+        }
+    }
+
+    /// The daemon loop: inotify + periodic rescan -> intake -> quiet period -> process, until
+    /// `shouldStop` returns true (checked between steps; a study in hand is finished first).
+    public func runDaemon(shouldStop: @escaping @Sendable () -> Bool, tick: TimeInterval = 0.25) async throws {
+        try await onQueue { [self] in
+            try engine.prepareFolders()
+            try engine.recover()
+        }
+        let watcher: InotifyWatcher?
+        do { watcher = try InotifyWatcher(directory: engine.config.inbox) } catch {
+            log.warning("inotify unavailable; relying on periodic rescans", metadata: ["error": "\(error)"])
+            watcher = nil
+        }
+        let changes = ChangeSet()
+        let pump = watcher.map { w in
+            Task.detached { for await url in w.events() { changes.add(url) } }
+        }
+        defer { watcher?.stop(); pump?.cancel() }
+
+        var lastFullScan = Date.distantPast
+        var waiting: [URL] = []
+        log.info("watching inbox", metadata: ["inbox": "\(engine.config.inbox.path)",
+                                              "quietPeriodSeconds": "\(engine.config.quietPeriod)"])
+        while !shouldStop() {
+            let fullScan = Date().timeIntervalSince(lastFullScan) >= engine.config.rescanInterval
+            if fullScan { lastFullScan = Date() }
+            let changed = changes.drain()
+            let w = waiting
+            waiting = try await onQueue { [self] in
+                var files: [URL]
+                if fullScan {
+                    // Also retries archiving of committed studies whose inputs could not be moved.
+                    do { try engine.recover(startup: false) } catch { engine.noteFailure("recovery pass: \(error)") }
+                    files = scanner.listFiles()
+                    scanner.forgetMissing(except: Set(files.map(\.path)))
+                } else {
+                    files = w
+                    for url in changed { files.append(contentsOf: expand(url)) }
+                }
+                var seen = Set<String>()
+                files = files.filter { seen.insert($0.path).inserted }
+                return intakeStable(files)
+            }
+            // One job per iteration so a shutdown request is seen between studies.
+            let didWork = try await onQueue { [self] () -> Bool in
+                let now = engine.deps.now()
+                try engine.deps.store.promote(quietBefore: now.addingTimeInterval(-engine.config.quietPeriod),
+                                              failedBefore: now.addingTimeInterval(-engine.config.retryDelay),
+                                              includeAllFailed: false, now: now)
+                return try engine.processNext() != nil
+            }
+            if !didWork && changes.isEmpty {
+                try? await Task.sleep(nanoseconds: UInt64(tick * 1e9))
+            }
+        }
+        log.info("stopping: no study in hand")
+    }
+
+    /// A changed path: a file, or a folder to walk (files may predate its watch).
+    func expand(_ url: URL) -> [URL] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { return [] }
+        if !isDir.boolValue { return [url] }
+        let sub = InboxScanner(inbox: url, stabilityPeriod: 0)
+        return sub.listFiles()
+    }
+}
+
+/// Paths reported by the watcher, de-duplicated (an atomic write reports MOVED_TO and CLOSE_WRITE).
+final class ChangeSet: @unchecked Sendable {
+    private var paths: [String: URL] = [:]
+    private let lock = NSLock()
+    func add(_ url: URL) { lock.lock(); paths[url.path] = url; lock.unlock() }
+    func drain() -> [URL] { lock.lock(); defer { lock.unlock() }; let v = Array(paths.values); paths = [:]; return v }
+    var isEmpty: Bool { lock.lock(); defer { lock.unlock() }; return paths.isEmpty }
+}
+
+extension PipelineEngine {
+    func noteFailure(_ message: String) {
+        summary.failures.append(message)
+        log.error("internal failure", metadata: ["error": "\(message)"])
+    }
+
+    func finishSummary(inboxFiles: Int) -> RunSummary {
+        summary.filesLeftInInbox = inboxFiles
+        return summary
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `brixia serve` as a swift-service-lifecycle Service. On graceful shutdown (SIGTERM/SIGINT via
+/// the ServiceGroup) the loop finishes the study in hand and returns; a study cut short by a
+/// harder stop is re-queued by recovery on the next start.
+public struct PipelineService: Service {
+    let runner: PipelineRunner
+    let tick: TimeInterval
+
+    public init(runner: PipelineRunner, tick: TimeInterval = 0.25) {
+        self.runner = runner; self.tick = tick
+    }
+
+    public func run() async throws {
+        let stop = StopFlag()
+        try await withGracefulShutdownHandler {
+            try await runner.runDaemon(shouldStop: { stop.isSet || Task.isCancelled }, tick: tick)
+        } onGracefulShutdown: {
+            stop.set()
+        }
+    }
+}
+
+final class StopFlag: @unchecked Sendable {
+    private var value = false
+    private let lock = NSLock()
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+public enum PipelineDaemon {
+    /// Runs the pipeline service in a ServiceGroup that shuts down gracefully on SIGTERM/SIGINT.
+    public static func run(runner: PipelineRunner, logger: Logger) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: PipelineService(runner: runner), successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Logging
+
+/// Builds the production dependencies (adapters over the real modules) for a configuration.
+public enum ProductionPipeline {
+    /// The message for a missing model: Brixia never ships or invents weights.
+    public static func missingModelMessage(_ dir: URL) -> String {
+        """
+        no model bundle at \(dir.path).
+        Brixia ships no weights and never runs with untrained ones. Create a bundle from the BS-Net authors' \
+        trained Keras weights with `brixia model import-keras <weights.h5> --out <dir>` (weights: \
+        https://github.com/BrixIA/Brixia-score-COVID-19), then pass --model <dir> or set BRIXIA_MODEL \
+        (or put it at the default location \(dir.path)).
+        """
+    }
+
+    public static func checkModelPresent(_ dir: URL) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue,
+              FileManager.default.fileExists(atPath: dir.appendingPathComponent("model.json").path) else {
+            throw ConfigError(missingModelMessage(dir))
+        }
+    }
+
+    /// Software version written into every report (General Equipment).
+    public static let softwareVersion = "brixia 0.1.0"
+
+    public static func make(config: PipelineConfig, logger: Logger,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PipelineDependencies {
+        try checkModelPresent(config.model)
+        let allowFixture = environment["BRIXIA_ALLOW_TEST_FIXTURE"] == "1"
+        let scorer = try BSNetScorer(bundle: config.model, threads: config.workerThreads, allowTestFixture: allowFixture)
+        if scorer.isTestFixture {
+            logger.warning("scoring with a RANDOM TEST FIXTURE model (BRIXIA_ALLOW_TEST_FIXTURE=1): results are meaningless")
+        }
+        let store = try StoreJobStore(config: config)
+        return PipelineDependencies(inspector: DicomKitInspector(), scorer: scorer,
+                                    reports: ReportsSink(softwareVersion: softwareVersion), store: store)
+    }
+}

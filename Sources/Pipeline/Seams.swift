@@ -1,0 +1,162 @@
+import Foundation
+import Store
+
+// The pipeline talks to the other modules only through these small protocols. The production
+// side is a set of adapters over DicomKit / Imaging / BSNetEngine / ModelBundle / Store / Reports
+// (see Adapters/); the tests drive the same pipeline with doubles.
+
+/// Typed metadata of one DICOM instance, as far as the pipeline needs it.
+public struct InstanceMetadata: Sendable, Equatable, Codable {
+    public var sopInstanceUID: String
+    public var sopClassUID: String
+    public var studyInstanceUID: String
+    public var seriesInstanceUID: String
+    public var patientID: String
+    public var issuerOfPatientID: String?
+    /// DICOM DA (YYYYMMDD); used to order a patient's exams (never the arrival order).
+    public var studyDate: String?
+    public var studyTime: String?
+    /// DICOM DT, when present; picks the primary image of a study.
+    public var acquisitionDateTime: String?
+    public var instanceNumber: Int?
+    public var modality: String
+    public var viewPosition: String?
+
+    public init(sopInstanceUID: String, sopClassUID: String, studyInstanceUID: String, seriesInstanceUID: String,
+                patientID: String, issuerOfPatientID: String? = nil, studyDate: String? = nil, studyTime: String? = nil,
+                acquisitionDateTime: String? = nil, instanceNumber: Int? = nil, modality: String, viewPosition: String? = nil) {
+        self.sopInstanceUID = sopInstanceUID; self.sopClassUID = sopClassUID
+        self.studyInstanceUID = studyInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+        self.patientID = patientID; self.issuerOfPatientID = issuerOfPatientID
+        self.studyDate = studyDate; self.studyTime = studyTime; self.acquisitionDateTime = acquisitionDateTime
+        self.instanceNumber = instanceNumber; self.modality = modality; self.viewPosition = viewPosition
+    }
+}
+
+public enum Eligibility: Sendable, Equatable {
+    case eligible
+    /// Readable DICOM that must not be scored (lateral view, SR, our own outputs, ...).
+    case ineligible(reason: String)
+}
+
+public struct InspectedInstance: Sendable, Equatable {
+    public var metadata: InstanceMetadata
+    public var eligibility: Eligibility
+    public init(metadata: InstanceMetadata, eligibility: Eligibility) {
+        self.metadata = metadata; self.eligibility = eligibility
+    }
+}
+
+/// Reads a file's DICOM metadata and decides whether it can be scored.
+public protocol InstanceInspector: Sendable {
+    /// Throws `InputRejection` when the file is not readable DICOM.
+    func inspect(file: URL) throws -> InspectedInstance
+}
+
+/// An error caused by the input itself (not by the system): the file goes to quarantine.
+public struct InputRejection: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var reason: String
+    public init(file: String, reason: String) { self.file = file; self.reason = reason }
+    public var description: String { "\(file): \(reason)" }
+}
+
+public struct ModelIdentity: Sendable, Equatable, Codable {
+    public var name: String
+    public var version: String
+    public var weightsSHA256: String
+    public init(name: String, version: String, weightsSHA256: String) {
+        self.name = name; self.version = version; self.weightsSHA256 = weightsSHA256
+    }
+}
+
+/// Brixia scores of one image: six zones A-F graded 0-3 and their class probabilities.
+public struct ImageScore: Sendable, Equatable, Codable {
+    public var zoneGrades: [Int]
+    public var zoneProbabilities: [[Float]]
+    /// The alignment network's affine parameters (6), when the engine reports them.
+    public var theta: [Double]?
+    /// Stage timings in milliseconds (decode, preprocess, network).
+    public var timingsMS: [String: Double]
+    public var global: Int { zoneGrades.reduce(0, +) }
+    public init(zoneGrades: [Int], zoneProbabilities: [[Float]], theta: [Double]? = nil, timingsMS: [String: Double] = [:]) {
+        self.zoneGrades = zoneGrades; self.zoneProbabilities = zoneProbabilities; self.theta = theta; self.timingsMS = timingsMS
+    }
+}
+
+/// Decodes, preprocesses and runs the network on one image.
+public protocol StudyScorer: Sendable {
+    var model: ModelIdentity { get }
+    /// Throws `InputRejection` when the image itself cannot be used (decode failure, ...);
+    /// any other error is treated as a system failure and the job is retried later.
+    func score(file: URL, metadata: InstanceMetadata) throws -> ImageScore
+}
+
+/// The previous exam of the same patient (by study date), if any.
+public struct PriorReference: Sendable, Equatable, Codable {
+    public var studyInstanceUID: String
+    public var studyDate: String?
+    public var sopInstanceUID: String
+    public var sopClassUID: String?
+    public var seriesInstanceUID: String?
+    public var modality: String?
+    public var zoneGrades: [Int]
+    public var global: Int
+    public init(studyInstanceUID: String, studyDate: String?, sopInstanceUID: String, sopClassUID: String? = nil,
+                seriesInstanceUID: String? = nil, modality: String? = nil, zoneGrades: [Int], global: Int) {
+        self.studyInstanceUID = studyInstanceUID; self.studyDate = studyDate
+        self.sopInstanceUID = sopInstanceUID; self.sopClassUID = sopClassUID; self.seriesInstanceUID = seriesInstanceUID
+        self.modality = modality; self.zoneGrades = zoneGrades; self.global = global
+    }
+}
+
+/// One exam of the patient's history (latest analysis per study), for the trend chart.
+public struct ScorePoint: Sendable, Equatable, Codable {
+    public var studyDate: String
+    public var global: Int
+    public init(studyDate: String, global: Int) { self.studyDate = studyDate; self.global = global }
+}
+
+/// One analysis of one study (a study re-analysed after a late instance gets version n+1).
+public struct AnalysisRecord: Sendable, Equatable, Codable {
+    public var studyInstanceUID: String
+    public var version: Int
+    public var patientID: String
+    public var issuerOfPatientID: String?
+    public var studyDate: String?
+    public var source: InstanceMetadata
+    public var score: ImageScore
+    public var model: ModelIdentity
+    public var createdAt: Date
+    public var prior: PriorReference?
+    /// Global delta and per-zone deltas against `prior` (nil without a prior).
+    public var globalDelta: Int?
+    public var zoneDeltas: [Int]?
+    /// Store's labels: baseline (no prior), worse, stable, better, undated.
+    public var trend: TrendLabel
+    public var alerts: [FiredAlert]
+    /// SOP Instance UIDs of every instance of the study this analysis accounted for.
+    public var instanceUIDs: [String]
+    /// The patient's dated exams (this one included), oldest first, for the trend chart.
+    public var history: [ScorePoint]
+}
+
+public enum OutputKind: String, Sendable, Codable, CaseIterable { case sr, sc }
+
+/// One report object written by a ReportSink.
+public struct WrittenOutput: Sendable, Equatable {
+    public var kind: OutputKind
+    public var file: URL
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String?
+    public init(kind: OutputKind, file: URL, sopInstanceUID: String, seriesInstanceUID: String? = nil) {
+        self.kind = kind; self.file = file; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+    }
+}
+
+/// Writes the report objects for an analysis. Files must be written into `directory` (a staging
+/// folder on the outbox's file system), named `<baseName>.<kind>.dcm`; the pipeline publishes them by rename.
+public protocol ReportSink: Sendable {
+    func writeOutputs(for analysis: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>,
+                      baseName: String, into directory: URL) throws -> [WrittenOutput]
+}

@@ -1,0 +1,247 @@
+import Foundation
+import Logging
+import Store
+
+/// What the staging folder holds once complete: the analysis, its output files and the inbox files
+/// to archive after the commit. Written last (atomically): its presence means "ready to publish".
+struct StagingManifest: Codable {
+    var analysis: AnalysisRecord
+    var outputs: [PublishedOutput]
+    var inputs: [String]
+}
+
+/// Points between the durable steps of processing a study (see docs/operations.md).
+public enum ProcessingStep: String, Sendable, CaseIterable {
+    case claimed, scored, staged, publishedOne, published, committed, archived
+}
+
+/// Thrown when the interruption check asked to abandon the study in hand: nothing is rolled
+/// back, exactly as after a crash; recovery on the next start completes or re-queues it.
+public struct ProcessingInterrupted: Error, Sendable { public var step: ProcessingStep }
+
+/// An image of the study that can be scored.
+struct Candidate {
+    var metadata: InstanceMetadata
+    var url: URL
+    var inInbox: Bool
+}
+
+extension PipelineEngine {
+    func checkpoint(_ step: ProcessingStep) throws {
+        if interruptCheck?(step) == true { throw ProcessingInterrupted(step: step) }
+    }
+
+    public enum JobOutcome: Equatable, Sendable { case done(version: Int), failed(String), quarantined(String) }
+
+    /// Claims and processes the next queued job. Returns nil when the queue is empty.
+    public func processNext() throws -> (study: String, outcome: JobOutcome)? {
+        guard let job = try deps.store.claimNext(now: deps.now()) else { return nil }
+        let outcome = try process(job)
+        return (job.studyInstanceUID, outcome)
+    }
+
+    func process(_ job: StudyJob) throws -> JobOutcome {
+        let study = job.studyInstanceUID
+        let ref = Self.ref(study)
+        log.info("processing study", metadata: ["study": "\(ref)", "attempt": "\(job.attempts)"])
+        do {
+            try checkpoint(.claimed)
+            return try processOrThrow(job)
+        } catch let e as ProcessingInterrupted {
+            throw e
+        } catch let e as InputRejection {
+            // Only reached when no candidate could be scored (see scoreFirstUsable).
+            try deps.store.markQuarantined(studyInstanceUID: study, reason: e.reason, at: deps.now())
+            summary.studiesQuarantined += 1
+            log.warning("study quarantined", metadata: ["study": "\(ref)", "reason": "\(e.reason)"])
+            return .quarantined(e.reason)
+        } catch {
+            let message = "\(error)"
+            // A complete staging (manifest written) is kept: the retry publishes it as it is, so
+            // outputs that may already have left the outbox are never re-issued under new UIDs.
+            let staging = stagingFolder(study)
+            if readManifest(in: staging) == nil { try? FileManager.default.removeItem(at: staging) }
+            try deps.store.markFailed(studyInstanceUID: study, error: message, at: deps.now())
+            summary.studiesFailed += 1
+            summary.failures.append("study \(ref): \(message)")
+            log.error("study failed; inputs kept, will retry", metadata: [
+                "study": "\(ref)", "error": "\(message)", "retryInSeconds": "\(config.retryDelay)"])
+            return .failed(message)
+        }
+    }
+
+    func stagingFolder(_ study: String) -> URL {
+        stagingRoot.appendingPathComponent(String(ContentHash.sha256(study).prefix(32)))
+    }
+
+    /// Inbox files recorded for the study, plus its earlier images in the archive (a late instance
+    /// re-analyses the whole study). One file per SOP Instance UID, the recorded content only.
+    func candidates(study: String) throws -> [Candidate] {
+        let instances = try deps.store.instances(studyInstanceUID: study)
+        let current = Dictionary(instances.map { ($0.sopInstanceUID, $0.contentHash) }, uniquingKeysWith: { a, _ in a })
+        var bySOP: [String: Candidate] = [:]
+        for inst in instances {
+            let url = URL(fileURLWithPath: inst.path)
+            guard ConfigResolver.isInside(url, config.inbox), FileOps.exists(url) else { continue }
+            guard (try? ContentHash.sha256(of: url)) == inst.contentHash else { continue }
+            do {
+                let i = try deps.inspector.inspect(file: url)
+                if case .eligible = i.eligibility { bySOP[i.metadata.sopInstanceUID] = Candidate(metadata: i.metadata, url: url, inInbox: true) }
+            } catch let r as InputRejection {
+                try quarantineFile(url, reason: "unreadable: \(r.reason)")
+            }
+        }
+        let archived = (try? FileManager.default.contentsOfDirectory(at: archiveFolder(study), includingPropertiesForKeys: nil)) ?? []
+        for url in archived.sorted(by: { $0.path < $1.path }) {
+            guard let i = try? deps.inspector.inspect(file: url), case .eligible = i.eligibility,
+                  i.metadata.studyInstanceUID == study, bySOP[i.metadata.sopInstanceUID] == nil,
+                  let hash = current[i.metadata.sopInstanceUID], (try? ContentHash.sha256(of: url)) == hash else { continue }
+            bySOP[i.metadata.sopInstanceUID] = Candidate(metadata: i.metadata, url: url, inInbox: false)
+        }
+        return bySOP.values.sorted { Trend.primaryOrder($0.metadata, $1.metadata) }
+    }
+
+    private func processOrThrow(_ job: StudyJob) throws -> JobOutcome {
+        let study = job.studyInstanceUID
+        if let manifest = readManifest(in: stagingFolder(study)) {
+            try finishStaged(staging: stagingFolder(study), manifest: manifest)
+            return .done(version: manifest.analysis.version)
+        }
+        let all = try candidates(study: study)
+        guard !all.isEmpty else { throw InputRejection(file: study, reason: "no eligible image left in the study") }
+        let (primary, score) = try scoreFirstUsable(all)
+        try checkpoint(.scored)
+
+        let version = try deps.store.nextAnalysisVersion(studyInstanceUID: study)
+        let prior = try deps.store.priorAnalysis(studyInstanceUID: study)
+        let d = Trend.deltas(current: score, prior: prior)
+        // Everything recorded now; instances arriving from here on re-queue the job at commit.
+        let accounted = try deps.store.instances(studyInstanceUID: study)
+        let m = primary.metadata
+        let analysis = AnalysisRecord(
+            studyInstanceUID: study, version: version, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
+            studyDate: m.studyDate, source: m, score: score, model: deps.scorer.model, createdAt: deps.now(), prior: prior,
+            globalDelta: d.global, zoneDeltas: d.zones,
+            trend: Trend.label(globalDelta: d.global, hasDate: !(m.studyDate ?? "").isEmpty, threshold: config.trendThreshold),
+            alerts: Trend.alerts(score: score, prior: prior, rules: config.alertRules),
+            instanceUIDs: accounted.map(\.sopInstanceUID).sorted(),
+            history: Trend.history(stored: try deps.store.scoreHistory(patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID),
+                                   current: study, date: m.studyDate, global: score.global))
+
+        // Stage: outputs + manifest in a hidden folder of the outbox (same file system => rename).
+        let staging = stagingFolder(study)
+        try? FileManager.default.removeItem(at: staging)
+        try FileOps.ensureDirectory(config.outbox)
+        try FileOps.ensureDirectory(staging)
+        let base = "brixia_\(FileOps.safeToken(study))_v\(version)"
+        let written = try deps.reports.writeOutputs(for: analysis, sourceFile: primary.url, kinds: config.outputs,
+                                                    baseName: base, into: staging)
+        for w in written { try FileOps.fsyncFile(w.file.path) }
+        let inputs = try candidates(study: study).filter(\.inInbox).map(\.url.path)
+        let manifest = StagingManifest(
+            analysis: analysis,
+            outputs: written.map { PublishedOutput(kind: $0.kind, fileName: $0.file.lastPathComponent,
+                                                   sopInstanceUID: $0.sopInstanceUID, seriesInstanceUID: $0.seriesInstanceUID) },
+            inputs: inputs)
+        let enc = JSONEncoder(); enc.dateEncodingStrategy = .iso8601; enc.outputFormatting = [.sortedKeys]
+        try deps.fileWriter.writeAtomically(try enc.encode(manifest), to: staging.appendingPathComponent(Self.manifestName))
+        try checkpoint(.staged)
+
+        try finishStaged(staging: staging, manifest: manifest)
+        for a in analysis.alerts {
+            log.notice("ALERT", metadata: ["study": "\(Self.ref(study))", "rule": "\(a.rule)", "alert": "\(a.message)"])
+        }
+        log.info("study done", metadata: ["study": "\(Self.ref(study))", "version": "\(version)",
+                                          "global": "\(score.global)", "trend": "\(analysis.trend.rawValue)"])
+        return .done(version: version)
+    }
+
+    /// Scores candidates in order; one the scorer rejects is quarantined (if in the inbox) and the
+    /// next is tried.
+    private func scoreFirstUsable(_ candidates: [Candidate]) throws -> (Candidate, ImageScore) {
+        var lastRejection: InputRejection?
+        for c in candidates {
+            do {
+                return (c, try deps.scorer.score(file: c.url, metadata: c.metadata))
+            } catch let r as InputRejection {
+                lastRejection = r
+                if c.inInbox { try quarantineFile(c.url, reason: "cannot be scored: \(r.reason)") }
+            }
+        }
+        throw lastRejection ?? InputRejection(file: "", reason: "no usable image")
+    }
+
+    /// Publish (rename every staged file into the outbox), commit, archive inputs, drop staging.
+    /// Every step is idempotent, so recovery calls this again after a crash at any point.
+    func finishStaged(staging: URL, manifest: StagingManifest) throws {
+        let study = manifest.analysis.studyInstanceUID
+        for o in manifest.outputs {
+            let src = staging.appendingPathComponent(o.fileName), dst = config.outbox.appendingPathComponent(o.fileName)
+            if FileOps.exists(src) {
+                try FileOps.move(src, to: dst)
+                summary.outputsWritten += 1
+                try checkpoint(.publishedOne)
+            } else if !FileOps.exists(dst) {
+                throw FileOpError("publish (staged output lost)", src.path, errno: ENOENT)
+            }
+        }
+        try checkpoint(.published)
+        if !(try deps.store.analysisVersions(studyInstanceUID: study)).contains(manifest.analysis.version) {
+            try deps.store.commit(manifest.analysis, outputs: manifest.outputs, at: deps.now())
+            summary.studiesProcessed += 1
+        }
+        try checkpoint(.committed)
+        // The analysis is committed: an archiving problem must not fail the job. The manifest stays
+        // until the inputs are archived, so the next pass (or restart) tries again.
+        do {
+            for path in manifest.inputs where FileOps.exists(URL(fileURLWithPath: path)) {
+                try disposeFile(URL(fileURLWithPath: path), studyUID: study)
+            }
+        } catch {
+            summary.failures.append("archiving inputs: \(error)")
+            log.error("cannot archive processed inputs; will retry", metadata: ["error": "\(error)"])
+            return
+        }
+        try checkpoint(.archived)
+        try FileManager.default.removeItem(at: staging)
+    }
+
+    func readManifest(in dir: URL) -> StagingManifest? {
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent(Self.manifestName)) else { return nil }
+        let dec = JSONDecoder(); dec.dateDecodingStrategy = .iso8601
+        return try? dec.decode(StagingManifest.self, from: data)
+    }
+
+    // MARK: recovery
+
+    /// Start-up (and periodic) recovery: finishes staged analyses whose job is still in hand or
+    /// already committed, drops incomplete staging, re-queues the job that was in hand.
+    /// Safe to run any number of times.
+    public func recover(startup: Bool = true) throws {
+        if let dirs = try? FileManager.default.contentsOfDirectory(at: stagingRoot, includingPropertiesForKeys: nil) {
+            for dir in dirs {
+                guard let manifest = readManifest(in: dir) else {
+                    if startup {
+                        log.info("recovery: removing incomplete staging", metadata: ["folder": "\(dir.lastPathComponent)"])
+                        try FileManager.default.removeItem(at: dir)
+                    }
+                    continue
+                }
+                let study = manifest.analysis.studyInstanceUID
+                let committed = try deps.store.analysisVersions(studyInstanceUID: study).contains(manifest.analysis.version)
+                let state = try deps.store.job(studyInstanceUID: study)?.state
+                let inHand = startup && state == .processing
+                // Otherwise (e.g. a failed commit, job re-queued) the next claim of the study finishes it.
+                guard committed || inHand else { continue }
+                log.info("recovery: finishing a staged analysis", metadata: [
+                    "study": "\(Self.ref(study))", "version": "\(manifest.analysis.version)"])
+                try finishStaged(staging: dir, manifest: manifest)
+            }
+        }
+        if startup {
+            for s in try deps.store.requeueInterrupted(at: deps.now()) {
+                log.info("recovery: re-queued interrupted study", metadata: ["study": "\(Self.ref(s))"])
+            }
+        }
+    }
+}

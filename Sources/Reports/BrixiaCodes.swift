@@ -1,0 +1,28 @@
+/// Codes used in the SR. Standard codes wherever one exists; the private 99BRIXIA scheme only for the
+/// Brixia score concepts (see docs/reports.md).
+enum BrixiaCodes {
+    struct Code { let value: String; let scheme: String; let meaning: String }
+
+    static func findingSite(_ zone: LungZone) -> Code {
+        switch zone.level {
+        case 0: Code(value: "281392002", scheme: "SCT", meaning: "Upper zone of lung")
+        case 1: Code(value: "281393007", scheme: "SCT", meaning: "Middle zone of lung")
+        default: Code(value: "281394001", scheme: "SCT", meaning: "Lower zone of lung")
+        }
+    }
+
+    static func laterality(_ zone: LungZone) -> Code {
+        zone.isRight ? Code(value: "24028007", scheme: "SCT", meaning: "Right")
+                     : Code(value: "7771000", scheme: "SCT", meaning: "Left")
+    }
+
+    static func trend(_ t: Trend) -> Code {
+        switch t {
+        case .worse: Code(value: "BRX-WORSE", scheme: "99BRIXIA", meaning: "Worse than prior exam")
+        case .stable: Code(value: "BRX-STABLE", scheme: "99BRIXIA", meaning: "Stable compared with prior exam")
+        case .better: Code(value: "BRX-BETTER", scheme: "99BRIXIA", meaning: "Better than prior exam")
+        }
+    }
+
+    static let disclaimer = "AI-generated, not verified by a physician. Not for diagnostic use."
+}

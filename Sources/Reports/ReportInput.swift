@@ -1,0 +1,170 @@
+import Foundation
+
+// Plain input types for the report writers. They deliberately do not depend on DicomKit/Imaging:
+// the pipeline copies the values it read from the source image into these structs.
+
+/// Patient module values, copied verbatim from the source image.
+public struct PatientInfo: Sendable, Equatable {
+    public var id: String
+    public var issuer: String?
+    /// DICOM PN form, e.g. "DOE^JANE".
+    public var name: String
+    /// "M", "F", "O" or nil.
+    public var sex: String?
+    /// YYYYMMDD or nil.
+    public var birthDate: String?
+    public init(id: String, issuer: String? = nil, name: String, sex: String? = nil, birthDate: String? = nil) {
+        self.id = id; self.issuer = issuer; self.name = name; self.sex = sex; self.birthDate = birthDate
+    }
+}
+
+/// General Study values of the analysed study; outputs are written into this same study.
+public struct StudyInfo: Sendable, Equatable {
+    public var studyInstanceUID: String
+    public var date: String?            // YYYYMMDD
+    public var time: String?            // HHMMSS[.FFFFFF]
+    public var accessionNumber: String?
+    public var studyID: String?
+    public var description: String?
+    public var referringPhysicianName: String?
+    public init(studyInstanceUID: String, date: String? = nil, time: String? = nil, accessionNumber: String? = nil,
+                studyID: String? = nil, description: String? = nil, referringPhysicianName: String? = nil) {
+        self.studyInstanceUID = studyInstanceUID; self.date = date; self.time = time
+        self.accessionNumber = accessionNumber; self.studyID = studyID; self.description = description
+        self.referringPhysicianName = referringPhysicianName
+    }
+}
+
+/// The image that was scored (or the prior's scored image).
+public struct SourceImage: Sendable, Equatable {
+    public var sopClassUID: String
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String
+    public var modality: String          // CR / DX
+    public var laterality: String?
+    public var viewPosition: String?     // AP / PA
+    public init(sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, modality: String,
+                laterality: String? = nil, viewPosition: String? = nil) {
+        self.sopClassUID = sopClassUID; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+        self.modality = modality; self.laterality = laterality; self.viewPosition = viewPosition
+    }
+}
+
+/// Brixia lung zones: A/B/C right upper/middle/lower, D/E/F left upper/middle/lower.
+public enum LungZone: String, CaseIterable, Sendable, Codable {
+    case A, B, C, D, E, F
+    public var isRight: Bool { self == .A || self == .B || self == .C }
+    /// 0 upper, 1 middle, 2 lower.
+    public var level: Int { switch self { case .A, .D: 0; case .B, .E: 1; case .C, .F: 2 } }
+}
+
+public struct ZoneScore: Sendable, Equatable {
+    public var zone: LungZone
+    public var grade: Int                 // 0...3
+    public var probabilities: [Double]    // [p0, p1, p2, p3] or empty
+    public init(zone: LungZone, grade: Int, probabilities: [Double] = []) {
+        self.zone = zone; self.grade = grade; self.probabilities = probabilities
+    }
+}
+
+public struct BrixiaScores: Sendable, Equatable {
+    /// Exactly one entry per zone A-F (any order).
+    public var zones: [ZoneScore]
+    public var global: Int                // 0...18, the sum of the zone grades
+    public var confidence: Double?        // 0...1
+    public init(zones: [ZoneScore], global: Int, confidence: Double? = nil) {
+        self.zones = zones; self.global = global; self.confidence = confidence
+    }
+    public func grade(_ zone: LungZone) -> Int? { zones.first { $0.zone == zone }?.grade }
+}
+
+/// The patient's previous scored exam, used for the change and the evidence references.
+public struct PriorExam: Sendable, Equatable {
+    public var studyInstanceUID: String
+    public var studyDate: String          // YYYYMMDD
+    public var global: Int
+    public var image: SourceImage
+    public init(studyInstanceUID: String, studyDate: String, global: Int, image: SourceImage) {
+        self.studyInstanceUID = studyInstanceUID; self.studyDate = studyDate; self.global = global; self.image = image
+    }
+}
+
+public enum Trend: String, Sendable, Codable, CaseIterable { case worse, stable, better }
+
+public struct ScoreChange: Sendable, Equatable {
+    public var delta: Int                 // current global - prior global
+    public var trend: Trend
+    public init(delta: Int, trend: Trend) { self.delta = delta; self.trend = trend }
+}
+
+/// A coded alert. Standard ones are provided; others should use the 99BRIXIA scheme too.
+public struct ReportAlert: Sendable, Equatable {
+    public var code: String               // <= 16 chars
+    public var scheme: String
+    public var meaning: String            // <= 64 chars
+    public init(code: String, scheme: String = "99BRIXIA", meaning: String) {
+        self.code = code; self.scheme = scheme; self.meaning = meaning
+    }
+    public static let worsening = ReportAlert(code: "BRX-ALERT-WORSE", meaning: "Worsening Brixia score vs prior exam")
+    public static let severe = ReportAlert(code: "BRX-ALERT-SEVERE", meaning: "Severe involvement (high Brixia score)")
+    public static let lowConfidence = ReportAlert(code: "BRX-ALERT-LOWCONF", meaning: "Low model confidence")
+}
+
+public struct ModelInfo: Sendable, Equatable {
+    public var name: String
+    public var version: String
+    public var weightsSHA256: String
+    public init(name: String, version: String, weightsSHA256: String) {
+        self.name = name; self.version = version; self.weightsSHA256 = weightsSHA256
+    }
+}
+
+/// Equipment identity written into General Equipment and the SR device observer context.
+public struct EquipmentInfo: Sendable, Equatable {
+    public var institutionName: String?
+    public var softwareVersion: String
+    public var deviceSerialNumber: String?
+    /// Stable UID of this installation (Device Observer UID); generated per report when nil.
+    public var deviceUID: String?
+    public init(institutionName: String? = nil, softwareVersion: String, deviceSerialNumber: String? = nil,
+                deviceUID: String? = nil) {
+        self.institutionName = institutionName; self.softwareVersion = softwareVersion
+        self.deviceSerialNumber = deviceSerialNumber; self.deviceUID = deviceUID
+    }
+}
+
+public struct ReportInput: Sendable, Equatable {
+    public var patient: PatientInfo
+    public var study: StudyInfo
+    public var source: SourceImage
+    public var scores: BrixiaScores
+    public var prior: PriorExam?
+    public var change: ScoreChange?
+    public var alerts: [ReportAlert]
+    public var model: ModelInfo
+    public var equipment: EquipmentInfo
+    /// When the report was produced (ContentDate/Time); local time zone.
+    public var created: Date
+    public init(patient: PatientInfo, study: StudyInfo, source: SourceImage, scores: BrixiaScores,
+                prior: PriorExam? = nil, change: ScoreChange? = nil, alerts: [ReportAlert] = [],
+                model: ModelInfo, equipment: EquipmentInfo, created: Date = Date()) {
+        self.patient = patient; self.study = study; self.source = source; self.scores = scores
+        self.prior = prior; self.change = change; self.alerts = alerts; self.model = model
+        self.equipment = equipment; self.created = created
+    }
+}
+
+/// One point of the patient's score history for the trend chart.
+public struct TrendPoint: Sendable, Equatable {
+    public var date: String               // YYYYMMDD
+    public var global: Int
+    public init(date: String, global: Int) { self.date = date; self.global = global }
+}
+
+/// What a writer produced.
+public struct WrittenObject: Sendable, Equatable {
+    public var path: URL
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String
+    public var sopClassUID: String
+}

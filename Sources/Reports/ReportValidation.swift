@@ -1,0 +1,70 @@
+import Foundation
+
+extension ReportWriter {
+    /// Rejects inputs that would give a wrong or invalid report, before anything is written.
+    func validate(_ input: ReportInput) throws {
+        func bad(_ field: String, _ reason: String) -> ReportError { .invalidInput(field: field, reason: reason) }
+        for (field, uid) in [("study.studyInstanceUID", input.study.studyInstanceUID),
+                             ("source.sopClassUID", input.source.sopClassUID),
+                             ("source.sopInstanceUID", input.source.sopInstanceUID),
+                             ("source.seriesInstanceUID", input.source.seriesInstanceUID)] where !DicomUID.isValid(uid) {
+            throw bad(field, "'\(uid)' is not a valid UID")
+        }
+        if input.patient.id.isEmpty { throw bad("patient.id", "empty") }
+        for (field, date) in [("study.date", input.study.date), ("patient.birthDate", input.patient.birthDate),
+                              ("prior.studyDate", input.prior?.studyDate)] {
+            if let date, !DicomDateTime.isDate(date) { throw bad(field, "'\(date)' is not YYYYMMDD") }
+        }
+        let zones = input.scores.zones
+        guard zones.count == 6, Set(zones.map(\.zone)).count == 6 else {
+            throw bad("scores.zones", "need exactly one score for each zone A-F, got \(zones.map(\.zone.rawValue))")
+        }
+        for z in zones {
+            guard (0...3).contains(z.grade) else { throw bad("scores.zones.\(z.zone.rawValue)", "grade \(z.grade) not in 0...3") }
+            guard z.probabilities.isEmpty || z.probabilities.count == 4 else {
+                throw bad("scores.zones.\(z.zone.rawValue)", "need 4 probabilities, got \(z.probabilities.count)")
+            }
+            guard z.probabilities.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 }) else {
+                throw bad("scores.zones.\(z.zone.rawValue)", "probabilities must be in 0...1")
+            }
+        }
+        let sum = zones.reduce(0) { $0 + $1.grade }
+        guard input.scores.global == sum else { throw bad("scores.global", "\(input.scores.global) != sum of zone grades \(sum)") }
+        if let c = input.scores.confidence, !(c.isFinite && c >= 0 && c <= 1) { throw bad("scores.confidence", "\(c) not in 0...1") }
+        if let p = input.prior {
+            guard (0...18).contains(p.global) else { throw bad("prior.global", "\(p.global) not in 0...18") }
+            for (field, uid) in [("prior.studyInstanceUID", p.studyInstanceUID), ("prior.image.sopInstanceUID", p.image.sopInstanceUID),
+                                 ("prior.image.sopClassUID", p.image.sopClassUID), ("prior.image.seriesInstanceUID", p.image.seriesInstanceUID)]
+                where !DicomUID.isValid(uid) { throw bad(field, "'\(uid)' is not a valid UID") }
+            if let ch = input.change, ch.delta != input.scores.global - p.global {
+                throw bad("change.delta", "\(ch.delta) != current \(input.scores.global) - prior \(p.global)")
+            }
+        }
+        if input.change != nil && input.prior == nil { throw bad("change", "a change needs the prior exam") }
+        for a in input.alerts where a.code.isEmpty || a.code.utf8.count > 16 || a.meaning.isEmpty || a.meaning.count > 64 {
+            throw bad("alerts", "code '\(a.code)' must be 1-16 characters and meaning 1-64")
+        }
+        if input.model.name.isEmpty || input.model.version.isEmpty { throw bad("model", "name and version are required") }
+        if let uid = input.equipment.deviceUID, !DicomUID.isValid(uid) { throw bad("equipment.deviceUID", "'\(uid)' is not a valid UID") }
+    }
+}
+
+enum DicomDateTime {
+    static func isDate(_ s: String) -> Bool {
+        s.utf8.count == 8 && s.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// (YYYYMMDD, HHMMSS) in the local time zone.
+    static func split(_ date: Date) -> (String, String) {
+        let c = Calendar.current.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        func p(_ v: Int?, _ w: Int) -> String { let s = String(v ?? 0); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        return (p(c.year, 4) + p(c.month, 2) + p(c.day, 2), p(c.hour, 2) + p(c.minute, 2) + p(c.second, 2))
+    }
+
+    /// "20240131" -> "2024-01-31" for display; other input is returned unchanged.
+    static func display(_ s: String?) -> String {
+        guard let s, isDate(s) else { return s ?? "" }
+        let a = Array(s)
+        return "\(String(a[0..<4]))-\(String(a[4..<6]))-\(String(a[6..<8]))"
+    }
+}

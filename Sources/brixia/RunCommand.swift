@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Pipeline
+
+/// Flags shared by `run` and `serve` (precedence: flags > BRIXIA_* environment > --config file > defaults).
+struct PipelineOptions: ParsableArguments {
+    @Option(help: "JSON config file (see docs/operations.md). Env: BRIXIA_CONFIG.") var config: String?
+    @Option(name: .customLong("work-dir"), help: "Folder the default inbox/outbox/archive/quarantine/db/model live in (default ./brixia-work). Env: BRIXIA_WORK_DIR.")
+    var workDir: String?
+    @Option(help: "Folder where the PACS/storescp drops DICOM files. Env: BRIXIA_INBOX.") var inbox: String?
+    @Option(help: "Folder the SR/SC outputs are published to. Env: BRIXIA_OUTBOX.") var outbox: String?
+    @Option(help: "Folder processed inputs are moved to. Env: BRIXIA_ARCHIVE.") var archive: String?
+    @Option(help: "Folder unreadable/ineligible inputs are moved to, with <name>.reason.txt. Env: BRIXIA_QUARANTINE.") var quarantine: String?
+    @Option(name: .customLong("db"), help: "SQLite database file. Env: BRIXIA_DB.") var database: String?
+    @Option(help: "Model bundle folder (model.json + safetensors). Env: BRIXIA_MODEL.") var model: String?
+    @Option(name: .customLong("quiet-seconds"), help: "Seconds without new instances before a study is processed (default 10). Env: BRIXIA_QUIET_SECONDS.")
+    var quietSeconds: Double?
+    @Option(help: "Worker threads for the network (default 2). Env: BRIXIA_THREADS.") var threads: Int?
+    @Option(help: "Comma-separated output kinds: sr, sc (default sr,sc). Env: BRIXIA_OUTPUTS.") var outputs: String?
+    @Flag(name: .customLong("delete-inputs"), help: "Delete processed inputs instead of archiving them. Env: BRIXIA_DELETE_INPUTS.")
+    var deleteInputs = false
+    @Option(name: .customLong("alert-rules"), help: "Comma-separated alert rules: global>=N, rise>=N, zone-rise>=N (default rise>=3,global>=12). Env: BRIXIA_ALERT_RULES.") var alertRules: String?
+    @Option(name: .customLong("trend-threshold"), help: "|global delta| >= this is worse/better, else stable (default 2). Env: BRIXIA_TREND_THRESHOLD.") var trendThreshold: Int?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (default info). Patient IDs appear only at debug.")
+    var logLevel: String = "info"
+
+    func resolve() throws -> PipelineConfig {
+        var o = ConfigOverrides()
+        o.workDir = workDir; o.inbox = inbox; o.outbox = outbox; o.archive = archive; o.quarantine = quarantine
+        o.database = database; o.model = model; o.quietPeriodSeconds = quietSeconds; o.workerThreads = threads
+        o.outputs = outputs.map { $0.split(separator: ",").map(String.init) }
+        o.deleteInsteadOfArchive = deleteInputs ? true : nil
+        o.alertRules = alertRules.map { $0.split(separator: ",").map(String.init) }; o.trendThreshold = trendThreshold
+        return try ConfigResolver.resolve(flags: o, configPath: config, environment: ProcessInfo.processInfo.environment,
+                                          currentDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    }
+
+    func bootstrapLogging() -> Logger {
+        let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        return Logger(label: "brixia")
+    }
+
+    /// Resolves the config and builds the production pipeline; configuration problems end the
+    /// process with status 2 and a plain message.
+    func makeRunner(logger: Logger) throws -> PipelineRunner {
+        do {
+            let cfg = try resolve()
+            let deps = try ProductionPipeline.make(config: cfg, logger: logger)
+            let engine = PipelineEngine(config: cfg, dependencies: deps, logger: logger)
+            return PipelineRunner(engine: engine, logger: logger)
+        } catch let e as ConfigError {
+            FileHandle.standardError.write(Data("brixia: \(e.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Runs an async body from a synchronous ParsableCommand.run().
+func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let sem = DispatchSemaphore(value: 0)
+    Task.detached { box.result = await Result { try await body() }; sem.signal() }
+    sem.wait()
+    return try box.result!.get()
+}
+
+final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
+
+extension Result where Failure == Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Process the inbox: with --once, everything present now, then exit with a summary.",
+        discussion: """
+            Exit status: 0 when every file ended in the archive, the quarantine or the outputs; 1 when a study \
+            failed or files were left in the inbox (internal failure); 2 on a configuration problem (e.g. no model). \
+            Without --once it runs as the daemon (same as `brixia serve`).
+            """)
+
+    @OptionGroup var options: PipelineOptions
+    @Flag(help: "Process what is in the inbox now (no quiet period) and exit.") var once = false
+
+    func run() throws {
+        guard once else { return try ServeCommand.serve(options) }
+        let logger = options.bootstrapLogging()
+        let runner = try options.makeRunner(logger: logger)
+        let summary = try blockingAwait { try await runner.runOnce() }
+        print(summary.text)
+        if !summary.isClean { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import BSNetEngine
+import DicomKit
+import Foundation
+import Imaging
+import ModelBundle
+
+/// `brixia score`: decode -> the authors' preprocessing -> BS-Net, for DICOM or PNG/JPEG files.
+/// No database and no reports: the quick answer for one or a few images.
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score chest X-rays (DICOM, PNG or JPEG) with BS-Net: six zone grades A-F and the global score.",
+        discussion: """
+            AI-generated results, not verified by a physician: not for diagnostic use.
+            The model is --model DIR, else $BRIXIA_MODEL. Zones: A/B/C = patient's right lung \
+            (image left) upper/middle/lower, D/E/F = left lung. Exit status 1 when any file could not be scored.
+            """)
+
+    @Argument(help: "DICOM, PNG or JPEG files.")
+    var files: [String]
+
+    @Option(help: "Model bundle directory (default: $BRIXIA_MODEL).")
+    var model: String?
+
+    @Option(help: "OpenBLAS threads.")
+    var threads: Int = 1
+
+    @Flag(help: "Print one JSON array with an object per file.")
+    var json = false
+
+    func validate() throws {
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded = try Self.loadModel(explicit: model, threads: threads)
+        var results: [ScoreResult] = []
+        var failed = false
+        for path in files {
+            let r = Self.score(path: path, net: loaded.net, manifest: loaded.bundle.manifest)
+            if r.error != nil { failed = true }
+            results.append(r)
+            if !json { print(r.text()) }
+        }
+        if json { print(JSONText.render(.array(results.map { .object($0.json()) }))) }
+        if failed { throw ExitCode(1) }
+    }
+
+    static func loadModel(explicit: String?, threads: Int) throws -> (bundle: ModelBundle, net: BSNet) {
+        guard let dir = explicit ?? ProcessInfo.processInfo.environment["BRIXIA_MODEL"], !dir.isEmpty else {
+            throw ValidationError("""
+                no model given. Brixia does not ship a trained default model yet. Pass --model DIR (or set BRIXIA_MODEL) \
+                to a bundle made with `brixia model import-keras BSCORE.h5 --out DIR` from the authors' published weights.
+                """)
+        }
+        let specs = BSNet.tensorSpecs.map { ExpectedTensor(name: $0.name, shape: $0.shape) }
+        do {
+            let bundle = try ModelBundle.load(from: URL(fileURLWithPath: dir), expecting: specs)
+            if bundle.manifest.isTestFixture {
+                FileHandle.standardError.write(Data("warning: \(dir) is a random test fixture, not a trained model: scores are meaningless\n".utf8))
+            }
+            return (bundle, try BSNet(weights: bundle.weights, threads: threads))
+        } catch {
+            throw ValidationError("model \(dir): \(error)")
+        }
+    }
+
+    /// Decodes a DICOM file, or a PNG/JPEG when the file is not DICOM.
+    static func displayImage(path: String) throws -> (DisplayImage, String) {
+        do {
+            let f = try DicomFile(path: path)
+            let e = InstanceSelector.eligibility(of: f.instance)
+            let (px, _) = try f.decodeDisplay()
+            let note = e.eligible ? "" : "not eligible for clinical scoring: \(e.reason)"
+            return (try DisplayImage(width: px.width, height: px.height, pixels: px.values), note)
+        } catch DicomError.notDicom {
+            return (try DisplayImage.read(path: path), "")
+        }
+    }
+
+    static func score(path: String, net: BSNet, manifest: ModelManifest) -> ScoreResult {
+        var r = ScoreResult(path: path, model: manifest)
+        do {
+            let t0 = Date()
+            let (image, note) = try displayImage(path: path)
+            let t1 = Date()
+            let input = Preprocessor.modelInput(from: image)
+            let t2 = Date()
+            let out = try net.run(input)
+            let t3 = Date()
+            r.note = note
+            r.output = out
+            r.timings = (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), t3.timeIntervalSince(t2))
+        } catch {
+            r.error = "\(error)"
+        }
+        return r
+    }
+}
+
+struct ScoreResult {
+    var path: String
+    var model: ModelManifest
+    var output: BSNetOutput?
+    var note = ""
+    var error: String?
+    var timings: (decode: Double, preprocess: Double, network: Double) = (0, 0, 0)
+
+    init(path: String, model: ModelManifest) { self.path = path; self.model = model }
+
+    func json() -> [(String, JSONText.Value)] {
+        guard let out = output, error == nil else {
+            return [("path", .string(path)), ("error", .string(error ?? "unknown error"))]
+        }
+        let grades = out.grades
+        return [
+            ("path", .string(path)),
+            ("zones", .object(BrixiaZone.allCases.map { ($0.rawValue, .int(grades[$0]!)) })),
+            ("global", .int(out.globalScore)),
+            ("probabilities", .object(BrixiaZone.allCases.map { z in
+                (z.rawValue, .array(out.probabilities(z).map { .double(Double($0)) })) })),
+            ("confidence", .double(out.confidence)),
+            ("model", .object([("name", .string(model.name)), ("version", .string(model.version)),
+                               ("weightsSHA256", .string(model.weights.sha256))])),
+            ("timings", .object([("decode", .double(timings.decode)), ("preprocess", .double(timings.preprocess)),
+                                 ("network", .double(timings.network))])),
+            ("note", note.isEmpty ? .null : .string(note)),
+            ("label", .string("AI-generated, not verified by a physician; not for diagnostic use")),
+        ]
+    }
+
+    /// The six zones in their anatomical layout as a radiologist sees the film (patient's right on the left).
+    func text() -> String {
+        guard let out = output, error == nil else { return "\(path): error: \(error ?? "unknown")" }
+        let g = out.grades
+        var lines = ["\(path)"]
+        if !note.isEmpty { lines.append("  note: \(note)") }
+        lines += [
+            "            right lung   left lung",
+            "  upper       A: \(g[.A]!)        D: \(g[.D]!)",
+            "  middle      B: \(g[.B]!)        E: \(g[.E]!)",
+            "  lower       C: \(g[.C]!)        F: \(g[.F]!)",
+            "  global: \(out.globalScore)/18   confidence: \(String(format: "%.2f", out.confidence))",
+            "  model: \(model.name) \(model.version) (weights \(model.weights.sha256.prefix(12))…)",
+            "  AI-generated, not verified by a physician; not for diagnostic use",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}

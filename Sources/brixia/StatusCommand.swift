@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Store
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Processing queue: jobs per state, failures with their last error, last processed study.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let status = try runReportingStoreErrors { try database.open().queueStatus() }
+        if json {
+            print(try StoreJSON.encode(status))
+            return
+        }
+        print("jobs: " + JobState.allCases.map { "\($0.rawValue) \(status.counts[$0.rawValue] ?? 0)" }.joined(separator: ", "))
+        if let last = status.lastProcessed {
+            let score = last.global.map { ", global \($0) (v\(last.version ?? 0))" } ?? ""
+            print("last processed: \(last.studyInstanceUID) at \(iso(last.finishedAt))\(score)")
+        } else {
+            print("last processed: none")
+        }
+        if status.failures.isEmpty {
+            print("failures: none")
+        } else {
+            print("failures (most recent first):")
+            for f in status.failures {
+                print("  \(f.state.rawValue) \(f.studyInstanceUID) after \(f.attempts) attempt(s) at \(iso(f.updatedAt)): \(f.lastError ?? "-")")
+            }
+        }
+    }
+}
+
+func iso(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    return formatter.string(from: date)
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Store
+
+struct StudiesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "studies",
+        abstract: "List studies with their job state and latest score (most recent study date first).")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Only studies dated on or after this day (YYYY-MM-DD); undated studies are then left out.")
+    var since: String?
+
+    @Option(help: "Only studies whose job is in this state (\(JobState.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var status: JobState?
+
+    @Option(help: "At most this many studies.")
+    var limit: Int?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let studies = try runReportingStoreErrors {
+            try database.open().studies(since: since, state: status, limit: limit)
+        }
+        if json {
+            print(try StoreJSON.encode(studies))
+            return
+        }
+        guard !studies.isEmpty else {
+            print("no studies match")
+            return
+        }
+        print("date                 state        ver  global  inst  patient ID       study UID")
+        for s in studies {
+            let version = s.latestVersion.map { "v\($0)" } ?? "-"
+            let global = s.global.map(String.init) ?? "-"
+            print("\(pad(s.date ?? "undated", 20)) \(pad(s.state?.rawValue ?? "-", 12)) \(pad(version, 4)) \(lpad(global, 6))  "
+                  + "\(lpad("\(s.eligibleInstances)/\(s.instances)", 4))  \(pad(s.patientID, 16)) \(s.studyInstanceUID)")
+        }
+        print("\(studies.count) stud\(studies.count == 1 ? "y" : "ies"). Scores: \(aiDisclaimer)")
+    }
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import Pipeline
+
+final class Flag: @unchecked Sendable {
+    private var v = false; private let l = NSLock()
+    func set() { l.lock(); v = true; l.unlock() }
+    var isSet: Bool { l.lock(); defer { l.unlock() }; return v }
+}
+
+@Suite struct DaemonTests {
+    /// Waits for `cond` (polling), failing after `seconds` instead of hanging.
+    func eventually(_ seconds: Double, _ cond: () throws -> Bool) async throws -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if try cond() { return true }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return try cond()
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func studyIsProcessedOnceAfterQuietPeriodWithLateInstanceAsNewVersion() async throws {
+        let ws = try Workspace()
+        ws.realClock = true
+        ws.config.quietPeriod = 1.0
+        ws.config.stabilityPeriod = 0.1
+        ws.config.rescanInterval = 5     // inotify must do the work
+        let runner = ws.runner()
+        let stop = Flag()
+        let daemon = Task.detached { try await runner.runDaemon(shouldStop: { stop.isSet }, tick: 0.05) }
+
+        try await Task.sleep(nanoseconds: 200_000_000)
+        try ws.drop(FakeInstance.make(study: "Q.1", sop: "Q.1.1", acquisition: "1"), as: "study/a.dcm")
+        try await Task.sleep(nanoseconds: 400_000_000)
+        // Second instance, in a folder created now, within the quiet period.
+        try ws.drop(FakeInstance.make(study: "Q.1", sop: "Q.1.2", acquisition: "2"), as: "study/series2/b.dcm")
+        #expect(try await eventually(10) { try ws.store.job(studyInstanceUID: "Q.1")?.state == .done })
+        let a = try ws.store.analyses(studyInstanceUID: "Q.1")
+        #expect(a.count == 1)
+        #expect(a.first?.instanceUIDs == ["Q.1.1", "Q.1.2"])
+        #expect(try await eventually(5) { ws.inboxFiles().isEmpty })
+
+        // A late instance: re-analysis recorded as version 2.
+        try ws.drop(FakeInstance.make(study: "Q.1", sop: "Q.1.3", acquisition: "3"), as: "late.dcm")
+        #expect(try await eventually(10) { try ws.store.analyses(studyInstanceUID: "Q.1").count == 2 })
+        #expect(try await eventually(5) { ws.outputs().contains("brixia_Q.1_v2.sr.json") })
+        stop.set()
+        try await daemon.value
+        #expect(ws.outputs().count == 4)
+        #expect(ws.inboxFiles().isEmpty)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func failedJobIsRetriedByTheDaemonAfterItsDelay() async throws {
+        let ws = try Workspace()
+        ws.realClock = true
+        ws.config.quietPeriod = 0
+        ws.config.stabilityPeriod = 0.05
+        ws.config.retryDelay = 0.5
+        ws.config.rescanInterval = 0.3
+        try Data("blocked".utf8).write(to: ws.config.outbox)
+        let runner = ws.runner()
+        let stop = Flag()
+        let daemon = Task.detached { try await runner.runDaemon(shouldStop: { stop.isSet }, tick: 0.05) }
+        try ws.drop(FakeInstance.make(study: "F.1", sop: "F.1.1"), as: "f.dcm")
+        #expect(try await eventually(10) { try ws.store.job(studyInstanceUID: "F.1")?.state == .failed })
+        #expect(ws.inboxFiles() == ["f.dcm"])
+        try FileManager.default.removeItem(at: ws.config.outbox)
+        #expect(try await eventually(10) { try ws.store.job(studyInstanceUID: "F.1")?.state == .done })
+        stop.set()
+        try await daemon.value
+        #expect(ws.outputs().count == 2)
+    }
+}

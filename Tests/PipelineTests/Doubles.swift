@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+@testable import Pipeline
+
+/// Test input format: "BRXFAKE1\n" + JSON. Anything else is "not DICOM" to the fake inspector.
+struct FakeInstance: Codable {
+    var meta: InstanceMetadata
+    var ineligibleReason: String?
+    var grades: [Int] = [1, 1, 1, 1, 1, 1]
+    /// "reject": the scorer rejects the image (decode failure).
+    var scorer: String?
+
+    static let magic = "BRXFAKE1\n"
+
+    static func make(study: String, sop: String, patient: String = "P1", date: String = "20200310",
+                     grades: [Int] = [1, 1, 1, 1, 1, 1], ineligible: String? = nil, view: String = "PA",
+                     acquisition: String? = nil) -> FakeInstance {
+        FakeInstance(meta: InstanceMetadata(sopInstanceUID: sop, sopClassUID: "1.2.840.10008.5.1.4.1.1.1.1",
+                                            studyInstanceUID: study, seriesInstanceUID: study + ".1", patientID: patient,
+                                            studyDate: date, acquisitionDateTime: acquisition, modality: "DX", viewPosition: view),
+                     ineligibleReason: ineligible, grades: grades)
+    }
+
+    var data: Data {
+        let enc = JSONEncoder(); enc.outputFormatting = .sortedKeys
+        return Data(FakeInstance.magic.utf8) + (try! enc.encode(self))
+    }
+
+    static func read(_ url: URL) throws -> FakeInstance {
+        let data = try Data(contentsOf: url)
+        let magic = Data(FakeInstance.magic.utf8)
+        guard data.starts(with: magic) else { throw InputRejection(file: url.path, reason: "not a DICOM file (no DICM preamble)") }
+        do { return try JSONDecoder().decode(FakeInstance.self, from: data.dropFirst(magic.count)) } catch {
+            throw InputRejection(file: url.path, reason: "corrupt DICOM: truncated data set")
+        }
+    }
+}
+
+struct FakeInspector: InstanceInspector {
+    func inspect(file: URL) throws -> InspectedInstance {
+        let f = try FakeInstance.read(file)
+        return InspectedInstance(metadata: f.meta, eligibility: f.ineligibleReason.map { .ineligible(reason: $0) } ?? .eligible)
+    }
+}
+
+final class FakeScorer: StudyScorer, @unchecked Sendable {
+    let model = ModelIdentity(name: "BS-Net test double", version: "0", weightsSHA256: String(repeating: "0", count: 64))
+    private let lock = NSLock()
+    private(set) var scored: [String] = []
+    func score(file: URL, metadata: InstanceMetadata) throws -> ImageScore {
+        let f = try FakeInstance.read(file)
+        if f.scorer == "reject" { throw InputRejection(file: file.path, reason: "pixel data cannot be decoded") }
+        lock.lock(); scored.append(metadata.sopInstanceUID); lock.unlock()
+        return ImageScore(zoneGrades: f.grades, zoneProbabilities: f.grades.map { g in (0..<4).map { $0 == g ? 1 : 0 } })
+    }
+}
+
+/// Writes the analysis as JSON per output kind. `failAfterBytes` simulates a full disk mid-write.
+final class FakeReportSink: ReportSink, @unchecked Sendable {
+    var failWithENOSPC = false
+    func writeOutputs(for analysis: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
+                      into directory: URL) throws -> [WrittenOutput] {
+        let enc = JSONEncoder(); enc.outputFormatting = .sortedKeys; enc.dateEncodingStrategy = .iso8601
+        let body = try enc.encode(analysis)
+        var out: [WrittenOutput] = []
+        for k in kinds.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let url = directory.appendingPathComponent("\(baseName).\(k.rawValue).json")
+            if failWithENOSPC {
+                try body.prefix(10).write(to: url)   // the partial file a full disk leaves behind
+                throw FileOpError("write", url.path, errno: ENOSPC)
+            }
+            try body.write(to: url)
+            out.append(WrittenOutput(kind: k, file: url, sopInstanceUID: "2.25.\(abs(baseName.hashValue))\(k == .sr ? 1 : 2)"))
+        }
+        return out
+    }
+}
+
+/// Fails the next N atomic writes with ENOSPC (reason files, manifests).
+final class FlakyWriter: FileWriting, @unchecked Sendable {
+    var failuresLeft = 0
+    func writeAtomically(_ data: Data, to url: URL) throws {
+        if failuresLeft > 0 { failuresLeft -= 1; throw FileOpError("write", url.path, errno: ENOSPC) }
+        try POSIXFileWriter().writeAtomically(data, to: url)
+    }
+}
+
+/// A temporary work dir with inbox/outbox/archive/quarantine, plus helpers.
+final class Workspace {
+    let root: URL
+    var config: PipelineConfig
+    let store = InMemoryJobStore()
+    /// The real Store (SQLite) when the workspace was made with `realStore: true`.
+    private(set) var sqlStore: StoreJobStore?
+    var jobStore: any JobStore { sqlStore ?? store }
+    let scorer = FakeScorer()
+    let sink = FakeReportSink()
+    let writer = FlakyWriter()
+    var clock = Date(timeIntervalSince1970: 1_700_000_000)
+    var realClock = false
+
+    init(realStore: Bool = false) throws {
+        root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-pl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        config = PipelineConfig.defaults(workDir: root)
+        config.stabilityPeriod = 0
+        if realStore { sqlStore = try StoreJobStore(config: config) }
+    }
+
+    private var owned = true
+    deinit { if owned { try? FileManager.default.removeItem(at: root) } }
+
+    private init(root: URL, config: PipelineConfig) throws {
+        self.root = root; self.config = config
+        sqlStore = try StoreJobStore(config: config)
+    }
+
+    /// The same folders and database, opened again as a restarted process would.
+    func reopened() -> Workspace {
+        let w = try! Workspace(root: root, config: config)
+        w.owned = false
+        return w
+    }
+
+    func engine() -> PipelineEngine {
+        let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: jobStore,
+                                        fileWriter: writer, now: { [unowned self] in self.realClock ? Date() : self.clock })
+        var log = Logger(label: "test"); log.logLevel = .critical
+        return PipelineEngine(config: config, dependencies: deps, logger: log)
+    }
+
+    func runner() -> PipelineRunner {
+        var log = Logger(label: "test"); log.logLevel = .critical
+        return PipelineRunner(engine: engine(), logger: log)
+    }
+
+    @discardableResult
+    func drop(_ f: FakeInstance, as name: String) throws -> URL {
+        try drop(f.data, as: name)
+    }
+
+    @discardableResult
+    func drop(_ data: Data, as name: String) throws -> URL {
+        let url = config.inbox.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url)
+        return url
+    }
+
+    func files(_ dir: URL) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: dir.path) else { return [] }
+        return e.compactMap { $0 as? String }.filter {
+            var d: ObjCBool = false
+            return FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path, isDirectory: &d) && !d.boolValue
+        }.sorted()
+    }
+
+    func inboxFiles() -> [String] { files(config.inbox) }
+    func outputs() -> [String] { files(config.outbox).filter { !$0.hasPrefix(".") } }
+}

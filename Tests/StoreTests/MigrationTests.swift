@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Store
+
+@Suite struct MigrationTests {
+    @Test func migrationsApplyOnEmptyDatabase() throws {
+        let temp = try TempStore()
+        #expect(try temp.store.appliedMigrations() == StoreMigrations.names)
+        #expect(try temp.store.journalMode() == "wal")
+        let tables = try temp.store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        }
+        #expect(tables == ["alerts", "analyses", "events", "instances", "jobs", "outputs", "patients", "series", "studies"])
+    }
+
+    @Test func reopeningIsIdempotentAndKeepsData() throws {
+        let temp = try TempStore()
+        try temp.store.recordInstance(Fixture.instance(study: "1.2.3", sop: "1.2.3.1.1"), now: Fixture.t0)
+        let again = try BrixiaStore(path: temp.path)
+        let third = try BrixiaStore.openExisting(path: temp.path)
+        #expect(try third.appliedMigrations() == StoreMigrations.names)
+        #expect(try again.assembly(studyInstanceUID: "1.2.3").instances.count == 1)
+    }
+
+    /// A database left at the first migration is brought up to date in order, keeping its rows.
+    @Test func olderDatabaseIsUpgraded() throws {
+        let temp = try TempStore()
+        let path = temp.directory.appendingPathComponent("old.sqlite").path
+        let old = try DatabasePool(path: path)
+        try StoreMigrations.migrator().migrate(old, upTo: StoreMigrations.names[0])
+        try old.write { db in
+            try db.execute(sql: "INSERT INTO patients (patient_id, issuer, created_at, updated_at) VALUES ('P', '', 0, 0)")
+        }
+        try old.close()
+        let upgraded = try BrixiaStore(path: path)
+        #expect(try upgraded.appliedMigrations() == StoreMigrations.names)
+        #expect(try upgraded.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patients") } == 1)
+    }
+
+    /// The binary applies exactly Schemas/*.sql: same names, same order, same bytes.
+    @Test func migrationsMatchSchemasFolder() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: RepoPaths.schemas.path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(!files.isEmpty)
+        #expect(files.map { String($0.dropLast(4)) } == StoreMigrations.names,
+                "Schemas/ and the embedded migrations differ: run Schemas/embed-migrations.sh")
+        for (file, migration) in zip(files, StoreMigrations.all) {
+            let onDisk = try String(contentsOf: RepoPaths.schemas.appendingPathComponent(file), encoding: .utf8)
+            #expect(onDisk == migration.sql, "Schemas/\(file) changed: run Schemas/embed-migrations.sh")
+        }
+    }
+
+    @Test func newerSchemaIsRefused() throws {
+        let temp = try TempStore()
+        try temp.store.pool.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_future')")
+        }
+        #expect(throws: StoreError.schemaTooNew(path: temp.path, unknownMigrations: ["9999_future"])) {
+            _ = try BrixiaStore(path: temp.path)
+        }
+    }
+
+    @Test func missingDatabaseIsAClearError() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString).sqlite").path
+        #expect(throws: StoreError.databaseNotFound(path: path)) { _ = try BrixiaStore.openExisting(path: path) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(StoreError.databaseNotFound(path: path).description.contains(path))
+    }
+}
