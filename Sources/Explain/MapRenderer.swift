@@ -36,7 +36,9 @@ public enum MapRenderer {
     /// One 512-wide panel: title bar, the overlaid image, a legend and the disclaimer.
     /// - Parameter caption: a line under the image (e.g. which weights produced it).
     public static func panel(_ e: Explanation, kind: Kind, theta: [Float]? = nil, caption: String? = nil) -> RenderedImage {
-        let n = e.size, top = 40, bottom = caption == nil ? 64 : 84
+        let n = e.size, top = 40
+        let captionLines = caption.map { wrap($0, width: n - 16, font: .regular13) } ?? []
+        let bottom = 64 + 18 * captionLines.count
         var img = RenderedImage(width: n, height: n + top + bottom, background: white)
         img.fill(x: 0, y: 0, w: n, h: top, headerBlue)
         img.text(kind.title, x: 8, y: 4, font: .bold16, white)
@@ -45,7 +47,7 @@ public enum MapRenderer {
         var ly = n + top + 8
         drawLegend(&img, kind: kind, x: 8, y: ly)
         ly += 26
-        if let caption { img.text(caption, x: 8, y: ly, font: .regular13, ink); ly += 18 }
+        for line in captionLines { img.text(line, x: 8, y: ly, font: .regular13, ink); ly += 18 }
         img.text("Lung contour cyan, Brixia zone grid white (region overlaps split in the middle).", x: 8, y: ly, font: .regular13, ink)
         return img
     }
@@ -128,6 +130,17 @@ public enum MapRenderer {
         }
         for fy in [0.35, 0.65] { seg((0, fy), (1, fy)) }
         seg((0.5, 0), (0.5, 1))
+    }
+
+    /// Greedy word wrap to `width` pixels.
+    static func wrap(_ text: String, width: Int, font: RenderedImage.Font) -> [String] {
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ") {
+            let candidate = line.isEmpty ? String(word) : line + " " + word
+            if RenderedImage.textWidth(candidate, font: font) > width && !line.isEmpty { lines.append(line); line = String(word) } else { line = candidate }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 
     static func negativeStrength(_ e: Explanation) -> [Float] {

@@ -72,7 +72,8 @@ struct ExplainerTests {
     @Test func panelsShowClassColoursContourAndLegend() throws {
         let e = try FakeCase.explanation(segments: 60)
         let page = MapRenderer.panel(e, kind: .classes, caption: "test caption")
-        #expect(page.width == 512 && page.height == 512 + 40 + 84)
+        #expect(page.width == 512 && page.height == 512 + 40 + 64 + 18)
+        #expect(MapRenderer.wrap("aaa bbb ccc", width: RenderedImage.textWidth("aaa bbb", font: .regular13), font: .regular13) == ["aaa bbb", "ccc"])
         // The upper-left lung is tinted red (grade 2): red dominates green and blue there.
         let p = page.pixel(150, 40 + 120)
         #expect(Int(p.r) > Int(p.g) + 40 && Int(p.r) > Int(p.b) + 40, "pixel \(p)")
