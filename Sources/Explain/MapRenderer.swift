@@ -48,7 +48,7 @@ public enum MapRenderer {
         drawLegend(&img, kind: kind, x: 8, y: ly)
         ly += 26
         for line in captionLines { img.text(line, x: 8, y: ly, font: .regular13, ink); ly += 18 }
-        img.text("Lung contour cyan, Brixia zone grid white (region overlaps split in the middle).", x: 8, y: ly, font: .regular13, ink)
+        img.text("Lung contour cyan; Brixia zone grid white, dashed.", x: 8, y: ly, font: .regular13, ink)
         return img
     }
 
