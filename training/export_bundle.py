@@ -36,12 +36,11 @@ def main(argv=None):
             ap.error(f"{f}: no such file")
         sources.append({"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "bytes": p.stat().st_size})
     if a.checkpoint:
-        import torch
-        state = torch.load(a.checkpoint, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"], strict=False)
-        missing = [k for k in state.get("untrained", [])]
+        from bsnet.train_common import load_checkpoint
+        state = load_checkpoint(model, a.checkpoint)  # our own training checkpoints (full pickle)
+        missing = state.get("untrained", [])
         if missing:
-            print(f"warning: checkpoint has untrained parts: {', '.join(missing)}")
+            print(f"warning: checkpoint stages never trained (random weights): {', '.join(missing)}")
     else:
         from bsnet.keras_h5 import load_keras_h5
         load_keras_h5(model, *a.keras_h5)

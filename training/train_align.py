@@ -35,6 +35,8 @@ def aligned_target(mask):
     mu20, mu02, mu11 = (x * x).mean(), (y * y).mean(), (x * y).mean()
     # angle of the major axis from the vertical (row) axis, as skimage regionprops' orientation
     orientation = 0.5 * np.arctan2(2 * mu11, mu02 - mu20)
+    # Correct tilt only: the pair of lungs can be wider than tall, and a 90-degree turn would be wrong.
+    orientation = (orientation + np.pi / 4) % (np.pi / 2) - np.pi / 4
     rot = ndimage.rotate(mask, -np.rad2deg(orientation), reshape=False, order=1)
     yy, xx = np.nonzero(rot > 0.5)
     if len(yy) < 10:
