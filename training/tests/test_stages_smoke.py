@@ -22,8 +22,7 @@ def test_seg_stage_runs_and_resumes(runs):
     st = torch.load(runs / "seg" / "last.pt", weights_only=False)
     assert st["epoch"] == 0 and st["trained"] == ["seg"]
     # --resume continues at the next epoch instead of starting over
-    train_seg.main(["--out", str(runs / "seg"), "--resume"] + TINY[:0] + ["--epochs", "2", "--limit", "2", "--size", "64",
-                                                                          "--batch", "2"])
+    train_seg.main(["--out", str(runs / "seg"), "--resume", "--epochs", "2"] + TINY[2:])
     st2 = torch.load(runs / "seg" / "last.pt", weights_only=False)
     assert st2["epoch"] == 1
     log = [json.loads(line) for line in (runs / "seg" / "log.jsonl").read_text().splitlines()]
