@@ -82,12 +82,8 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit"]),
-<<<<<<< HEAD
         .testTarget(name: "CLITests", dependencies: ["ModelBundle", "BSNetEngine", "Store"]),
-=======
-        .testTarget(name: "CLITests", dependencies: []),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "BSNetEngine", "ModelBundle", "Reports"], exclude: ["Fixtures"]),
->>>>>>> explain
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17
