@@ -18,7 +18,7 @@ if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.brixia-stamp" 2>/dev/null)" != "
     "$PY" -m venv "$VENV"
     start=$(date +%s)
     # torch==2.13.0 resolves to the CPU-only wheel when /opt/wheels (pip find-links) has it;
-    # BRIXIA_PIP_ARGS can add e.g. --extra-index-url https://download.pytorch.org/whl/cpu elsewhere.
+    # BRIXIA_PIP_ARGS can add pip options (e.g. an index of CPU-only wheels) elsewhere.
     "$VENV/bin/pip" install --quiet --disable-pip-version-check ${BRIXIA_PIP_ARGS:-} -r "$REQ"
     echo "training: install took $(( $(date +%s) - start )) s, venv $(du -sh "$VENV" | cut -f1)"
     echo "$stamp" > "$VENV/.brixia-stamp"

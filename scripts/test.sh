@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The test suite: installs missing system packages, builds, runs every test.
+# The test suite: installs missing system packages, builds, runs every Swift test, then the training
+# code's tests (PyTorch parity with the authors' Keras outputs, export parity with the Swift engine).
 # Tests that need the reference data in ../shared skip with a message when it is absent.
+# BRIXIA_SKIP_TRAINING_TESTS=1 runs the Swift tests only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build
+if [ "${BRIXIA_SKIP_TRAINING_TESTS:-0}" != "1" ]; then
+  BRIXIA_BIN="$(swift build --show-bin-path)/brixia" .ci/training.sh
+fi
