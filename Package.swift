@@ -24,6 +24,7 @@ let package = Package(
                 .linkedLibrary("dcmsr"), .linkedLibrary("dcmimage"), .linkedLibrary("dcmjpeg"),
                 .linkedLibrary("dcmjpls"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmdata"),
                 .linkedLibrary("oflog"), .linkedLibrary("ofstd"), .linkedLibrary("openjp2"),
+                .linkedLibrary("dcmnet"),
             ]
         ),
         .target(name: "DicomKit", dependencies: ["CDcmBridge"]),
@@ -61,8 +62,16 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // --- DICOM networking: storage SCP into the inbox, C-STORE/C-ECHO SCU, persistent outgoing queue.
+        .target(name: "DicomNetwork", dependencies: [
+            "CDcmBridge", "DicomKit", "Store",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .executableTarget(name: "brixia", dependencies: [
-            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline",
+            "DicomNetwork", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -75,6 +84,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit"]),
         .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "DicomNetworkTests", dependencies: ["DicomNetwork", "DicomKit", "Store"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17
