@@ -23,7 +23,9 @@ fi
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-if [ -f "$dir/orthanc.pid" ] && kill -0 "$(cat "$dir/orthanc.pid")" 2>/dev/null; then
+lua_json=""
+[ -n "${ORTHANC_LUA:-}" ] && lua_json="\"$ORTHANC_LUA\""
+if [ -f "$dir/orthanc.pid" ] && [ -n "$(ps -o stat= -p "$(cat "$dir/orthanc.pid")" 2>/dev/null | grep -v Z)" ]; then
   echo "orthanc-start: already running (pid $(cat "$dir/orthanc.pid"))" >&2; exit 1
 fi
 # Relative paths in the config resolve against its folder. No auth, HTTP on localhost only (RemoteAccessAllowed=false;
@@ -38,7 +40,7 @@ cat > "$dir/orthanc.json" <<JSON
   "DicomModalities": { "brixia": [ "$brixia_ae", "127.0.0.1", $brixia_port ] },
   "DicomScuTimeout": 10, "DicomAssociationCloseDelay": 0,
   "Plugins": [], "HttpTimeout": 10, "StableAge": 5,
-  "LuaScripts": [ ${ORTHANC_LUA:+\"$ORTHANC_LUA\"} ]
+  "LuaScripts": [ $lua_json ]
 }
 JSON
 "$bin" --logdir="$dir" "$dir/orthanc.json" > "$dir/orthanc.out" 2>&1 &

@@ -99,6 +99,28 @@ import Testing
         #expect(NetTest.inboxFiles(inbox).count == 1)
     }
 
+    /// A destination refusing the object with a DIMSE failure status: our SCP answers 0xC000 to an instance without a
+    /// usable Study Instance UID. (Orthanc 1.10's ReceivedInstanceFilter discards but still answers Success.)
+    @Test func destinationRefusingTheObjectFailsWithoutRetry() throws {
+        let (scp, node, inbox) = try startSCP("refuse")
+        defer { scp.stop() }
+        let dir = try NetTest.tempDir("refuse-src")
+        try NetTest.makeImage(at: dir + "/nostudy.dcm", studyUID: "")
+        try NetTest.makeImage(at: dir + "/ok.dcm")
+        let o = try DicomSCU(callingAETitle: "MODALITY").store([dir + "/nostudy.dcm", dir + "/ok.dcm"], to: node)
+        guard case .dimseFailure(let status, _) = o[0].error else { Issue.record("expected a DIMSE failure, got \(o[0])"); return }
+        #expect(status == 0xC000)
+        #expect(o[1].stored)
+        #expect(NetTest.inboxFiles(inbox).count == 1)
+        // In the queue the refusal is permanent: failed at once, with the status in the last error.
+        let q = try OutgoingQueue(databasePath: dir + "/brixia.sqlite")
+        try q.enqueue(path: dir + "/nostudy.dcm", to: node)
+        try OutgoingSender(queue: q, scu: try DicomSCU(callingAETitle: "MODALITY")).runOnce()
+        let s = try #require(try q.status().first)
+        #expect(s.failed == 1 && s.pending == 0)
+        #expect(s.lastError?.contains("0xC000") == true, "\(String(describing: s.lastError))")
+    }
+
     @Test func abortedAssociationLeavesNoPartialFile() throws {
         let (scp, node, inbox) = try startSCP("abort")
         defer { scp.stop() }
