@@ -11,6 +11,7 @@
 #include "dcmbridge_net.h"
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -243,6 +244,8 @@ struct dcmbn_scp {
     std::thread thread;
     std::mutex mutex;
     std::string listenError;
+    std::atomic<bool> finished{false};
+    uint16_t port = 0;
 };
 
 extern "C" {
@@ -422,6 +425,7 @@ dcmbn_scp *dcmbn_scp_start(const dcmbn_scp_config *cfg, char *err, size_t errlen
             return nullptr;
         }
         scp->pool.shared = &sh;
+        scp->port = cfg->port;
         DcmSCPConfig &c = scp->pool.getConfig();
         c.setAETitle(sh.aeTitle.c_str());
         c.setPort(cfg->port);
@@ -447,7 +451,27 @@ dcmbn_scp *dcmbn_scp_start(const dcmbn_scp_config *cfg, char *err, size_t errlen
                 OFCondition r = self->pool.listen();
                 if (r.bad()) { std::lock_guard<std::mutex> g(self->mutex); self->listenError = r.text(); }
             } catch (...) {}
+            self->finished = true;
         });
+        // listen() opens the port inside the thread: wait (bounded, 10 s) until it accepts, so a caller may
+        // connect as soon as start returns.
+        for (int i = 0; i < 200 && !scp->finished.load(); i++) {
+            int s = ::socket(AF_INET, SOCK_STREAM, 0);
+            if (s < 0) break;
+            sockaddr_in a{}; a.sin_family = AF_INET; a.sin_port = htons(cfg->port); a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            bool up = ::connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+            ::close(s);
+            if (up) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (scp->finished.load()) {
+            std::string e;
+            { std::lock_guard<std::mutex> g(scp->mutex); e = scp->listenError; }
+            setErr(err, errlen, "listener stopped at once: " + (e.empty() ? std::string("unknown error") : e));
+            if (scp->thread.joinable()) scp->thread.join();
+            delete scp;
+            return nullptr;
+        }
         return scp;
     } catch (const std::exception &e) {
         setErr(err, errlen, std::string("internal error: ") + e.what());
@@ -462,6 +486,18 @@ void dcmbn_scp_stop(dcmbn_scp *scp) {
     if (!scp) return;
     try {
         scp->pool.stopAfterCurrentAssociations();
+        // The pool only looks at the stop flag between connections; poke the port with an empty TCP connection
+        // until the listener has returned (bounded: ~30 s, then give up joining rather than hang the caller).
+        for (int i = 0; i < 150 && !scp->finished.load(); i++) {
+            int s = ::socket(AF_INET, SOCK_STREAM, 0);
+            if (s >= 0) {
+                sockaddr_in a{}; a.sin_family = AF_INET; a.sin_port = htons(scp->port); a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                ::connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a);
+                ::close(s);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        if (!scp->finished.load()) { scp->thread.detach(); return; }  // leak rather than hang
         if (scp->thread.joinable()) scp->thread.join();
         delete scp;
     } catch (...) {}
