@@ -24,6 +24,7 @@ let package = Package(
                 .linkedLibrary("dcmsr"), .linkedLibrary("dcmimage"), .linkedLibrary("dcmjpeg"),
                 .linkedLibrary("dcmjpls"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmdata"),
                 .linkedLibrary("oflog"), .linkedLibrary("ofstd"), .linkedLibrary("openjp2"),
+                .linkedLibrary("dcmnet"),
             ]
         ),
         .target(name: "DicomKit", dependencies: ["CDcmBridge"]),
@@ -69,8 +70,16 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // --- DICOM networking: storage SCP into the inbox, C-STORE/C-ECHO SCU, persistent outgoing queue.
+        .target(name: "DicomNetwork", dependencies: [
+            "CDcmBridge", "DicomKit", "Store",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .executableTarget(name: "brixia", dependencies: [
-            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline", "Explain",
+            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline", "Explain", "DicomNetwork",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -84,6 +93,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit"]),
         .testTarget(name: "CLITests", dependencies: ["ModelBundle", "BSNetEngine", "Store"]),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "BSNetEngine", "ModelBundle", "Reports"], exclude: ["Fixtures"]),
+        .testTarget(name: "DicomNetworkTests", dependencies: ["DicomNetwork", "DicomKit", "Store"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

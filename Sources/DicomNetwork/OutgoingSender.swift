@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+
+/// Drains the outgoing queue: one association per destination per round, retries with back-off.
+/// Connection and association failures are retried; a destination refusing the object (DIMSE failure status,
+/// no presentation context) or a file that vanished or changed marks the item `failed` at once.
+public final class OutgoingSender: Sendable {
+    public let queue: OutgoingQueue
+    public let scu: DicomSCU
+    let logger: Logger
+
+    public init(queue: OutgoingQueue, scu: DicomSCU, logger: Logger = Logger(label: "brixia.network.sender")) {
+        self.queue = queue
+        self.scu = scu
+        self.logger = logger
+    }
+
+    /// Sends every due item once. Returns how many were sent.
+    @discardableResult
+    public func runOnce(now: Date = Date()) throws -> Int {
+        let due = try queue.due(now: now)
+        var sent = 0
+        for (destination, items) in Dictionary(grouping: due, by: \.destination).sorted(by: { $0.key < $1.key }) {
+            let node: DicomNode
+            do { node = try DicomNode(parsing: destination) } catch {
+                for item in items { try queue.markFailed(id: item.id, error: "\(error)", permanent: true, now: now) }
+                continue
+            }
+            var sendable: [OutgoingItem] = []
+            for item in items {
+                // Never send something other than what was queued under this UID.
+                switch Result(catching: { try OutgoingQueue.sha256(path: item.path) }) {
+                case .success(let sha) where sha == item.contentSHA256: sendable.append(item)
+                case .success: try queue.markFailed(id: item.id, error: "\(item.path) changed after it was queued", permanent: true, now: now)
+                case .failure(let e): try queue.markFailed(id: item.id, error: "\(e)", permanent: true, now: now)
+                }
+            }
+            guard !sendable.isEmpty else { continue }
+            do {
+                let outcomes = try scu.store(sendable.map(\.path), to: node)
+                for (item, outcome) in zip(sendable, outcomes) {
+                    if outcome.stored {
+                        try queue.markSent(id: item.id, now: now)
+                        sent += 1
+                    } else {
+                        let permanent: Bool
+                        switch outcome.error {
+                        case .dimseFailure, .noPresentationContext, .badFile: permanent = true
+                        default: permanent = false
+                        }
+                        try queue.markFailed(id: item.id, error: outcome.error.map { "\($0)" } ?? "not stored", permanent: permanent, now: now)
+                    }
+                }
+            } catch {
+                logger.warning("outgoing: \(destination) unavailable, will retry", metadata: ["error": "\(error)"])
+                for item in sendable { try queue.markFailed(id: item.id, error: "\(error)", permanent: false, now: now) }
+            }
+        }
+        return sent
+    }
+
+    /// Runs until the task is cancelled, polling every `interval` seconds.
+    public func run(interval: TimeInterval = 5) async {
+        while !Task.isCancelled {
+            do { try runOnce() } catch { logger.error("outgoing queue: \(error)") }
+            try? await Task.sleep(nanoseconds: UInt64(max(0.1, interval) * 1e9))
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import DicomNetwork
+
+/// Shared helpers: temp folders, free high ports, DICOM fixtures made with DCMTK's dump2dcm, processes.
+enum NetTest {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static func tempDir(_ tag: String) throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("brixia-net-\(tag)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d.path
+    }
+
+    /// A free TCP port in 20000-59999 (random start so parallel tests do not collide).
+    static func freePort() -> UInt16 {
+        for _ in 0..<200 {
+            let p = UInt16.random(in: 20000...59999)
+            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(s) }
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = p.bigEndian
+            a.sin_addr.s_addr = INADDR_ANY
+            let ok = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if ok == 0 { return p }
+        }
+        return 0
+    }
+
+    static func newUID() -> String {
+        // 2.25.<128-bit UUID as decimal> fits in 64 characters; a 96-bit random integer is plenty here.
+        "2.25.\(UInt64.random(in: 1...UInt64.max / 2))\(UInt32.random(in: 100000...999999))"
+    }
+
+    /// Writes a small DICOM image with dump2dcm. `rows`x`cols` 16-bit pixels.
+    @discardableResult
+    static func makeImage(at path: String, sopClass: String = StorageSOPClass.digitalXRayForPresentation,
+                          modality: String = "DX", studyUID: String = newUID(), sopUID: String = newUID(),
+                          patientID: String = "NET-TEST-1", rows: Int = 64, cols: Int = 64, seed: UInt16 = 7) throws -> (study: String, sop: String) {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let raw = dir + "/.\(sopUID).raw"
+        var px = Data(capacity: rows * cols * 2)
+        for i in 0..<(rows * cols) {
+            let v = UInt16(truncatingIfNeeded: (i &* 31 &+ Int(seed) &* 977) % 4096)
+            px.append(UInt8(v & 0xFF)); px.append(UInt8(v >> 8))
+        }
+        try px.write(to: URL(fileURLWithPath: raw))
+        let dump = """
+            (0002,0010) UI =LittleEndianExplicit
+            (0008,0016) UI [\(sopClass)]
+            (0008,0018) UI [\(sopUID)]
+            (0008,0020) DA [20240102]
+            (0008,0030) TM [101500]
+            (0008,0060) CS [\(modality)]
+            (0008,0064) CS [WSD]
+            (0010,0010) PN [Network^Test]
+            (0010,0020) LO [\(patientID)]
+            (0018,5101) CS [PA]
+            (0020,000d) UI [\(studyUID)]
+            (0020,000e) UI [\(newUID())]
+            (0020,0013) IS [1]
+            (0028,0002) US 1
+            (0028,0004) CS [MONOCHROME2]
+            (0028,0010) US \(rows)
+            (0028,0011) US \(cols)
+            (0028,0100) US 16
+            (0028,0101) US 12
+            (0028,0102) US 11
+            (0028,0103) US 0
+            (7fe0,0010) OW =\(raw)
+            """
+        let dumpPath = dir + "/.\(sopUID).dump"
+        try dump.write(toFile: dumpPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: raw); try? FileManager.default.removeItem(atPath: dumpPath) }
+        let r = try run("/usr/bin/dump2dcm", ["-q", dumpPath, path])
+        guard r.status == 0 else { throw FixtureError(message: "dump2dcm failed: \(r.output)") }
+        return (studyUID, sopUID)
+    }
+
+    struct FixtureError: Error { var message: String }
+
+    /// Runs a process to completion with a bounded wait; returns status and combined output.
+    /// posix_spawn + waitpid rather than Foundation.Process: Process did not notice the exit of a script that left a
+    /// daemon (Orthanc) running, and hung. Output goes to a temp file so no pipe is inherited by grandchildren.
+    @discardableResult
+    static func run(_ exe: String, _ args: [String], timeout: TimeInterval = 60, env: [String: String]? = nil) throws -> (status: Int32, output: String) {
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("brixia-net-run-\(UUID().uuidString)").path
+        defer { unlink(outPath) }
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let environment = ProcessInfo.processInfo.environment.merging(env ?? [:]) { $1 }.map { "\($0.key)=\($0.value)" }
+        let argv = ([exe] + args).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, nil, argv, envp)
+        guard rc == 0 else { throw FixtureError(message: "cannot run \(exe): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let w = waitpid(pid, &status, WNOHANG)
+            if w == pid { break }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                break
+            }
+            usleep(20_000)
+        }
+        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        // WIFEXITED / WEXITSTATUS by hand (macros are not imported).
+        let exited = (status & 0x7f) == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+    }
+
+    /// All .dcm files under `inbox`, excluding the staging folder.
+    static func inboxFiles(_ inbox: String) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: inbox) else { return [] }
+        return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".dcm") && !$0.hasPrefix(".staging") }.sorted()
+    }
+
+    static func stagingFiles(_ inbox: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: inbox + "/.staging")) ?? []
+    }
+
+    static func waitUntil(_ timeout: TimeInterval, _ cond: () -> Bool) -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end { if cond() { return true }; usleep(50_000) }
+        return cond()
+    }
+}

@@ -1,0 +1,68 @@
+import Store
+import Foundation
+import Testing
+@testable import DicomNetwork
+
+/// Queue semantics without a PACS (the delivery scenarios against Orthanc are in OrthancTests).
+@Suite struct OutgoingQueueTests {
+    let dest = try! DicomNode(parsing: "PACS@127.0.0.1:1")
+
+    @Test func backoffDoublesUpToMax() {
+        let p = OutgoingRetryPolicy(baseDelay: 10, maxDelay: 60, giveUpAfter: 3600)
+        #expect([1, 2, 3, 4, 5].map { p.delay(afterAttempts: $0) } == [10, 20, 40, 60, 60])
+    }
+
+    @Test func enqueueIsIdempotentAndRefusesNewContentUnderSameUID() throws {
+        let dir = try NetTest.tempDir("q")
+        let q = try OutgoingQueue(databasePath: dir + "/brixia.sqlite")
+        let (study, sop) = try NetTest.makeImage(at: dir + "/r1.dcm")
+        let a = try q.enqueue(path: dir + "/r1.dcm", to: dest)
+        let b = try q.enqueue(path: dir + "/r1.dcm", to: dest)
+        #expect(a.id == b.id && a.sopInstanceUID == sop && a.state == .pending)
+        // A "corrected" report reusing the SOP Instance UID (different pixels) is refused, for any destination.
+        try NetTest.makeImage(at: dir + "/r2.dcm", studyUID: study, sopUID: sop, seed: 99)
+        #expect(throws: DicomNetworkError.sopInstanceReused(sopInstanceUID: sop, path: dir + "/r2.dcm")) {
+            try q.enqueue(path: dir + "/r2.dcm", to: dest)
+        }
+        #expect(throws: DicomNetworkError.self) { try q.enqueue(path: dir + "/r2.dcm", to: try DicomNode(parsing: "OTHER@h:2")) }
+        // A new UID is fine.
+        try NetTest.makeImage(at: dir + "/r3.dcm", studyUID: study, seed: 99)
+        #expect(try q.enqueue(path: dir + "/r3.dcm", to: dest).state == .pending)
+        #expect(try q.items().count == 2)
+        #expect(throws: DicomNetworkError.self) { try q.enqueue(path: dir + "/missing.dcm", to: dest) }
+    }
+
+    @Test func failuresBackOffThenGiveUpButStayListed() throws {
+        let dir = try NetTest.tempDir("q2")
+        let q = try OutgoingQueue(databasePath: dir + "/db.sqlite", policy: OutgoingRetryPolicy(baseDelay: 10, maxDelay: 40, giveUpAfter: 100))
+        try NetTest.makeImage(at: dir + "/a.dcm")
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let item = try q.enqueue(path: dir + "/a.dcm", to: dest, now: t0)
+        #expect(try q.due(now: t0).map(\.id) == [item.id])
+        try q.markFailed(id: item.id, error: "connection refused", permanent: false, now: t0)
+        #expect(try q.due(now: t0.addingTimeInterval(9)).isEmpty)
+        #expect(try q.due(now: t0.addingTimeInterval(10)).count == 1)
+        try q.markFailed(id: item.id, error: "connection refused", permanent: false, now: t0.addingTimeInterval(10))
+        var s = try #require(try q.status().first)
+        #expect(s.pending == 1 && s.failed == 0 && s.lastError == "connection refused")
+        #expect(s.nextAttemptAt == t0.addingTimeInterval(30))
+        try q.markFailed(id: item.id, error: "still down", permanent: false, now: t0.addingTimeInterval(100))
+        s = try #require(try q.status().first)
+        #expect(s.pending == 0 && s.failed == 1 && s.lastError == "still down" && s.nextAttemptAt == nil)
+        #expect(try q.items(state: .failed).map(\.attempts) == [3])
+        #expect(try q.retryFailed(now: t0.addingTimeInterval(200)) == 1)
+        #expect(try q.due(now: t0.addingTimeInterval(200)).count == 1)
+    }
+
+    @Test func queueTableCoexistsWithStore() throws {
+        // The queue lives in the Store's database file without touching the Store's migrations.
+        let dir = try NetTest.tempDir("q3")
+        let path = dir + "/brixia.sqlite"
+        _ = try Store.BrixiaStore(path: path)
+        let q = try OutgoingQueue(databasePath: path)
+        try NetTest.makeImage(at: dir + "/a.dcm")
+        try q.enqueue(path: dir + "/a.dcm", to: dest)
+        let reopened = try Store.BrixiaStore(path: path)
+        #expect(try reopened.appliedMigrations() == Store.StoreMigrations.all.map(\.name))
+    }
+}
