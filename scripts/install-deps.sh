@@ -11,6 +11,7 @@ PKGS=(
   libpng-dev libjpeg-dev      # plain image files and PNG previews
   dicom3tools                 # dciodvfy: validates every DICOM object we write
   unzip                       # reading .npz reference vectors in tests
+  orthanc curl                # a real PACS on loopback for the DICOM networking tests
 )
 missing=()
 for p in "${PKGS[@]}"; do
