@@ -56,6 +56,11 @@ let package = Package(
         // --- reports out: DICOM SR and rendered Secondary Capture.
         .target(name: "Reports", dependencies: ["CDcmBridge", "DicomKit", "Imaging"]),
 
+        // --- explainability: SLIC super-pixel occlusion maps (PNG + Secondary Capture).
+        // SLIC loops are optimised in debug builds too, so the tests stay fast.
+        .target(name: "Explain", dependencies: ["BSNetEngine", "Imaging", "Reports"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
         // --- the clinical pipeline: inbox, state machine, daemon.
         .target(name: "Pipeline", dependencies: [
             "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports",
@@ -65,7 +70,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "brixia", dependencies: [
-            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline",
+            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline", "Explain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -78,6 +83,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit"]),
         .testTarget(name: "CLITests", dependencies: ["ModelBundle", "BSNetEngine", "Store"]),
+        .testTarget(name: "ExplainTests", dependencies: ["Explain", "BSNetEngine", "ModelBundle", "Reports"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

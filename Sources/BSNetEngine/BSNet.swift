@@ -16,11 +16,14 @@ public final class BSNet {
     private let scratch: Scratch
     private let index: [String: Int]
     public let threads: Int
+    /// Wall-clock seconds of every layer in the last run, in execution order (for profiling).
+    public private(set) var lastLayerTimings: [(name: String, seconds: Double)] = []
 
     enum Prepared {
         case input
         case affine(ChannelAffine, Activation)
         case conv(Conv2DKernel)
+        case winograd(WinogradConv3x3Kernel)
         case convTranspose(ConvTranspose2DKernel)
         case maxPool(Int, Int, Int)
         case add
@@ -46,6 +49,10 @@ public final class BSNet {
     public var arenaBytes: Int { arena.totalFloats * 4 }
     /// Names of all layers (usable with `run(_:capturing:)`).
     public var layerNames: [String] { layers.map(\.name) }
+
+    /// 3x3 stride-1 convs with at least 16 input and output channels use Winograd F(2x2,3x3)
+    /// (set false before building a network to compare against plain im2col).
+    nonisolated(unsafe) public static var useWinograd = true
 
     public init(weights: WeightProvider, threads: Int = 1) throws {
         self.threads = max(1, threads)
@@ -86,10 +93,16 @@ public final class BSNet {
                     for j in 0..<kernel.count { kernel[j] *= a.scale[j % c.filters] }
                     bias = (0..<c.filters).map { (bias?[$0] ?? 0) * a.scale[$0] + a.shift[$0] }
                 }
-                let k = Conv2DKernel(geometry: ConvGeometry(kernel: c.kernel, stride: c.stride, pad: c.pad, cin: cin, cout: c.filters),
-                                     weights: kernel, bias: bias, activation: c.activation)
-                scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
-                kernels.append(.conv(k))
+                if Self.useWinograd && c.kernel == 3 && c.stride == 1 && c.pad == 1 && cin >= 16 && c.filters >= 16 {
+                    let k = WinogradConv3x3Kernel(weights: kernel, cin: cin, cout: c.filters, bias: bias, activation: c.activation)
+                    scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
+                    kernels.append(.winograd(k))
+                } else {
+                    let k = Conv2DKernel(geometry: ConvGeometry(kernel: c.kernel, stride: c.stride, pad: c.pad, cin: cin, cout: c.filters),
+                                         weights: kernel, bias: bias, activation: c.activation)
+                    scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
+                    kernels.append(.conv(k))
+                }
             case let .convTranspose(prefix, filters, bn, act):
                 let kernel = try w(prefix + "/kernel")
                 var scale: [Float]? = nil, bias: [Float]? = nil
@@ -152,6 +165,9 @@ public final class BSNet {
 
         var captured: [String: Tensor] = [:]
         var timings = StageTimings()
+        var layerTimes: [(name: String, seconds: Double)] = []
+        layerTimes.reserveCapacity(layers.count)
+        defer { lastLayerTimings = layerTimes }
         for (i, layer) in layers.enumerated() {
             let start = DispatchTime.now().uptimeNanoseconds
             let out = values[i]
@@ -161,6 +177,7 @@ public final class BSNet {
                 input.withUnsafeBufferPointer { out.data.update(from: $0.baseAddress!, count: input.count) }
             case let .affine(a, act): Pointwise.affine(ins[0], a, act, into: out)
             case let .conv(k): k.run(ins, into: out, scratch: scratch)
+            case let .winograd(k): k.run(ins, into: out, scratch: scratch)
             case let .convTranspose(k): k.run(ins[0], into: out, scratch: scratch)
             case let .maxPool(k, s, p): Pooling.maxPool(ins[0], k: k, stride: s, pad: p, into: out)
             case .add: Pointwise.add(ins[0], ins[1], into: out)
@@ -173,7 +190,9 @@ public final class BSNet {
             case .globalAveragePool: Pooling.globalAverage(ins[0], into: out)
             case .softmax: Softmax.run(ins[0], into: out)
             }
-            timings[layer.stage] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            timings[layer.stage] += seconds
+            layerTimes.append((layer.name, seconds))
             if names.contains(layer.name) {
                 let copy = Tensor(out.shape)
                 copy.copy(from: out)

@@ -23,6 +23,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("weights-h5"), help: "Optional Keras h5 weights instead of seeded random ones.")
     var weightsH5: String?
 
+    @Flag(help: "Use im2col + SGEMM for every conv (no Winograd), for comparison.")
+    var noWinograd = false
+
+    @Flag(help: "Print the slowest layers of the last run.")
+    var profile = false
+
     /// Nominal model cost: 94,173,835,084 multiply-adds (Keras count, transposed convs counted densely).
     static let modelGFLOP = 2 * 94_173_835_084.0 / 1e9
 
@@ -38,6 +44,8 @@ struct BenchCommand: ParsableCommand {
         print("OpenBLAS: \(Blas.config) (core \(Blas.coreName)); \(ProcessInfo.processInfo.activeProcessorCount) CPUs visible")
         let weights: WeightProvider = try weightsH5.map { try KerasWeightsFile(path: $0) } ?? SeededWeights(seed: 20_260_101)
         print("weights: \(weightsH5 ?? "seeded random (SeededWeights seed 20260101)")")
+        BSNet.useWinograd = !noWinograd
+        print("3x3 convs: \(noWinograd ? "im2col + SGEMM" : "Winograd F(2x2,3x3) where cin, cout >= 16")")
         var rng = SplitMix64(7)
         let image = (0..<(512 * 512)).map { _ in rng.uniform() }
 
@@ -58,6 +66,11 @@ struct BenchCommand: ParsableCommand {
             print("threads \(t): latency median \(latency.formatted(digits: 3)) s (min \(totals.min()!.formatted(digits: 3)), max \(totals.max()!.formatted(digits: 3)), \(runs) runs after \(warmup) warm-up)")
             print("  stages (median s): encoder \(Self.median(stages.map(\.encoder)).formatted(digits: 3)), decoder \(Self.median(stages.map(\.decoder)).formatted(digits: 3)), stn \(Self.median(stages.map(\.stn)).formatted(digits: 4)), head \(Self.median(stages.map(\.head)).formatted(digits: 3))")
             print("  achieved \(gflops.formatted(digits: 1)) GFLOP/s; SGEMM 1024^3 best \(sgemm.formatted(digits: 1)) GFLOP/s; efficiency \((gflops / sgemm).formatted(digits: 2))")
+            if profile {
+                for (name, sec) in net.lastLayerTimings.sorted(by: { $0.seconds > $1.seconds }).prefix(15) {
+                    print("    \(name): \(sec.formatted(digits: 4)) s")
+                }
+            }
             print("  arena \(net.arenaBytes / (1 << 20)) MiB; peak RSS so far \(Self.peakRSSMiB()) MiB")
         }
         print("")

@@ -38,7 +38,13 @@ struct InferCommand: ParsableCommand {
         if let weightsH5 {
             weights = try KerasWeightsFile(path: weightsH5)
         } else {
-            throw ValidationError("--model: model bundles are not wired into this build yet; use --weights-h5 FILE")
+            // The bundle is checked (SHA-256, dtypes, every tensor's presence and shape) on load.
+            let specs = BSNet.tensorSpecs.map { ExpectedTensor(name: $0.name, shape: $0.shape) }
+            let bundle = try ModelBundle.load(from: URL(fileURLWithPath: model!), expecting: specs)
+            if bundle.manifest.isTestFixture {
+                print("WARNING: \(model!) is a random test-fixture bundle (\(bundle.manifest.intendedUse)); outputs are meaningless.")
+            }
+            weights = bundle.weights
         }
         let net = try BSNet(weights: weights, threads: threads)
         let result = try net.run(image)

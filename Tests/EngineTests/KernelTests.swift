@@ -222,3 +222,31 @@ import Testing
         #expect(arena.sizes.count < sizes.count)
     }
 }
+
+@Suite struct WinogradTests {
+    @Test(arguments: [(h: 8, w: 8, parts: [16]), (h: 7, w: 9, parts: [5, 12]), (h: 16, w: 12, parts: [40, 24, 8]), (h: 1, w: 3, parts: [17])])
+    func winogradMatchesNaive(_ c: (h: Int, w: Int, parts: [Int])) {
+        var rng = SeededRandom(UInt64(c.h * 31 + c.w))
+        let parts = c.parts.map { rng.tensor(Shape4(2, c.h, c.w, $0)) }
+        let cin = c.parts.reduce(0, +), cout = 24
+        let kernel = rng.array(9 * cin * cout), bias = rng.array(cout)
+        for act in [Activation.none, .relu, .swish] {
+            let fast = WinogradConv3x3Kernel(weights: kernel, cin: cin, cout: cout, bias: bias, activation: act)
+            let out = Tensor(Shape4(2, c.h, c.w, cout))
+            fast.run(parts, into: out, scratch: Scratch())
+            let ref = ReferenceOps.conv2d(ReferenceOps.concat(parts), kernel: kernel, k: 3, stride: 1, pad: 1, cout: cout, bias: bias, activation: act)
+            #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-4)
+        }
+    }
+
+    @Test func winogradSpansSeveralTileBlocks() {
+        var rng = SeededRandom(77)
+        let x = rng.tensor(Shape4(1, 64, 64, 96))
+        let kernel = rng.array(9 * 96 * 32)
+        let fast = WinogradConv3x3Kernel(weights: kernel, cin: 96, cout: 32, bias: nil, activation: .none)
+        let out = Tensor(Shape4(1, 64, 64, 32))
+        fast.run([x], into: out, scratch: Scratch())
+        let ref = ReferenceOps.conv2d(x, kernel: kernel, k: 3, stride: 1, pad: 1, cout: 32)
+        #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-4)
+    }
+}

@@ -1,0 +1,85 @@
+import BSNetEngine
+import Dispatch
+import Foundation
+
+/// Explainability configuration (per installation). Off by default in a pipeline would be reasonable;
+/// here `enabled` is the switch the callers check.
+public struct ExplainConfiguration: Sendable, Equatable {
+    public var enabled: Bool = true
+    public var slic: SlicParameters = .init()
+    /// Lung mask = BS-Net segmentation (not aligned) > threshold, as in the reference code.
+    public var maskThreshold: Float = 0.5
+    /// Nice level the explain command applies to its whole process (0 = leave as is).
+    public var niceLevel: Int32 = 10
+    public init(enabled: Bool = true, slic: SlicParameters = .init(), maskThreshold: Float = 0.5, niceLevel: Int32 = 10) {
+        self.enabled = enabled; self.slic = slic; self.maskThreshold = maskThreshold; self.niceLevel = niceLevel
+    }
+}
+
+/// Everything an explanation produced, at the 512x512 model-input resolution.
+public struct Explanation: Sendable {
+    public let size: Int
+    /// The model input that was explained (values in [0,1]).
+    public let input: [Float]
+    public let lungMask: [Bool]
+    /// Super-pixels of the whole image before restriction, and the lung super-pixels that were occluded.
+    public let allSuperPixels: SuperPixels
+    public let superPixels: SuperPixels
+    public let baseline: [[Float]]
+    public let maps: OcclusionMaps
+    public let seconds: Double
+    public let slicSeconds: Double
+
+    /// Per-pixel relevance for grade c (0 outside the lung super-pixels).
+    public func gradeMap(_ c: Int) -> [Float] { perPixel { maps.positive[$0][c] } }
+    public func negativeMap(_ c: Int) -> [Float] { perPixel { maps.negative[$0][c] } }
+    public var strengthMap: [Float] { let s = maps.strength; return perPixel { s[$0] } }
+    /// Argmax grade per pixel, -1 outside the lung super-pixels or where nothing changed.
+    public var classMap: [Int] {
+        let cls = maps.classes
+        return superPixels.labels.map { $0 > 0 ? (cls[Int($0) - 1] ?? -1) : -1 }
+    }
+
+    func perPixel(_ f: (Int) -> Float) -> [Float] {
+        superPixels.labels.map { $0 > 0 ? f(Int($0) - 1) : 0 }
+    }
+
+    public init(size: Int, input: [Float], lungMask: [Bool], allSuperPixels: SuperPixels, superPixels: SuperPixels,
+                baseline: [[Float]], maps: OcclusionMaps, seconds: Double, slicSeconds: Double) {
+        self.size = size; self.input = input; self.lungMask = lungMask; self.allSuperPixels = allSuperPixels
+        self.superPixels = superPixels; self.baseline = baseline; self.maps = maps; self.seconds = seconds
+        self.slicSeconds = slicSeconds
+    }
+}
+
+public enum Explainer {
+    /// Explains `network`'s scores on `input` (512*512 model input). Every occluded input is run through
+    /// the whole network, so the segmentation, STN alignment and attention mask are recomputed for each
+    /// occlusion, exactly as the reference re-ran the full model. `baseline` may pass a run already done.
+    public static func explain(network: BSNet, input: [Float], baseline: BSNetOutput? = nil,
+                               configuration: ExplainConfiguration = .init(),
+                               progress: ((Int, Int) -> Void)? = nil) throws -> Explanation {
+        try explain(input: input, baseline: baseline ?? network.run(input), configuration: configuration,
+                    score: { try network.run($0).regionProbabilities }, progress: progress)
+    }
+
+    /// As above with any scorer (tests use a small fake one).
+    public static func explain(input: [Float], baseline: BSNetOutput, configuration: ExplainConfiguration = .init(),
+                               score: RegionScorer, progress: ((Int, Int) -> Void)? = nil) throws -> Explanation {
+        guard configuration.enabled else { throw ExplainError.disabled }
+        let size = BSNetArchitecture.inputSize
+        guard input.count == size * size else { throw ExplainError.inputSize(expected: size * size, found: input.count) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let mask = baseline.segmentation.map { $0 > configuration.maskThreshold }
+        guard mask.contains(true) else { throw ExplainError.emptyLungMask }
+        let all = Slic.segment(input, width: size, height: size, parameters: configuration.slic)
+        let slicEnd = DispatchTime.now().uptimeNanoseconds
+        let lung = all.restricted(to: mask)
+        let maps = try Occlusion.run(input: input, superPixels: lung, baseline: baseline.regionProbabilities,
+                                     score: score, progress: progress)
+        let end = DispatchTime.now().uptimeNanoseconds
+        return Explanation(size: size, input: input, lungMask: mask, allSuperPixels: all, superPixels: lung,
+                           baseline: baseline.regionProbabilities, maps: maps,
+                           seconds: Double(end - start) / 1e9, slicSeconds: Double(slicEnd - start) / 1e9)
+    }
+}

@@ -1,0 +1,56 @@
+"""Geometric and intensity augmentation on numpy arrays (scipy.ndimage), seeded by the caller's rng."""
+import numpy as np
+from scipy import ndimage
+
+
+def affine_matrix(rng, size, max_rot_deg, max_scale, max_shift):
+    """Random rotation/scale/shift about the centre, as (matrix, offset) for ndimage.affine_transform."""
+    a = np.deg2rad(rng.uniform(-max_rot_deg, max_rot_deg))
+    s = 1.0 + rng.uniform(-max_scale, max_scale)
+    m = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) / s
+    c = np.array([size / 2 - 0.5, size / 2 - 0.5])
+    shift = rng.uniform(-max_shift, max_shift, 2) * size
+    return m, c - m @ (c + shift)
+
+
+def elastic_coords(rng, size, alpha, sigma):
+    """Elastic displacement (Simard): alpha/sigma in pixels of a 512 image, scaled to `size`."""
+    k = size / 512.0
+    dy = ndimage.gaussian_filter(rng.uniform(-1, 1, (size, size)), sigma * k) * alpha * k
+    dx = ndimage.gaussian_filter(rng.uniform(-1, 1, (size, size)), sigma * k) * alpha * k
+    yy, xx = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+    return np.stack([yy + dy, xx + dx])
+
+
+def grid_coords(rng, size, steps=5, limit=0.3):
+    """Grid distortion: each of `steps` cells per axis stretched by 1+U(-limit,limit), piecewise linear."""
+    maps = []
+    for _ in range(2):
+        w = 1.0 + rng.uniform(-limit, limit, steps)
+        edges = np.concatenate([[0], np.cumsum(w) / w.sum()]) * (size - 1)
+        src = np.linspace(0, size - 1, steps + 1)
+        maps.append(np.interp(np.arange(size), src, edges))
+    yy, xx = np.meshgrid(maps[0], maps[1], indexing="ij")
+    return np.stack([yy, xx])
+
+
+def warp(arrays, rng, size, rot=25, scale=0.1, shift=0.1, p_affine=0.8, p_elastic=0.2, p_grid=0.2,
+         orders=None):
+    """Apply one random transform to every array in `arrays` (same geometry). orders: spline order each."""
+    orders = orders or [1] * len(arrays)
+    out = list(arrays)
+    if rng.random() < p_affine:
+        m, off = affine_matrix(rng, size, rot, scale, shift)
+        out = [ndimage.affine_transform(a, m, off, order=o, mode="constant") for a, o in zip(out, orders)]
+    for p, make in ((p_elastic, lambda: elastic_coords(rng, size, 60, 12)), (p_grid, lambda: grid_coords(rng, size))):
+        if rng.random() < p:
+            c = make()
+            out = [ndimage.map_coordinates(a, c, order=o, mode="constant") for a, o in zip(out, orders)]
+    return out
+
+
+def intensity(img, rng):
+    """Gamma, contrast and brightness jitter, kept in [0,1]."""
+    img = np.clip(img, 0, 1) ** np.exp(rng.uniform(-0.3, 0.3))
+    img = (img - 0.5) * rng.uniform(0.85, 1.15) + 0.5 + rng.uniform(-0.05, 0.05)
+    return np.clip(img, 0, 1).astype(np.float32)

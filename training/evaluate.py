@@ -1,0 +1,137 @@
+"""5-fold cross-validated evaluation of BS-Net on the labelled Cohen images, with baselines.
+
+  python training/evaluate.py --baselines-only --out runs/eval            # no network needed
+  python training/evaluate.py --checkpoints 'runs/fold{k}/score/last.pt' --out runs/eval
+
+Folds are fixed by --seed and stratified by the senior global score (bsnet.data.cv_folds); train each
+fold's model with `--fold k` on the training scripts so no test image is seen in training.
+Writes <out>/evaluation.json and <out>/evaluation.md.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bsnet.data import DEFAULT_DATA, cv_folds, read_annotations  # noqa: E402
+
+
+def metrics(pred, ref):
+    """pred, ref: (N,6) integer grades. Per-zone MAE, mean zone MAE, global MAE, accuracy, Pearson r, confusion."""
+    pred, ref = np.asarray(pred), np.asarray(ref)
+    pg, rg = pred.sum(1), ref.sum(1)
+    conf = np.zeros((4, 4), np.int64)
+    for t, p in zip(ref.ravel(), pred.ravel()):
+        conf[t, p] += 1
+    r = float(np.corrcoef(pg, rg)[0, 1]) if pg.std() > 0 and rg.std() > 0 else None
+    return {"n": int(len(ref)),
+            "zone_mae": dict(zip("ABCDEF", np.abs(pred - ref).mean(0).round(4).tolist())),
+            "mean_zone_mae": round(float(np.abs(pred - ref).mean()), 4),
+            "global_mae": round(float(np.abs(pg - rg).mean()), 4),
+            "exact_grade_accuracy": round(float((pred == ref).mean()), 4),
+            "global_pearson_r": None if r is None else round(r, 4),
+            "confusion_rows_true_cols_pred": conf.tolist()}
+
+
+def median_predictor(rows, fold):
+    """Per zone, the median senior grade of the training folds, predicted for every test image."""
+    pred = np.zeros((len(rows), 6), np.int64)
+    for k in np.unique(fold):
+        train = np.stack([r["senior"] for r, f in zip(rows, fold) if f != k])
+        med = np.floor(np.median(train, 0) + 0.5).astype(np.int64)  # round half up
+        pred[fold == k] = med
+    return pred
+
+
+def model_predictions(rows, fold, pattern, data_dir, size):
+    import torch
+    from bsnet.data import load_image, load_mask, read_masks
+    from bsnet.model import BSNet
+    from bsnet.train_common import load_checkpoint
+    masks = read_masks(data_dir)
+    pred = np.zeros((len(rows), 6), np.int64)
+    dice = []
+    for k in np.unique(fold):
+        model = BSNet().eval()
+        load_checkpoint(model, pattern.format(k=k))
+        for i in np.nonzero(fold == k)[0]:
+            name = rows[i]["filename"]
+            x = torch.from_numpy(load_image(Path(data_dir) / "images" / name, size))[None, None]
+            with torch.no_grad():
+                out = model(x)
+            grid = out["scores"][0].argmax(-1).numpy()  # (3,2) [[A,D],[B,E],[C,F]]
+            pred[i] = grid.T.reshape(6)
+            if name in masks:
+                m = load_mask(masks[name], size)
+                seg = out["seg"][0, 0].numpy() > 0.5
+                valid = m != 2
+                gt = m == 1
+                inter = (seg & gt & valid).sum()
+                dice.append(2 * inter / max(1, (seg & valid).sum() + gt.sum()))
+        print(f"fold {k}: {int((fold == k).sum())} images scored", flush=True)
+    return pred, (float(np.mean(dice)) if dice else None), len(dice)
+
+
+def markdown(res):
+    lines = [f"Cohen subset, {res['n_images']} labelled images, {res['folds']}-fold CV (seed {res['seed']}), "
+             "zone grades 0-3, global 0-18.", "",
+             "| comparison | mean zone MAE | A | B | C | D | E | F | global MAE | exact-grade acc. | Pearson r (global) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, m in res["comparisons"].items():
+        z = m["zone_mae"]
+        lines.append(f"| {name} | {m['mean_zone_mae']:.3f} | " + " | ".join(f"{z[c]:.3f}" for c in "ABCDEF")
+                     + f" | {m['global_mae']:.3f} | {m['exact_grade_accuracy']:.3f} | "
+                     + ("n/a" if m["global_pearson_r"] is None else f"{m['global_pearson_r']:.3f}") + " |")
+    if res.get("segmentation_dice") is not None:
+        lines += ["", f"Segmentation Dice vs cohen masks (ignore label excluded): {res['segmentation_dice']:.3f} "
+                  f"on {res['dice_images']} images."]
+    lines += ["", "Confusion matrices (rows = reference grade 0-3, columns = predicted 0-3):", ""]
+    for name, m in res["comparisons"].items():
+        lines.append(f"- {name}: {m['confusion_rows_true_cols_pred']}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--baselines-only", action="store_true")
+    ap.add_argument("--checkpoints", help="score checkpoint path pattern with {k} for the fold")
+    ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N images (smoke tests)")
+    a = ap.parse_args(argv)
+    if not a.baselines_only and not a.checkpoints:
+        ap.error("give --checkpoints PATTERN or --baselines-only")
+    rows = read_annotations(a.data)
+    if a.limit:
+        rows = rows[:a.limit]
+    fold = cv_folds(rows, a.folds, a.seed)
+    senior = np.stack([r["senior"] for r in rows])
+    junior = np.stack([r["junior"] for r in rows])
+    med = median_predictor(rows, fold)
+    comps = {"junior vs senior": metrics(junior, senior),
+             "median grade (train folds) vs senior": metrics(med, senior),
+             "median grade (train folds) vs junior": metrics(med, junior)}
+    res = {"n_images": len(rows), "folds": a.folds, "seed": a.seed, "comparisons": comps,
+           "fold_sizes": np.bincount(fold).tolist()}
+    if a.checkpoints:
+        pred, dice, nd = model_predictions(rows, fold, a.checkpoints, a.data, a.size)
+        comps["BS-Net (CV) vs senior"] = metrics(pred, senior)
+        comps["BS-Net (CV) vs junior"] = metrics(pred, junior)
+        res["segmentation_dice"], res["dice_images"] = dice, nd
+        res["checkpoints"] = a.checkpoints
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "evaluation.json").write_text(json.dumps(res, indent=2))
+    md = markdown(res)
+    (out / "evaluation.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Export BS-Net weights to a Brixia model bundle.
+
+  python training/export_bundle.py --checkpoint runs/score/last.pt --out models/bsnet-own --name bsnet-brixia-own --version 0.1
+  python training/export_bundle.py --keras-h5 bscore-model.h5 --out DIR ...   (h5 -> PyTorch -> bundle)
+"""
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bsnet.bundle import write_bundle  # noqa: E402
+from bsnet.model import BSNet  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help="training checkpoint (.pt) written by train_*.py")
+    src.add_argument("--keras-h5", nargs="+", help="Keras save_weights h5 file(s), applied in order")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--float16", action="store_true")
+    ap.add_argument("--licence")
+    ap.add_argument("--notes")
+    ap.add_argument("--overwrite", action="store_true")
+    a = ap.parse_args(argv)
+    model = BSNet().eval()
+    sources = []
+    files = [a.checkpoint] if a.checkpoint else a.keras_h5
+    for f in files:
+        p = Path(f)
+        if not p.is_file():
+            ap.error(f"{f}: no such file")
+        sources.append({"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "bytes": p.stat().st_size})
+    if a.checkpoint:
+        from bsnet.train_common import load_checkpoint
+        state = load_checkpoint(model, a.checkpoint)  # our own training checkpoints (full pickle)
+        missing = state.get("untrained", [])
+        if missing:
+            print(f"warning: checkpoint stages never trained (random weights): {', '.join(missing)}")
+    else:
+        from bsnet.keras_h5 import load_keras_h5
+        load_keras_h5(model, *a.keras_h5)
+    m = write_bundle(model, a.out, a.name, a.version, "F16" if a.float16 else "F32", a.licence, sources,
+                     a.notes, a.overwrite)
+    w = m["weights"]
+    print(f"done: {w['tensorCount']} tensors, {w['parameterCount']} parameters, {w['dtype']}")
+    print(f"weights SHA-256: {w['sha256']}")
+    print(f"bundle: {a.out}")
+
+
+if __name__ == "__main__":
+    main()

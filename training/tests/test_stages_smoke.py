@@ -1,0 +1,82 @@
+"""Smoke runs of every training stage on a few images at 64 px (seconds each), plus resume and seeding."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import needs_cohen
+
+TINY = ["--epochs", "1", "--limit", "2", "--size", "64", "--batch", "2", "--threads", "2"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return tmp_path_factory.mktemp("runs")
+
+
+@needs_cohen
+def test_seg_stage_runs_and_resumes(runs):
+    import train_seg
+    train_seg.main(["--out", str(runs / "seg")] + TINY)
+    st = torch.load(runs / "seg" / "last.pt", weights_only=False)
+    assert st["epoch"] == 0 and st["trained"] == ["seg"]
+    # --resume continues at the next epoch instead of starting over
+    train_seg.main(["--out", str(runs / "seg"), "--resume", "--epochs", "2"] + TINY[2:])
+    st2 = torch.load(runs / "seg" / "last.pt", weights_only=False)
+    assert st2["epoch"] == 1
+    log = [json.loads(line) for line in (runs / "seg" / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [0, 1] and all(np.isfinite(r["loss"]) for r in log)
+
+
+@needs_cohen
+def test_seg_stage_is_seeded(tmp_path):
+    import train_seg
+    for d in ("a", "b"):
+        train_seg.main(["--out", str(tmp_path / d), "--seed", "3"] + TINY)
+    a = torch.load(tmp_path / "a" / "last.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "b" / "last.pt", weights_only=False)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@needs_cohen
+def test_align_stage_runs(runs):
+    import train_align
+    train_align.main(["--out", str(runs / "align"), "--init", str(runs / "seg" / "last.pt")] + TINY[:6]
+                     + ["--size", "128", "--batch", "2"])
+    st = torch.load(runs / "align" / "last.pt", weights_only=False)
+    assert st["trained"] == ["align", "seg"]
+    # only the STN was trained: the decoder is untouched by this stage
+    seg = torch.load(runs / "seg" / "last.pt", weights_only=False)["model"]
+    assert torch.equal(seg["decoder.final_conv.weight"], st["model"]["decoder.final_conv.weight"])
+    assert not torch.equal(seg["stn.locnet_alignment.bias"], st["model"]["stn.locnet_alignment.bias"])
+
+
+@needs_cohen
+def test_score_stage_and_evaluate_run(runs):
+    import evaluate
+    import train_score
+    train_score.main(["--out", str(runs / "score"), "--init", str(runs / "align" / "last.pt")] + TINY)
+    st = torch.load(runs / "score" / "last.pt", weights_only=False)
+    assert st["trained"] == ["align", "score", "seg"] and st["untrained"] == []
+    al = torch.load(runs / "align" / "last.pt", weights_only=False)["model"]
+    assert torch.equal(al["encoder.conv0.weight"], st["model"]["encoder.conv0.weight"])  # frozen
+    evaluate.main(["--checkpoints", str(runs / "score" / "last.pt"), "--size", "64", "--limit", "4", "--folds", "2",
+                   "--out", str(runs / "eval")])
+    res = json.loads((runs / "eval" / "evaluation.json").read_text())
+    m = res["comparisons"]["BS-Net (CV) vs senior"]
+    assert m["n"] == 4 and 0 <= m["mean_zone_mae"] <= 3 and 0 <= res["segmentation_dice"] <= 1
+
+
+@needs_cohen
+def test_export_trained_checkpoint(runs, tmp_path):
+    import export_bundle
+    from bsnet.bundle import read_bundle_into
+    from bsnet.model import BSNet
+    export_bundle.main(["--checkpoint", str(runs / "score" / "last.pt"), "--out", str(tmp_path / "b"),
+                        "--name", "smoke", "--version", "0"])
+    m = BSNet()
+    man = read_bundle_into(m, tmp_path / "b")
+    st = torch.load(runs / "score" / "last.pt", weights_only=False)["model"]
+    assert torch.equal(m.state_dict()["head.P5.weight"], st["head.P5.weight"])
+    assert man["provenance"]["sources"][0]["name"] == "last.pt"

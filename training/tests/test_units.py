@@ -1,0 +1,78 @@
+"""Unit tests of the pieces that need no data: ops, equalize, folds, metrics, alignment target."""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bsnet.ops import ROI_BOXES, bilinear_interpolation, pool_rois
+
+
+def test_identity_theta_zeroes_last_row_and_column():
+    x = torch.rand(1, 3, 16, 16) + 0.5
+    out = bilinear_interpolation(x, torch.tensor([[1.0, 0, 0, 0, 1, 0]]))
+    assert out[0, :, -1, :].abs().max() == 0
+    assert out[0, :, :, -1].abs().max() < 1e-6
+    assert torch.allclose(out[0, :, 0, 0], x[0, :, 0, 0])  # u=-1 -> x=0 exactly
+
+
+def test_pool_rois_equals_grid_sample_align_corners():
+    x = torch.randn(2, 3, 16, 16)
+    out = pool_rois(x).reshape(2, 6, 3, 16, 16)
+    for r, (y1, x1, y2, x2) in enumerate(ROI_BOXES):
+        ys = torch.linspace(y1, y2, 16) * 2 - 1
+        xs = torch.linspace(x1, x2, 16) * 2 - 1
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        grid = torch.stack([gx, gy], -1)[None].expand(2, 16, 16, 2)
+        ref = F.grid_sample(x, grid, mode="bilinear", align_corners=True)
+        assert torch.allclose(out[:, r], ref, atol=1e-5)
+
+
+def test_equalize_flat_and_ramp():
+    from bsnet.data import equalize
+    assert np.all(equalize(np.full((8, 8), 0.5)) == 1.0)  # step 0: q / max
+    ramp = np.linspace(0, 1, 4096 * 4).reshape(64, 256)
+    e = equalize(ramp)
+    assert e.max() == 1.0 and np.all(np.diff(e.ravel()) >= 0)
+
+
+def test_folds_are_stratified_and_seeded():
+    from bsnet.data import cv_folds
+    rows = [{"senior": np.array([g % 4] * 6)} for g in range(100)]
+    f1, f2, f3 = cv_folds(rows, 5, 0), cv_folds(rows, 5, 0), cv_folds(rows, 5, 1)
+    assert np.array_equal(f1, f2) and not np.array_equal(f1, f3)
+    assert np.bincount(f1).tolist() == [20] * 5
+    for g in range(4):  # every global-score level spread evenly over the folds
+        assert np.bincount(f1[[i for i in range(100) if i % 4 == g]], minlength=5).tolist() == [5] * 5
+
+
+def test_metrics_known_values():
+    from evaluate import metrics
+    ref = np.array([[0, 1, 2, 3, 0, 1], [1, 1, 1, 1, 1, 1]])
+    pred = np.array([[0, 1, 2, 3, 0, 1], [1, 1, 1, 1, 1, 3]])
+    m = metrics(pred, ref)
+    assert m["mean_zone_mae"] == round(2 / 12, 4) and m["global_mae"] == 1.0
+    assert m["exact_grade_accuracy"] == round(11 / 12, 4) and m["zone_mae"]["F"] == 1.0
+    assert m["confusion_rows_true_cols_pred"][1][3] == 1
+
+
+def test_aligned_target_fills_frame():
+    from train_align import aligned_target
+    m = np.zeros((128, 128), np.float32)
+    m[40:90, 30:60] = 1
+    m[40:90, 70:100] = 1
+    t = aligned_target(m)
+    rows, cols = np.nonzero(t)  # bbox + 3 px margin, rescaled: the lungs span the frame
+    assert rows.min() <= 10 and rows.max() >= 117 and cols.min() <= 10 and cols.max() >= 117
+    # a tilted pair is turned upright (the gap between the lungs becomes vertical again), not by 90 degrees
+    from scipy import ndimage
+    tilted = (ndimage.rotate(m, 15, reshape=False, order=0) > 0.5).astype(np.float32)
+    t2 = aligned_target(tilted)
+    gap = t2[20:108, 50:78].mean(0)
+    assert gap.min() < 0.2 and t2[20:108, 10:40].mean() > 0.8
+
+
+def test_score_loss_gradient_and_mae():
+    from train_score import score_loss
+    logits = torch.zeros(1, 6, 4, requires_grad=True)
+    loss, mae = score_loss(logits, torch.tensor([[0, 1, 2, 3, 0, 0]]), 0.3)
+    loss.backward()
+    assert abs(mae.item() - np.mean([1.5, 0.5, 0.5, 1.5, 1.5, 1.5])) < 1e-6 and logits.grad.abs().sum() > 0

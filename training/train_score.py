@@ -1,0 +1,101 @@
+"""Stage 3: train the score head (FPN + 6 RetinaNet classifiers) on the senior Brixia grades.
+
+  python training/train_score.py --out runs/fold0/score --fold 0 --init runs/fold0/align/last.pt --size 512 --epochs 60
+
+Encoder, decoder and STN are frozen (inference-mode BatchNorm, no gradients), as in the authors'
+from-part-to-whole training. Loss per region: cross-entropy + --mae-weight * |E[grade] - label|, the
+expected grade under the softmax being a differentiable stand-in for the MAE. Augmentation:
+horizontal flip with the left/right zone columns swapped (p 0.5), small rotation/scale/shift, and
+gamma/contrast/brightness jitter.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bsnet.augment import intensity, warp  # noqa: E402
+from bsnet.data import cv_folds, load_image, read_annotations, select, zones_to_grid  # noqa: E402
+from bsnet.model import BSNet  # noqa: E402
+from bsnet.ops import bilinear_interpolation  # noqa: E402
+from bsnet.train_common import Progress, batches, common_args, save_checkpoint, seed_everything, start  # noqa: E402
+
+GRADES = torch.arange(4, dtype=torch.float32)
+
+
+def score_loss(logits6, labels6, mae_weight):
+    """logits6 (B,6,4), labels6 (B,6) in region order r = 2*row+col."""
+    ce = F.cross_entropy(logits6.reshape(-1, 4), labels6.reshape(-1))
+    expected = (torch.softmax(logits6, -1) * GRADES).sum(-1)
+    mae = (expected - labels6.float()).abs().mean()
+    return ce + mae_weight * mae, mae
+
+
+def freeze_lower_stages(model):
+    for part in (model.encoder, model.decoder, model.stn):
+        part.eval()
+        for p in part.parameters():
+            p.requires_grad_(False)
+
+
+def main(argv=None):
+    ap = common_args(__doc__, default_size=512, default_epochs=60, default_lr=1e-4)
+    ap.add_argument("--mae-weight", type=float, default=0.3)
+    args = ap.parse_args(argv)
+    seed_everything(args.seed, args.threads)
+    model = BSNet()
+    opt = torch.optim.Adam(model.head.parameters(), lr=args.lr)
+    first, trained = start(args, model, opt, "score")
+    missing = {"seg", "align"} - trained
+    if missing:
+        print(f"[score] warning: lower stages not trained ({', '.join(sorted(missing))}): give --init", flush=True)
+    rows = read_annotations(args.data)
+    train = select(rows, cv_folds(rows, args.folds, args.seed), args.fold, "train")
+    if args.limit:
+        train = train[:args.limit]
+    items = [(load_image(Path(args.data) / "images" / r["filename"], args.size),
+              zones_to_grid(r["senior"]).reshape(6)) for r in train]  # region order A,D,B,E,C,F
+    print(f"[score] {len(items)} labelled training images at {args.size}px (fold {args.fold} held out)", flush=True)
+    rng = np.random.default_rng(args.seed + 1000 * first)
+    prog = Progress(args.out, "score")
+    for epoch in range(first, args.epochs):
+        model.train()
+        freeze_lower_stages(model)
+        losses, maes, accs = [], [], []
+        for b in batches(items, args.batch, rng):
+            xs, ys = [], []
+            for img, lab in b:
+                lab = lab.copy()
+                if rng.random() < 0.5:  # mirror: image-left <-> image-right columns swap
+                    img = img[:, ::-1].copy()
+                    lab = lab.reshape(3, 2)[:, ::-1].reshape(6).copy()
+                img = warp([img], rng, args.size, rot=5, scale=0.05, shift=0.03, p_affine=0.5, p_elastic=0,
+                           p_grid=0)[0]
+                xs.append(intensity(img, rng))
+                ys.append(lab)
+            x = torch.from_numpy(np.stack(xs))[:, None]
+            y = torch.from_numpy(np.stack(ys)).long()
+            with torch.no_grad():
+                logits, feats = model.segment(x)
+                seg = torch.sigmoid(logits)
+                theta = model.stn(seg)
+                aligned = bilinear_interpolation(seg, theta)
+            logits6 = model.head(feats, theta, aligned)
+            loss, mae = score_loss(logits6, y, args.mae_weight)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            maes.append(mae.item())
+            accs.append((logits6.argmax(-1) == y).float().mean().item())
+        save_checkpoint(Path(args.out) / "last.pt", model, opt, epoch, "score", args, trained | {"score"})
+        prog.epoch(epoch, args.epochs, loss=float(np.mean(losses)), soft_mae=float(np.mean(maes)),
+                   train_acc=float(np.mean(accs)))
+    print(f"[score] done: {Path(args.out) / 'last.pt'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
