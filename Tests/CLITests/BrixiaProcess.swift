@@ -26,7 +26,16 @@ enum Brixia {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String; var timedOut: Bool }
 
-    static func run(_ args: [String], env: [String: String] = [:], cwd: URL? = nil, timeout: TimeInterval = 120) throws -> Result {
+    /// Runs off the cooperative thread pool, so that waiting here never starves other tests.
+    static func run(_ args: [String], env: [String: String] = [:], cwd: URL? = nil, timeout: TimeInterval = 120) async throws -> Result {
+        try await withCheckedThrowingContinuation { cont in
+            DispatchQueue.global().async {
+                cont.resume(with: Swift.Result { try runBlocking(args, env: env, cwd: cwd, timeout: timeout) })
+            }
+        }
+    }
+
+    static func runBlocking(_ args: [String], env: [String: String], cwd: URL?, timeout: TimeInterval) throws -> Result {
         guard let bin = binary else { throw CLIError("brixia executable not found (run `swift build` first or set BRIXIA_BIN)") }
         let p = Process()
         p.executableURL = bin

@@ -3,10 +3,10 @@ import Testing
 
 @Suite struct ConfigurationCLITests {
     @Test(.timeLimit(.minutes(2)))
-    func runWithoutModelStopsWithHowToImport() throws {
+    func runWithoutModelStopsWithHowToImport() async throws {
         let w = try WorkDir()
         try DicomFixture(study: "1.2.826.0.1.3680043.9.7777.10", sop: "1.2.826.0.1.3680043.9.7777.10.1").write(to: w.url("inbox/a.dcm"))
-        let r = try Brixia.run(["run", "--once", "--work-dir", w.root.path], timeout: 60)
+        let r = try await Brixia.run(["run", "--once", "--work-dir", w.root.path], timeout: 60)
         #expect(!r.timedOut)
         #expect(r.status == 2)
         #expect(r.stderr.contains("no model bundle"))
@@ -15,13 +15,13 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(2)))
-    func badConfigFileIsReportedPlainly() throws {
+    func badConfigFileIsReportedPlainly() async throws {
         let w = try WorkDir()
         try Data(#"{"inbx": "/typo"}"#.utf8).write(to: w.url("brixia.json"))
-        let r = try Brixia.run(["run", "--once", "--config", w.url("brixia.json").path], cwd: w.root, timeout: 60)
+        let r = try await Brixia.run(["run", "--once", "--config", w.url("brixia.json").path], cwd: w.root, timeout: 60)
         #expect(r.status == 2)
         #expect(r.stderr.contains("unknown keys: inbx"))
-        let r2 = try Brixia.run(["run", "--once", "--work-dir", w.root.path], env: ["BRIXIA_THREADS": "lots"], timeout: 60)
+        let r2 = try await Brixia.run(["run", "--once", "--work-dir", w.root.path], env: ["BRIXIA_THREADS": "lots"], timeout: 60)
         #expect(r2.status == 2)
         #expect(r2.stderr.contains("BRIXIA_THREADS"))
     }
@@ -31,13 +31,13 @@ import Testing
     /// The generated fixtures are what the end-to-end tests claim: a readable, eligible frontal
     /// radiograph, and an ineligible lateral one.
     @Test(.timeLimit(.minutes(2)))
-    func generatedFixturesReadAsIntended() throws {
+    func generatedFixturesReadAsIntended() async throws {
         let w = try WorkDir()
         try DicomFixture(study: "1.2.826.0.1.3680043.9.7777.11", sop: "1.2.826.0.1.3680043.9.7777.11.1").write(to: w.url("pa.dcm"))
         var lat = DicomFixture(study: "1.2.826.0.1.3680043.9.7777.11", sop: "1.2.826.0.1.3680043.9.7777.11.2")
         lat.viewPosition = "LL"
         try lat.write(to: w.url("lat.dcm"))
-        let r = try Brixia.run(["inspect", "--json", w.url("pa.dcm").path, w.url("lat.dcm").path], timeout: 60)
+        let r = try await Brixia.run(["inspect", "--json", w.url("pa.dcm").path, w.url("lat.dcm").path], timeout: 60)
         #expect(r.status == 0, "\(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
         #expect(json.count == 2)

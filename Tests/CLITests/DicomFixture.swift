@@ -18,6 +18,8 @@ struct DicomFixture {
     var size = 320
     /// Changes the pixels (a different image of the same kind).
     var seed: UInt32 = 1
+    /// Pre-computed pixel data (benchmarks reuse one image for many studies).
+    var pixelData: Data?
 
     init(study: String, series: String? = nil, sop: String) {
         studyUID = study; seriesUID = series ?? study + ".1"; sopUID = sop
@@ -91,7 +93,7 @@ struct DicomFixture {
             .init(group: 0x0028, element: 0x1050, vr: "DS", value: Self.text("2048")),
             .init(group: 0x0028, element: 0x1051, vr: "DS", value: Self.text("4096")),
         ]
-        ds.append(.init(group: 0x7FE0, element: 0x0010, vr: "OW", value: pixels()))
+        ds.append(.init(group: 0x7FE0, element: 0x0010, vr: "OW", value: pixelData ?? pixels()))
         let metaBody = [
             Element(group: 0x0002, element: 0x0001, vr: "OB", value: Data([0, 1])),
             Element(group: 0x0002, element: 0x0002, vr: "UI", value: Self.uid(sopClass)),

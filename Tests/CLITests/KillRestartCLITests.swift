@@ -36,6 +36,10 @@ final class Daemon {
         try process.run()
     }
     func signal(_ s: Int32) { kill(process.processIdentifier, s) }
+    func waitAsync(timeout: TimeInterval) async -> Int32? {
+        await withCheckedContinuation { cont in DispatchQueue.global().async { cont.resume(returning: self.wait(timeout: timeout)) } }
+    }
+
     /// Waits for exit; SIGKILLs after `timeout`. Returns the status (nil if it had to be killed).
     func wait(timeout: TimeInterval) -> Int32? {
         let end = Date().addingTimeInterval(timeout)
@@ -51,7 +55,7 @@ final class Daemon {
     /// every study is analysed exactly once, with one complete set of valid outputs, and every
     /// input ends in the archive or the quarantine.
     @Test(.timeLimit(.minutes(15)))
-    func sigkillAtRandomPointsThenRestartProcessesEveryStudyExactlyOnce() throws {
+    func sigkillAtRandomPointsThenRestartProcessesEveryStudyExactlyOnce() async throws {
         let w = try WorkDir()
         let model = try E2E.sharedModel.get()
         try Data("""
@@ -84,9 +88,9 @@ final class Daemon {
         let started = Date()
         for k in 1...kills {
             let d = try Daemon(args: args, env: env, log: w.url("serve.log"))
-            usleep(useconds_t(rng.uniform(0.5, 12) * 1_000_000))
+            try await Task.sleep(nanoseconds: UInt64(rng.uniform(0.5, 12) * 1e9))
             d.signal(SIGKILL)
-            _ = d.wait(timeout: 10)
+            _ = await d.waitAsync(timeout: 10)
             // Deliveries keep arriving while the daemon keeps dying.
             if k == 4 { try addStudy(4, images: 1, date: "20200305") }
             if k == 8 { try addStudy(5, images: 1, date: "20200308") }
@@ -102,10 +106,10 @@ final class Daemon {
                 outs.contains("brixia_\($0)_v1.sr.dcm") && outs.contains("brixia_\($0)_v1.sc.dcm")
             }
         }
-        while !allDone() && Date() < deadline { usleep(250_000) }
-        usleep(500_000)
+        while !allDone() && Date() < deadline { try await Task.sleep(nanoseconds: 250_000_000) }
+        try await Task.sleep(nanoseconds: 500_000_000)
         d.signal(SIGTERM)
-        let status = d.wait(timeout: 120)
+        let status = await d.waitAsync(timeout: 120)
         let log = (try? String(contentsOf: w.url("serve.log"), encoding: .utf8)) ?? ""
         // What the kills hit (depends on machine speed; reported, not asserted).
         let count = { (s: String) in log.components(separatedBy: s).count - 1 }

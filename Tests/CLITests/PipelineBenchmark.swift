@@ -18,10 +18,13 @@ import Testing
         let n = Int(ProcessInfo.processInfo.environment["BRIXIA_BENCH_STUDIES"] ?? "50") ?? 50
         let w = try WorkDir()
         let model = try E2E.sharedModel.get()
+        var template = DicomFixture(study: "\(E2E.root).50", sop: "\(E2E.root).50.0")
+        template.size = 2048
+        let pixels = template.pixels()
         for i in 1...n {
             let st = "\(E2E.root).50.\(i)"
             var f = DicomFixture(study: st, sop: "\(st).1")
-            f.size = 2048; f.seed = UInt32(i); f.patientID = "BENCH-\(i % 10)"
+            f.size = 2048; f.pixelData = pixels; f.patientID = "BENCH-\(i % 10)"
             f.studyDate = String(format: "202003%02d", 1 + i % 28)
             try f.write(to: w.url("inbox/\(st)/DX.\(st).1"))
         }

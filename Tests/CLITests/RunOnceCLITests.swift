@@ -4,7 +4,7 @@ import Testing
 
 @Suite(.serialized) struct RunOnceCLITests {
     @Test(.timeLimit(.minutes(10)))
-    func mixedInboxEndsInArchiveQuarantineAndOutputs() throws {
+    func mixedInboxEndsInArchiveQuarantineAndOutputs() async throws {
         let w = try WorkDir()
         let model = try E2E.sharedModel.get()
         let study = "\(E2E.root).20.1"
@@ -16,7 +16,7 @@ import Testing
         try full.prefix(700).write(to: w.url("inbox/truncated.dcm"))
         try Data("partial".utf8).write(to: w.url("inbox/incoming.dcm.part"))   // a writer's temp name: ignored
 
-        let r = try Brixia.run(["run", "--once", "--work-dir", w.root.path, "--model", model.path], env: E2E.env, timeout: 480)
+        let r = try await Brixia.run(["run", "--once", "--work-dir", w.root.path, "--model", model.path], env: E2E.env, timeout: 480)
         #expect(!r.timedOut)
         // A writer's temp file is not ours to judge: it stays and does not make the run unclean.
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
@@ -38,7 +38,7 @@ import Testing
         try FileManager.default.removeItem(at: w.url("inbox/incoming.dcm.part"))
         try FileManager.default.copyItem(at: w.url("outbox/brixia_\(study)_v1.sr.dcm"), to: w.url("inbox/loop-sr.dcm"))
         try DicomFixture(study: study, sop: "\(study).1").write(to: w.url("inbox/again/DX.\(study).1"))
-        let r2 = try Brixia.run(["run", "--once", "--work-dir", w.root.path, "--model", model.path], env: E2E.env, timeout: 480)
+        let r2 = try await Brixia.run(["run", "--once", "--work-dir", w.root.path, "--model", model.path], env: E2E.env, timeout: 480)
         #expect(r2.status == 0, "\(r2.stdout)\n\(r2.stderr)")
         #expect(r2.stdout.contains("duplicates ignored:  1"))
         #expect(r2.stdout.contains("studies processed:   0"))
@@ -51,14 +51,14 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(10)))
-    func unwritableOutboxFailsTheStudyKeepsTheInputAndALaterRunSucceeds() throws {
+    func unwritableOutboxFailsTheStudyKeepsTheInputAndALaterRunSucceeds() async throws {
         let w = try WorkDir()
         let model = try E2E.sharedModel.get()
         let study = "\(E2E.root).22.1"
         try DicomFixture(study: study, sop: "\(study).1").write(to: w.url("inbox/a.dcm"))
         try Data("not a folder".utf8).write(to: w.url("outbox"))
         let args = ["run", "--once", "--work-dir", w.root.path, "--model", model.path]
-        let r = try Brixia.run(args, env: E2E.env, timeout: 480)
+        let r = try await Brixia.run(args, env: E2E.env, timeout: 480)
         #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("studies failed:      1"))
         #expect(r.stdout.contains("Not a directory"))
@@ -68,7 +68,7 @@ import Testing
         #expect(try store.job(studyInstanceUID: study)?.state == .failed)
 
         try FileManager.default.removeItem(at: w.url("outbox"))
-        let r2 = try Brixia.run(args, env: E2E.env, timeout: 480)
+        let r2 = try await Brixia.run(args, env: E2E.env, timeout: 480)
         #expect(r2.status == 0, "\(r2.stdout)\n\(r2.stderr)")
         #expect(w.files("outbox") == ["brixia_\(study)_v1.sc.dcm", "brixia_\(study)_v1.sr.dcm"])
         #expect(w.files("inbox").isEmpty)

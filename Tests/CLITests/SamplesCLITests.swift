@@ -10,7 +10,7 @@ import Testing
     @Test(.enabled(if: FileManager.default.fileExists(atPath: SamplesCLITests.samples.appendingPathComponent("studies").path),
                    "needs Samples/studies"),
           .timeLimit(.minutes(20)))
-    func samplesOutOfDateOrderGiveDateOrderedPriorsAndTrends() throws {
+    func samplesOutOfDateOrderGiveDateOrderedPriorsAndTrends() async throws {
         let w = try WorkDir()
         let model = try E2E.sharedModel.get()
         let fm = FileManager.default
@@ -31,14 +31,14 @@ import Testing
         let args = ["run", "--once", "--work-dir", w.root.path, "--model", model.path]
         // First the newest exam of each patient, then the earlier ones and the rejects.
         try deliver(newest)
-        let r1 = try Brixia.run(args, env: E2E.env, timeout: 600)
+        let r1 = try await Brixia.run(args, env: E2E.env, timeout: 600)
         #expect(r1.status == 0, "\(r1.stdout)\n\(r1.stderr)")
         #expect(r1.stdout.contains("studies processed:   \(newest.count)"))
         try deliver(rest)
         for reject in ["lateral_LL.dcm", "not_dicom.dcm"] {
             try fm.copyItem(at: Self.samples.appendingPathComponent("rejects/\(reject)"), to: w.url("inbox/\(reject)"))
         }
-        let r2 = try Brixia.run(args, env: E2E.env, timeout: 900)
+        let r2 = try await Brixia.run(args, env: E2E.env, timeout: 900)
         #expect(r2.status == 0, "\(r2.stdout)\n\(r2.stderr)")
         #expect(r2.stdout.contains("studies processed:   \(rest.count)"))
         #expect(r2.stdout.contains("files quarantined:   2"))

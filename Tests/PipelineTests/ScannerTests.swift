@@ -44,15 +44,19 @@ import Testing
         let url = try ws.drop(data.prefix(20), as: "slow.dcm")
         let handle = try FileHandle(forWritingTo: url)
         try handle.seekToEnd()
-        let writer = Task.detached {
-            for chunk in stride(from: 20, to: data.count, by: max(1, data.count / 6)) {
-                try await Task.sleep(nanoseconds: 100_000_000)
-                try handle.write(contentsOf: data[chunk..<min(chunk + max(1, data.count / 6), data.count)])
+        // A real thread, not a Task: other suites may keep the cooperative pool busy.
+        let finished = DispatchSemaphore(value: 0)
+        let step = max(1, data.count / 6)
+        Thread.detachNewThread {
+            for chunk in stride(from: 20, to: data.count, by: step) {
+                Thread.sleep(forTimeInterval: 0.1)
+                handle.write(data[chunk..<min(chunk + step, data.count)])
             }
-            try handle.close()
+            try? handle.close()
+            finished.signal()
         }
         let s = try await ws.runner().runOnce()
-        try await writer.value
+        finished.wait()
         #expect(s.filesQuarantined == 0)
         #expect(s.studiesProcessed == 1)
         #expect(s.isClean)
