@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
-swift test --skip-build
+# Serial: several suites run real daemons and networks with time limits; on 2 shared cores, running
+# every suite at once starves them.
+swift test --skip-build --no-parallel
 if [ "${BRIXIA_SKIP_TRAINING_TESTS:-0}" != "1" ]; then
   BRIXIA_BIN="$(swift build --show-bin-path)/brixia" .ci/training.sh
 fi

@@ -127,7 +127,7 @@ final class Workspace {
 
     func engine() -> PipelineEngine {
         let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: jobStore,
-                                        fileWriter: writer, now: { [unowned self] in self.realClock ? Date() : self.clock })
+                                        fileWriter: writer, now: { self.realClock ? Date() : self.clock })  // strong: a timed-out test's daemon may outlive the test
         var log = Logger(label: "test"); log.logLevel = .critical
         return PipelineEngine(config: config, dependencies: deps, logger: log)
     }
