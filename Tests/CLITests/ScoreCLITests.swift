@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// `brixia score` through the real binary, on a shipped sample DICOM and on bad input,
+/// with a seeded random fixture model the test generates itself.
+@Suite(.serialized) struct ScoreCLITests {
+    static let sample = Brixia.repoRoot.appendingPathComponent("Samples/studies/BRX-0002")
+
+    static func firstSample() throws -> URL {
+        let files = try FileManager.default.contentsOfDirectory(atPath: sample.path).filter { $0.hasSuffix(".dcm") }.sorted()
+        return sample.appendingPathComponent(try #require(files.first))
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: ScoreCLITests.sample.path), "needs Samples/studies"),
+          .timeLimit(.minutes(10)))
+    func jsonHasZonesGlobalProbabilitiesModelAndTimings() async throws {
+        let model = try E2E.sharedModel.get()
+        let dicom = try Self.firstSample()
+        let w = try WorkDir()
+        let junk = w.url("junk.dcm")
+        try Data("not an image".utf8).write(to: junk)
+
+        let r = try await Brixia.run(["score", "--model", model.path, "--json", dicom.path, junk.path], timeout: 300)
+        #expect(r.status == 1, "one file could not be scored: exit 1\n\(r.stderr)")
+        #expect(r.stderr.contains("random test fixture"), "a fixture model is announced as meaningless")
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(array.count == 2)
+
+        let ok = array[0]
+        #expect(ok["path"] as? String == dicom.path)
+        let zones = try #require(ok["zones"] as? [String: Int])
+        #expect(Set(zones.keys) == ["A", "B", "C", "D", "E", "F"])
+        #expect(zones.values.allSatisfy { (0...3).contains($0) })
+        #expect(ok["global"] as? Int == zones.values.reduce(0, +))
+        let probabilities = try #require(ok["probabilities"] as? [String: [Double]])
+        for (zone, p) in probabilities {
+            #expect(p.count == 4)
+            #expect(abs(p.reduce(0, +) - 1) < 1e-4, "softmax of zone \(zone) sums to 1")
+            // The reported grade is the argmax of the reported probabilities.
+            #expect(p.firstIndex(of: p.max()!) == zones[zone])
+        }
+        let confidence = try #require(ok["confidence"] as? Double)
+        #expect(confidence >= 0.25 && confidence <= 1)
+        let m = try #require(ok["model"] as? [String: String])
+        #expect(m["weightsSHA256"]?.count == 64)
+        let timings = try #require(ok["timings"] as? [String: Double])
+        #expect(Set(timings.keys) == ["decode", "preprocess", "network"])
+        #expect(timings["network"]! > 0)
+
+        let bad = array[1]
+        #expect(bad["path"] as? String == junk.path)
+        #expect((bad["error"] as? String)?.contains("junk.dcm") == true)
+        #expect(bad["zones"] == nil)
+    }
+
+    @Test func withoutAModelItStopsAndSaysHowToGetOne() async throws {
+        let r = try await Brixia.run(["score", "whatever.dcm"], env: ["BRIXIA_MODEL": ""], timeout: 60)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("brixia model import-keras"))
+    }
+
+    @Test func aMissingModelFolderIsNamed() async throws {
+        let r = try await Brixia.run(["score", "--model", "/nonexistent/brixia-model", "x.dcm"], timeout: 60)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("/nonexistent/brixia-model"))
+    }
+}
