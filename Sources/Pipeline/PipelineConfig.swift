@@ -25,6 +25,8 @@ public struct PipelineConfig: Sendable, Equatable {
     public var retryDelay: TimeInterval
     /// Claims of one study (crashes included) before its job is set to failed.
     public var maxAttempts: Int
+    /// Executable run once per fired alert (nil = none); see AlertHook.
+    public var alertHook: URL? = nil
 
     public static func defaults(workDir: URL) -> PipelineConfig {
         PipelineConfig(
@@ -55,6 +57,7 @@ public struct ConfigFile: Sendable, Equatable, Codable {
     public var rescanIntervalSeconds: Double?
     public var retryDelaySeconds: Double?
     public var maxAttempts: Int?
+    public var alertHook: String?
     public init() {}
 }
 
@@ -73,6 +76,7 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var deleteInsteadOfArchive: Bool?
     public var alertRules: [String]?
     public var trendThreshold: Int?
+    public var alertHook: String?
     public init() {}
 }
 
@@ -86,13 +90,13 @@ public enum ConfigResolver {
     public static let environmentKeys = [
         "BRIXIA_CONFIG", "BRIXIA_WORK_DIR", "BRIXIA_INBOX", "BRIXIA_OUTBOX", "BRIXIA_ARCHIVE", "BRIXIA_QUARANTINE",
         "BRIXIA_DB", "BRIXIA_MODEL", "BRIXIA_QUIET_SECONDS", "BRIXIA_THREADS", "BRIXIA_OUTPUTS",
-        "BRIXIA_DELETE_INPUTS", "BRIXIA_ALERT_RULES", "BRIXIA_TREND_THRESHOLD",
+        "BRIXIA_DELETE_INPUTS", "BRIXIA_ALERT_RULES", "BRIXIA_TREND_THRESHOLD", "BRIXIA_ALERT_HOOK",
     ]
 
     static let knownFileKeys: Set<String> = [
         "workDir", "inbox", "outbox", "archive", "quarantine", "database", "model", "quietPeriodSeconds", "workerThreads",
         "alertRules", "trendThreshold", "outputs", "deleteInsteadOfArchive", "stabilitySeconds", "rescanIntervalSeconds",
-        "retryDelaySeconds", "maxAttempts",
+        "retryDelaySeconds", "maxAttempts", "alertHook",
     ]
 
     /// Resolves flags > environment > file > defaults. `configPath` is the --config flag.
@@ -172,6 +176,11 @@ public enum ConfigResolver {
         if let v = file.stabilitySeconds { c.stabilityPeriod = max(0, v) }
         if let v = file.rescanIntervalSeconds { c.rescanInterval = max(0.2, v) }
         if let v = file.retryDelaySeconds { c.retryDelay = max(0, v) }
+        if let h = flags.alertHook ?? env.alertHook { c.alertHook = absolute(h, base: cwd) }
+        else if let h = file.alertHook { c.alertHook = absolute(h, base: fileBase) }
+        if let h = c.alertHook, !FileManager.default.isExecutableFile(atPath: h.path) {
+            throw ConfigError("alert hook \(h.path) is not an executable file")
+        }
 
         let folders = [("inbox", c.inbox), ("outbox", c.outbox), ("archive", c.archive), ("quarantine", c.quarantine)]
         for (i, a) in folders.enumerated() {
@@ -193,6 +202,7 @@ public enum ConfigResolver {
         "delete_instead_of_archive": "deleteInsteadOfArchive", "stability_seconds": "stabilitySeconds",
         "rescan_interval": "rescanIntervalSeconds", "rescan_interval_seconds": "rescanIntervalSeconds",
         "retry_delay": "retryDelaySeconds", "retry_delay_seconds": "retryDelaySeconds", "max_attempts": "maxAttempts",
+        "alert_hook": "alertHook",
     ]
 
     /// Converts `key = value` lines ('#' comments) into the JSON form, typing values by key.
@@ -246,6 +256,7 @@ public enum ConfigResolver {
             }
         }
         if let s = e["BRIXIA_ALERT_RULES"] { o.alertRules = s.split(separator: ",").map(String.init) }
+        if let s = e["BRIXIA_ALERT_HOOK"], !s.isEmpty { o.alertHook = s }
         if let s = e["BRIXIA_TREND_THRESHOLD"] {
             guard let v = Int(s) else { throw ConfigError("BRIXIA_TREND_THRESHOLD is not an integer: \(s)") }
             o.trendThreshold = v

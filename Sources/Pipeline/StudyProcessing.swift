@@ -150,6 +150,10 @@ extension PipelineEngine {
         try finishStaged(staging: staging, manifest: manifest)
         for a in analysis.alerts {
             log.notice("ALERT", metadata: ["study": "\(Self.ref(study))", "rule": "\(a.rule)", "alert": "\(a.message)"])
+            if let hook = config.alertHook {
+                AlertHook(executable: hook).run(alert: a, study: study, patientID: analysis.patientID, version: version,
+                                                global: score.global, log: log)
+            }
         }
         log.info("study done", metadata: ["study": "\(Self.ref(study))", "version": "\(version)",
                                           "global": "\(score.global)", "trend": "\(analysis.trend.rawValue)"])

@@ -62,4 +62,5 @@ public struct FiredAlert: Codable, Equatable, Sendable {
     public let rule: String
     public let value: Int
     public let message: String
+    public init(rule: String, value: Int, message: String) { self.rule = rule; self.value = value; self.message = message }
 }

@@ -22,6 +22,7 @@ struct PipelineOptions: ParsableArguments {
     var deleteInputs = false
     @Option(name: .customLong("alert-rules"), help: "Comma-separated alert rules: global>=N, rise>=N, zone-rise>=N (default rise>=3,global>=12). Env: BRIXIA_ALERT_RULES.") var alertRules: String?
     @Option(name: .customLong("trend-threshold"), help: "|global delta| >= this is worse/better, else stable (default 2). Env: BRIXIA_TREND_THRESHOLD.") var trendThreshold: Int?
+    @Option(name: .customLong("alert-hook"), help: "Executable run once per fired alert, with the alert in BRIXIA_ALERT_* / BRIXIA_STUDY_UID / BRIXIA_PATIENT_ID environment variables (see docs/operations.md). Env: BRIXIA_ALERT_HOOK.") var alertHook: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (default info). Patient IDs appear only at debug.")
     var logLevel: String = "info"
 
@@ -32,6 +33,7 @@ struct PipelineOptions: ParsableArguments {
         o.outputs = outputs.map { $0.split(separator: ",").map(String.init) }
         o.deleteInsteadOfArchive = deleteInputs ? true : nil
         o.alertRules = alertRules.map { $0.split(separator: ",").map(String.init) }; o.trendThreshold = trendThreshold
+        o.alertHook = alertHook
         return try ConfigResolver.resolve(flags: o, configPath: config, environment: ProcessInfo.processInfo.environment,
                                           currentDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     }
