@@ -126,7 +126,7 @@ public struct ReportWriter: Sendable {
 
     // MARK: - helpers
 
-    private func newUID() throws -> String {
+    func newUID() throws -> String {
         let uid = DicomUID.make(root: uidRoot)
         guard DicomUID.isValid(uid) else {
             throw ReportError.invalidInput(field: "uidRoot", reason: "'\(uidRoot)' does not give valid UIDs of <= 64 characters")
@@ -138,7 +138,7 @@ public struct ReportWriter: Sendable {
         dcmb_code(value: pool.c(c.value), scheme: pool.c(c.scheme), meaning: pool.c(c.meaning))
     }
 
-    private func imageRef(_ image: SourceImage, studyUID: String, studyDate: String?, pool: CStringPool) -> dcmb_image_ref {
+    func imageRef(_ image: SourceImage, studyUID: String, studyDate: String?, pool: CStringPool) -> dcmb_image_ref {
         var r = dcmb_image_ref()
         r.study_instance_uid = pool.c(studyUID)
         r.series_instance_uid = pool.c(image.seriesInstanceUID)
@@ -149,7 +149,7 @@ public struct ReportWriter: Sendable {
         return r
     }
 
-    private func context(_ input: ReportInput, pool: CStringPool, seriesUID: String, sopUID: String,
+    func context(_ input: ReportInput, pool: CStringPool, seriesUID: String, sopUID: String,
                          seriesNumber: Int, description: String) -> dcmb_context {
         var c = dcmb_context()
         c.patient_id = pool.c(input.patient.id)
@@ -180,7 +180,7 @@ public struct ReportWriter: Sendable {
         return c
     }
 
-    private func call(_ directory: URL, _ filename: String,
+    func call(_ directory: URL, _ filename: String,
                       _ body: (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutablePointer<CChar>, Int) -> Int32) throws {
         var err = [CChar](repeating: 0, count: 1024)
         let dir = directory.standardizedFileURL.path
