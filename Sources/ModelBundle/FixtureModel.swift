@@ -11,7 +11,7 @@ public enum FixtureModel {
     /// beta 0, moving_mean 0, moving_variance 1; the STN's final Dense is zero kernel plus
     /// identity bias [1,0,0,0,1,0], as the authors initialise it, so warps stay in the image.
     public static func randomWeights(specs: [ExpectedTensor], seed: UInt64) -> InMemoryWeights {
-        var rng = SplitMix64(seed: seed)
+        var rng = SplitMix64(seed)  // the engine's PRNG: the same stream on every platform
         let tensors = specs.map { spec -> (name: String, tensor: WeightTensor) in
             let count = spec.shape.reduce(1, *)
             let leaf = spec.name.split(separator: "/").last.map(String.init) ?? spec.name
@@ -26,9 +26,9 @@ public enum FixtureModel {
                 case "beta", "moving_mean", "bias": values = [Float](repeating: 0, count: count)
                 case "kernel":
                     let limit = glorotLimit(spec.shape)
-                    values = (0..<count).map { _ in (rng.nextUnitFloat() * 2 - 1) * limit }
+                    values = (0..<count).map { _ in (rng.uniform() * 2 - 1) * limit }
                 default:
-                    values = (0..<count).map { _ in (rng.nextUnitFloat() * 2 - 1) * 0.05 }
+                    values = (0..<count).map { _ in (rng.uniform() * 2 - 1) * 0.05 }
                 }
             }
             return (spec.name, WeightTensor(shape: spec.shape, values: values))
@@ -65,19 +65,4 @@ public enum FixtureModel {
         }
         return Float((6.0 / Double(max(1, fanIn + fanOut))).squareRoot())
     }
-}
-
-/// Small, fast, well-mixed PRNG (Steele et al.); exact same stream on every platform.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 24 random bits.
-    mutating func nextUnitFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }
