@@ -29,5 +29,21 @@ void saveAtomically(DcmFileFormat &ff, const char *directory, const char *filena
 // Fills err with msg (truncated) and returns status.
 int fail(char *err, size_t errlen, int status, const std::string &msg);
 
+// Runs a writer body (which returns a dcmb_write_status) and turns every exception into a status and a
+// message naming target: no C++ exception may cross the C API.
+template <class Body>
+int guardedWrite(const std::string &target, char *err, size_t errlen, Body body) {
+    try {
+        return body();
+    } catch (const WriteError &e) {
+        return fail(err, errlen, e.status, e.status == DCMB_WRITE_INVALID_INPUT || e.status == DCMB_WRITE_ENCODING_ERROR
+                                               ? target + ": " + e.what() : std::string(e.what()));
+    } catch (const std::exception &e) {
+        return fail(err, errlen, DCMB_WRITE_INTERNAL_ERROR, target + ": " + e.what());
+    } catch (...) {
+        return fail(err, errlen, DCMB_WRITE_INTERNAL_ERROR, target + ": unknown C++ exception");
+    }
+}
+
 } // namespace dcmb_out
 #endif

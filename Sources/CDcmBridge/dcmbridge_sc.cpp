@@ -92,7 +92,7 @@ void buildDataset(DcmDataset &ds, const dcmb_sc_input &in) {
 extern "C" int dcmb_write_sc(const char *directory, const char *filename, const dcmb_sc_input *in,
                              char *err, size_t errlen) {
     const std::string target = str(directory) + "/" + str(filename);
-    try {
+    return guardedWrite(target, err, errlen, [&]() -> int {
         if (!in || !present(directory) || !present(filename) || !in->rgb)
             return fail(err, errlen, DCMB_WRITE_INVALID_INPUT, target + ": missing input");
         if (in->rows == 0 || in->cols == 0 || in->rows > 65535 || in->cols > 65535)
@@ -101,12 +101,5 @@ extern "C" int dcmb_write_sc(const char *directory, const char *filename, const 
         buildDataset(*ff.getDataset(), *in);
         saveAtomically(ff, directory, filename);
         return DCMB_WRITE_OK;
-    } catch (const WriteError &e) {
-        return fail(err, errlen, e.status, e.status == DCMB_WRITE_INVALID_INPUT || e.status == DCMB_WRITE_ENCODING_ERROR
-                                               ? target + ": " + e.what() : std::string(e.what()));
-    } catch (const std::exception &e) {
-        return fail(err, errlen, DCMB_WRITE_INTERNAL_ERROR, target + ": " + e.what());
-    } catch (...) {
-        return fail(err, errlen, DCMB_WRITE_INTERNAL_ERROR, target + ": unknown C++ exception");
-    }
+    });
 }

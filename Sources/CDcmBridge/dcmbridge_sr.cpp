@@ -211,7 +211,7 @@ void addEvidence(DSRSOPInstanceReferenceList &list, const dcmb_image_ref &r, con
 extern "C" int dcmb_write_sr(const char *directory, const char *filename, const dcmb_sr_input *in,
                              char *err, size_t errlen) {
     const std::string target = str(directory) + "/" + str(filename);
-    try {
+    return guardedWrite(target, err, errlen, [&]() -> int {
         if (!in || !present(directory) || !present(filename))
             return fail(err, errlen, DCMB_WRITE_INVALID_INPUT, target + ": missing input");
         DSRDocument doc(T::DT_ComprehensiveSR);
@@ -235,12 +235,5 @@ extern "C" int dcmb_write_sr(const char *directory, const char *filename, const 
         if (present(in->context.institution_name)) put(*ds, DCM_InstitutionName, in->context.institution_name);
         saveAtomically(ff, directory, filename);
         return DCMB_WRITE_OK;
-    } catch (const WriteError &e) {
-        return fail(err, errlen, e.status, e.status == DCMB_WRITE_INVALID_INPUT || e.status == DCMB_WRITE_ENCODING_ERROR
-                                               ? target + ": " + e.what() : std::string(e.what()));
-    } catch (const std::exception &e) {
-        return fail(err, errlen, DCMB_WRITE_INTERNAL_ERROR, target + ": " + e.what());
-    } catch (...) {
-        return fail(err, errlen, DCMB_WRITE_INTERNAL_ERROR, target + ": unknown C++ exception");
-    }
+    });
 }
