@@ -70,9 +70,41 @@ def model_predictions(rows, fold, pattern, data_dir, size):
                 valid = m != 2
                 gt = m == 1
                 inter = (seg & gt & valid).sum()
-                dice.append(2 * inter / max(1, (seg & valid).sum() + gt.sum()))
+                dice.append((int(k), 2 * inter / max(1, (seg & valid).sum() + gt.sum())))
         print(f"fold {k}: {int((fold == k).sum())} images scored", flush=True)
-    return pred, (float(np.mean(dice)) if dice else None), len(dice)
+    return pred, dice
+
+
+def cached_predictions(rows, fold, pattern, features, data_dir):
+    """As model_predictions, from cache_features.py's variant-0 records (the frozen stages' exact float32
+    output for the unaugmented image) instead of rerunning the frozen stages per fold."""
+    import torch
+    from bsnet.data import load_mask, read_masks
+    from bsnet.model import BSNet
+    from bsnet.train_common import load_checkpoint
+    masks = read_masks(data_dir)
+    pred = np.zeros((len(rows), 6), np.int64)
+    dice = []
+    for k in np.unique(fold):
+        model = BSNet().eval()
+        load_checkpoint(model, pattern.format(k=k))
+        for i in np.nonzero(fold == k)[0]:
+            name = rows[i]["filename"]
+            rec = torch.load(Path(features) / f"{i:03d}_v0.pt", weights_only=False)
+            if rec["filename"] != name:
+                raise SystemExit(f"{features}: {i:03d}_v0.pt is {rec['filename']}, expected {name}")
+            with torch.no_grad():
+                logits6 = model.head.classify([g[None].float() for g in rec["gated"]])[0]  # (6,4) region order
+            pred[i] = logits6.argmax(-1).numpy().reshape(3, 2).T.reshape(6)  # -> A..F
+            if name in masks:
+                m = load_mask(masks[name], rec["seg"].shape[0])
+                seg = rec["seg"].numpy().astype(bool)
+                valid = m != 2
+                gt = m == 1
+                inter = (seg & gt & valid).sum()
+                dice.append((int(k), 2 * inter / max(1, (seg & valid).sum() + gt.sum())))
+        print(f"fold {k}: {int((fold == k).sum())} images scored", flush=True)
+    return pred, dice
 
 
 def markdown(res):
@@ -87,7 +119,7 @@ def markdown(res):
                      + ("n/a" if m["global_pearson_r"] is None else f"{m['global_pearson_r']:.3f}") + " |")
     if res.get("segmentation_dice") is not None:
         lines += ["", f"Segmentation Dice vs cohen masks (ignore label excluded): {res['segmentation_dice']:.3f} "
-                  f"on {res['dice_images']} images."]
+                  f"on {res['dice_images']} images; by fold: {res['segmentation_dice_by_fold']}."]
     lines += ["", "Confusion matrices (rows = reference grade 0-3, columns = predicted 0-3):", ""]
     for name, m in res["comparisons"].items():
         lines.append(f"- {name}: {m['confusion_rows_true_cols_pred']}")
@@ -102,6 +134,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--baselines-only", action="store_true")
     ap.add_argument("--checkpoints", help="score checkpoint path pattern with {k} for the fold")
+    ap.add_argument("--features", help="cache_features.py folder: score from cached frozen-stage outputs")
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--limit", type=int, default=0, help="use only the first N images (smoke tests)")
     a = ap.parse_args(argv)
@@ -120,7 +153,16 @@ def main(argv=None):
     res = {"n_images": len(rows), "folds": a.folds, "seed": a.seed, "comparisons": comps,
            "fold_sizes": np.bincount(fold).tolist()}
     if a.checkpoints:
-        pred, dice, nd = model_predictions(rows, fold, a.checkpoints, a.data, a.size)
+        if a.features:
+            pred, dice = cached_predictions(rows, fold, a.checkpoints, a.features, a.data)
+        else:
+            pred, dice = model_predictions(rows, fold, a.checkpoints, a.data, a.size)
+        # Per fold: a fold's Dice is held-out only if the mask stage was trained without that fold
+        # (train_seg.py --fold k); the model card says which.
+        nd = len(dice)
+        res["segmentation_dice_by_fold"] = {str(k): round(float(np.mean([d for f, d in dice if f == k])), 4)
+                                            for k in sorted({f for f, _ in dice})}
+        dice = float(np.mean([d for _, d in dice])) if dice else None
         comps["BS-Net (CV) vs senior"] = metrics(pred, senior)
         comps["BS-Net (CV) vs junior"] = metrics(pred, junior)
         res["segmentation_dice"], res["dice_images"] = dice, nd

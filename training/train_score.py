@@ -7,6 +7,10 @@ from-part-to-whole training. Loss per region: cross-entropy + --mae-weight * |E[
 expected grade under the softmax being a differentiable stand-in for the MAE. Augmentation:
 horizontal flip with the left/right zone columns swapped (p 0.5), small rotation/scale/shift, and
 gamma/contrast/brightness jitter.
+
+With --features DIR (written by cache_features.py from the same frozen stages) the frozen part is not
+rerun: each step draws one of the cached variants of every image (as is, mirrored, jittered) and trains
+the head on it. Same loss, same head, a fixed set of augmentations instead of fresh ones per epoch.
 """
 import sys
 from pathlib import Path
@@ -22,6 +26,33 @@ from bsnet.data import cv_folds, load_image, read_annotations, select, zones_to_
 from bsnet.model import BSNet  # noqa: E402
 from bsnet.ops import bilinear_interpolation  # noqa: E402
 from bsnet.train_common import Progress, batches, common_args, save_checkpoint, seed_everything, start  # noqa: E402
+
+
+def load_features(folder, filenames, init=None):
+    """[[cached variant records] per name in `filenames`] (cache_features.py output).
+
+    The cache must come from the same frozen stages as --init, or the head would train on features the
+    exported model never produces."""
+    wanted = set(filenames)
+    out = {}
+    for f in sorted(Path(folder).glob("*_v*.pt")):
+        rec = torch.load(f, weights_only=False)
+        if init and rec.get("init") != str(init):
+            raise SystemExit(f"{f}: cached from {rec.get('init')}, but --init is {init}")
+        if rec["filename"] in wanted:
+            out.setdefault(rec["filename"], []).append(rec)
+    missing = wanted - set(out)
+    if missing:
+        raise SystemExit(f"{folder}: no cached features for {len(missing)} training images "
+                         f"(e.g. {sorted(missing)[0]}): run cache_features.py first")
+    return [out[n] for n in filenames]
+
+
+def cached_batch(b, rng):
+    recs = [variants[rng.integers(len(variants))] for variants in b]
+    gated = [torch.stack([r["gated"][t].float() for r in recs]) for t in range(4)]
+    y = torch.stack([r["senior"] for r in recs]).long()
+    return gated, y
 
 GRADES = torch.arange(4, dtype=torch.float32)
 
@@ -44,6 +75,7 @@ def freeze_lower_stages(model):
 def main(argv=None):
     ap = common_args(__doc__, default_size=512, default_epochs=60, default_lr=1e-4)
     ap.add_argument("--mae-weight", type=float, default=0.3)
+    ap.add_argument("--features", help="folder of cache_features.py output: train the head on cached inputs")
     args = ap.parse_args(argv)
     seed_everything(args.seed, args.threads)
     model = BSNet()
@@ -56,9 +88,15 @@ def main(argv=None):
     train = select(rows, cv_folds(rows, args.folds, args.seed), args.fold, "train")
     if args.limit:
         train = train[:args.limit]
-    items = [(load_image(Path(args.data) / "images" / r["filename"], args.size),
-              zones_to_grid(r["senior"]).reshape(6)) for r in train]  # region order A,D,B,E,C,F
-    print(f"[score] {len(items)} labelled training images at {args.size}px (fold {args.fold} held out)", flush=True)
+    if args.features:
+        items = load_features(args.features, [r["filename"] for r in train], args.init)
+        print(f"[score] {len(items)} labelled training images, {sum(map(len, items))} cached variants "
+              f"(fold {args.fold} held out)", flush=True)
+    else:
+        items = [(load_image(Path(args.data) / "images" / r["filename"], args.size),
+                  zones_to_grid(r["senior"]).reshape(6)) for r in train]  # region order A,D,B,E,C,F
+        print(f"[score] {len(items)} labelled training images at {args.size}px (fold {args.fold} held out)",
+              flush=True)
     rng = np.random.default_rng(args.seed + 1000 * first)
     prog = Progress(args.out, "score")
     for epoch in range(first, args.epochs):
@@ -66,6 +104,17 @@ def main(argv=None):
         freeze_lower_stages(model)
         losses, maes, accs = [], [], []
         for b in batches(items, args.batch, rng):
+            if args.features:
+                gated, y = cached_batch(b, rng)
+                logits6 = model.head.classify(gated)
+                loss, mae = score_loss(logits6, y, args.mae_weight)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+                maes.append(mae.item())
+                accs.append((logits6.argmax(-1) == y).float().mean().item())
+                continue
             xs, ys = [], []
             for img, lab in b:
                 lab = lab.copy()

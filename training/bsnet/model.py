@@ -225,18 +225,28 @@ class ScoreHead(nn.Module):
         self.classifiers = nn.ModuleList([RetinaNetClassifier(r) for r in range(6)])
 
     def forward(self, feats, theta, aligned):
-        rois = []
+        return self.classify(self.gate(feats, theta, aligned))
+
+    def gate(self, feats, theta, aligned):
+        """The parameter-free front: the four encoder taps warped by theta and masked by the aligned lungs.
+
+        Depends only on the frozen stages, so the score stage can cache it (train_score.py --features).
+        """
+        gated = []
         for name in self.TAPS:
             c = feats[name]
             warped = bilinear_interpolation(c, theta)
-            warped = warped * tf_resize(aligned, tuple(c.shape[-2:]))
-            rois.append(pool_rois(warped))
-        c1, c2, c3, c5 = rois
+            gated.append(warped * tf_resize(aligned, tuple(c.shape[-2:])))
+        return gated
+
+    def classify(self, gated):
+        """ROI pooling, FPN and the six classifiers on gate()'s output: logits (B,6,4)."""
+        c1, c2, c3, c5 = [pool_rois(g) for g in gated]
+        b = gated[0].shape[0]
         p1 = swish(self.P1(tf_resize(self.C1_reduced(c1), tuple(c2.shape[-2:]))))
         q0 = swish(self.Pmid0(tf_resize(p1 + self.Cmid0_reduced(c2), tuple(c3.shape[-2:]))))
         q1 = swish(self.Pmid1(tf_resize(q0 + self.Cmid1_reduced(c3), tuple(c5.shape[-2:]))))
         p5 = swish(self.P5(q1 + self.C5_reduced(c5)))
-        b = theta.shape[0]
         p5 = p5.reshape(b, 6, *p5.shape[1:])
         logits = torch.stack([clf(p5[:, r]) for r, clf in enumerate(self.classifiers)], 1)  # (B,6,4)
         return logits

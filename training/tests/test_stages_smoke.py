@@ -80,3 +80,45 @@ def test_export_trained_checkpoint(runs, tmp_path):
     st = torch.load(runs / "score" / "last.pt", weights_only=False)["model"]
     assert torch.equal(m.state_dict()["head.P5.weight"], st["head.P5.weight"])
     assert man["provenance"]["sources"][0]["name"] == "last.pt"
+
+
+@needs_cohen
+def test_cached_score_stage_matches_the_full_network(runs, tmp_path):
+    """cache_features -> train_score --features -> evaluate --features, and the cached path equals the full model."""
+    import cache_features
+    import evaluate
+    import train_score
+    from bsnet.data import load_image, read_annotations, DEFAULT_DATA
+    from bsnet.model import BSNet
+    from bsnet.train_common import load_checkpoint
+    init = str(runs / "align" / "last.pt")
+    feats = tmp_path / "features"
+    cache_features.main(["--init", init, "--out", str(feats), "--size", "64", "--variants", "3", "--limit", "4",
+                         "--threads", "2"])
+    assert len(list(feats.glob("*_v*.pt"))) == 12
+    rec0 = torch.load(feats / "000_v0.pt", weights_only=False)
+    rec1 = torch.load(feats / "000_v1.pt", weights_only=False)
+    # mirror variant: label columns swapped (region order A,D,B,E,C,F)
+    assert torch.equal(rec1["senior"], rec0["senior"].reshape(3, 2).flip(1).reshape(6))
+    train_score.main(["--out", str(tmp_path / "score"), "--init", init, "--features", str(feats), "--epochs", "2",
+                      "--limit", "3", "--batch", "2", "--threads", "2"])
+    ckpt = tmp_path / "score" / "last.pt"
+    st = torch.load(ckpt, weights_only=False)
+    assert st["trained"] == ["align", "score", "seg"] and st["epoch"] == 1
+    # the cached input of the head gives the same scores as running the whole trained network
+    model = BSNet().eval()
+    load_checkpoint(model, ckpt)
+    row = read_annotations(DEFAULT_DATA)[0]
+    x = torch.from_numpy(load_image(DEFAULT_DATA / "images" / row["filename"], 64))[None, None]
+    with torch.no_grad():
+        full = model(x)["score_logits"]
+        cached = model.head.classify([g[None] for g in rec0["gated"]])
+    assert torch.allclose(full, cached, atol=1e-5)
+    # a cache from other frozen stages is refused
+    with pytest.raises(SystemExit):
+        train_score.main(["--out", str(tmp_path / "score2"), "--init", str(runs / "seg" / "last.pt"),
+                          "--features", str(feats), "--epochs", "1", "--limit", "3"])
+    evaluate.main(["--checkpoints", str(ckpt), "--features", str(feats), "--limit", "4", "--folds", "2",
+                   "--out", str(tmp_path / "eval")])
+    res = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    assert res["comparisons"]["BS-Net (CV) vs senior"]["n"] == 4 and set(res["segmentation_dice_by_fold"]) <= {"0", "1"}
