@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The CPU-budget recipe that trained the shipped default model (models/bsnet-brixia-own), stage by stage.
+# Every stage is resumable: rerunning the script skips finished stages and resumes an interrupted one.
+#
+#   PY=/path/to/venv/bin/python training/budget_run.sh        # from the repository root
+#
+# Budget choices (docs/model-card.md): the mask stage is trained at 128 px then 256 px (the network is
+# fully convolutional) with fold 0 held out, so fold 0's Dice is a held-out figure; the alignment stage at
+# 256 px (the STN pools its input to 128x128 anyway); the frozen stages are run once per image at 512 px
+# (as is + mirrored, cache_features.py) and the score head is trained on that cache, once per CV fold and
+# once on all 144 images for the shipped model.
+set -euo pipefail
+PY=${PY:-python3}
+R=${R:-training/runs/budget}
+T=${THREADS:-2}
+SEG128_EPOCHS=${SEG128_EPOCHS:-40}
+SEG256_EPOCHS=${SEG256_EPOCHS:-6}
+ALIGN_EPOCHS=${ALIGN_EPOCHS:-15}
+SCORE_EPOCHS=${SCORE_EPOCHS:-25}
+VARIANTS=${VARIANTS:-2}
+OUT_MODEL=${OUT_MODEL:-models/bsnet-brixia-own}
+mkdir -p "$R"
+
+done_epochs() {  # epochs finished in run folder $1 (0 if none)
+  [ -f "$1/log.jsonl" ] && wc -l < "$1/log.jsonl" || echo 0
+}
+stage() {  # stage NAME EPOCHS SCRIPT ARGS... : run unless already complete, resuming if started
+  local name=$1 epochs=$2 script=$3; shift 3
+  if [ "$(done_epochs "$R/$name")" -ge "$epochs" ]; then echo "== $name: complete"; return; fi
+  echo "== $name ($epochs epochs)"
+  "$PY" "training/$script" --out "$R/$name" --epochs "$epochs" --threads "$T" --resume "$@"
+}
+
+stage seg128 "$SEG128_EPOCHS" train_seg.py --fold 0 --size 128 --batch 8 --lr 1e-3
+stage seg256 "$SEG256_EPOCHS" train_seg.py --fold 0 --size 256 --batch 4 --lr 3e-4 --init "$R/seg128/last.pt"
+stage align "$ALIGN_EPOCHS" train_align.py --fold 0 --size 256 --batch 8 --lr 1e-3 --init "$R/seg256/last.pt"
+echo "== features (512 px, $VARIANTS variants per image)"
+"$PY" training/cache_features.py --init "$R/align/last.pt" --out "$R/features" --size 512 --variants "$VARIANTS" --threads "$T"
+for k in 0 1 2 3 4; do
+  stage "score_fold$k" "$SCORE_EPOCHS" train_score.py --fold "$k" --features "$R/features" --init "$R/align/last.pt" --batch 8 --lr 1e-3
+done
+stage score_all "$SCORE_EPOCHS" train_score.py --fold -1 --features "$R/features" --init "$R/align/last.pt" --batch 8 --lr 1e-3
+echo "== evaluation (5-fold CV from the cache)"
+"$PY" training/evaluate.py --checkpoints "$R/score_fold{k}/last.pt" --features "$R/features" --out "$R/eval"
+echo "== export"
+"$PY" training/export_bundle.py --checkpoint "$R/score_all/last.pt" --out "$OUT_MODEL" --float16 --overwrite \
+  --name bsnet-brixia-own --version 0.1 \
+  --licence "weights: trained on the COVID-19 image data collection (Cohen et al.) with BrixIA annotations, CC BY-NC-SA 4.0: non-commercial use only" \
+  --notes "research model, not for clinical use; cross-validated figures in docs/model-card.md"
+echo "done: $OUT_MODEL"
