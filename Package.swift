@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "ModelBundleTests", dependencies: ["ModelBundle", "BSNetEngine"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit", "ModelBundle"]),
         .testTarget(name: "CLITests", dependencies: ["ModelBundle", "BSNetEngine", "Store"]),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "BSNetEngine", "ModelBundle", "Reports"], exclude: ["Fixtures"]),
         .testTarget(name: "DicomNetworkTests", dependencies: ["DicomNetwork", "DicomKit", "Store"]),

@@ -1,4 +1,5 @@
 import Foundation
+import ModelBundle
 import Store
 
 /// The resolved configuration (defaults < file < environment < flags).
@@ -100,8 +101,10 @@ public enum ConfigResolver {
     ]
 
     /// Resolves flags > environment > file > defaults. `configPath` is the --config flag.
+    /// `shippedModel` finds the default model (DefaultModel); tests pass their own.
     public static func resolve(flags: ConfigOverrides, configPath: String?, environment: [String: String],
-                               currentDirectory: URL) throws -> PipelineConfig {
+                               currentDirectory: URL,
+                               shippedModel: () -> URL? = { DefaultModel.locate() }) throws -> PipelineConfig {
         let cwd = currentDirectory
         var file = ConfigFile()
         var fileBase = cwd
@@ -148,6 +151,12 @@ public enum ConfigResolver {
         c.quarantine = path(file.quarantine, env.quarantine, flags.quarantine, c.quarantine)
         c.database = path(file.database, env.database, flags.database, c.database)
         c.model = path(file.model, env.model, flags.model, c.model)
+        // Nothing configured and nothing at <workDir>/model: the shipped default model.
+        if file.model == nil, env.model == nil, flags.model == nil,
+           !FileManager.default.fileExists(atPath: c.model.appendingPathComponent("model.json").path),
+           let shipped = shippedModel() {
+            c.model = shipped
+        }
         if let v = flags.quietPeriodSeconds ?? env.quietPeriodSeconds ?? file.quietPeriodSeconds {
             guard v >= 0 else { throw ConfigError("quiet period must be >= 0 seconds, got \(v)") }
             c.quietPeriod = v

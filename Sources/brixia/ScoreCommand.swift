@@ -13,14 +13,14 @@ struct ScoreCommand: ParsableCommand {
         abstract: "Score chest X-rays (DICOM, PNG or JPEG) with BS-Net: six zone grades A-F and the global score.",
         discussion: """
             AI-generated results, not verified by a physician: not for diagnostic use.
-            The model is --model DIR, else $BRIXIA_MODEL. Zones: A/B/C = patient's right lung \
+            The model is --model DIR, else $BRIXIA_MODEL, else the shipped default (bsnet-brixia-own). Zones: A/B/C = patient's right lung \
             (image left) upper/middle/lower, D/E/F = left lung. Exit status 1 when any file could not be scored.
             """)
 
     @Argument(help: "DICOM, PNG or JPEG files.")
     var files: [String]
 
-    @Option(help: "Model bundle directory (default: $BRIXIA_MODEL).")
+    @Option(help: "Model bundle directory (default: $BRIXIA_MODEL, else the shipped bsnet-brixia-own).")
     var model: String?
 
     @Option(help: "OpenBLAS threads.")
@@ -48,10 +48,12 @@ struct ScoreCommand: ParsableCommand {
     }
 
     static func loadModel(explicit: String?, threads: Int) throws -> (bundle: ModelBundle, net: BSNet) {
-        guard let dir = explicit ?? ProcessInfo.processInfo.environment["BRIXIA_MODEL"], !dir.isEmpty else {
+        let configured = explicit ?? ProcessInfo.processInfo.environment["BRIXIA_MODEL"]
+        guard let dir = (configured?.isEmpty == false ? configured : nil) ?? DefaultModel.locate()?.path else {
             throw ValidationError("""
-                no model given. Brixia does not ship a trained default model yet. Pass --model DIR (or set BRIXIA_MODEL) \
-                to a bundle made with `brixia model import-keras BSCORE.h5 --out DIR` from the authors' published weights.
+                no model given and the default model (\(DefaultModel.folderName)) was not found in \
+                \(DefaultModel.candidates().map(\.path).joined(separator: ", ")). Pass --model DIR (or set BRIXIA_MODEL) \
+                to a bundle, e.g. one made with `brixia model import-keras BSCORE.h5 --out DIR` from the authors' weights.
                 """)
         }
         let specs = BSNet.tensorSpecs.map { ExpectedTensor(name: $0.name, shape: $0.shape) }

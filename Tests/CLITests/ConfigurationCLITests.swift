@@ -6,7 +6,8 @@ import Testing
     func runWithoutModelStopsWithHowToImport() async throws {
         let w = try WorkDir()
         try DicomFixture(study: "1.2.826.0.1.3680043.9.7777.10", sop: "1.2.826.0.1.3680043.9.7777.10.1").write(to: w.url("inbox/a.dcm"))
-        let r = try await Brixia.run(["run", "--once", "--work-dir", w.root.path], timeout: 60)
+        // An explicit model that is not there (without one, the shipped default model would be used).
+        let r = try await Brixia.run(["run", "--once", "--work-dir", w.root.path, "--model", w.url("no-model").path], timeout: 60)
         #expect(!r.timedOut)
         #expect(r.status == 2)
         #expect(r.stderr.contains("no model bundle"))

@@ -1,12 +1,14 @@
 import Foundation
 import Testing
 @testable import Pipeline
+import ModelBundle
 
 @Suite struct ConfigTests {
     let cwd = URL(fileURLWithPath: "/srv/brixia")
 
     @Test func defaultsHangOffTheWorkDir() throws {
-        let c = try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: nil, environment: [:], currentDirectory: cwd)
+        let c = try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: nil, environment: [:], currentDirectory: cwd,
+                                           shippedModel: { nil })
         #expect(c.inbox.path == "/srv/brixia/brixia-work/inbox")
         #expect(c.database.path == "/srv/brixia/brixia-work/brixia.sqlite")
         #expect(c.model.path == "/srv/brixia/brixia-work/model")
@@ -66,6 +68,33 @@ import Testing
             try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: file.path, environment: [:], currentDirectory: cwd)
         }
         #expect(e?.description.contains("inbx") == true)
+    }
+
+    @Test func shippedModelIsUsedOnlyWhenNothingIsConfigured() throws {
+        let shipped = URL(fileURLWithPath: "/opt/brixia/share/brixia/models/bsnet-brixia-own")
+        let c = try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: nil, environment: [:], currentDirectory: cwd,
+                                           shippedModel: { shipped })
+        #expect(c.model == shipped)
+        let e = try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: nil, environment: ["BRIXIA_MODEL": "/m/mine"],
+                                           currentDirectory: cwd, shippedModel: { shipped })
+        #expect(e.model.path == "/m/mine")
+        var f = ConfigOverrides(); f.model = "relative/model"
+        let g = try ConfigResolver.resolve(flags: f, configPath: nil, environment: [:], currentDirectory: cwd, shippedModel: { shipped })
+        #expect(g.model.path == "/srv/brixia/relative/model")
+    }
+
+    @Test func defaultModelCandidatesCoverInstallAndCheckout() throws {
+        let c = DefaultModel.candidates(executable: URL(fileURLWithPath: "/opt/brixia/bin/brixia"),
+                                        sourceFile: "/src/brixia/Sources/ModelBundle/DefaultModel.swift").map(\.path)
+        #expect(c == ["/opt/brixia/share/brixia/models/bsnet-brixia-own", "/opt/brixia/bin/models/bsnet-brixia-own",
+                      "/src/brixia/models/bsnet-brixia-own"])
+        let tmp = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-dm-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let second = tmp.appendingPathComponent("b/bsnet-brixia-own")
+        try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
+        #expect(DefaultModel.locate(candidates: [tmp.appendingPathComponent("a"), second]) == nil)  // no model.json yet
+        try Data("{}".utf8).write(to: second.appendingPathComponent("model.json"))
+        #expect(DefaultModel.locate(candidates: [tmp.appendingPathComponent("a"), second]) == second)
     }
 
     @Test func missingModelMessageSaysHowToGetOne() {
