@@ -26,6 +26,7 @@ def main(argv=None):
     ap.add_argument("--licence")
     ap.add_argument("--notes")
     ap.add_argument("--overwrite", action="store_true")
+    ap.add_argument("--training-json", help="JSON object {data, dataLicence, recipe, evaluation: [lines]} for model.json")
     a = ap.parse_args(argv)
     model = BSNet().eval()
     sources = []
@@ -44,8 +45,14 @@ def main(argv=None):
     else:
         from bsnet.keras_h5 import load_keras_h5
         load_keras_h5(model, *a.keras_h5)
+    training = None
+    if a.training_json:
+        import json
+        training = json.loads(Path(a.training_json).read_text())
+        if set(training) != {"data", "dataLicence", "recipe", "evaluation"} or not isinstance(training["evaluation"], list):
+            ap.error(f"{a.training_json}: needs exactly the keys data, dataLicence, recipe, evaluation (a list)")
     m = write_bundle(model, a.out, a.name, a.version, "F16" if a.float16 else "F32", a.licence, sources,
-                     a.notes, a.overwrite)
+                     a.notes, a.overwrite, training=training)
     w = m["weights"]
     print(f"done: {w['tensorCount']} tensors, {w['parameterCount']} parameters, {w['dtype']}")
     print(f"weights SHA-256: {w['sha256']}")

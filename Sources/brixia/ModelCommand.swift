@@ -104,6 +104,12 @@ struct ModelCommand: ParsableCommand {
                     print("source:        \(s.name) sha256 \(s.sha256) (\(s.bytes) bytes, Keras \(s.kerasVersion ?? "?"))")
                 }
                 if let notes = m.provenance.notes { print("notes:         \(notes)") }
+                if let t = m.training {
+                    print("training data: \(t.data)")
+                    print("data licence:  \(t.dataLicence)")
+                    print("recipe:        \(t.recipe)")
+                    for line in t.evaluation { print("evaluation:    \(line)") }
+                }
             }
             if tensors {
                 for name in bundle.weights.tensorNames {

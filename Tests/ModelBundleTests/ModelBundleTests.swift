@@ -233,3 +233,21 @@ import Testing
         #expect(reason.contains("weights.file"))
     }
 }
+
+@Suite struct ManifestTrainingRecordTests {
+    @Test func trainingRecordRoundTripsAndIsOptional() throws {
+        let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("b")
+        try ModelBundle.write(to: url, manifest: ModelBundleTests.manifest, weights: ModelBundleTests.small)
+        // A bundle without the record (imported weights) loads with training == nil.
+        #expect(try ModelBundle.load(from: url, expecting: []).manifest.training == nil)
+        let mURL = url.appendingPathComponent("model.json")
+        var m = try JSONDecoder().decode(ModelManifest.self, from: Data(contentsOf: mURL))
+        m.training = .init(data: "144 images", dataLicence: "CC BY-NC-SA 4.0", recipe: "training/budget_run.sh",
+                           evaluation: ["mean zone MAE vs senior 0.7", "median predictor 0.862"])
+        try m.encoded().write(to: mURL)
+        let loaded = try ModelBundle.load(from: url, expecting: []).manifest
+        #expect(loaded.training == m.training)
+        #expect(loaded.training?.evaluation.count == 2)
+    }
+}

@@ -107,7 +107,7 @@ def encode_safetensors(arrays, dtype="F32", metadata=None):
 
 
 def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sources=(), notes=None,
-                 overwrite=False, tool_version="0.1"):
+                 overwrite=False, tool_version="0.1", training=None):
     """Write `out_dir` atomically (temp dir + rename). Returns the manifest dict."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
@@ -133,6 +133,8 @@ def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sourc
                     "naming": NAMING},
         "provenance": provenance,
     }
+    if training is not None:
+        manifest["training"] = training
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
