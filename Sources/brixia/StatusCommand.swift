@@ -1,11 +1,12 @@
 import ArgumentParser
+import DicomNetwork
 import Foundation
 import Store
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Processing queue: jobs per state, failures with their last error, last processed study.")
+        abstract: "Processing queue: jobs per state, failures with their last error, last processed study; outgoing queue per PACS destination.")
 
     @OptionGroup var database: DatabaseOptions
 
@@ -14,10 +15,12 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let status = try runReportingStoreErrors { try database.open().queueStatus() }
+        let outgoing = try outgoingStatus()
         if json {
-            print(try StoreJSON.encode(status))
+            print(try OutgoingReport.merge(try StoreJSON.encode(status), key: "outgoing", value: outgoing))
             return
         }
+        defer { OutgoingReport.destinationLines(outgoing).forEach { print($0) } }
         print("jobs: " + JobState.allCases.map { "\($0.rawValue) \(status.counts[$0.rawValue] ?? 0)" }.joined(separator: ", "))
         if let last = status.lastProcessed {
             let score = last.global.map { ", global \($0) (v\(last.version ?? 0))" } ?? ""
@@ -32,6 +35,14 @@ struct StatusCommand: ParsableCommand {
             for f in status.failures {
                 print("  \(f.state.rawValue) \(f.studyInstanceUID) after \(f.attempts) attempt(s) at \(iso(f.updatedAt)): \(f.lastError ?? "-")")
             }
+        }
+    }
+}
+
+extension StatusCommand {
+    func outgoingStatus() throws -> [OutgoingDestinationStatus] {
+        do { return try OutgoingQueueReader.status(databasePath: database.db) } catch {
+            throw CommandFailure(description: "\(error)")
         }
     }
 }
