@@ -153,7 +153,7 @@ struct ServeOrthancCLITests {
         #expect(dest["sent"] as? Int == 2 && dest["pending"] as? Int == 0 && dest["failed"] as? Int == 0, "\(dest)")
         let show = try await Brixia.run(["show", study, "--db", w.url("brixia.sqlite").path])
         #expect(show.status == 0)
-        #expect(show.stdout.components(separatedBy: "sent to \(pacs.destination)").count - 1 == 2, show.stdout)
+        #expect(show.stdout.components(separatedBy: "sent to \(pacs.destination)").count - 1 == 2, "\(show.stdout)")
         // The received file was archived like any inbox file.
         #expect(w.files("archive").map { ($0 as NSString).lastPathComponent } == ["\(sop).dcm"])
 
@@ -186,10 +186,10 @@ struct ServeOrthancCLITests {
         #expect(failing, "status never showed 2 pending with a connection error: \(last)\n\(Self.log(w).suffix(3000))")
         #expect(last["sent"] as? Int == 0 && last["nextAttemptAt"] != nil)
         let status = try await Brixia.run(["status", "--db", w.url("brixia.sqlite").path])
-        #expect(status.stdout.contains("\(pacs.destination)  pending 2, sent 0, failed 0"), status.stdout)
-        #expect(status.stdout.contains("last error"), status.stdout)
+        #expect(status.stdout.contains("\(pacs.destination)  pending 2, sent 0, failed 0"), "\(status.stdout)")
+        #expect(status.stdout.contains("last error"), "\(status.stdout)")
         let show = try await Brixia.run(["show", study, "--db", w.url("brixia.sqlite").path])
-        #expect(show.stdout.components(separatedBy: "pending for \(pacs.destination)").count - 1 == 2, show.stdout)
+        #expect(show.stdout.components(separatedBy: "pending for \(pacs.destination)").count - 1 == 2, "\(show.stdout)")
 
         // PACS back (same database and ports): the queue delivers both, nothing lost, nothing twice.
         try pacs.start()
