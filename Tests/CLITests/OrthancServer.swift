@@ -89,24 +89,33 @@ enum Ports {
 }
 
 enum Shell {
-    /// Runs a tool with stdout+stderr captured, killed after `timeout`.
+    /// Runs a tool with stdout+stderr in a temp file, killed after `timeout`. posix_spawn + waitpid rather than
+    /// Foundation.Process: orthanc-start.sh leaves a daemon (Orthanc) running, and Process then hung on Linux.
     static func run(_ exe: String, _ args: [String], timeout: TimeInterval) throws -> (status: Int32, output: String) {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("brixia-cli-sh-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        let h = try FileHandle(forWritingTo: out)
-        p.standardOutput = h; p.standardError = h
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("brixia-cli-sh-\(UUID().uuidString)").path
+        defer { unlink(outPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BRIXIA_") }.map { "\($0.key)=\($0.value)" }
+        let argv = ([exe] + args).map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, nil, argv, envp)
+        guard rc == 0 else { throw CLIError("cannot run \(exe): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
         let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
-        try? h.close()
-        return (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+        while waitpid(pid, &status, WNOHANG) != pid {
+            if Date() > deadline { kill(pid, SIGKILL); _ = waitpid(pid, &status, 0); break }
+            usleep(20_000)
+        }
+        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let exited = (status & 0x7f) == 0   // WIFEXITED / WEXITSTATUS by hand (macros are not imported)
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
     }
 }
 
