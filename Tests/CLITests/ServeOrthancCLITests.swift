@@ -206,4 +206,59 @@ struct ServeOrthancCLITests {
         d.signal(SIGTERM)
         #expect(await d.waitAsync(timeout: 90) == 0, "graceful shutdown on SIGTERM")
     }
+
+    /// `brixia serve` with a destination, SIGKILLed at seeded random moments (intake, scoring, commit, queueing,
+    /// sending) and restarted: in the end every study's SR and SC are in Orthanc exactly once, the queue has
+    /// exactly one row per report, all sent, and no other object reached the PACS.
+    @Test(.timeLimit(.minutes(15)))
+    func sigkillAtRandomPointsNeitherLosesNorDuplicatesASend() async throws {
+        let w = try WorkDir()
+        let scpPort = Ports.free()
+        let pacs = OrthancServer(dir: w.url("orthanc"), brixiaPort: scpPort)
+        try pacs.start()
+        defer { pacs.stop() }
+        let config = try Self.writeConfig(w, scpPort: scpPort, pacs: pacs, quietSeconds: 1)
+        let model = try E2E.sharedModel.get()
+        let args = ["--work-dir", w.root.path, "--model", model.path, "--config", config.path]
+        let env = ["BRIXIA_ALLOW_TEST_FIXTURE": "1"]
+        var studies: [String] = []
+        func add(_ n: Int) throws {
+            let st = "\(E2E.root).63.\(n)"
+            studies.append(st)
+            var f = DicomFixture(study: st, sop: "\(st).1")
+            f.patientID = "NET-KILL-\(n)"; f.seed = UInt32(n)
+            try f.write(to: w.url("inbox/\(st)/a.dcm"))
+        }
+        try add(1); try add(2)
+        var rng = SeededRandom(state: 0x5E4D)
+        for k in 1...6 {
+            let d = try Daemon(args: args, env: env, log: w.url("serve.log"))
+            try await Task.sleep(nanoseconds: UInt64(rng.uniform(0.5, 9) * 1e9))
+            d.signal(SIGKILL)
+            _ = await d.waitAsync(timeout: 10)
+            if k == 3 { try add(3) }
+        }
+        let d = try Daemon(args: args, env: env, log: w.url("serve.log"))
+        defer { if d.process.isRunning { d.signal(SIGKILL); _ = d.wait(timeout: 10) } }
+        let done = try await eventually(420) {
+            let s = (try? await Self.outgoing(w))?.first ?? [:]
+            return s["sent"] as? Int == studies.count * 2 && s["pending"] as? Int == 0
+        }
+        let queueState = (try? await Self.outgoing(w)) ?? []
+        #expect(done, "not all reports sent: \(queueState)\n\(Self.log(w).suffix(3000))")
+        d.signal(SIGTERM)
+        #expect(await d.waitAsync(timeout: 90) == 0)
+
+        let rows = try await Brixia.run(["status", "--db", w.url("brixia.sqlite").path, "--json"])
+        let out = try #require(((try JSONSerialization.jsonObject(with: Data(rows.stdout.utf8)) as? [String: Any])?["outgoing"] as? [[String: Any]])?.first)
+        #expect(out["sent"] as? Int == studies.count * 2 && out["failed"] as? Int == 0, "\(out)")
+        for (n, st) in studies.enumerated() {
+            let studyID = try #require(try pacs.lookup(st, type: "Study"), "study \(st) not in Orthanc")
+            // Exactly the SR and the SC of the one analysis (the source image was never in this Orthanc).
+            #expect(pacs.studyInstances(studyID).count == 2, "\(st)")
+            try Self.checkReportsInOrthanc(w, pacs: pacs, study: st, studyID: studyID, sourceSOP: "\(st).1", patient: "NET-KILL-\(n + 1)")
+        }
+        let all = try #require(try pacs.rest("GET", "/instances") as? [String])
+        #expect(all.count == studies.count * 2, "objects in Orthanc: \(all.count)")
+    }
 }
