@@ -46,6 +46,26 @@ final class OrthancServer {
         running = false
     }
 
+    /// The PACS going down abruptly: SIGKILL by the recorded PID, then wait until the process is gone (a
+    /// zombie counts: PID 1 of a container may never reap it). orthanc-stop.sh's SIGTERM is not used here
+    /// because Orthanc keeps accepting C-STOREs for several seconds while it shuts down.
+    func crash() throws {
+        let pidFile = dir.appendingPathComponent("orthanc.pid")
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw CLIError("no Orthanc PID in \(pidFile.path)")
+        }
+        Glibc.kill(pid, SIGKILL)
+        let end = Date().addingTimeInterval(10)
+        func gone() -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
+        }
+        while !gone() && Date() < end { usleep(50_000) }
+        guard gone() else { throw CLIError("Orthanc \(pid) survived SIGKILL") }
+        try? FileManager.default.removeItem(at: pidFile)
+        running = false
+    }
+
     deinit { stop() }
 
     func rest(_ method: String, _ path: String, body: String? = nil, file: String? = nil) throws -> Any {

@@ -11,7 +11,7 @@ import Testing
                              "needs Orthanc (Debian package orthanc; scripts/install-deps.sh installs it)"))
 struct ServeOrthancCLITests {
     /// A config in the `key = value` form with the network keys, as an operator would write it.
-    static func writeConfig(_ w: WorkDir, scpPort: UInt16, pacs: OrthancServer, quietSeconds: Double) throws -> URL {
+    static func writeConfig(_ w: WorkDir, scpPort: UInt16, pacs: OrthancServer, quietSeconds: Double, extra: String = "") throws -> URL {
         let url = w.url("brixia.conf")
         try Data("""
             quiet_period = \(quietSeconds)
@@ -27,6 +27,7 @@ struct ServeOrthancCLITests {
             send_initial_backoff = 1
             send_max_backoff = 2
             send_retry_window = 600
+            \(extra)
             """.utf8).write(to: url)
         return url
     }
@@ -175,7 +176,7 @@ struct ServeOrthancCLITests {
 
         let study = "\(E2E.root).61.1", sop = "\(E2E.root).61.1.1"
         let studyID = try Self.pushStudy(w, pacs: pacs, study: study, sop: sop, patient: "NET-DOWN-1")
-        pacs.stop()
+        try pacs.crash()
 
         // Reports are queued and retried while the PACS is down: pending, with the connection error.
         var last: [String: Any] = [:]
@@ -217,7 +218,8 @@ struct ServeOrthancCLITests {
         let pacs = OrthancServer(dir: w.url("orthanc"), brixiaPort: scpPort)
         try pacs.start()
         defer { pacs.stop() }
-        let config = try Self.writeConfig(w, scpPort: scpPort, pacs: pacs, quietSeconds: 1)
+        // Crashes count as attempts: allow many, as KillRestartCLITests does.
+        let config = try Self.writeConfig(w, scpPort: scpPort, pacs: pacs, quietSeconds: 1, extra: "max_attempts = 1000")
         let model = try E2E.sharedModel.get()
         let args = ["--work-dir", w.root.path, "--model", model.path, "--config", config.path]
         let env = ["BRIXIA_ALLOW_TEST_FIXTURE": "1"]
