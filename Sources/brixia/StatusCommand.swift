@@ -20,7 +20,6 @@ struct StatusCommand: ParsableCommand {
             print(try OutgoingReport.merge(try StoreJSON.encode(status), key: "outgoing", value: outgoing))
             return
         }
-        defer { OutgoingReport.destinationLines(outgoing).forEach { print($0) } }
         print("jobs: " + JobState.allCases.map { "\($0.rawValue) \(status.counts[$0.rawValue] ?? 0)" }.joined(separator: ", "))
         if let last = status.lastProcessed {
             let score = last.global.map { ", global \($0) (v\(last.version ?? 0))" } ?? ""
@@ -36,6 +35,7 @@ struct StatusCommand: ParsableCommand {
                 print("  \(f.state.rawValue) \(f.studyInstanceUID) after \(f.attempts) attempt(s) at \(iso(f.updatedAt)): \(f.lastError ?? "-")")
             }
         }
+        OutgoingReport.destinationLines(outgoing).forEach { print($0) }
     }
 }
 

@@ -250,6 +250,10 @@ struct ServeOrthancCLITests {
         #expect(done, "not all reports sent: \(queueState)\n\(Self.log(w).suffix(3000))")
         d.signal(SIGTERM)
         #expect(await d.waitAsync(timeout: 90) == 0)
+        // What the kills hit (depends on machine speed; reported, not asserted).
+        let log = Self.log(w)
+        let count = { (s: String) in log.components(separatedBy: s).count - 1 }
+        print("network kill test: re-queued interrupted studies \(count("re-queued interrupted study")), staged analyses finished by recovery \(count("finishing a staged analysis")), queueing passes \(count("reports queued for the PACS")), delivery rounds that stored \(count("outgoing: objects stored"))")
 
         let rows = try await Brixia.run(["status", "--db", w.url("brixia.sqlite").path, "--json"])
         let out = try #require(((try JSONSerialization.jsonObject(with: Data(rows.stdout.utf8)) as? [String: Any])?["outgoing"] as? [[String: Any]])?.first)
