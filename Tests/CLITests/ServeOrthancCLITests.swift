@@ -143,8 +143,10 @@ struct ServeOrthancCLITests {
         defer { if d.process.isRunning { d.signal(SIGKILL); _ = d.wait(timeout: 10) } }
 
         let study = "\(E2E.root).60.1", sop = "\(E2E.root).60.1.1"
+        let pushed = Date()
         let studyID = try Self.pushStudy(w, pacs: pacs, study: study, sop: sop, patient: "NET-RT-1")
         let back = try await eventually(300) { pacs.studyInstances(studyID).count >= 3 }
+        print("round trip: push to brixia -> SR + SC in Orthanc in \(String(format: "%.1f", Date().timeIntervalSince(pushed))) s (quiet period 1 s, fixture model, debug build)")
         #expect(back, "SR + SC did not reach Orthanc; serve log:\n\(Self.log(w).suffix(4000))")
         #expect(pacs.studyInstances(studyID).count == 3, "exactly the source image, the SR and the SC")
         try Self.checkReportsInOrthanc(w, pacs: pacs, study: study, studyID: studyID, sourceSOP: sop, patient: "NET-RT-1")
@@ -266,5 +268,49 @@ struct ServeOrthancCLITests {
         }
         let all = try #require(try pacs.rest("GET", "/instances") as? [String])
         #expect(all.count == studies.count * 2, "objects in Orthanc: \(all.count)")
+    }
+
+    /// The PACS down for longer than the retry window: the reports become `failed` (status shows it, nothing is
+    /// dropped); once the PACS is back, `brixia send --retry-failed` re-queues and delivers them.
+    @Test(.timeLimit(.minutes(10)))
+    func reportsFailedAfterTheRetryWindowAreKeptAndSentOnRetry() async throws {
+        let w = try WorkDir()
+        let pacs = OrthancServer(dir: w.url("orthanc"), brixiaPort: Ports.free())   // not started: down
+        let model = try E2E.sharedModel.get()
+        try Data("""
+            destinations = \(pacs.destination)
+            send_timeout = 5
+            send_initial_backoff = 1
+            send_max_backoff = 1
+            send_retry_window = 1
+            """.utf8).write(to: w.url("brixia.conf"))
+        let st = "\(E2E.root).64.1"
+        try DicomFixture(study: st, sop: "\(st).1").write(to: w.url("inbox/\(st)/a.dcm"))
+        let args = ["run", "--once", "--work-dir", w.root.path, "--model", model.path, "--config", w.url("brixia.conf").path]
+        let env = ["BRIXIA_ALLOW_TEST_FIXTURE": "1"]
+        let first = try await Brixia.run(args, env: env, timeout: 240)
+        #expect(first.status == 0 && first.stdout.contains("\(pacs.destination)  pending 2, sent 0, failed 0"), "\(first.stdout)\n\(first.stderr.suffix(2000))")
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        // The next delivery round is past the window: failed, kept, with the reason.
+        let second = try await Brixia.run(args, env: env, timeout: 240)
+        #expect(second.stdout.contains("\(pacs.destination)  pending 0, sent 0, failed 2"), "\(second.stdout)")
+        let db = w.url("brixia.sqlite").path
+        let status = try await Brixia.run(["status", "--db", db])
+        #expect(status.stdout.contains("pending 0, sent 0, failed 2") && status.stdout.contains("cannot connect to"), "\(status.stdout)")
+        let show = try await Brixia.run(["show", st, "--db", db])
+        #expect(show.stdout.components(separatedBy: "FAILED for \(pacs.destination)").count - 1 == 2, "\(show.stdout)")
+
+        try pacs.start()
+        defer { pacs.stop() }
+        let retry = try await Brixia.run(["send", "--retry-failed", "--queue", db, "--to", pacs.destination])
+        #expect(retry.status == 0, "\(retry.stdout)\n\(retry.stderr)")
+        #expect(retry.stdout.contains("re-queued 2 failed item(s)"), "\(retry.stdout)")
+        let store = try BrixiaStore.openExisting(path: db)
+        let analysis = try #require(try store.analyses(studyInstanceUID: st).first)
+        for o in try store.outputs(analysisID: analysis.id) {
+            #expect(try pacs.lookup(o.sopInstanceUID, type: "Instance") != nil, "\(o.kind) not delivered")
+        }
+        let after = try #require(try await Self.outgoing(w).first)
+        #expect(after["sent"] as? Int == 2 && after["failed"] as? Int == 0, "\(after)")
     }
 }
