@@ -64,7 +64,7 @@ let package = Package(
 
         // --- the clinical pipeline: inbox, state machine, daemon.
         .target(name: "Pipeline", dependencies: [
-            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports",
+            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "DicomNetwork",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),

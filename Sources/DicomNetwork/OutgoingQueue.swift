@@ -28,7 +28,7 @@ public enum OutgoingState: String, Sendable, Codable {
     case pending, sent, failed
 }
 
-public struct OutgoingItem: Sendable, Equatable {
+public struct OutgoingItem: Sendable, Equatable, Codable {
     public var id: Int64
     public var destination: String
     public var path: String
@@ -43,7 +43,7 @@ public struct OutgoingItem: Sendable, Equatable {
 }
 
 /// Per-destination summary for `brixia status`.
-public struct OutgoingDestinationStatus: Sendable, Equatable {
+public struct OutgoingDestinationStatus: Sendable, Equatable, Codable {
     public var destination: String
     public var pending: Int
     public var sent: Int
@@ -136,31 +136,48 @@ public final class OutgoingQueue: Sendable {
 
     /// Pending/sent/failed counts, last error and next attempt, per destination.
     public func status() throws -> [OutgoingDestinationStatus] {
-        try read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT destination,
-                       SUM(state = 'pending') AS pending, SUM(state = 'sent') AS sent, SUM(state = 'failed') AS failed,
-                       MIN(CASE WHEN state = 'pending' THEN next_attempt_at END) AS next_attempt
-                FROM outgoing_queue GROUP BY destination ORDER BY destination
-                """)
-            return try rows.map { r in
-                let dest: String = r["destination"]
-                let last = try Row.fetchOne(db, sql: """
-                    SELECT last_error, last_error_at FROM outgoing_queue
-                    WHERE destination = ? AND last_error IS NOT NULL ORDER BY last_error_at DESC, id DESC LIMIT 1
-                    """, arguments: [dest])
-                return OutgoingDestinationStatus(destination: dest, pending: r["pending"], sent: r["sent"], failed: r["failed"],
-                                                 lastError: last?["last_error"], lastErrorAt: last?["last_error_at"],
-                                                 nextAttemptAt: r["next_attempt"])
-            }
+        try read(Self.status)
+    }
+
+    static func status(_ db: Database) throws -> [OutgoingDestinationStatus] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT destination,
+                   SUM(state = 'pending') AS pending, SUM(state = 'sent') AS sent, SUM(state = 'failed') AS failed,
+                   MIN(CASE WHEN state = 'pending' THEN next_attempt_at END) AS next_attempt
+            FROM outgoing_queue GROUP BY destination ORDER BY destination
+            """)
+        return try rows.map { r in
+            let dest: String = r["destination"]
+            let last = try Row.fetchOne(db, sql: """
+                SELECT last_error, last_error_at FROM outgoing_queue
+                WHERE destination = ? AND last_error IS NOT NULL ORDER BY last_error_at DESC, id DESC LIMIT 1
+                """, arguments: [dest])
+            return OutgoingDestinationStatus(destination: dest, pending: r["pending"], sent: r["sent"], failed: r["failed"],
+                                             lastError: last?["last_error"], lastErrorAt: last?["last_error_at"],
+                                             nextAttemptAt: r["next_attempt"])
         }
     }
 
-    /// Pending items whose next attempt is due, oldest first.
-    public func due(now: Date = Date(), limit: Int = 100) throws -> [OutgoingItem] {
+    /// Every queue row for these SOP Instance UIDs (all destinations), in queue order.
+    static func items(_ db: Database, sopInstanceUIDs: [String]) throws -> [OutgoingItem] {
+        guard !sopInstanceUIDs.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: sopInstanceUIDs.count).joined(separator: ",")
+        return try Row.fetchAll(db, sql: "SELECT * FROM outgoing_queue WHERE sop_instance_uid IN (\(marks)) ORDER BY id",
+                                arguments: StatementArguments(sopInstanceUIDs)).map(Self.item)
+    }
+
+    /// Pending items whose next attempt is due, oldest first; only for `destinations` ("AE@HOST:PORT") when given.
+    public func due(now: Date = Date(), limit: Int = 100, destinations: Set<String>? = nil) throws -> [OutgoingItem] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outgoing_queue WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-                             arguments: [now, limit]).map(Self.item)
+            var sql = "SELECT * FROM outgoing_queue WHERE state = 'pending' AND next_attempt_at <= ?"
+            var args: [DatabaseValueConvertible] = [now]
+            if let destinations {
+                guard !destinations.isEmpty else { return [] }
+                sql += " AND destination IN (\(Array(repeating: "?", count: destinations.count).joined(separator: ",")))"
+                args += destinations.sorted() as [DatabaseValueConvertible]
+            }
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql + " ORDER BY id LIMIT ?", arguments: StatementArguments(args)).map(Self.item)
         }
     }
 

@@ -7,18 +7,23 @@ import Logging
 public final class OutgoingSender: Sendable {
     public let queue: OutgoingQueue
     public let scu: DicomSCU
+    /// Only these destinations are served (nil: every destination in the queue). Items for a destination taken
+    /// out of the configuration stay pending and listed, never sent behind the operator's back.
+    public let destinations: Set<String>?
     let logger: Logger
 
-    public init(queue: OutgoingQueue, scu: DicomSCU, logger: Logger = Logger(label: "brixia.network.sender")) {
+    public init(queue: OutgoingQueue, scu: DicomSCU, destinations: Set<String>? = nil,
+                logger: Logger = Logger(label: "brixia.network.sender")) {
         self.queue = queue
         self.scu = scu
+        self.destinations = destinations
         self.logger = logger
     }
 
     /// Sends every due item once. Returns how many were sent.
     @discardableResult
     public func runOnce(now: Date = Date()) throws -> Int {
-        let due = try queue.due(now: now)
+        let due = try queue.due(now: now, destinations: destinations)
         var sent = 0
         for (destination, items) in Dictionary(grouping: due, by: \.destination).sorted(by: { $0.key < $1.key }) {
             let node: DicomNode
@@ -38,11 +43,15 @@ public final class OutgoingSender: Sendable {
             guard !sendable.isEmpty else { continue }
             do {
                 let outcomes = try scu.store(sendable.map(\.path), to: node)
+                var stored = 0
+                defer { if stored > 0 { logger.info("outgoing: objects stored", metadata: ["destination": "\(destination)", "count": "\(stored)"]) } }
                 for (item, outcome) in zip(sendable, outcomes) {
                     if outcome.stored {
                         try queue.markSent(id: item.id, now: now)
                         sent += 1
+                        stored += 1
                     } else {
+                        logger.warning("outgoing: object not stored", metadata: ["destination": "\(destination)", "error": "\(outcome.error.map { "\($0)" } ?? "not stored")"])
                         let permanent: Bool
                         switch outcome.error {
                         case .dimseFailure, .noPresentationContext, .badFile: permanent = true

@@ -28,6 +28,8 @@ public struct PipelineConfig: Sendable, Equatable {
     public var maxAttempts: Int
     /// Executable run once per fired alert (nil = none); see AlertHook.
     public var alertHook: URL? = nil
+    /// Storage SCP and PACS destinations (NetworkSettings.swift); off unless configured.
+    public var network = NetworkSettings()
 
     public static func defaults(workDir: URL) -> PipelineConfig {
         PipelineConfig(
@@ -94,11 +96,11 @@ public enum ConfigResolver {
         "BRIXIA_DELETE_INPUTS", "BRIXIA_ALERT_RULES", "BRIXIA_TREND_THRESHOLD", "BRIXIA_ALERT_HOOK",
     ]
 
-    static let knownFileKeys: Set<String> = [
+    static let knownFileKeys: Set<String> = Set([
         "workDir", "inbox", "outbox", "archive", "quarantine", "database", "model", "quietPeriodSeconds", "workerThreads",
         "alertRules", "trendThreshold", "outputs", "deleteInsteadOfArchive", "stabilitySeconds", "rescanIntervalSeconds",
         "retryDelaySeconds", "maxAttempts", "alertHook",
-    ]
+    ]).union(NetworkSettings.fileKeys)
 
     /// Resolves flags > environment > file > defaults. `configPath` is the --config flag.
     /// `shippedModel` finds the default model (DefaultModel); tests pass their own.
@@ -108,6 +110,7 @@ public enum ConfigResolver {
         let cwd = currentDirectory
         var file = ConfigFile()
         var fileBase = cwd
+        var networkFile = NetworkConfigFile()
         if let path = configPath ?? environment["BRIXIA_CONFIG"] {
             let url = absolute(path, base: cwd)
             var data: Data
@@ -124,7 +127,10 @@ public enum ConfigResolver {
                     throw ConfigError("config file \(url.path) has unknown keys: \(unknown.sorted().joined(separator: ", "))")
                 }
             }
-            do { file = try JSONDecoder().decode(ConfigFile.self, from: data) } catch {
+            do {
+                file = try JSONDecoder().decode(ConfigFile.self, from: data)
+                networkFile = try JSONDecoder().decode(NetworkConfigFile.self, from: data)
+            } catch {
                 throw ConfigError("config file \(url.path) is not valid: \(describe(error))")
             }
             fileBase = url.deletingLastPathComponent()
@@ -200,6 +206,7 @@ public enum ConfigResolver {
         for (name, dir) in folders.dropFirst() where isInside(dir, c.inbox) {
             throw ConfigError("\(name) (\(dir.path)) must not be inside the inbox (\(c.inbox.path))")
         }
+        c.network = try NetworkSettings.resolve(networkFile, inbox: c.inbox)
         return c
     }
 
@@ -216,9 +223,10 @@ public enum ConfigResolver {
 
     /// Converts `key = value` lines ('#' comments) into the JSON form, typing values by key.
     static func keyValueAsJSON(_ text: String, file: String) throws -> Data {
-        let numbers: Set<String> = ["quietPeriodSeconds", "stabilitySeconds", "rescanIntervalSeconds", "retryDelaySeconds"]
-        let ints: Set<String> = ["workerThreads", "trendThreshold", "maxAttempts"]
-        let lists: Set<String> = ["outputs", "alertRules"]
+        let numbers = Set(["quietPeriodSeconds", "stabilitySeconds", "rescanIntervalSeconds", "retryDelaySeconds"])
+            .union(NetworkSettings.numberKeys)
+        let ints = Set(["workerThreads", "trendThreshold", "maxAttempts"]).union(NetworkSettings.intKeys)
+        let lists = Set(["outputs", "alertRules"]).union(NetworkSettings.listKeys)
         var obj: [String: Any] = [:]
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmed ?? ""
@@ -227,7 +235,7 @@ public enum ConfigResolver {
                 throw ConfigError("config file \(file) line \(n + 1): expected key = value, got '\(line)'")
             }
             let rawKey = String(line[..<eq]).trimmed, value = String(line[line.index(after: eq)...]).trimmed
-            let key = keyAliases[rawKey] ?? rawKey
+            let key = keyAliases[rawKey] ?? NetworkSettings.keyAliases[rawKey] ?? rawKey
             func bad(_ what: String) -> ConfigError { ConfigError("config file \(file) line \(n + 1): \(rawKey) must be \(what), got '\(value)'") }
             if numbers.contains(key) { guard let v = Double(value) else { throw bad("a number") }; obj[key] = v }
             else if ints.contains(key) { guard let v = Int(value) else { throw bad("an integer") }; obj[key] = v }

@@ -31,10 +31,12 @@ final class StopFlag: @unchecked Sendable {
 }
 
 public enum PipelineDaemon {
-    /// Runs the pipeline service in a ServiceGroup that shuts down gracefully on SIGTERM/SIGINT.
+    /// Runs the pipeline service, plus the storage SCP and the outgoing sender when configured
+    /// (NetworkServices), in a ServiceGroup that shuts down gracefully on SIGTERM/SIGINT.
     public static func run(runner: PipelineRunner, logger: Logger) async throws {
+        let services: [any Service] = [PipelineService(runner: runner)] + (try NetworkServices.make(config: runner.engine.config, logger: logger))
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: PipelineService(runner: runner), successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

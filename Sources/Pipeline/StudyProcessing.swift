@@ -195,6 +195,12 @@ extension PipelineEngine {
             summary.studiesProcessed += 1
         }
         try checkpoint(.committed)
+        // Reports are queued for the PACS before the staging goes: a crash from here on repeats it (idempotent).
+        do { try enqueueForDestinations(manifest) } catch {
+            summary.failures.append("queueing reports for the PACS: \(error)")
+            log.error("cannot queue reports for the PACS; will retry", metadata: ["error": "\(error)"])
+            return
+        }
         // The analysis is committed: an archiving problem must not fail the job. The manifest stays
         // until the inputs are archived, so the next pass (or restart) tries again.
         do {

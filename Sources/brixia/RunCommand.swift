@@ -99,6 +99,7 @@ struct RunCommand: ParsableCommand {
         let runner = try options.makeRunner(logger: logger)
         let summary = try blockingAwait { try await runner.runOnce() }
         print(summary.text)
+        OutgoingReport.deliverOnce(config: runner.engine.config, logger: logger)
         if !summary.isClean { throw ExitCode(1) }
     }
 }

@@ -10,16 +10,30 @@ struct SendCommand: ParsableCommand {
         discussion: """
         Without --queue the files go over one association now. With --queue DB they are added to the persistent
         outgoing queue in DB (SQLite) and one delivery round is attempted; what fails stays queued for the daemon.
+        With --retry-failed (needs --queue, no files) the items marked failed for --to (e.g. after the PACS was down \
+        longer than the retry window) are put back to pending and one delivery round is attempted; `brixia serve` \
+        sends what is left.
         Exit status: 0 all stored, 3 cannot connect, 4 association rejected, 5 refused by the PACS (DIMSE status /
         no presentation context), 6 unreadable file, 7 left pending in the queue, 1 other error.
         """
     )
 
-    @Argument(help: "DICOM files.") var files: [String]
+    @Argument(help: "DICOM files.") var files: [String] = []
     @Option(help: "Destination as AE@HOST:PORT.") var to: String
     @Option(help: "Our (calling) AE title.") var aet = "BRIXIA"
     @Option(help: "Connect/association/DIMSE timeout in seconds.") var timeout = 30
     @Option(help: "Queue database (SQLite): enqueue, try once, keep failures for retry.") var queue: String?
+    @Flag(name: .customLong("retry-failed"), help: "Put the queue's failed items for --to back to pending and try once (needs --queue).")
+    var retryFailed = false
+
+    func validate() throws {
+        if retryFailed {
+            guard queue != nil else { throw ValidationError("--retry-failed needs --queue DB") }
+            guard files.isEmpty else { throw ValidationError("--retry-failed takes no files") }
+        } else if files.isEmpty {
+            throw ValidationError("no files to send")
+        }
+    }
 
     func run() throws {
         do {
@@ -46,7 +60,13 @@ struct SendCommand: ParsableCommand {
 
     private func runQueued(node: DicomNode, scu: DicomSCU, database: String) throws {
         let q = try OutgoingQueue(databasePath: database)
-        let items = try files.map { try q.enqueue(path: $0, to: node) }
+        var items = try files.map { try q.enqueue(path: $0, to: node) }
+        if retryFailed {
+            let failed = try q.items(state: .failed, destination: node.description)
+            try q.retryFailed(destination: node.description)
+            print("re-queued \(failed.count) failed item(s) for \(node)")
+            items = failed
+        }
         try OutgoingSender(queue: q, scu: scu).runOnce()
         let ids = Set(items.map(\.id))
         let now = try q.items(destination: node.description).filter { ids.contains($0.id) }

@@ -1,11 +1,12 @@
 import ArgumentParser
+import DicomNetwork
 import Foundation
 import Store
 
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Everything stored about one study: patient, instances, analyses, outputs, job state and history.")
+        abstract: "Everything stored about one study: patient, instances, analyses, outputs (and their sending to the PACS), job state and history.")
 
     @OptionGroup var database: DatabaseOptions
 
@@ -17,8 +18,13 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let d = try runReportingStoreErrors { try database.open().studyDetail(studyInstanceUID: studyUID) }
+        let sends: [OutgoingItem]
+        do {
+            sends = try OutgoingQueueReader.items(databasePath: database.db,
+                                                  sopInstanceUIDs: d.analyses.flatMap { $0.outputs.map(\.sopInstanceUID) })
+        } catch { throw CommandFailure(description: "\(error)") }
         if json {
-            print(try StoreJSON.encode(d))
+            print(try OutgoingReport.merge(try StoreJSON.encode(d), key: "outgoing", value: sends))
             return
         }
         // The user asked for this study, so the patient's name may be shown here (never in logs).
@@ -45,7 +51,10 @@ struct ShowCommand: ParsableCommand {
             if !r.timingsMS.isEmpty {
                 print("    timings " + r.timingsMS.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value)) ms" }.joined(separator: ", "))
             }
-            for o in a.outputs { print("    output \(o.kind)  \(o.sopInstanceUID)  \(o.filePath)") }
+            for o in a.outputs {
+                print("    output \(o.kind)  \(o.sopInstanceUID)  \(o.filePath)")
+                for i in sends where i.sopInstanceUID == o.sopInstanceUID { print("      " + OutgoingReport.itemLine(i)) }
+            }
             for alert in a.alerts { print("    ALERT \(alert.rule): \(alert.message)") }
         }
         print("")

@@ -1,11 +1,12 @@
 import ArgumentParser
+import DicomNetwork
 import Foundation
 import Store
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Processing queue: jobs per state, failures with their last error, last processed study.")
+        abstract: "Processing queue: jobs per state, failures with their last error, last processed study; outgoing queue per PACS destination.")
 
     @OptionGroup var database: DatabaseOptions
 
@@ -14,8 +15,9 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let status = try runReportingStoreErrors { try database.open().queueStatus() }
+        let outgoing = try outgoingStatus()
         if json {
-            print(try StoreJSON.encode(status))
+            print(try OutgoingReport.merge(try StoreJSON.encode(status), key: "outgoing", value: outgoing))
             return
         }
         print("jobs: " + JobState.allCases.map { "\($0.rawValue) \(status.counts[$0.rawValue] ?? 0)" }.joined(separator: ", "))
@@ -32,6 +34,15 @@ struct StatusCommand: ParsableCommand {
             for f in status.failures {
                 print("  \(f.state.rawValue) \(f.studyInstanceUID) after \(f.attempts) attempt(s) at \(iso(f.updatedAt)): \(f.lastError ?? "-")")
             }
+        }
+        OutgoingReport.destinationLines(outgoing).forEach { print($0) }
+    }
+}
+
+extension StatusCommand {
+    func outgoingStatus() throws -> [OutgoingDestinationStatus] {
+        do { return try OutgoingQueueReader.status(databasePath: database.db) } catch {
+            throw CommandFailure(description: "\(error)")
         }
     }
 }

@@ -1,0 +1,85 @@
+import DicomNetwork
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The storage SCP as a Service: listens from start until graceful shutdown, then stops accepting and lets
+/// running associations finish (bounded by the SCP timeout). A port that cannot be opened fails the group.
+public struct StorageSCPService: Service {
+    let scp: StorageSCP
+    let logger: Logger
+
+    public init(config: StorageSCPConfig, logger: Logger) throws {
+        scp = try StorageSCP(config: config)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let c = scp.config
+        try scp.start()
+        logger.info("storage SCP listening", metadata: [
+            "aeTitle": "\(c.aeTitle)", "port": "\(c.port)", "bind": "\(c.bindAddress.isEmpty ? "0.0.0.0" : c.bindAddress)",
+            "allowedCallers": "\(c.allowedCallingAETitles.isEmpty ? "any" : c.allowedCallingAETitles.joined(separator: ","))"])
+        try? await gracefulShutdown()
+        let scp = self.scp
+        await offThreadPool { scp.stop() }
+        let s = scp.stats
+        logger.info("storage SCP stopped", metadata: [
+            "stored": "\(s.stored)", "failed": "\(s.failed)", "rejectedAssociations": "\(s.rejectedAssociations)"])
+    }
+}
+
+/// The outgoing queue's sender as a Service: a delivery round every `interval` seconds for the configured
+/// destinations, until graceful shutdown (an association in progress is finished first).
+public struct OutgoingSenderService: Service {
+    let sender: OutgoingSender
+    let interval: TimeInterval
+    let logger: Logger
+
+    public init(sender: OutgoingSender, interval: TimeInterval, logger: Logger) {
+        self.sender = sender; self.interval = interval; self.logger = logger
+    }
+
+    public func run() async throws {
+        let stop = StopFlag()
+        let (sender, logger) = (self.sender, self.logger)
+        await withGracefulShutdownHandler {
+            while !stop.isSet && !Task.isCancelled {
+                await offThreadPool {
+                    do { try sender.runOnce() } catch { logger.error("outgoing queue", metadata: ["error": "\(error)"]) }
+                }
+                var waited: TimeInterval = 0
+                while waited < interval && !stop.isSet && !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 100_000_000)
+                    waited += 0.1
+                }
+            }
+        } onGracefulShutdown: {
+            stop.set()
+        }
+        logger.info("outgoing sender stopped")
+    }
+}
+
+public enum NetworkServices {
+    /// The services `brixia serve` runs next to the pipeline, in start order: the sender (when destinations are
+    /// configured), then the SCP (when `scpPort` is). The group stops them in reverse: the SCP first.
+    public static func make(config: PipelineConfig, logger: Logger) throws -> [any Service] {
+        let n = config.network
+        var services: [any Service] = []
+        if !n.destinations.isEmpty {
+            let queue = try OutgoingQueue(databasePath: config.database.path, policy: n.retry)
+            let scu = try DicomSCU(callingAETitle: n.callingAETitle, timeoutSeconds: n.sendTimeoutSeconds)
+            let sender = OutgoingSender(queue: queue, scu: scu, destinations: Set(n.destinations.map(\.description)),
+                                        logger: logger)
+            services.append(OutgoingSenderService(sender: sender, interval: n.sendPollInterval, logger: logger))
+        }
+        if let scp = n.scp { services.append(try StorageSCPService(config: scp, logger: logger)) }
+        return services
+    }
+}
+
+/// Runs blocking work (DCMTK network calls, SQLite) off the cooperative thread pool.
+func offThreadPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { cont in DispatchQueue.global().async { cont.resume(returning: body()) } }
+}

@@ -1,0 +1,114 @@
+import DicomNetwork
+import Foundation
+
+/// DICOM networking of the daemon: the storage SCP feeding the inbox (off unless `scpPort` is set) and the
+/// destinations every finished study's SR and SC are queued for (none unless `destinations` is set).
+public struct NetworkSettings: Sendable, Equatable {
+    /// nil: no storage SCP.
+    public var scp: StorageSCPConfig?
+    /// PACS that receive the reports, in configuration order, without duplicates.
+    public var destinations: [DicomNode] = []
+    /// Our calling AE title for C-STORE (default: the SCP's AE title, else BRIXIA).
+    public var callingAETitle = "BRIXIA"
+    public var sendTimeoutSeconds = 30
+    public var retry = OutgoingRetryPolicy()
+    /// How often the sender looks for due queue items.
+    public var sendPollInterval: TimeInterval = 1
+
+    public init() {}
+}
+
+/// The networking keys of the config file (JSON names; `key = value` files use the snake_case aliases).
+struct NetworkConfigFile: Decodable, Equatable {
+    var scpAETitle: String?
+    var scpPort: Int?
+    var scpBindAddress: String?
+    var scpAllowedCallingAETitles: [String]?
+    var scpMaxAssociations: Int?
+    var destinations: [String]?
+    var sendAETitle: String?
+    var sendTimeoutSeconds: Int?
+    var sendInitialBackoffSeconds: Double?
+    var sendMaxBackoffSeconds: Double?
+    var sendRetryWindowSeconds: Double?
+}
+
+extension NetworkSettings {
+    static let fileKeys: Set<String> = [
+        "scpAETitle", "scpPort", "scpBindAddress", "scpAllowedCallingAETitles", "scpMaxAssociations", "destinations",
+        "sendAETitle", "sendTimeoutSeconds", "sendInitialBackoffSeconds", "sendMaxBackoffSeconds", "sendRetryWindowSeconds",
+    ]
+    static let keyAliases: [String: String] = [
+        "scp_ae_title": "scpAETitle", "scp_port": "scpPort", "scp_bind_address": "scpBindAddress",
+        "scp_allowed_calling_ae_titles": "scpAllowedCallingAETitles", "scp_allowed_callers": "scpAllowedCallingAETitles",
+        "scp_max_associations": "scpMaxAssociations", "destination": "destinations",
+        "send_ae_title": "sendAETitle", "send_timeout": "sendTimeoutSeconds", "send_timeout_seconds": "sendTimeoutSeconds",
+        "send_initial_backoff": "sendInitialBackoffSeconds", "send_initial_backoff_seconds": "sendInitialBackoffSeconds",
+        "send_max_backoff": "sendMaxBackoffSeconds", "send_max_backoff_seconds": "sendMaxBackoffSeconds",
+        "send_retry_window": "sendRetryWindowSeconds", "send_retry_window_seconds": "sendRetryWindowSeconds",
+    ]
+    static let numberKeys: Set<String> = ["sendInitialBackoffSeconds", "sendMaxBackoffSeconds", "sendRetryWindowSeconds"]
+    static let intKeys: Set<String> = ["scpPort", "scpMaxAssociations", "sendTimeoutSeconds"]
+    static let listKeys: Set<String> = ["scpAllowedCallingAETitles", "destinations"]
+
+    /// Bind addresses DCMTK 3.6.7 can honour (it always listens on all interfaces; loopback is enforced per peer).
+    static let bindAddresses: Set<String> = ["", "0.0.0.0", "127.0.0.1"]
+
+    static func resolve(_ f: NetworkConfigFile, inbox: URL) throws -> NetworkSettings {
+        var n = NetworkSettings()
+        func check(_ body: () throws -> Void) throws {
+            do { try body() } catch let e as DicomNetworkError { throw ConfigError("\(e)") }
+        }
+        if let port = f.scpPort {
+            guard (1...65535).contains(port) else { throw ConfigError("scpPort must be 1-65535, got \(port)") }
+            let ae = f.scpAETitle ?? "BRIXIA"
+            let allowed = (f.scpAllowedCallingAETitles ?? []).map(\.trimmed).filter { !$0.isEmpty }
+            try check {
+                try DicomNode.validateAETitle(ae)
+                for a in allowed { try DicomNode.validateAETitle(a) }
+            }
+            let bind = f.scpBindAddress?.trimmed ?? ""
+            guard bindAddresses.contains(bind) else {
+                throw ConfigError("scpBindAddress '\(bind)' is not supported: use 0.0.0.0 (all interfaces) or 127.0.0.1 (loopback peers only); DCMTK 3.6.7 cannot bind one address")
+            }
+            var scp = StorageSCPConfig(aeTitle: ae, port: UInt16(port), inbox: inbox.path, bindAddress: bind,
+                                       allowedCallingAETitles: allowed)
+            if let m = f.scpMaxAssociations {
+                guard m >= 1 else { throw ConfigError("scpMaxAssociations must be >= 1, got \(m)") }
+                scp.maxAssociations = m
+            }
+            n.scp = scp
+        } else {
+            let given = [("scpAETitle", f.scpAETitle != nil), ("scpBindAddress", f.scpBindAddress != nil),
+                         ("scpAllowedCallingAETitles", f.scpAllowedCallingAETitles != nil),
+                         ("scpMaxAssociations", f.scpMaxAssociations != nil)].filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ConfigError("\(given.joined(separator: ", ")) given but no scpPort: set scpPort to enable the storage SCP")
+            }
+        }
+        for text in (f.destinations ?? []).map(\.trimmed) where !text.isEmpty {
+            var node: DicomNode?
+            try check { node = try DicomNode(parsing: text) }
+            if let node, !n.destinations.contains(node) { n.destinations.append(node) }
+        }
+        n.callingAETitle = f.sendAETitle ?? n.scp?.aeTitle ?? "BRIXIA"
+        try check { try DicomNode.validateAETitle(n.callingAETitle) }
+        if let t = f.sendTimeoutSeconds {
+            guard t >= 1 else { throw ConfigError("sendTimeoutSeconds must be >= 1, got \(t)") }
+            n.sendTimeoutSeconds = t
+        }
+        if let v = f.sendInitialBackoffSeconds {
+            guard v > 0 else { throw ConfigError("sendInitialBackoffSeconds must be > 0, got \(v)") }
+            n.retry.baseDelay = v
+        }
+        if let v = f.sendMaxBackoffSeconds { n.retry.maxDelay = v }
+        guard n.retry.maxDelay >= n.retry.baseDelay else {
+            throw ConfigError("sendMaxBackoffSeconds (\(n.retry.maxDelay)) must be >= sendInitialBackoffSeconds (\(n.retry.baseDelay))")
+        }
+        if let v = f.sendRetryWindowSeconds {
+            guard v > 0 else { throw ConfigError("sendRetryWindowSeconds must be > 0, got \(v)") }
+            n.retry.giveUpAfter = v
+        }
+        return n
+    }
+}
