@@ -32,8 +32,12 @@ stage() {  # stage NAME EPOCHS SCRIPT ARGS... : run unless already complete, res
 }
 
 stage seg128 "$SEG128_EPOCHS" train_seg.py --fold 0 --size 128 --batch 8 --lr 1e-3
-stage seg256 "$SEG256_EPOCHS" train_seg.py --fold 0 --size 256 --batch 4 --lr 3e-4 --init "$R/seg128/last.pt"
-stage align "$ALIGN_EPOCHS" train_align.py --fold 0 --size 256 --batch 8 --lr 1e-3 --init "$R/seg256/last.pt"
+seg="$R/seg128/last.pt"
+if [ "$SEG256_EPOCHS" -gt 0 ]; then  # optional: SEG256_EPOCHS=0 skips it
+  stage seg256 "$SEG256_EPOCHS" train_seg.py --fold 0 --size 256 --batch 4 --lr 3e-4 --init "$seg"
+  seg="$R/seg256/last.pt"
+fi
+stage align "$ALIGN_EPOCHS" train_align.py --fold 0 --size 256 --batch 8 --lr 1e-3 --init "$seg"
 echo "== features (512 px, $VARIANTS variants per image)"
 "$PY" training/cache_features.py --init "$R/align/last.pt" --out "$R/features" --size 512 --variants "$VARIANTS" --threads "$T"
 for k in 0 1 2 3 4; do
