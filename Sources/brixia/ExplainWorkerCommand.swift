@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import BSNetEngine
+import DicomKit
+import Explain
+import Foundation
+import Imaging
+import ModelBundle
+import Pipeline
+
+/// `brixia explain-worker JOB --model DIR`: computes one queued explanation of the pipeline (started by
+/// `run`/`serve` when `explain = true`, never by people). It lowers its own priority first, writes only
+/// into the job folder (the SC appears there as `out/` in one rename) and exits; the pipeline records and
+/// publishes the result. Killing it at any moment loses nothing: the next worker starts the job again.
+struct ExplainWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain-worker",
+        abstract: "Internal: compute one queued explanation job of the pipeline (started by run/serve).",
+        shouldDisplay: false)
+
+    @Argument(help: "Job folder (in <outbox>/.brixia-explain/).") var job: String
+    @Option(help: "Model bundle directory; must be the model that scored the study.") var model: String
+    @Option(help: "BLAS threads.") var threads = 2
+    @Option(help: "Nice level applied to this process first.") var nice: Int32 = 19
+    @Option(name: .customLong("software-version"), help: "Software version written into the SC.")
+    var softwareVersion = ProductionPipeline.softwareVersion
+
+    /// Exit status when another worker holds the job (an orphan of a killed pipeline).
+    static let busyStatus: Int32 = 75
+
+    struct WorkerError: Error, CustomStringConvertible { let description: String }
+
+    func run() throws {
+        do {
+            try execute()
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    func execute() throws {
+        ProcessPriority.lower(to: nice)
+        let folder = ExplanationJobFolder(URL(fileURLWithPath: job))
+        guard try folder.lockForWorker() else {
+            FileHandle.standardError.write(Data("another worker is computing \(job)\n".utf8))
+            throw ExitCode(Self.busyStatus)
+        }
+        if folder.isComputed { return }
+        let j = try folder.job()
+        let a = j.analysis
+
+        let bundle = try ModelBundle.load(from: URL(fileURLWithPath: model), expecting: BSNetSignature.tensors)
+        let m = bundle.manifest
+        if m.isTestFixture && ProcessInfo.processInfo.environment["BRIXIA_ALLOW_TEST_FIXTURE"] != "1" {
+            throw WorkerError(description: "model bundle \(model) is a random test fixture; refusing to explain with it")
+        }
+        guard m.weights.sha256 == a.model.weightsSHA256 else {
+            throw WorkerError(description: "the model changed since the study was scored (scored with weights SHA-256 " +
+                              "\(a.model.weightsSHA256), bundle has \(m.weights.sha256)); an explanation must explain the scores it sits beside")
+        }
+        let net = try BSNet(weights: bundle.weights, threads: threads)
+        let dicom = try DicomFile(path: folder.source.path)
+        let (px, _) = try dicom.decodeDisplay()
+        let input = Preprocessor.modelInput(from: try DisplayImage(width: px.width, height: px.height, pixels: px.values))
+        let base = try net.run(input)
+        let parent = getppid()
+        let config = ExplainConfiguration(slic: SlicParameters(segments: j.segments), niceLevel: nice)
+        let t0 = Date()
+        let e = try Explainer.explain(network: net, input: input, baseline: base, configuration: config) { done, total in
+            // The pipeline that started us died (we were re-parented): stop; its successor restarts the job.
+            if getppid() != parent { Glibc.exit(3) }
+            if done % 20 == 0 || done == total { FileHandle.standardError.write(Data("occluded \(done)/\(total)\n".utf8)) }
+        }
+        let report = try ReportsSink(softwareVersion: softwareVersion).reportInput(for: a, sourceFile: folder.source)
+        try folder.commitResult { dir in
+            let w = try ExplainOutputs.writeSecondaryCapture(e, theta: base.theta, report: report, to: dir)
+            return ExplanationResult(fileName: w.path.lastPathComponent, sopInstanceUID: w.sopInstanceUID,
+                                     seriesInstanceUID: w.seriesInstanceUID)
+        }
+        FileHandle.standardError.write(Data(String(format: "explained in %.1f s: %d lung super-pixels, %d occluded runs\n",
+                                                   Date().timeIntervalSince(t0), e.superPixels.count, e.maps.passes).utf8))
+    }
+}
