@@ -55,7 +55,7 @@ import Testing
         let sc = w.url("outbox/\(name)").path
         let v = try Self.tool(Self.dciodvfy!, [sc])
         #expect(!v.split(separator: "\n").contains { $0.contains("Error") }, "\(v)")
-        let dump = try Self.tool("/usr/bin/dcmdump", ["-Un", sc])
+        let dump = try Self.tool("/usr/bin/dcmdump", ["-Un", "+L", sc])
         #expect(dump.contains("[\(study)]"))                       // same study
         #expect(dump.contains("(0020,0011) IS [9903]"))            // its own series
         #expect(dump.contains("not for diagnostic use"))
