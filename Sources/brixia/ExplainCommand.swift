@@ -26,6 +26,8 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Approximate number of SLIC super-pixels over the whole image.") var segments = 180
     @Option(help: "SLIC compactness.") var compactness = 10.0
     @Option(help: "BLAS threads for the network.") var threads = 2
+    @Option(help: "Networks scoring occluded inputs in parallel, one BLAS thread each (1 = one network with --threads).")
+    var workers = 1
     @Option(help: "Nice level for this process (0 keeps the current priority).") var nice: Int32 = 10
     @Option(help: "Caption line under every map (e.g. which weights produced it).") var caption: String?
     @Option(help: "File-name prefix of the PNGs.") var prefix = "explain-"
@@ -42,6 +44,11 @@ struct ExplainCommand: ParsableCommand {
     }
 
     struct UsageError: Error, CustomStringConvertible { let description: String }
+
+    func validate() throws {
+        guard threads >= 1, (1...16).contains(workers) else { throw ValidationError("--threads must be >= 1 and --workers 1...16") }
+        guard (4...1000).contains(segments) else { throw ValidationError("--segments must be between 4 and 1000") }
+    }
 
     func execute() throws {
         ProcessPriority.lower(to: nice)
@@ -68,7 +75,9 @@ struct ExplainCommand: ParsableCommand {
         let base = try net.run(input)
         let forward = Date().timeIntervalSince(t0)
         let config = ExplainConfiguration(slic: SlicParameters(segments: segments, compactness: compactness), niceLevel: nice)
-        let e = try Explainer.explain(network: net, input: input, baseline: base, configuration: config) { done, total in
+        // Parallel workers: one single-threaded network each (the baseline pass above keeps --threads).
+        let nets = workers <= 1 ? [net] : try (0..<workers).map { _ in try BSNet(weights: weights, threads: 1) }
+        let e = try Explainer.explain(networks: nets, input: input, baseline: base, configuration: config) { done, total in
             if done % 20 == 0 || done == total { FileHandle.standardError.write(Data("occluded \(done)/\(total)\n".utf8)) }
         }
         let grades = base.grades
@@ -77,8 +86,8 @@ struct ExplainCommand: ParsableCommand {
                                                scoreLine: "Brixia score \(base.globalScore)/18 (\(zones))",
                                                to: URL(fileURLWithPath: out), prefix: prefix)
         print("super-pixels: \(e.allSuperPixels.count) in the image, \(e.superPixels.count) in the lungs")
-        print(String(format: "forward pass %.2f s; explanation %.1f s (%d occluded runs, %d skipped) = %.1f x one forward pass",
-                     forward, e.seconds, e.maps.passes, e.maps.skipped, e.seconds / forward))
+        print(String(format: "forward pass %.2f s (%d threads); explanation %.1f s (%d occluded runs, %d skipped, %d worker(s), SLIC %.1f s) = %.1f x one forward pass",
+                     forward, threads, e.seconds, e.maps.passes, e.maps.skipped, max(1, workers), e.slicSeconds, e.seconds / forward))
         for u in urls { print("wrote \(u.path)") }
     }
 

@@ -22,7 +22,8 @@ struct ExplainWorkerCommand: ParsableCommand {
 
     @Argument(help: "Job folder (in <outbox>/.brixia-explain/).") var job: String
     @Option(help: "Model bundle directory; must be the model that scored the study.") var model: String
-    @Option(help: "BLAS threads.") var threads = 2
+    @Option(help: "BLAS threads of the baseline network.") var threads = 2
+    @Option(help: "Networks scoring occluded inputs in parallel, one BLAS thread each.") var workers = 1
     @Option(help: "Nice level applied to this process first.") var nice: Int32 = 19
     @Option(name: .customLong("software-version"), help: "Software version written into the SC.")
     var softwareVersion = ProductionPipeline.softwareVersion
@@ -71,7 +72,8 @@ struct ExplainWorkerCommand: ParsableCommand {
         let parent = getppid()
         let config = ExplainConfiguration(slic: SlicParameters(segments: j.segments), niceLevel: nice)
         let t0 = Date()
-        let e = try Explainer.explain(network: net, input: input, baseline: base, configuration: config) { done, total in
+        let nets = workers <= 1 ? [net] : try (0..<workers).map { _ in try BSNet(weights: bundle.weights, threads: 1) }
+        let e = try Explainer.explain(networks: nets, input: input, baseline: base, configuration: config) { done, total in
             // The pipeline that started us died (we were re-parented): stop; its successor restarts the job.
             if getppid() != parent { Glibc.exit(3) }
             if done % 20 == 0 || done == total { FileHandle.standardError.write(Data("occluded \(done)/\(total)\n".utf8)) }
