@@ -51,6 +51,9 @@ public struct ExplanationJobFolder: Sendable {
     static let jobName = "job.json", sourceName = "source.dcm", attemptsName = "attempts"
     static let outName = "out", outTmpName = "out.tmp", resultName = "result.json", lockName = "lock"
     public static let logName = "worker.log"
+    /// Worker exit status for a job that can never succeed (e.g. no lung in the mask, another model):
+    /// the pipeline sets it aside at once instead of retrying.
+    public static let permanentFailureStatus: Int32 = 65
 
     public var source: URL { url.appendingPathComponent(Self.sourceName) }
     public var outFolder: URL { url.appendingPathComponent(Self.outName) }

@@ -114,6 +114,7 @@ extension PipelineEngine {
                 summary.failures.append("explanation worker for \(running.folder.lastPathComponent) exited with status \(status)")
                 log.error("explanation worker failed; see its log", metadata: [
                     "job": "\(running.folder.lastPathComponent)", "status": "\(status)", "log": "\(folder.log.path)"])
+                if status == ExplanationJobFolder.permanentFailureStatus { try setAside(running.folder, reason: "cannot be explained") }
             }
         }
         for dir in pendingExplanations() {
@@ -123,10 +124,7 @@ extension PipelineEngine {
                 return true
             }
             if folder.attempts >= config.maxAttempts {
-                let failed = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + Self.failedSuffix)
-                try FileOps.move(dir, to: failed)
-                summary.failures.append("explanation \(dir.lastPathComponent) failed \(config.maxAttempts) times; kept in \(failed.path)")
-                log.error("explanation given up after repeated failures", metadata: ["job": "\(failed.path)"])
+                try setAside(dir, reason: "failed \(config.maxAttempts) times")
                 continue
             }
             try folder.setAttempts(folder.attempts + 1, writer: deps.fileWriter)
@@ -139,6 +137,14 @@ extension PipelineEngine {
     /// `explanationTick` for the daemon loop: a failure is noted and logged, never stops scoring.
     func explanationTickLogged() {
         do { try explanationTick() } catch { noteFailure("explanation: \(error)") }
+    }
+
+    /// Renames a job that will not be retried to `<name>.failed` (kept with its worker.log for inspection).
+    func setAside(_ dir: URL, reason: String) throws {
+        let failed = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + Self.failedSuffix)
+        try FileOps.move(dir, to: failed)
+        summary.failures.append("explanation \(dir.lastPathComponent) \(reason); kept in \(failed.path)")
+        log.error("explanation given up", metadata: ["job": "\(failed.path)", "reason": "\(reason)"])
     }
 
     /// Runs every queued explanation to its end (for `run --once`, after all scores are committed).

@@ -32,12 +32,17 @@ struct ExplainWorkerCommand: ParsableCommand {
     static let busyStatus: Int32 = 75
 
     struct WorkerError: Error, CustomStringConvertible { let description: String }
+    /// A job that no retry can fix.
+    struct PermanentFailure: Error, CustomStringConvertible { let description: String }
 
     func run() throws {
         do {
             try execute()
         } catch let e as ExitCode {
             throw e
+        } catch let e as PermanentFailure {
+            FileHandle.standardError.write(Data("error (will not be retried): \(e.description)\n".utf8))
+            throw ExitCode(ExplanationJobFolder.permanentFailureStatus)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
@@ -61,7 +66,7 @@ struct ExplainWorkerCommand: ParsableCommand {
             throw WorkerError(description: "model bundle \(model) is a random test fixture; refusing to explain with it")
         }
         guard m.weights.sha256 == a.model.weightsSHA256 else {
-            throw WorkerError(description: "the model changed since the study was scored (scored with weights SHA-256 " +
+            throw PermanentFailure(description: "the model changed since the study was scored (scored with weights SHA-256 " +
                               "\(a.model.weightsSHA256), bundle has \(m.weights.sha256)); an explanation must explain the scores it sits beside")
         }
         let net = try BSNet(weights: bundle.weights, threads: threads)
@@ -73,10 +78,14 @@ struct ExplainWorkerCommand: ParsableCommand {
         let config = ExplainConfiguration(slic: SlicParameters(segments: j.segments), niceLevel: nice)
         let t0 = Date()
         let nets = workers <= 1 ? [net] : try (0..<workers).map { _ in try BSNet(weights: bundle.weights, threads: 1) }
-        let e = try Explainer.explain(networks: nets, input: input, baseline: base, configuration: config) { done, total in
+        let explain = { try Explainer.explain(networks: nets, input: input, baseline: base, configuration: config) { done, total in
             // The pipeline that started us died (we were re-parented): stop; its successor restarts the job.
             if getppid() != parent { Glibc.exit(3) }
             if done % 20 == 0 || done == total { FileHandle.standardError.write(Data("occluded \(done)/\(total)\n".utf8)) }
+        } }
+        let e: Explanation
+        do { e = try explain() } catch ExplainError.emptyLungMask {
+            throw PermanentFailure(description: "\(ExplainError.emptyLungMask)")
         }
         let report = try ReportsSink(softwareVersion: softwareVersion).reportInput(for: a, sourceFile: folder.source)
         try folder.commitResult { dir in

@@ -9,6 +9,7 @@ import Testing
 final class FakeExplanationLauncher: ExplanationLauncher, @unchecked Sendable {
     var ticks = 0
     var fail = false
+    var failStatus: Int32 = 1
     private(set) var launches: [String] = []
     private(set) var workers: [FakeExplanationWorker] = []
     /// Asked at launch: the analysis must already be committed (scores first).
@@ -18,7 +19,7 @@ final class FakeExplanationLauncher: ExplanationLauncher, @unchecked Sendable {
         let job = try ExplanationJobFolder(jobFolder).job()
         launches.append(jobFolder.lastPathComponent)
         onLaunch?(job)
-        let w = FakeExplanationWorker(folder: ExplanationJobFolder(jobFolder), ticks: ticks, fail: fail, n: launches.count)
+        let w = FakeExplanationWorker(folder: ExplanationJobFolder(jobFolder), ticks: ticks, fail: fail ? failStatus : nil, n: launches.count)
         workers.append(w)
         return w
     }
@@ -27,19 +28,19 @@ final class FakeExplanationLauncher: ExplanationLauncher, @unchecked Sendable {
 final class FakeExplanationWorker: ExplanationWorker, @unchecked Sendable {
     let folder: ExplanationJobFolder
     var ticksLeft: Int
-    let fail: Bool
+    let fail: Int32?
     let n: Int
     private(set) var events: [String] = []
     private var status: Int32?
 
-    init(folder: ExplanationJobFolder, ticks: Int, fail: Bool, n: Int) {
+    init(folder: ExplanationJobFolder, ticks: Int, fail: Int32?, n: Int) {
         self.folder = folder; ticksLeft = ticks; self.fail = fail; self.n = n
     }
 
     var exitStatus: Int32? {
         if status == nil && events.last != "pause" {
             if ticksLeft > 0 { ticksLeft -= 1; return nil }
-            if fail { status = 1 } else {
+            if let fail { status = fail } else {
                 try! folder.commitResult { dir in
                     let job = try folder.job()
                     let name = "SC_\(n).json"
@@ -180,6 +181,20 @@ extension Workspace {
         let left = try FileManager.default.contentsOfDirectory(atPath: ws.explainRoot.path)
         #expect(left.count == 1 && left[0].hasSuffix(".failed"))
         #expect(try ws.jobStore.job(studyInstanceUID: "E.4")?.state == .done)
+    }
+
+    /// A job the worker reports as hopeless (e.g. empty lung mask) is set aside after one launch.
+    @Test func permanentFailureIsNotRetried() async throws {
+        let ws = try Self.workspace()
+        let launcher = FakeExplanationLauncher()
+        launcher.fail = true
+        launcher.failStatus = ExplanationJobFolder.permanentFailureStatus
+        try ws.drop(FakeInstance.make(study: "E.8", sop: "E.8.1"), as: "e8.dcm")
+        let s = try await ws.runner(explaining: launcher).runOnce()
+        #expect(launcher.launches.count == 1)
+        #expect(s.failures.contains { $0.contains("cannot be explained") })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ws.explainRoot.path).allSatisfy { $0.hasSuffix(".failed") })
+        #expect(ws.outputs() == ["brixia_E.8_v1.sc.json", "brixia_E.8_v1.sr.json"])
     }
 
     /// The worker is paused as soon as a study is claimed and resumed only when no study is waiting.
