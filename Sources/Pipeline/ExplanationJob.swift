@@ -99,14 +99,45 @@ public struct ExplanationJobFolder: Sendable {
         try writer.writeAtomically(try enc.encode(job), to: url.appendingPathComponent(jobName))
     }
 
-    /// Worker side: takes the folder's lock (exclusive, non-blocking) for the life of the process, so
-    /// that a worker orphaned by a killed pipeline and a new one never compute the same job at once.
-    /// Returns false when another process holds it.
-    public func lockForWorker() throws -> Bool {
+    /// Worker side: takes the folder's lock (exclusive; waits while another process holds it) for the
+    /// life of the process, so that a worker orphaned by a killed pipeline and a new one never compute the
+    /// same job at once (the pipeline also kills a recorded stale worker before launching, see
+    /// `killStaleWorker`).
+    public func lockForWorker() throws {
         let fd = open(url.appendingPathComponent(Self.lockName).path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileOpError("open lock", url.path, errno: errno) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 { close(fd); return false }
-        return true   // fd deliberately kept open: the lock lasts until the process exits
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR { let e = errno; close(fd); throw FileOpError("lock", url.path, errno: e) }
+        }
+        // fd deliberately kept open: the lock lasts until the process exits.
+    }
+
+    static let pidName = "worker.pid"
+
+    /// Pipeline side: remembers the launched worker's process id (for `killStaleWorker` after a restart).
+    func recordWorker(pid: Int32) {
+        try? POSIXFileWriter().writeAtomically(Data("\(pid)\n".utf8), to: url.appendingPathComponent(Self.pidName))
+    }
+
+    /// Pipeline side, before launching: a worker recorded for this job that is still alive belongs to a
+    /// pipeline that was killed (possibly stopped with SIGSTOP at that moment, so it would never exit by
+    /// itself). It is killed, after checking that the process is an explain-worker of this very job.
+    /// Returns the process id killed, if any.
+    @discardableResult
+    func killStaleWorker(timeout: TimeInterval = 5) -> Int32? {
+        guard let text = try? String(contentsOf: url.appendingPathComponent(Self.pidName), encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else { return nil }
+        guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return nil }
+        let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        guard args.contains("explain-worker"), args.contains(url.path) else { return nil }
+        kill(pid, SIGKILL)
+        kill(pid, SIGCONT)
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end, let stat = try? String(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/stat"), encoding: .utf8),
+              !stat.contains(") Z") {
+            usleep(20_000)
+        }
+        return pid
     }
 
     /// Worker side: `write` puts the SC into the empty folder it is given and returns its result;

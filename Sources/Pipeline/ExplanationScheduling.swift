@@ -211,9 +211,14 @@ public final class ProcessExplanationLauncher: ExplanationLauncher, @unchecked S
         p.standardError = log
         p.standardOutput = log
         p.standardInput = FileHandle.nullDevice
+        let folder = ExplanationJobFolder(jobFolder)
+        if let stale = folder.killStaleWorker() {
+            FileHandle.standardError.write(Data("killed stale explanation worker \(stale) of \(jobFolder.lastPathComponent)\n".utf8))
+        }
         do { try p.run() } catch {
             throw ExplanationJobError(folder: jobFolder.path, reason: "cannot start \(executable.path): \(error)")
         }
+        folder.recordWorker(pid: p.processIdentifier)
         try? log.close()
         return ProcessExplanationWorker(process: p)
     }
@@ -233,13 +238,14 @@ final class ProcessExplanationWorker: ExplanationWorker, @unchecked Sendable {
 }
 
 extension ProductionPipeline {
-    /// Explanation workers are this executable (`brixia`) run as `brixia explain-worker`, with the
-    /// scoring thread count (it is stopped while scoring runs) at nice 19; the test-fixture
+    /// Explanation workers are this executable (`brixia`) run as `brixia explain-worker`, with as many
+    /// single-threaded networks as scoring has threads (faster than one multi-threaded network on this
+    /// engine; the worker is stopped while scoring runs anyway) at nice 19; the test-fixture
     /// permission (BRIXIA_ALLOW_TEST_FIXTURE) is inherited through the environment.
     static func explanationLauncher(config: PipelineConfig) -> ProcessExplanationLauncher {
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         return ProcessExplanationLauncher(executable: exe, arguments: [
-            "--model", config.model.path, "--threads", "\(config.workerThreads)", "--nice", "19",
+            "--model", config.model.path, "--threads", "1", "--workers", "\(config.workerThreads)", "--nice", "19",
             "--software-version", softwareVersion])
     }
 }

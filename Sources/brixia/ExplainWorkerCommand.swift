@@ -22,14 +22,11 @@ struct ExplainWorkerCommand: ParsableCommand {
 
     @Argument(help: "Job folder (in <outbox>/.brixia-explain/).") var job: String
     @Option(help: "Model bundle directory; must be the model that scored the study.") var model: String
-    @Option(help: "BLAS threads of the baseline network.") var threads = 2
+    @Option(help: "BLAS threads of the network (when --workers is 1).") var threads = 2
     @Option(help: "Networks scoring occluded inputs in parallel, one BLAS thread each.") var workers = 1
     @Option(help: "Nice level applied to this process first.") var nice: Int32 = 19
     @Option(name: .customLong("software-version"), help: "Software version written into the SC.")
     var softwareVersion = ProductionPipeline.softwareVersion
-
-    /// Exit status when another worker holds the job (an orphan of a killed pipeline).
-    static let busyStatus: Int32 = 75
 
     struct WorkerError: Error, CustomStringConvertible { let description: String }
     /// A job that no retry can fix.
@@ -49,13 +46,24 @@ struct ExplainWorkerCommand: ParsableCommand {
         }
     }
 
+    /// The pipeline that started us died (we were re-parented): stop at once, whatever we are doing
+    /// (loading, waiting for the lock, occluding); its successor restarts the job.
+    static func exitWhenOrphaned() {
+        let parent = getppid()
+        let t = Thread {
+            while true {
+                if getppid() != parent { Glibc.exit(3) }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+        t.start()
+    }
+
     func execute() throws {
         ProcessPriority.lower(to: nice)
+        Self.exitWhenOrphaned()
         let folder = ExplanationJobFolder(URL(fileURLWithPath: job))
-        guard try folder.lockForWorker() else {
-            FileHandle.standardError.write(Data("another worker is computing \(job)\n".utf8))
-            throw ExitCode(Self.busyStatus)
-        }
+        try folder.lockForWorker()
         if folder.isComputed { return }
         let j = try folder.job()
         let a = j.analysis
@@ -69,18 +77,16 @@ struct ExplainWorkerCommand: ParsableCommand {
             throw PermanentFailure(description: "the model changed since the study was scored (scored with weights SHA-256 " +
                               "\(a.model.weightsSHA256), bundle has \(m.weights.sha256)); an explanation must explain the scores it sits beside")
         }
-        let net = try BSNet(weights: bundle.weights, threads: threads)
+        // With parallel workers every network is single-threaded and the first one also runs the baseline.
+        let nets = try (0..<max(1, workers)).map { _ in try BSNet(weights: bundle.weights, threads: workers > 1 ? 1 : threads) }
+        let net = nets[0]
         let dicom = try DicomFile(path: folder.source.path)
         let (px, _) = try dicom.decodeDisplay()
         let input = Preprocessor.modelInput(from: try DisplayImage(width: px.width, height: px.height, pixels: px.values))
         let base = try net.run(input)
-        let parent = getppid()
         let config = ExplainConfiguration(slic: SlicParameters(segments: j.segments), niceLevel: nice)
         let t0 = Date()
-        let nets = workers <= 1 ? [net] : try (0..<workers).map { _ in try BSNet(weights: bundle.weights, threads: 1) }
         let explain = { try Explainer.explain(networks: nets, input: input, baseline: base, configuration: config) { done, total in
-            // The pipeline that started us died (we were re-parented): stop; its successor restarts the job.
-            if getppid() != parent { Glibc.exit(3) }
             if done % 20 == 0 || done == total { FileHandle.standardError.write(Data("occluded \(done)/\(total)\n".utf8)) }
         } }
         let e: Explanation

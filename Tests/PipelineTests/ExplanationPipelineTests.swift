@@ -225,6 +225,27 @@ extension Workspace {
         #expect(ws.outputs().filter { $0.hasSuffix(".explain.dcm") } == ["brixia_E.5_v1.explain.dcm", "brixia_E.6_v1.explain.dcm"])
     }
 
+    /// A worker left behind by a killed pipeline (here: stopped with SIGSTOP, so it would never exit) is
+    /// killed before the job is launched again; a recorded pid that is not this job's worker is left alone.
+    @Test func staleWorkerOfTheJobIsKilledOthersAreNot() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-stale-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = ExplanationJobFolder(dir)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "sleep 60; true", "explain-worker", dir.path]
+        try p.run()
+        kill(p.processIdentifier, SIGSTOP)
+        folder.recordWorker(pid: p.processIdentifier)
+        #expect(folder.killStaleWorker() == p.processIdentifier)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL)
+
+        folder.recordWorker(pid: getpid())   // this test process: not an explain-worker of the job
+        #expect(folder.killStaleWorker() == nil)
+    }
+
     @Test func shutdownEndsTheWorkerAndKeepsTheJob() throws {
         let ws = try Self.workspace()
         let launcher = FakeExplanationLauncher()
