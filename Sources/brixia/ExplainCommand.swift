@@ -31,6 +31,10 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Nice level for this process (0 keeps the current priority).") var nice: Int32 = 10
     @Option(help: "Caption line under every map (e.g. which weights produced it).") var caption: String?
     @Option(help: "File-name prefix of the PNGs.") var prefix = "explain-"
+    @Option(name: .customLong("lung-mask"), help: ArgumentHelp(
+        "Benchmarks only: a lung mask image (PNG/JPEG, lung = 255, the image's size) used instead of the model's segmentation.",
+        discussion: "Lets the cost be measured with realistic lungs while only random reference weights exist; the maps are labelled accordingly."))
+    var lungMask: String?
     @Option(name: .customLong("time-forward"), help: "Extra warm forward passes timed for the ratio (median; 0 = use the first, cold pass).")
     var timeForward = 0
 
@@ -56,7 +60,7 @@ struct ExplainCommand: ParsableCommand {
     func execute() throws {
         ProcessPriority.lower(to: nice)
         let weights: WeightProvider
-        let modelLine: String
+        var modelLine: String
         switch (model, kerasWeights) {
         case let (dir?, nil):
             let bundle = try ModelBundle.load(from: URL(fileURLWithPath: dir), expecting: BSNetSignature.tensors)
@@ -75,7 +79,13 @@ struct ExplainCommand: ParsableCommand {
         let input = Preprocessor.modelInput(from: image)
         let net = try BSNet(weights: weights, threads: threads)
         let t0 = Date()
-        let base = try net.run(input)
+        var base = try net.run(input)
+        if let lungMask {
+            let m = try ImageFile.readGray8(path: lungMask)
+            let lung = try DisplayImage(width: m.width, height: m.height, gray8: m.pixels.map { $0 == 255 ? 255 : 0 })
+            base.segmentation = Preprocessor.resized(lung).map { $0 > 0.5 ? 1 : 0 }
+            print("lung mask from \(lungMask) (not the model's segmentation)")
+        }
         var forward = Date().timeIntervalSince(t0)
         if timeForward > 0 {
             // The first pass pays one-time costs (page faults in the arena); the ratio is against a warm pass.
@@ -93,7 +103,10 @@ struct ExplainCommand: ParsableCommand {
         }
         let grades = base.grades
         let zones = BrixiaZone.allCases.map { "\($0.rawValue)\(grades[$0]!)" }.joined(separator: " ")
-        let urls = try ExplainOutputs.writePNGs(e, theta: base.theta, caption: caption, modelLine: modelLine,
+        let note = lungMask.map { "Lung mask from \(URL(fileURLWithPath: $0).lastPathComponent), not the model's segmentation." }
+        let fullCaption = [caption, note].compactMap { $0 }.joined(separator: " ")
+        let urls = try ExplainOutputs.writePNGs(e, theta: base.theta, caption: fullCaption.isEmpty ? nil : fullCaption,
+                                               modelLine: modelLine + (lungMask == nil ? "" : "; human lung mask"),
                                                scoreLine: "Brixia score \(base.globalScore)/18 (\(zones))",
                                                to: URL(fileURLWithPath: out), prefix: prefix)
         print("super-pixels: \(e.allSuperPixels.count) in the image, \(e.superPixels.count) in the lungs")
