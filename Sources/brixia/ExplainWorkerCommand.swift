@@ -28,7 +28,6 @@ struct ExplainWorkerCommand: ParsableCommand {
     @Option(name: .customLong("software-version"), help: "Software version written into the SC.")
     var softwareVersion = ProductionPipeline.softwareVersion
 
-    struct WorkerError: Error, CustomStringConvertible { let description: String }
     /// A job that no retry can fix.
     struct PermanentFailure: Error, CustomStringConvertible { let description: String }
 
@@ -71,7 +70,7 @@ struct ExplainWorkerCommand: ParsableCommand {
         let bundle = try ModelBundle.load(from: URL(fileURLWithPath: model), expecting: BSNetSignature.tensors)
         let m = bundle.manifest
         if m.isTestFixture && ProcessInfo.processInfo.environment["BRIXIA_ALLOW_TEST_FIXTURE"] != "1" {
-            throw WorkerError(description: "model bundle \(model) is a random test fixture; refusing to explain with it")
+            throw PermanentFailure(description: "model bundle \(model) is a random test fixture; refusing to explain with it")
         }
         guard m.weights.sha256 == a.model.weightsSHA256 else {
             throw PermanentFailure(description: "the model changed since the study was scored (scored with weights SHA-256 " +
