@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit", "ModelBundle"]),
         .testTarget(name: "CLITests", dependencies: ["ModelBundle", "BSNetEngine", "Store"]),
-        .testTarget(name: "ExplainTests", dependencies: ["Explain", "BSNetEngine", "ModelBundle", "Reports"], exclude: ["Fixtures"]),
+        .testTarget(name: "ExplainTests", dependencies: ["Explain", "BSNetEngine", "ModelBundle", "Reports", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DicomNetworkTests", dependencies: ["DicomNetwork", "DicomKit", "Store"]),
     ],
     swiftLanguageModes: [.v5],

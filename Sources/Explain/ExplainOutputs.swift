@@ -27,13 +27,15 @@ public enum ExplainOutputs {
     public static func writeSecondaryCapture(_ e: Explanation, theta: [Float]? = nil, report input: ReportInput,
                                              writer: ReportWriter = ReportWriter(), seriesNumber: Int = 9903,
                                              to directory: URL) throws -> WrittenObject {
-        let model = "\(input.model.name) \(input.model.version), weights SHA-256 \(input.model.weightsSHA256.prefix(16))..."
+        // The full SHA-256 on the page and in the header: the SC must identify the exact weights.
+        let model = "\(input.model.name) \(input.model.version), weights SHA-256 \(input.model.weightsSHA256)"
         let page = MapRenderer.overlayPage(e, theta: theta, modelLine: "Model: \(model)", scoreLine: scoreLine(input.scores))
         return try writer.writeImageSecondaryCapture(
             page, for: input, seriesNumber: seriesNumber,
             seriesDescription: "Brixia AI explainability map - not for diagnostic use",
             derivationDescription: "Super-pixel occlusion relevance of \(input.model.name) \(input.model.version) grades " +
-                "(\(e.superPixels.count) lung super-pixels, \(e.maps.passes) occluded runs); AI generated, not for diagnostic use",
+                "(\(e.superPixels.count) lung super-pixels, \(e.maps.passes) occluded runs); model \(model); " +
+                "legend: grade 0 green, 1 yellow, 2 red, 3 black; AI generated, not for diagnostic use",
             to: directory)
     }
 

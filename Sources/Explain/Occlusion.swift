@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Scores for the six regions r0...r5 (BS-Net order, r = 2*row + column), 4 grade probabilities each.
@@ -36,37 +37,57 @@ public enum Occlusion {
     ///   - progress: called after each super-pixel with (done, total).
     public static func run(input: [Float], superPixels sp: SuperPixels, baseline: [[Float]],
                            score: RegionScorer, progress: ((Int, Int) -> Void)? = nil) throws -> OcclusionMaps {
+        try withoutActuallyEscaping(score) { s in
+            try run(input: input, superPixels: sp, baseline: baseline, scorers: [s], progress: progress)
+        }
+    }
+
+    /// As above with one scorer per worker thread (e.g. one single-threaded BSNet each): the occluded
+    /// inputs are spread over the workers, each super-pixel is scored exactly once, and the maps are
+    /// identical to a serial run with the same scorer (each Pk depends only on its own occluded input).
+    /// `progress` is called under a lock, from the worker threads.
+    public static func run(input: [Float], superPixels sp: SuperPixels, baseline: [[Float]],
+                           scorers: [RegionScorer], progress: ((Int, Int) -> Void)? = nil) throws -> OcclusionMaps {
         guard input.count == sp.labels.count else { throw ExplainError.inputSize(expected: sp.labels.count, found: input.count) }
+        precondition(!scorers.isEmpty, "at least one scorer")
         try check(baseline, superPixel: 0)
         let members = sp.members()
+        // Exact shortcut: if a super-pixel is already black, the occluded input is the input and Pk = P0.
+        let todo = (1...max(1, sp.count)).filter { $0 <= sp.count && !members[$0].allSatisfy { input[$0] == 0 } }
+        let results = ResultSlots(count: sp.count + 1)
+        let queue = WorkQueue(todo)
+        var done = sp.count - todo.count
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: min(scorers.count, max(1, todo.count))) { w in
+            var occluded = input
+            while let k = queue.next() {
+                let pixels = members[k]
+                for i in pixels { occluded[i] = 0 }
+                let r = Result { try scorers[w](occluded) }
+                for i in pixels { occluded[i] = input[i] }
+                results.set(k, r)
+                if case .failure = r { queue.stop() }
+                lock.lock(); done += 1; progress?(done, sp.count); lock.unlock()
+            }
+        }
         var pos = [[Float]](repeating: [0, 0, 0, 0], count: sp.count)
         var neg = pos
-        var passes = 0, skipped = 0
-        var occluded = input
-        for k in 1...max(1, sp.count) where k <= sp.count {
-            let pixels = members[k]
-            // Exact shortcut: if the super-pixel is already black, the occluded input is the input and Pk = P0.
-            if pixels.allSatisfy({ input[$0] == 0 }) {
-                skipped += 1
-            } else {
-                for i in pixels { occluded[i] = 0 }
-                let pk = try score(occluded)
-                passes += 1
-                for i in pixels { occluded[i] = input[i] }
-                try check(pk, superPixel: k)
-                for c in 0..<4 {
-                    var up: Float = -.infinity, down: Float = -.infinity
-                    for r in 0..<6 { up = max(up, baseline[r][c] - pk[r][c]); down = max(down, pk[r][c] - baseline[r][c]) }
-                    pos[k - 1][c] = min(max(up, 0), 1)
-                    neg[k - 1][c] = min(max(down, 0), 1)
-                }
+        for k in todo {
+            guard let r = results.get(k) else { continue }   // not run: an earlier failure stopped the queue
+            let pk = try r.get()
+            try check(pk, superPixel: k)
+            for c in 0..<4 {
+                var up: Float = -.infinity, down: Float = -.infinity
+                for r in 0..<6 { up = max(up, baseline[r][c] - pk[r][c]); down = max(down, pk[r][c] - baseline[r][c]) }
+                pos[k - 1][c] = min(max(up, 0), 1)
+                neg[k - 1][c] = min(max(down, 0), 1)
             }
-            progress?(k, sp.count)
         }
         let ps = pos.joined().max() ?? 0, ns = neg.joined().max() ?? 0
         if ps > 0 { pos = pos.map { $0.map { $0 / ps } } }
         if ns > 0 { neg = neg.map { $0.map { $0 / ns } } }
-        return OcclusionMaps(positive: pos, negative: neg, positiveScale: ps, negativeScale: ns, passes: passes, skipped: skipped)
+        return OcclusionMaps(positive: pos, negative: neg, positiveScale: ps, negativeScale: ns,
+                             passes: todo.count, skipped: sp.count - todo.count)
     }
 
     static func check(_ p: [[Float]], superPixel k: Int) throws {
@@ -77,4 +98,28 @@ public enum Occlusion {
             throw ExplainError.badScores(superPixel: k, reason: "probability \(bad) outside [0,1]")
         }
     }
+}
+
+/// Super-pixels still to score, handed out one at a time (dynamic: occlusion costs are equal, workers are not).
+final class WorkQueue: @unchecked Sendable {
+    private var items: [Int]
+    private var position = 0
+    private let lock = NSLock()
+    init(_ items: [Int]) { self.items = items }
+    func next() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard position < items.count else { return nil }
+        position += 1
+        return items[position - 1]
+    }
+    func stop() { lock.lock(); position = items.count; lock.unlock() }
+}
+
+/// Per-super-pixel results written by the workers.
+final class ResultSlots: @unchecked Sendable {
+    private var slots: [Result<[[Float]], Error>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ k: Int, _ r: Result<[[Float]], Error>) { lock.lock(); slots[k] = r; lock.unlock() }
+    func get(_ k: Int) -> Result<[[Float]], Error>? { lock.lock(); defer { lock.unlock() }; return slots[k] }
 }

@@ -30,6 +30,10 @@ public struct PipelineConfig: Sendable, Equatable {
     public var alertHook: URL? = nil
     /// Storage SCP and PACS destinations (NetworkSettings.swift); off unless configured.
     public var network = NetworkSettings()
+    /// Explanation maps as an extra Secondary Capture, computed after the scores at low priority (off by default).
+    public var explain: Bool = false
+    /// SLIC super-pixels over the whole image for the explanation maps.
+    public var explainSegments: Int = 180
 
     public static func defaults(workDir: URL) -> PipelineConfig {
         PipelineConfig(
@@ -61,6 +65,8 @@ public struct ConfigFile: Sendable, Equatable, Codable {
     public var retryDelaySeconds: Double?
     public var maxAttempts: Int?
     public var alertHook: String?
+    public var explain: Bool?
+    public var explainSegments: Int?
     public init() {}
 }
 
@@ -93,13 +99,13 @@ public enum ConfigResolver {
     public static let environmentKeys = [
         "BRIXIA_CONFIG", "BRIXIA_WORK_DIR", "BRIXIA_INBOX", "BRIXIA_OUTBOX", "BRIXIA_ARCHIVE", "BRIXIA_QUARANTINE",
         "BRIXIA_DB", "BRIXIA_MODEL", "BRIXIA_QUIET_SECONDS", "BRIXIA_THREADS", "BRIXIA_OUTPUTS",
-        "BRIXIA_DELETE_INPUTS", "BRIXIA_ALERT_RULES", "BRIXIA_TREND_THRESHOLD", "BRIXIA_ALERT_HOOK",
+        "BRIXIA_DELETE_INPUTS", "BRIXIA_ALERT_RULES", "BRIXIA_TREND_THRESHOLD", "BRIXIA_ALERT_HOOK", "BRIXIA_EXPLAIN",
     ]
 
     static let knownFileKeys: Set<String> = Set([
         "workDir", "inbox", "outbox", "archive", "quarantine", "database", "model", "quietPeriodSeconds", "workerThreads",
         "alertRules", "trendThreshold", "outputs", "deleteInsteadOfArchive", "stabilitySeconds", "rescanIntervalSeconds",
-        "retryDelaySeconds", "maxAttempts", "alertHook",
+        "retryDelaySeconds", "maxAttempts", "alertHook", "explain", "explainSegments",
     ]).union(NetworkSettings.fileKeys)
 
     /// Resolves flags > environment > file > defaults. `configPath` is the --config flag.
@@ -191,6 +197,7 @@ public enum ConfigResolver {
         if let v = file.stabilitySeconds { c.stabilityPeriod = max(0, v) }
         if let v = file.rescanIntervalSeconds { c.rescanInterval = max(0.2, v) }
         if let v = file.retryDelaySeconds { c.retryDelay = max(0, v) }
+        try ExplainSettings.apply(file: file, environment: environment, to: &c)
         if let h = flags.alertHook ?? env.alertHook { c.alertHook = absolute(h, base: cwd) }
         else if let h = file.alertHook { c.alertHook = absolute(h, base: fileBase) }
         if let h = c.alertHook, !FileManager.default.isExecutableFile(atPath: h.path) {
@@ -218,14 +225,14 @@ public enum ConfigResolver {
         "delete_instead_of_archive": "deleteInsteadOfArchive", "stability_seconds": "stabilitySeconds",
         "rescan_interval": "rescanIntervalSeconds", "rescan_interval_seconds": "rescanIntervalSeconds",
         "retry_delay": "retryDelaySeconds", "retry_delay_seconds": "retryDelaySeconds", "max_attempts": "maxAttempts",
-        "alert_hook": "alertHook",
+        "alert_hook": "alertHook", "explain_segments": "explainSegments",
     ]
 
     /// Converts `key = value` lines ('#' comments) into the JSON form, typing values by key.
     static func keyValueAsJSON(_ text: String, file: String) throws -> Data {
         let numbers = Set(["quietPeriodSeconds", "stabilitySeconds", "rescanIntervalSeconds", "retryDelaySeconds"])
             .union(NetworkSettings.numberKeys)
-        let ints = Set(["workerThreads", "trendThreshold", "maxAttempts"]).union(NetworkSettings.intKeys)
+        let ints = Set(["workerThreads", "trendThreshold", "maxAttempts", "explainSegments"]).union(NetworkSettings.intKeys)
         let lists = Set(["outputs", "alertRules"]).union(NetworkSettings.listKeys)
         var obj: [String: Any] = [:]
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -240,7 +247,7 @@ public enum ConfigResolver {
             if numbers.contains(key) { guard let v = Double(value) else { throw bad("a number") }; obj[key] = v }
             else if ints.contains(key) { guard let v = Int(value) else { throw bad("an integer") }; obj[key] = v }
             else if lists.contains(key) { obj[key] = value.split(separator: ",").map { String($0).trimmed } }
-            else if key == "deleteInsteadOfArchive" {
+            else if key == "deleteInsteadOfArchive" || key == "explain" {
                 switch value.lowercased() {
                 case "1", "true", "yes": obj[key] = true
                 case "0", "false", "no": obj[key] = false

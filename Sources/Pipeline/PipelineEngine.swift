@@ -9,10 +9,13 @@ public struct PipelineDependencies: Sendable {
     public var store: any JobStore
     public var fileWriter: any FileWriting
     public var now: @Sendable () -> Date
+    /// Starts explanation workers (nil = explanations off); see ExplanationScheduling.swift.
+    public var explanationLauncher: (any ExplanationLauncher)?
     public init(inspector: any InstanceInspector, scorer: any StudyScorer, reports: any ReportSink, store: any JobStore,
-                fileWriter: any FileWriting = POSIXFileWriter(), now: @escaping @Sendable () -> Date = { Date() }) {
+                fileWriter: any FileWriting = POSIXFileWriter(), now: @escaping @Sendable () -> Date = { Date() },
+                explanationLauncher: (any ExplanationLauncher)? = nil) {
         self.inspector = inspector; self.scorer = scorer; self.reports = reports; self.store = store
-        self.fileWriter = fileWriter; self.now = now
+        self.fileWriter = fileWriter; self.now = now; self.explanationLauncher = explanationLauncher
     }
 }
 
@@ -26,6 +29,9 @@ public final class PipelineEngine: @unchecked Sendable {
     /// Asked between the durable steps of a study; returning true abandons the study right there
     /// (as a crash would). Used by the crash-recovery tests; nil in production (studies finish).
     public var interruptCheck: (@Sendable (ProcessingStep) -> Bool)?
+    /// The same for the explanation steps (ExplanationScheduling.swift).
+    public var explanationInterruptCheck: (@Sendable (ExplanationStep) -> Bool)?
+    var explanationWorker: RunningExplanation?
 
     static let stagingFolderName = ".brixia-staging"
     static let manifestName = "manifest.json"

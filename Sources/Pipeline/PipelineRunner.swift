@@ -51,6 +51,7 @@ public final class PipelineRunner: @unchecked Sendable {
             let now = engine.deps.now()
             try engine.deps.store.promote(quietBefore: .distantFuture, failedBefore: now, includeAllFailed: true, now: now)
             while try engine.processNext() != nil {}
+            try engine.runExplanationsToCompletion()   // only after every score is committed
             return engine.finishSummary(inboxFiles: scanner.listFiles().count)
         }
     }
@@ -103,12 +104,15 @@ public final class PipelineRunner: @unchecked Sendable {
                 try engine.deps.store.promote(quietBefore: now.addingTimeInterval(-engine.config.quietPeriod),
                                               failedBefore: now.addingTimeInterval(-engine.config.retryDelay),
                                               includeAllFailed: false, now: now)
-                return try engine.processNext() != nil
+                let did = try engine.processNext() != nil
+                if !did { engine.explanationTickLogged() }   // explanations only when no study waits
+                return did
             }
             if !didWork && changes.isEmpty {
                 try? await Task.sleep(nanoseconds: UInt64(tick * 1e9))
             }
         }
+        try? await onQueue { [self] in engine.stopExplanationWorker() }
         log.info("stopping: no study in hand")
     }
 

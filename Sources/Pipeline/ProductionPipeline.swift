@@ -34,7 +34,9 @@ public enum ProductionPipeline {
             logger.warning("scoring with a RANDOM TEST FIXTURE model (BRIXIA_ALLOW_TEST_FIXTURE=1): results are meaningless")
         }
         let store = try StoreJobStore(config: config)
-        return PipelineDependencies(inspector: DicomKitInspector(), scorer: scorer,
-                                    reports: ReportsSink(softwareVersion: softwareVersion), store: store)
+        var deps = PipelineDependencies(inspector: DicomKitInspector(), scorer: scorer,
+                                        reports: ReportsSink(softwareVersion: softwareVersion), store: store)
+        if config.explain { deps.explanationLauncher = explanationLauncher(config: config) }
+        return deps
     }
 }

@@ -36,6 +36,7 @@ extension PipelineEngine {
     /// Claims and processes the next queued job. Returns nil when the queue is empty.
     public func processNext() throws -> (study: String, outcome: JobOutcome)? {
         guard let job = try deps.store.claimNext(now: deps.now()) else { return nil }
+        pauseExplanationWorker()
         let outcome = try process(job)
         return (job.studyInstanceUID, outcome)
     }
@@ -137,6 +138,7 @@ extension PipelineEngine {
         let written = try deps.reports.writeOutputs(for: analysis, sourceFile: primary.url, kinds: config.outputs,
                                                     baseName: base, into: staging)
         for w in written { try FileOps.fsyncFile(w.file.path) }
+        try stageExplanation(analysis, sourceFile: primary.url, baseName: base, staging: staging)
         let inputs = try candidates(study: study).filter(\.inInbox).map(\.url.path)
         let manifest = StagingManifest(
             analysis: analysis,
@@ -201,6 +203,7 @@ extension PipelineEngine {
             log.error("cannot queue reports for the PACS; will retry", metadata: ["error": "\(error)"])
             return
         }
+        guard queueStagedExplanation(staging: staging, manifest: manifest) else { return }
         // The analysis is committed: an archiving problem must not fail the job. The manifest stays
         // until the inputs are archived, so the next pass (or restart) tries again.
         do {

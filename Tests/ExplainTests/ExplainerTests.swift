@@ -143,4 +143,25 @@ struct ExplainerTests {
         #expect(all.allSatisfy { $0 >= 0 && $0 <= 1 })
         #expect(e.maps.positiveScale == 0 || e.maps.positive.joined().max() == 1)
     }
+
+    /// Two single-threaded networks in parallel give exactly the maps of one network run serially
+    /// (the plain full recompute), and score every lung super-pixel once.
+    @Test func parallelNetworksGiveTheSerialMapsExactly() throws {
+        let specs = BSNet.tensorSpecs.map { ExpectedTensor(name: $0.name, shape: $0.shape) }
+        let weights = FixtureModel.randomWeights(specs: specs, seed: 7)
+        let nets = try (0..<2).map { _ in try BSNet(weights: weights, threads: 1) }
+        var base = try nets[0].run(FakeCase.input)
+        base.segmentation = (0..<(512 * 512)).map { i in
+            let dx = i % 512 - 300, dy = i / 512 - 260
+            return dx * dx + dy * dy < 70 * 70 ? 1 : 0
+        }
+        let config = ExplainConfiguration(slic: SlicParameters(segments: 12))
+        let serial = try Explainer.explain(input: FakeCase.input, baseline: base, configuration: config) { x in
+            try nets[0].run(x).regionProbabilities
+        }
+        let parallel = try Explainer.explain(networks: nets, input: FakeCase.input, baseline: base, configuration: config)
+        #expect(serial.maps.passes >= 2)
+        #expect(parallel.maps == serial.maps)
+        #expect(parallel.superPixels.labels == serial.superPixels.labels)
+    }
 }

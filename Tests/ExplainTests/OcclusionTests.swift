@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Explain
 
@@ -60,5 +61,33 @@ struct OcclusionTests {
     @Test func nothingChangedGivesZeroMaps() throws {
         let m = try Occlusion.run(input: Self.input, superPixels: Self.sp, baseline: Self.base) { _ in Self.base }
         #expect(m.positiveScale == 0 && m.positive.joined().allSatisfy { $0 == 0 } && m.classes.allSatisfy { $0 == nil })
+    }
+
+    /// Several scorers (worker threads): the same maps as one, every super-pixel scored exactly once.
+    @Test func parallelScorersGiveTheSerialMaps() throws {
+        let serial = try Occlusion.run(input: Self.input, superPixels: Self.sp, baseline: Self.base) { try Self.fake($0) }
+        let lock = NSLock()
+        var seen: [[Float]] = []
+        let scorer: RegionScorer = { x in lock.lock(); seen.append(x); lock.unlock(); return try Self.fake(x) }
+        var progress: [Int] = []
+        let parallel = try Occlusion.run(input: Self.input, superPixels: Self.sp, baseline: Self.base,
+                                         scorers: [scorer, scorer, scorer]) { done, total in
+            #expect(total == 4); progress.append(done)
+        }
+        #expect(parallel == serial)
+        #expect(seen.count == 3 && Set(seen.map { $0.description }).count == 3)
+        #expect(progress.sorted() == [2, 3, 4] && progress.count == 3)
+    }
+
+    @Test func aFailingScorerFailsTheRunWithTheLowestSuperPixel() {
+        struct Boom: Error {}
+        let bad: RegionScorer = { x in if x[2] == 0 { throw Boom() }; return Self.base }
+        #expect(throws: Boom.self) {
+            try Occlusion.run(input: Self.input, superPixels: Self.sp, baseline: Self.base, scorers: [bad, bad])
+        }
+        let nan: RegionScorer = { _ in (0..<6).map { _ in [Float.nan, 0, 0, 0] } }
+        #expect(throws: ExplainError.badScores(superPixel: 1, reason: "probability nan outside [0,1]")) {
+            try Occlusion.run(input: Self.input, superPixels: Self.sp, baseline: Self.base, scorers: [nan, nan])
+        }
     }
 }

@@ -20,6 +20,24 @@ public struct ReportsSink: ReportSink {
 
     public func writeOutputs(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                              into directory: URL) throws -> [WrittenOutput] {
+        let input = try reportInput(for: a, sourceFile: sourceFile)
+        var out: [WrittenOutput] = []
+        for kind in OutputKind.allCases where kinds.contains(kind) {
+            let w: WrittenObject
+            switch kind {
+            case .sr: w = try writer.writeSR(input, to: directory)
+            case .sc: w = try writer.writeSecondaryCapture(input, trend: a.history.map { TrendPoint(date: $0.studyDate, global: $0.global) },
+                                                           to: directory)
+            }
+            let named = directory.appendingPathComponent("\(baseName).\(kind.rawValue).dcm")
+            try FileOps.move(w.path, to: named)
+            out.append(WrittenOutput(kind: kind, file: named, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID))
+        }
+        return out
+    }
+
+    /// What every report object of the analysis is written from (also the explanation worker's SC).
+    public func reportInput(for a: AnalysisRecord, sourceFile: URL) throws -> ReportInput {
         // Patient/study modules are copied from the source image (the name is never logged).
         let d: DicomInstance
         do { d = try DicomFile.readInstance(path: sourceFile.path) } catch let e as DicomError {
@@ -50,7 +68,7 @@ public struct ReportsSink: ReportSink {
         }
         var alerts: [ReportAlert] = []
         for f in a.alerts where !alerts.contains(Self.alert(f)) { alerts.append(Self.alert(f)) }
-        let input = ReportInput(
+        return ReportInput(
             patient: PatientInfo(id: d.patient.id, issuer: opt(d.patient.issuerOfPatientID), name: d.patient.name,
                                  sex: opt(d.patient.sex), birthDate: opt(d.patient.birthDate)),
             study: StudyInfo(studyInstanceUID: a.studyInstanceUID, date: opt(d.study.date), time: opt(d.study.time),
@@ -59,19 +77,5 @@ public struct ReportsSink: ReportSink {
             prior: prior, change: change, alerts: alerts,
             model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
             equipment: equipment, created: a.createdAt)
-
-        var out: [WrittenOutput] = []
-        for kind in OutputKind.allCases where kinds.contains(kind) {
-            let w: WrittenObject
-            switch kind {
-            case .sr: w = try writer.writeSR(input, to: directory)
-            case .sc: w = try writer.writeSecondaryCapture(input, trend: a.history.map { TrendPoint(date: $0.studyDate, global: $0.global) },
-                                                           to: directory)
-            }
-            let named = directory.appendingPathComponent("\(baseName).\(kind.rawValue).dcm")
-            try FileOps.move(w.path, to: named)
-            out.append(WrittenOutput(kind: kind, file: named, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID))
-        }
-        return out
     }
 }

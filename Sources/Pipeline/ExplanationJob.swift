@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// One persisted explanation job: a folder in `<outbox>/.brixia-explain/` (same file system as the
+/// outbox, so the finished Secondary Capture is published by rename). Layout:
+///
+///     job.json   ExplanationJob (written while the study is staged, before its manifest)
+///     source.dcm the analysed image (a copy: the input may be archived or deleted afterwards)
+///     attempts   how often a worker was launched for it (written by the pipeline before each launch)
+///     worker.log the worker's stderr
+///     out/       the finished SC + result.json; appears atomically (rename of out.tmp/) and is never
+///                rewritten, so a crash can neither lose it nor make a second SC with new UIDs
+///
+/// The folder moves from the study's staging folder into the queue only after the analysis is
+/// committed: a queued explanation always belongs to a stored analysis, and the scores never wait for it.
+public struct ExplanationJob: Sendable, Codable, Equatable {
+    public var analysis: AnalysisRecord
+    /// Name of the published SC in the outbox (`<baseName>.explain.dcm`).
+    public var outputFileName: String
+    /// SLIC super-pixels over the whole image (the paper: about 180).
+    public var segments: Int
+    public init(analysis: AnalysisRecord, outputFileName: String, segments: Int) {
+        self.analysis = analysis; self.outputFileName = outputFileName; self.segments = segments
+    }
+}
+
+/// What the worker wrote into `out/`.
+public struct ExplanationResult: Sendable, Codable, Equatable {
+    public var fileName: String
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String?
+    public init(fileName: String, sopInstanceUID: String, seriesInstanceUID: String?) {
+        self.fileName = fileName; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+    }
+}
+
+public struct ExplanationJobError: Error, Sendable, CustomStringConvertible {
+    public var folder: String
+    public var reason: String
+    public init(folder: String, reason: String) { self.folder = folder; self.reason = reason }
+    public var description: String { "explanation job \(folder): \(reason)" }
+}
+
+/// Access to one job folder, for the pipeline and for the worker process (`brixia explain-worker`).
+public struct ExplanationJobFolder: Sendable {
+    public let url: URL
+    public init(_ url: URL) { self.url = url }
+
+    static let jobName = "job.json", sourceName = "source.dcm", attemptsName = "attempts"
+    static let outName = "out", outTmpName = "out.tmp", resultName = "result.json", lockName = "lock"
+    public static let logName = "worker.log"
+    /// Worker exit status for a job that can never succeed (e.g. no lung in the mask, another model):
+    /// the pipeline sets it aside at once instead of retrying.
+    public static let permanentFailureStatus: Int32 = 65
+
+    public var source: URL { url.appendingPathComponent(Self.sourceName) }
+    public var outFolder: URL { url.appendingPathComponent(Self.outName) }
+    public var log: URL { url.appendingPathComponent(Self.logName) }
+    public var isComputed: Bool { FileOps.exists(outFolder.appendingPathComponent(Self.resultName)) }
+
+    public func job() throws -> ExplanationJob {
+        let file = url.appendingPathComponent(Self.jobName)
+        do {
+            let dec = JSONDecoder(); dec.dateDecodingStrategy = .iso8601
+            return try dec.decode(ExplanationJob.self, from: Data(contentsOf: file))
+        } catch {
+            throw ExplanationJobError(folder: url.path, reason: "cannot read \(Self.jobName): \(error)")
+        }
+    }
+
+    public func result() throws -> ExplanationResult {
+        let file = outFolder.appendingPathComponent(Self.resultName)
+        do { return try JSONDecoder().decode(ExplanationResult.self, from: Data(contentsOf: file)) } catch {
+            throw ExplanationJobError(folder: url.path, reason: "cannot read \(Self.outName)/\(Self.resultName): \(error)")
+        }
+    }
+
+    var attempts: Int {
+        (try? String(contentsOf: url.appendingPathComponent(Self.attemptsName), encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+    }
+
+    func setAttempts(_ n: Int, writer: any FileWriting) throws {
+        try writer.writeAtomically(Data("\(n)\n".utf8), to: url.appendingPathComponent(Self.attemptsName))
+    }
+
+    /// Writes the job into a new folder (staging side): source copy first, job.json last.
+    static func create(at url: URL, job: ExplanationJob, sourceFile: URL, writer: any FileWriting) throws {
+        try? FileManager.default.removeItem(at: url)
+        try FileOps.ensureDirectory(url)
+        let src = url.appendingPathComponent(sourceName)
+        do { try FileManager.default.copyItem(at: sourceFile, to: src) } catch {
+            throw FileOpError("copy source for explanation", sourceFile.path, errno: EIO)
+        }
+        try FileOps.fsyncFile(src.path)
+        let enc = JSONEncoder(); enc.dateEncodingStrategy = .iso8601; enc.outputFormatting = [.sortedKeys]
+        try writer.writeAtomically(try enc.encode(job), to: url.appendingPathComponent(jobName))
+    }
+
+    /// Worker side: takes the folder's lock (exclusive; waits while another process holds it) for the
+    /// life of the process, so that a worker orphaned by a killed pipeline and a new one never compute the
+    /// same job at once (the pipeline also kills a recorded stale worker before launching, see
+    /// `killStaleWorker`).
+    public func lockForWorker() throws {
+        let fd = open(url.appendingPathComponent(Self.lockName).path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileOpError("open lock", url.path, errno: errno) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR { let e = errno; close(fd); throw FileOpError("lock", url.path, errno: e) }
+        }
+        // fd deliberately kept open: the lock lasts until the process exits.
+    }
+
+    static let pidName = "worker.pid"
+
+    /// Pipeline side: remembers the launched worker's process id (for `killStaleWorker` after a restart).
+    func recordWorker(pid: Int32) {
+        try? POSIXFileWriter().writeAtomically(Data("\(pid)\n".utf8), to: url.appendingPathComponent(Self.pidName))
+    }
+
+    /// Pipeline side, before launching: a worker recorded for this job that is still alive belongs to a
+    /// pipeline that was killed (possibly stopped with SIGSTOP at that moment, so it would never exit by
+    /// itself). It is killed, after checking that the process is an explain-worker of this very job.
+    /// Returns the process id killed, if any.
+    @discardableResult
+    func killStaleWorker(timeout: TimeInterval = 5) -> Int32? {
+        guard let text = try? String(contentsOf: url.appendingPathComponent(Self.pidName), encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else { return nil }
+        guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return nil }
+        let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        guard args.contains("explain-worker"), args.contains(url.path) else { return nil }
+        kill(pid, SIGKILL)
+        kill(pid, SIGCONT)
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end, let stat = try? String(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/stat"), encoding: .utf8),
+              !stat.contains(") Z") {
+            usleep(20_000)
+        }
+        return pid
+    }
+
+    /// Worker side: `write` puts the SC into the empty folder it is given and returns its result;
+    /// the folder then becomes `out/` in one rename. Does nothing when `out/` already exists.
+    public func commitResult(_ write: (URL) throws -> ExplanationResult) throws {
+        if isComputed { return }
+        let tmp = url.appendingPathComponent(Self.outTmpName)
+        try? FileManager.default.removeItem(at: tmp)
+        // An out/ without result.json cannot come from commitResult (it is renamed complete); clear it.
+        try? FileManager.default.removeItem(at: outFolder)
+        try FileOps.ensureDirectory(tmp)
+        let r = try write(tmp)
+        try FileOps.fsyncFile(tmp.appendingPathComponent(r.fileName).path)
+        try POSIXFileWriter().writeAtomically(try JSONEncoder().encode(r), to: tmp.appendingPathComponent(Self.resultName))
+        if rename(tmp.path, outFolder.path) != 0 { throw FileOpError("rename", tmp.path, errno: errno) }
+        FileOps.syncDirectory(url.path)
+    }
+}

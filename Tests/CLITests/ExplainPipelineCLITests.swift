@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Store
+import Testing
+
+/// The pipeline's optional explanation Secondary Capture, end to end with the real `brixia` binary, the
+/// seeded random fixture model and few super-pixels (so it stays fast).
+@Suite(.serialized) struct ExplainPipelineCLITests {
+    static var dciodvfy: String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let p = "\(dir)/dciodvfy"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    static func tool(_ path: String, _ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out; p.standardError = out
+        try p.run()
+        let d = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: d, as: UTF8.self)
+    }
+
+    static func weightsSHA(_ model: URL) throws -> String {
+        let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: model.appendingPathComponent("model.json"))) as? [String: Any]
+        return try #require((obj?["weights"] as? [String: Any])?["sha256"] as? String)
+    }
+
+    @Test(.timeLimit(.minutes(10)), .enabled(if: dciodvfy != nil, "needs dciodvfy (dicom3tools)"))
+    func runOnceAddsAValidExplanationSCToTheStudyAfterTheScores() async throws {
+        let w = try WorkDir()
+        let model = try E2E.sharedModel.get()
+        let study = "\(E2E.root).60.1"
+        try DicomFixture(study: study, sop: "\(study).1").write(to: w.url("inbox/\(study)/DX.\(study).1"))
+        try Data("explain = true\nexplain_segments = 8\n".utf8).write(to: w.url("brixia.conf"))
+        let r = try await Brixia.run(["run", "--once", "--work-dir", w.root.path, "--model", model.path,
+                                      "--config", w.url("brixia.conf").path], env: E2E.env, timeout: 540)
+        #expect(!r.timedOut)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let name = "brixia_\(study)_v1.explain.dcm"
+        #expect(w.files("outbox") == [name, "brixia_\(study)_v1.sc.dcm", "brixia_\(study)_v1.sr.dcm"])
+        #expect(w.files("outbox", hidden: true).allSatisfy { !$0.hasPrefix(".brixia-explain/") }, "\(w.files("outbox", hidden: true))")
+        // The scores were committed before the explanation was even queued.
+        let log = r.stderr
+        let done = try #require(log.range(of: "study done")), published = try #require(log.range(of: "explanation published"))
+        #expect(published.lowerBound > done.lowerBound)
+
+        let sc = w.url("outbox/\(name)").path
+        let v = try Self.tool(Self.dciodvfy!, [sc])
+        #expect(!v.split(separator: "\n").contains { $0.contains("Error") }, "\(v)")
+        let dump = try Self.tool("/usr/bin/dcmdump", ["-Un", "+L", sc])
+        #expect(dump.contains("[\(study)]"))                       // same study
+        #expect(dump.contains("(0020,0011) IS [9903]"))            // its own series
+        #expect(dump.contains("not for diagnostic use"))
+        #expect(dump.contains(try Self.weightsSHA(model)))          // full weights SHA-256
+        #expect(dump.contains("1.2.840.10008.5.1.4.1.1.7"))        // Secondary Capture
+        let srDump = try Self.tool("/usr/bin/dcmdump", ["-Un", w.url("outbox/brixia_\(study)_v1.sc.dcm").path])
+        func series(_ d: String) -> String? {
+            d.split(separator: "\n").first { $0.hasPrefix("(0020,000e)") }.map(String.init)
+        }
+        #expect(series(dump) != nil && series(dump) != series(srDump))
+
+        let show = try await Brixia.run(["show", study, "--db", w.url("brixia.sqlite").path], timeout: 60)
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdout.contains("output EXPLAIN-SC"), "\(show.stdout)")
+        let store = try BrixiaStore.openExisting(path: w.url("brixia.sqlite").path)
+        let a = try #require(try store.analyses(studyInstanceUID: study).first)
+        #expect(try store.outputs(analysisID: a.id).filter { $0.kind == "EXPLAIN-SC" }.count == 1)
+    }
+
+    /// `brixia serve` SIGKILLed while its explanation worker runs, restarted: the explanation is computed
+    /// again from its persisted job and published exactly once; the orphaned worker leaves nothing behind.
+    @Test(.timeLimit(.minutes(12)))
+    func killWhileExplainingThenRestartPublishesExactlyOneSC() async throws {
+        let w = try WorkDir()
+        let model = try E2E.sharedModel.get()
+        let study = "\(E2E.root).61.1"
+        try Data("""
+            {"quietPeriodSeconds": 0.5, "stabilitySeconds": 0.2, "rescanIntervalSeconds": 1, "workerThreads": 1,
+             "explain": true, "explainSegments": 8, "maxAttempts": 5}
+            """.utf8).write(to: w.url("brixia.json"))
+        let args = ["--work-dir", w.root.path, "--model", model.path, "--config", w.url("brixia.json").path]
+        let env = ["BRIXIA_ALLOW_TEST_FIXTURE": "1"]
+        try DicomFixture(study: study, sop: "\(study).1").write(to: w.url("inbox/DX.\(study).1"))
+
+        let d1 = try Daemon(args: args, env: env, log: w.url("serve.log"))
+        // Wait until a worker was started for the queued job, then kill the pipeline hard.
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline && !w.files("outbox", hidden: true).contains(where: { $0.hasSuffix("/attempts") }) {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(w.files("outbox", hidden: true).contains { $0.hasSuffix("/attempts") })
+        d1.signal(SIGKILL)
+        _ = await d1.waitAsync(timeout: 10)
+
+        let d2 = try Daemon(args: args, env: env, log: w.url("serve.log"))
+        let name = "brixia_\(study)_v1.explain.dcm"
+        let end = Date().addingTimeInterval(400)
+        while Date() < end && !w.files("outbox").contains(name) { try await Task.sleep(nanoseconds: 100_000_000) }
+        // Let a possible duplicate appear before stopping.
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        d2.signal(SIGTERM)
+        _ = await d2.waitAsync(timeout: 30)
+        let log = (try? String(contentsOf: w.url("serve.log"), encoding: .utf8)) ?? ""
+        #expect(w.files("outbox") == [name, "brixia_\(study)_v1.sc.dcm", "brixia_\(study)_v1.sr.dcm"], "\(log)")
+        let store = try BrixiaStore.openExisting(path: w.url("brixia.sqlite").path)
+        let a = try #require(try store.analyses(studyInstanceUID: study).first)
+        #expect(try store.analyses(studyInstanceUID: study).count == 1)
+        #expect(try store.outputs(analysisID: a.id).filter { $0.kind == "EXPLAIN-SC" }.count == 1)
+        #expect(!w.files("outbox", hidden: true).contains { $0.hasPrefix(".brixia-explain/") }, "\(w.files("outbox", hidden: true))")
+    }
+}

@@ -1,0 +1,303 @@
+import Foundation
+import Logging
+import Store
+import Testing
+@testable import Pipeline
+
+/// A worker double: "computes" on the first status query after `ticks` queries, writing a JSON "SC";
+/// `fail` makes it exit 1 without a result. Records every pause/resume and every launch.
+final class FakeExplanationLauncher: ExplanationLauncher, @unchecked Sendable {
+    var ticks = 0
+    var fail = false
+    var failStatus: Int32 = 1
+    private(set) var launches: [String] = []
+    private(set) var workers: [FakeExplanationWorker] = []
+    /// Asked at launch: the analysis must already be committed (scores first).
+    var onLaunch: ((ExplanationJob) -> Void)?
+
+    func launch(jobFolder: URL) throws -> any ExplanationWorker {
+        let job = try ExplanationJobFolder(jobFolder).job()
+        launches.append(jobFolder.lastPathComponent)
+        onLaunch?(job)
+        let w = FakeExplanationWorker(folder: ExplanationJobFolder(jobFolder), ticks: ticks, fail: fail ? failStatus : nil, n: launches.count)
+        workers.append(w)
+        return w
+    }
+}
+
+final class FakeExplanationWorker: ExplanationWorker, @unchecked Sendable {
+    let folder: ExplanationJobFolder
+    var ticksLeft: Int
+    let fail: Int32?
+    let n: Int
+    private(set) var events: [String] = []
+    private var status: Int32?
+
+    init(folder: ExplanationJobFolder, ticks: Int, fail: Int32?, n: Int) {
+        self.folder = folder; ticksLeft = ticks; self.fail = fail; self.n = n
+    }
+
+    var exitStatus: Int32? {
+        if status == nil && events.last != "pause" {
+            if ticksLeft > 0 { ticksLeft -= 1; return nil }
+            if let fail { status = fail } else {
+                try! folder.commitResult { dir in
+                    let job = try folder.job()
+                    let name = "SC_\(n).json"
+                    try JSONEncoder().encode(job.analysis.score).write(to: dir.appendingPathComponent(name))
+                    return ExplanationResult(fileName: name, sopInstanceUID: "2.25.9\(n)\(abs(job.analysis.studyInstanceUID.hashValue % 1000))",
+                                             seriesInstanceUID: "2.25.8")
+                }
+                status = 0
+            }
+        }
+        return status
+    }
+    func pause() { events.append("pause") }
+    func resume() { events.append("resume") }
+    func terminate() { events.append("terminate"); status = 137 }
+}
+
+extension Workspace {
+    func engine(explaining launcher: FakeExplanationLauncher) -> PipelineEngine {
+        let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: jobStore,
+                                        fileWriter: writer, now: { self.clock }, explanationLauncher: launcher)
+        var log = Logger(label: "test"); log.logLevel = .critical
+        return PipelineEngine(config: config, dependencies: deps, logger: log)
+    }
+
+    func runner(explaining launcher: FakeExplanationLauncher) -> PipelineRunner {
+        var log = Logger(label: "test"); log.logLevel = .critical
+        return PipelineRunner(engine: engine(explaining: launcher), logger: log)
+    }
+
+    var explainRoot: URL { config.outbox.appendingPathComponent(PipelineEngine.explanationFolderName) }
+
+    /// EXPLAIN-SC rows of the study's analysis `version` (real SQLite store).
+    func explanationUIDs(_ study: String, version: Int = 1) throws -> [String] {
+        try #require(sqlStore).explanationOutputUIDs(studyInstanceUID: study, version: version)
+    }
+}
+
+@Suite struct ExplanationPipelineTests {
+    static func workspace() throws -> Workspace {
+        let ws = try Workspace(realStore: true)
+        ws.config.explain = true
+        return ws
+    }
+
+    @Test func offByDefaultWritesNoJob() async throws {
+        let ws = try Workspace(realStore: true)
+        #expect(ws.config.explain == false)
+        let launcher = FakeExplanationLauncher()
+        try ws.drop(FakeInstance.make(study: "E.0", sop: "E.0.1"), as: "e0.dcm")
+        let s = try await ws.runner(explaining: launcher).runOnce()
+        #expect(s.isClean)
+        #expect(launcher.launches.isEmpty)
+        #expect(!FileOps.exists(ws.explainRoot))
+        #expect(ws.outputs() == ["brixia_E.0_v1.sc.json", "brixia_E.0_v1.sr.json"])
+    }
+
+    @Test func scoresAreCommittedFirstThenOneExplanationIsRecordedAndPublished() async throws {
+        let ws = try Self.workspace()
+        let launcher = FakeExplanationLauncher()
+        let store = try #require(ws.sqlStore)
+        nonisolated(unsafe) var committedAtLaunch: [Bool] = []
+        launcher.onLaunch = { job in
+            committedAtLaunch.append((try? store.analysisVersions(studyInstanceUID: job.analysis.studyInstanceUID))?.contains(job.analysis.version) ?? false)
+        }
+        try ws.drop(FakeInstance.make(study: "E.1", sop: "E.1.1", grades: [2, 1, 0, 0, 1, 3]), as: "e1.dcm")
+        let s = try await ws.runner(explaining: launcher).runOnce()
+        #expect(s.isClean, "\(s.failures)")
+        #expect(committedAtLaunch == [true])
+        #expect(ws.outputs() == ["brixia_E.1_v1.explain.dcm", "brixia_E.1_v1.sc.json", "brixia_E.1_v1.sr.json"])
+        #expect(try ws.explanationUIDs("E.1").count == 1)
+        // The job carried the committed analysis and its source; nothing is left queued.
+        #expect(ws.files(ws.explainRoot).isEmpty)
+        let published = try JSONDecoder().decode(ImageScore.self, from: Data(contentsOf: ws.config.outbox.appendingPathComponent("brixia_E.1_v1.explain.dcm")))
+        #expect(published.global == 7)
+        let stored = try store.store.analyses(studyInstanceUID: "E.1")
+        let outs = try store.store.outputs(analysisID: try #require(stored.first?.id))
+        #expect(outs.map(\.kind).sorted() == ["EXPLAIN-SC", "SC", "SR"])
+        #expect(outs.first { $0.kind == "EXPLAIN-SC" }?.filePath == ws.config.outbox.appendingPathComponent("brixia_E.1_v1.explain.dcm").path)
+    }
+
+    /// A crash after every durable step of the study (explanation staged, queued, ...), then a restart:
+    /// exactly one explanation per analysis, never lost.
+    @Test(arguments: ProcessingStep.allCases)
+    func crashDuringScoringNeverLosesOrDuplicatesTheExplanation(step: ProcessingStep) async throws {
+        let ws = try Self.workspace()
+        let launcher = FakeExplanationLauncher()
+        try ws.drop(FakeInstance.make(study: "E.2", sop: "E.2.1"), as: "e2.dcm")
+        let crashing = ws.runner(explaining: launcher)
+        crashing.engine.interruptCheck = { $0 == step }
+        await #expect(throws: ProcessingInterrupted.self) { _ = try await crashing.runOnce() }
+        #expect(launcher.launches.isEmpty)   // nothing explained before the scores are committed
+
+        let again = ws.reopened()
+        let s = try await again.runner(explaining: launcher).runOnce()
+        #expect(s.isClean, "\(s.failures)")
+        #expect(launcher.launches.count == 1)
+        #expect(again.outputs() == ["brixia_E.2_v1.explain.dcm", "brixia_E.2_v1.sc.json", "brixia_E.2_v1.sr.json"])
+        #expect(try again.explanationUIDs("E.2").count == 1)
+        #expect(again.files(again.explainRoot).isEmpty)
+    }
+
+    /// A crash after the SC was recorded, and after it was published: the restart finishes the job
+    /// without computing a second SC (the worker is not launched again).
+    @Test(arguments: ExplanationStep.allCases)
+    func crashWhileFinishingPublishesTheSameSCOnce(step: ExplanationStep) async throws {
+        let ws = try Self.workspace()
+        let launcher = FakeExplanationLauncher()
+        try ws.drop(FakeInstance.make(study: "E.3", sop: "E.3.1"), as: "e3.dcm")
+        let crashing = ws.runner(explaining: launcher)
+        crashing.engine.explanationInterruptCheck = { $0 == step }
+        await #expect(throws: ExplanationInterrupted.self) { _ = try await crashing.runOnce() }
+        let uids = try ws.explanationUIDs("E.3")
+        #expect(uids.count == 1)
+
+        let again = ws.reopened()
+        let s = try await again.runner(explaining: launcher).runOnce()
+        #expect(s.isClean, "\(s.failures)")
+        #expect(launcher.launches.count == 1)
+        #expect(try again.explanationUIDs("E.3") == uids)
+        #expect(again.outputs().filter { $0.hasSuffix(".explain.dcm") } == ["brixia_E.3_v1.explain.dcm"])
+        #expect(again.files(again.explainRoot).isEmpty)
+    }
+
+    /// A worker killed before it finished (or a pipeline killed while it ran) leaves no result: the job
+    /// is launched again; after maxAttempts it is set aside as .failed and scoring is unaffected.
+    @Test func failingWorkerIsRetriedThenSetAside() async throws {
+        let ws = try Self.workspace()
+        let launcher = FakeExplanationLauncher()
+        launcher.fail = true
+        try ws.drop(FakeInstance.make(study: "E.4", sop: "E.4.1"), as: "e4.dcm")
+        let s = try await ws.runner(explaining: launcher).runOnce()
+        #expect(launcher.launches.count == ws.config.maxAttempts)
+        #expect(s.failures.contains { $0.contains("exited with status 1") })
+        #expect(s.failures.contains { $0.contains("failed \(ws.config.maxAttempts) times") })
+        #expect(ws.outputs() == ["brixia_E.4_v1.sc.json", "brixia_E.4_v1.sr.json"])
+        #expect(try ws.explanationUIDs("E.4").isEmpty)
+        let left = try FileManager.default.contentsOfDirectory(atPath: ws.explainRoot.path)
+        #expect(left.count == 1 && left[0].hasSuffix(".failed"))
+        #expect(try ws.jobStore.job(studyInstanceUID: "E.4")?.state == .done)
+    }
+
+    /// A job the worker reports as hopeless (e.g. empty lung mask) is set aside after one launch.
+    @Test func permanentFailureIsNotRetried() async throws {
+        let ws = try Self.workspace()
+        let launcher = FakeExplanationLauncher()
+        launcher.fail = true
+        launcher.failStatus = ExplanationJobFolder.permanentFailureStatus
+        try ws.drop(FakeInstance.make(study: "E.8", sop: "E.8.1"), as: "e8.dcm")
+        let s = try await ws.runner(explaining: launcher).runOnce()
+        #expect(launcher.launches.count == 1)
+        #expect(s.failures.contains { $0.contains("cannot be explained") })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ws.explainRoot.path).allSatisfy { $0.hasSuffix(".failed") })
+        #expect(ws.outputs() == ["brixia_E.8_v1.sc.json", "brixia_E.8_v1.sr.json"])
+    }
+
+    /// The worker is paused as soon as a study is claimed and resumed only when no study is waiting.
+    @Test func workerIsPausedWhileAStudyIsScored() throws {
+        let ws = try Self.workspace()
+        let launcher = FakeExplanationLauncher()
+        launcher.ticks = 3
+        let engine = ws.engine(explaining: launcher)
+        try engine.prepareFolders()
+        try ws.drop(FakeInstance.make(study: "E.5", sop: "E.5.1"), as: "e5.dcm")
+        try engine.intake(ws.config.inbox.appendingPathComponent("e5.dcm"))
+        try ws.jobStore.promote(quietBefore: .distantFuture, failedBefore: ws.clock, includeAllFailed: true, now: ws.clock)
+        #expect(try engine.processNext() != nil)
+        #expect(try engine.explanationTick())            // launched
+        let worker = try #require(launcher.workers.first)
+        #expect(try engine.explanationTick())            // still running: resumed
+        // A new study arrives: claiming it pauses the worker before any scoring.
+        try ws.drop(FakeInstance.make(study: "E.6", sop: "E.6.1"), as: "e6.dcm")
+        try engine.intake(ws.config.inbox.appendingPathComponent("e6.dcm"))
+        try ws.jobStore.promote(quietBefore: .distantFuture, failedBefore: ws.clock, includeAllFailed: true, now: ws.clock)
+        #expect(ws.scorer.scored == ["E.5.1"])
+        #expect(try engine.processNext() != nil)
+        #expect(worker.events.last == "pause")
+        #expect(ws.scorer.scored == ["E.5.1", "E.6.1"])
+        while try engine.explanationTick() {}
+        #expect(worker.events.filter { $0 == "resume" }.count >= 2)
+        #expect(launcher.launches.count == 2)
+        #expect(ws.outputs().filter { $0.hasSuffix(".explain.dcm") } == ["brixia_E.5_v1.explain.dcm", "brixia_E.6_v1.explain.dcm"])
+    }
+
+    /// A worker left behind by a killed pipeline (here: stopped with SIGSTOP, so it would never exit) is
+    /// killed before the job is launched again; a recorded pid that is not this job's worker is left alone.
+    @Test func staleWorkerOfTheJobIsKilledOthersAreNot() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-stale-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = ExplanationJobFolder(dir)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "sleep 60; true", "explain-worker", dir.path]
+        try p.run()
+        kill(p.processIdentifier, SIGSTOP)
+        folder.recordWorker(pid: p.processIdentifier)
+        #expect(folder.killStaleWorker() == p.processIdentifier)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL)
+
+        folder.recordWorker(pid: getpid())   // this test process: not an explain-worker of the job
+        #expect(folder.killStaleWorker() == nil)
+    }
+
+    @Test func shutdownEndsTheWorkerAndKeepsTheJob() throws {
+        let ws = try Self.workspace()
+        let launcher = FakeExplanationLauncher()
+        launcher.ticks = 100
+        let engine = ws.engine(explaining: launcher)
+        try engine.prepareFolders()
+        try ws.drop(FakeInstance.make(study: "E.7", sop: "E.7.1"), as: "e7.dcm")
+        try engine.intake(ws.config.inbox.appendingPathComponent("e7.dcm"))
+        try ws.jobStore.promote(quietBefore: .distantFuture, failedBefore: ws.clock, includeAllFailed: true, now: ws.clock)
+        _ = try engine.processNext()
+        #expect(try engine.explanationTick())
+        engine.stopExplanationWorker()
+        #expect(launcher.workers.first?.events.last == "terminate")
+        #expect(engine.pendingExplanations().count == 1)
+    }
+}
+
+@Suite struct ExplanationConfigTests {
+    let cwd = URL(fileURLWithPath: NSTemporaryDirectory())
+
+    func resolve(_ text: String?, env: [String: String] = [:]) throws -> PipelineConfig {
+        var path: String?
+        if let text {
+            let file = cwd.appendingPathComponent("brixia-explain-\(UUID().uuidString).conf")
+            try Data(text.utf8).write(to: file)
+            path = file.path
+        }
+        return try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: path, environment: env, currentDirectory: cwd)
+    }
+
+    @Test func explainIsOffByDefaultAndSetByFileOrEnvironment() throws {
+        let d = try resolve(nil)
+        #expect(d.explain == false && d.explainSegments == 180)
+        let kv = try resolve("explain = yes\nexplain_segments = 12\n")
+        #expect(kv.explain && kv.explainSegments == 12)
+        let json = try resolve(#"{"explain": true, "explainSegments": 40}"#)
+        #expect(json.explain && json.explainSegments == 40)
+        #expect(try resolve("explain = true\n", env: ["BRIXIA_EXPLAIN": "0"]).explain == false)
+        #expect(try resolve(nil, env: ["BRIXIA_EXPLAIN": "true"]).explain)
+    }
+
+    @Test func badExplainValuesAreConfigErrors() throws {
+        #expect(throws: ConfigError.self) { try resolve("explain = maybe\n") }
+        #expect(throws: ConfigError.self) { try resolve("explain_segments = 2\n") }
+        #expect(throws: ConfigError.self) { try resolve("explain_segments = many\n") }
+        #expect(throws: ConfigError.self) { try resolve(nil, env: ["BRIXIA_EXPLAIN": "sometimes"]) }
+    }
+
+    @Test func theSampleConfigKeepsExplanationsOff() throws {
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Samples/brixia.conf.example")
+        let c = try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: sample.path, environment: [:], currentDirectory: cwd)
+        #expect(c.explain == false && c.explainSegments == 180)
+    }
+}
