@@ -42,56 +42,59 @@ public final class ConvTranspose2DKernel {
 
     public func outputShape(_ s: Shape4) -> Shape4 { Shape4(s.n, 2 * s.h, 2 * s.w, cout) }
 
-    private func rowsPerBlock(_ m: Int) -> Int { min(m, max(32, (1 << 20) / (4 * cin))) }
+    /// Input image rows per block: about 1 MiB of im2col rows.
+    private func imageRowsPerBlock(_ w: Int) -> Int { max(1, (1 << 18) / (4 * cin * w)) }
 
-    func scratchFloats(n: Int, h: Int, w: Int) -> Int {
-        let rows = rowsPerBlock(n * h * w)
-        return rows * 4 * cin + rows * cout
+    func scratchFloats(n: Int, h: Int, w: Int) -> Int { min(h, imageRowsPerBlock(w)) * w * 4 * cin }
+
+    /// Single-threaded run (tests, tools).
+    public func run(_ input: Tensor, into out: Tensor, scratch: Scratch) {
+        run(input, into: out, pool: WorkerPool.serial, scratch: [scratch])
     }
 
-    public func run(_ input: Tensor, into out: Tensor, scratch: Scratch) {
+    /// Runs over `pool`: work items are (output parity, block of input image rows); `scratch[w]` per
+    /// worker. Each input row's GEMM writes straight into the output (row stride 2*cout: the outputs
+    /// of one parity are every other pixel), so there is no staging copy.
+    public func run(_ input: Tensor, into out: Tensor, pool: WorkerPool, scratch: [Scratch]) {
         let s = input.shape
         precondition(s.c == cin && out.shape == outputShape(s), "conv-transpose shapes")
-        let m = s.n * s.h * s.w
-        let block = rowsPerBlock(m)
-        let k = 4 * cin
-        let col = scratch.reserve(block * k + block * cout)
-        let res = col + block * k
+        precondition(scratch.count >= pool.size)
+        let rowsPerBlock = min(s.h, imageRowsPerBlock(s.w))
+        let imageRows = s.n * s.h
+        let blocks = (imageRows + rowsPerBlock - 1) / rowsPerBlock
+        let k = 4 * cin, cin = cin, cout = cout, activation = activation
+        let cols = scratch.prefix(pool.size).map { $0.reserve(rowsPerBlock * s.w * k) }
         let bp = bias?.withUnsafeBufferPointer { $0.baseAddress! }
         let ow = 2 * s.w, oh = 2 * s.h
-        for p in 0..<2 {
-            for q in 0..<2 {
-                packed[p * 2 + q].withUnsafeBufferPointer { wp in
-                    var row0 = 0
-                    while row0 < m {
-                        let rows = min(block, m - row0)
-                        for r in 0..<rows {
-                            let idx = row0 + r
-                            let bIdx = idx / (s.h * s.w), my = (idx / s.w) % s.h, nx = idx % s.w
-                            var dst = col + r * k
-                            for a in 0..<2 {
-                                let iy = my + Self.taps[p][a].d
-                                for b in 0..<2 {
-                                    let ix = nx + Self.taps[q][b].d
-                                    if iy < 0 || iy >= s.h || ix < 0 || ix >= s.w {
-                                        dst.update(repeating: 0, count: cin)
-                                    } else {
-                                        dst.update(from: input.data + ((bIdx * s.h + iy) * s.w + ix) * cin, count: cin)
-                                    }
-                                    dst += cin
+        let weights = packed.map { $0.withUnsafeBufferPointer { $0.baseAddress! } }
+        withExtendedLifetime(packed) {
+            pool.parallelFor(4 * blocks) { worker, item in
+                let parity = item / blocks, p = parity / 2, q = parity % 2
+                let firstRow = (item % blocks) * rowsPerBlock, rows = min(rowsPerBlock, imageRows - firstRow)
+                let col = cols[worker]
+                var dst = col
+                for r in 0..<rows {
+                    let bIdx = (firstRow + r) / s.h, my = (firstRow + r) % s.h
+                    for nx in 0..<s.w {
+                        for a in 0..<2 {
+                            let iy = my + Self.taps[p][a].d
+                            for b in 0..<2 {
+                                let ix = nx + Self.taps[q][b].d
+                                if iy < 0 || iy >= s.h || ix < 0 || ix >= s.w {
+                                    dst.update(repeating: 0, count: cin)
+                                } else {
+                                    dst.update(from: input.data + ((bIdx * s.h + iy) * s.w + ix) * cin, count: cin)
                                 }
+                                dst += cin
                             }
                         }
-                        Blas.sgemm(m: rows, n: cout, k: k, a: col, lda: k, b: wp.baseAddress!, ldb: cout, c: res, ldc: cout)
-                        biasActivate(res, rows: rows, cols: cout, ld: cout, bias: bp, activation: activation)
-                        for r in 0..<rows {
-                            let idx = row0 + r
-                            let bIdx = idx / (s.h * s.w), my = (idx / s.w) % s.h, nx = idx % s.w
-                            let o = ((bIdx * oh + 2 * my + p) * ow + 2 * nx + q) * cout
-                            (out.data + o).update(from: res + r * cout, count: cout)
-                        }
-                        row0 += rows
                     }
+                }
+                for r in 0..<rows {
+                    let bIdx = (firstRow + r) / s.h, my = (firstRow + r) % s.h
+                    let c = out.data + ((bIdx * oh + 2 * my + p) * ow + q) * cout
+                    Blas.sgemm(m: s.w, n: cout, k: k, a: col + r * s.w * k, lda: k, b: weights[parity], ldb: cout, c: c, ldc: 2 * cout)
+                    biasActivate(c, rows: s.w, cols: cout, ld: 2 * cout, bias: bp, activation: activation)
                 }
             }
         }

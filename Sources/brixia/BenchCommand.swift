@@ -23,8 +23,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("weights-h5"), help: "Optional Keras h5 weights instead of seeded random ones.")
     var weightsH5: String?
 
-    @Flag(help: "Use im2col + SGEMM for every conv (no Winograd), for comparison.")
+    @Flag(help: "Use im2col + SGEMM for every conv and plain sub-pixel GEMMs for the transposed convs (no Winograd), for comparison.")
     var noWinograd = false
+
+    @Option(name: .customLong("winograd-tile"), help: "Winograd output tile for the 3x3 convs: 4 = F(4x4,3x3) (default), 2 = F(2x2,3x3).")
+    var winogradTile: Int = 4
 
     @Flag(help: "Print the slowest layers of the last run.")
     var profile = false
@@ -33,6 +36,7 @@ struct BenchCommand: ParsableCommand {
     static let modelGFLOP = 2 * 94_173_835_084.0 / 1e9
 
     func validate() throws {
+        guard winogradTile == 2 || winogradTile == 4 else { throw ValidationError("--winograd-tile must be 2 or 4") }
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be >= 1 and --warmup >= 0") }
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads must list positive integers, e.g. 1,2") }
     }
@@ -45,7 +49,10 @@ struct BenchCommand: ParsableCommand {
         let weights: WeightProvider = try weightsH5.map { try KerasWeightsFile(path: $0) } ?? SeededWeights(seed: 20_260_101)
         print("weights: \(weightsH5 ?? "seeded random (SeededWeights seed 20260101)")")
         BSNet.useWinograd = !noWinograd
-        print("3x3 convs: \(noWinograd ? "im2col + SGEMM" : "Winograd F(2x2,3x3) where cin, cout >= 16")")
+        BSNet.winogradTile = winogradTile
+        print("3x3 convs: \(noWinograd ? "im2col + SGEMM" : "Winograd F(\(winogradTile)x\(winogradTile),3x3) where cin, cout >= 16")"
+              + "; transposed convs: sub-pixel\(noWinograd ? " GEMMs" : ", Winograd F(2x2,2x2) where cout >= 64")")
+        print("threads: the engine's own worker pool (OpenBLAS single-threaded inside it); the reference SGEMM uses OpenBLAS's threads")
         var rng = SplitMix64(7)
         let image = (0..<(512 * 512)).map { _ in rng.uniform() }
 
