@@ -115,9 +115,10 @@ public final class BSNet {
                 let kernel = try w(prefix + "/kernel")
                 var scale: [Float]? = nil, bias: [Float]? = nil
                 if let bn { let a = try Self.affine(bn, specs, fetch); scale = a.scale; bias = a.shift }
-                // F(2x2,2x2) measured faster from 64 output channels on; with fewer (the 512x512x32
-                // layer) its transforms cost more than the multiplications saved.
-                if Self.useWinograd && filters >= 64 {
+                // F(2x2,2x2) measured faster only from 128 output channels on (64x64x256 -> 128:
+                // 0.058 s vs 0.062-0.066 s; 32x32x256 -> 256: 0.025 vs 0.035); with 64 or 32 its
+                // transforms cost more than the multiplications saved (128x128x128 -> 64: 0.093 vs 0.072).
+                if Self.useWinograd && filters >= 128 {
                     let k = WinogradConvTranspose2DKernel(kerasKernel: kernel, cin: ins[0].c, cout: filters, outScale: scale, bias: bias, activation: act)
                     scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
                     kernels.append(.winogradTranspose(k))

@@ -108,13 +108,9 @@ public final class WinogradConvTranspose2DKernel {
                         var ci = 0
                         while ci < cin {
                             let lanes = min(4, cin - ci)
-                            func ld(_ k: Int) -> F4 {
-                                if lanes == 4 { return WinogradConv3x3Kernel.load(d[k] + ci) }
-                                var x = F4(); for l in 0..<lanes { x[l] = d[k][ci + l] }; return x
-                            }
                             // Rows: t = B^T d, then columns: V = t B; B^T = [[1,-1,0],[0,1,0],[0,-1,1]].
                             for j in 0..<3 {
-                                let d0 = ld(j), d1 = ld(3 + j), d2 = ld(6 + j)
+                                let d0 = Self.load(d[j] + ci, lanes), d1 = Self.load(d[3 + j] + ci, lanes), d2 = Self.load(d[6 + j] + ci, lanes)
                                 r[j] = d0 - d1; r[3 + j] = d1; r[6 + j] = d2 - d1
                             }
                             for i in 0..<3 {
@@ -139,17 +135,13 @@ public final class WinogradConvTranspose2DKernel {
                     var co = 0
                     while co < cout {
                         let lanes = min(4, cout - co)
-                        func ld(_ k: Int) -> F4 {
-                            if lanes == 4 { return WinogradConv3x3Kernel.load(m + k * ms + co) }
-                            var x = F4(); for l in 0..<lanes { x[l] = m[k * ms + co + l] }; return x
-                        }
                         var bv = F4()
                         if let bp { for l in 0..<lanes { bv[l] = bp[co + l] } }
                         // Y = A^T M A, A^T = [[1,1,0],[0,1,1]].
                         let c0 = r
                         for j in 0..<3 {
-                            let m1 = ld(3 + j)
-                            c0[j] = ld(j) + m1; c0[3 + j] = m1 + ld(6 + j)
+                            let m1 = Self.load(m + (3 + j) * ms + co, lanes)
+                            c0[j] = Self.load(m + j * ms + co, lanes) + m1; c0[3 + j] = m1 + Self.load(m + (6 + j) * ms + co, lanes)
                         }
                         for i in 0..<rows {
                             let y0 = c0[3 * i] + c0[3 * i + 1], y1 = c0[3 * i + 1] + c0[3 * i + 2]
@@ -170,5 +162,14 @@ public final class WinogradConvTranspose2DKernel {
                 }
             }
         }
+    }
+
+    /// `lanes` (1...4) floats at p as a vector, zero-filled.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ lanes: Int) -> WinogradConv3x3Kernel.F4 {
+        if lanes == 4 { return WinogradConv3x3Kernel.load(p) }
+        var x = WinogradConv3x3Kernel.F4()
+        for l in 0..<lanes { x[l] = p[l] }
+        return x
     }
 }

@@ -51,7 +51,7 @@ struct BenchCommand: ParsableCommand {
         BSNet.useWinograd = !noWinograd
         BSNet.winogradTile = winogradTile
         print("3x3 convs: \(noWinograd ? "im2col + SGEMM" : "Winograd F(\(winogradTile)x\(winogradTile),3x3) where cin, cout >= 16")"
-              + "; transposed convs: sub-pixel\(noWinograd ? " GEMMs" : ", Winograd F(2x2,2x2) where cout >= 64")")
+              + "; transposed convs: sub-pixel\(noWinograd ? " GEMMs" : ", Winograd F(2x2,2x2) where cout >= 128")")
         print("threads: the engine's own worker pool (OpenBLAS single-threaded inside it); the reference SGEMM uses OpenBLAS's threads")
         var rng = SplitMix64(7)
         let image = (0..<(512 * 512)).map { _ in rng.uniform() }
