@@ -53,17 +53,20 @@ import Testing
         #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-4)
     }
 
-    @Test(arguments: [(h: 5, w: 4, cin: 3, cout: 6), (h: 8, w: 8, cin: 16, cout: 4), (h: 1, w: 1, cin: 2, cout: 2)])
+    // The last case spans two blocks of input rows (halo rows at the block boundary).
+    @Test(arguments: [(h: 5, w: 4, cin: 3, cout: 6), (h: 8, w: 8, cin: 16, cout: 4), (h: 1, w: 1, cin: 2, cout: 2),
+                      (h: 40, w: 64, cin: 64, cout: 5)])
     func convTransposeSubPixelMatchesNaive(_ c: (h: Int, w: Int, cin: Int, cout: Int)) {
         var rng = SeededRandom(UInt64(c.h * 100 + c.cin))
         let x = rng.tensor(Shape4(2, c.h, c.w, c.cin))
         let kernel = rng.array(16 * c.cin * c.cout)
         let fast = ConvTranspose2DKernel(kerasKernel: kernel, cin: c.cin, cout: c.cout, outScale: nil, bias: nil, activation: .none)
+        #expect(c.h < 40 || fast.rowsPerBlock(h: c.h, w: c.w) < c.h)
         let out = Tensor(fast.outputShape(x.shape))
         fast.run(x, into: out, scratch: Scratch())
         let ref = ReferenceOps.convTranspose4x4s2(x, kernel: kernel, cout: c.cout)
         #expect(out.shape == ref.shape)
-        #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 1e-5)
+        #expect(maxAbsDiff(out.toArray(), ref.toArray()) < 2e-6 * max(1, maxAbs(ref.toArray())))
     }
 
     @Test(arguments: [(h: 5, w: 4, cin: 3, cout: 6), (h: 8, w: 8, cin: 16, cout: 4), (h: 1, w: 1, cin: 2, cout: 2),
