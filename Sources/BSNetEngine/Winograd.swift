@@ -58,14 +58,15 @@ public final class WinogradConv3x3Kernel {
     public func outputShape(_ s: Shape4) -> Shape4 { Shape4(s.n, s.h, s.w, cout) }
 
     /// Tiles per block: the block's transformed input and GEMM result (a^2 x tiles x (cin + cout)
-    /// floats) up to `blockFloats`. Large blocks (several hundred tiles, ~16 MiB) measured faster than
-    /// L2-sized ones: each SGEMM then has hundreds of rows (a 18-row SGEMM ran at 2/3 of the rate of a
-    /// 256-row one), and the streaming of V and M costs less than the small GEMMs' overhead.
+    /// floats) up to `blockFloats`, at least 16 tiles. 1 Mi floats (4 MiB, 30-75 tiles on the decoder
+    /// convs) measured fastest with the cores free (whole network 1.43-1.51 s vs 1.57-1.60 s with
+    /// 4 Mi and 1.57-1.59 s with 512 Ki on 1 thread; 0.94 s vs 1.10-1.14 and 1.03 on 2): big enough
+    /// for efficient SGEMMs, small enough that two workers' blocks share the L3.
     func tilesPerBlock(_ tiles: Int) -> Int {
         min(tiles, max(16, blockFloats / (alpha * alpha * (cin + cout))))
     }
-    /// Default `blockFloats`: 4 Mi floats (16 MiB) per worker.
-    nonisolated(unsafe) public static var defaultBlockFloats = 1 << 22
+    /// Default `blockFloats`: 1 Mi floats (4 MiB) per worker.
+    nonisolated(unsafe) public static var defaultBlockFloats = 1 << 20
     let blockFloats: Int
 
     func scratchFloats(n: Int, h: Int, w: Int) -> Int {
