@@ -13,7 +13,8 @@ public final class BSNet {
     private var kernels: [Prepared] = []
     private let arena: Arena
     private let values: [Tensor]
-    private let scratch: Scratch
+    private let scratch: [Scratch]
+    private let pool: WorkerPool
     private let index: [String: Int]
     public let threads: Int
     /// Wall-clock seconds of every layer in the last run, in execution order (for profiling).
@@ -25,6 +26,7 @@ public final class BSNet {
         case conv(Conv2DKernel)
         case winograd(WinogradConv3x3Kernel)
         case convTranspose(ConvTranspose2DKernel)
+        case winogradTranspose(WinogradConvTranspose2DKernel)
         case maxPool(Int, Int, Int)
         case add
         case dense([Float], [Float], Int, Activation)
@@ -50,9 +52,14 @@ public final class BSNet {
     /// Names of all layers (usable with `run(_:capturing:)`).
     public var layerNames: [String] { layers.map(\.name) }
 
-    /// 3x3 stride-1 convs with at least 16 input and output channels use Winograd F(2x2,3x3)
-    /// (set false before building a network to compare against plain im2col).
+    /// 3x3 stride-1 convs with at least 16 input and output channels use Winograd, and the
+    /// transposed convs Winograd F(2x2,2x2) on their sub-pixel convolutions (set false before building
+    /// a network to compare against plain im2col / sub-pixel GEMMs).
     nonisolated(unsafe) public static var useWinograd = true
+    /// Nanosecond clock of the layer timings (wall clock; profiling tools may substitute a CPU clock).
+    nonisolated(unsafe) static var clock: () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
+    /// Winograd output tile for those convs: 4 = F(4x4,3x3) (default), 2 = F(2x2,3x3).
+    nonisolated(unsafe) public static var winogradTile = 4
 
     public init(weights: WeightProvider, threads: Int = 1) throws {
         self.threads = max(1, threads)
@@ -94,7 +101,8 @@ public final class BSNet {
                     bias = (0..<c.filters).map { (bias?[$0] ?? 0) * a.scale[$0] + a.shift[$0] }
                 }
                 if Self.useWinograd && c.kernel == 3 && c.stride == 1 && c.pad == 1 && cin >= 16 && c.filters >= 16 {
-                    let k = WinogradConv3x3Kernel(weights: kernel, cin: cin, cout: c.filters, bias: bias, activation: c.activation)
+                    let k = WinogradConv3x3Kernel(weights: kernel, cin: cin, cout: c.filters, bias: bias, activation: c.activation,
+                                                  tile: Self.winogradTile)
                     scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
                     kernels.append(.winograd(k))
                 } else {
@@ -107,9 +115,18 @@ public final class BSNet {
                 let kernel = try w(prefix + "/kernel")
                 var scale: [Float]? = nil, bias: [Float]? = nil
                 if let bn { let a = try Self.affine(bn, specs, fetch); scale = a.scale; bias = a.shift }
-                let k = ConvTranspose2DKernel(kerasKernel: kernel, cin: ins[0].c, cout: filters, outScale: scale, bias: bias, activation: act)
-                scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
-                kernels.append(.convTranspose(k))
+                // F(2x2,2x2) measured faster only from 128 output channels on (64x64x256 -> 128:
+                // 0.058 s vs 0.062-0.066 s; 32x32x256 -> 256: 0.025 vs 0.035); with 64 or 32 its
+                // transforms cost more than the multiplications saved (128x128x128 -> 64: 0.093 vs 0.072).
+                if Self.useWinograd && filters >= 128 {
+                    let k = WinogradConvTranspose2DKernel(kerasKernel: kernel, cin: ins[0].c, cout: filters, outScale: scale, bias: bias, activation: act)
+                    scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
+                    kernels.append(.winogradTranspose(k))
+                } else {
+                    let k = ConvTranspose2DKernel(kerasKernel: kernel, cin: ins[0].c, cout: filters, outScale: scale, bias: bias, activation: act)
+                    scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
+                    kernels.append(.convTranspose(k))
+                }
             case let .maxPool(k, s, p): kernels.append(.maxPool(k, s, p))
             case .add: kernels.append(.add)
             case let .dense(prefix, units, act):
@@ -124,7 +141,9 @@ public final class BSNet {
             }
         }
         self.kernels = kernels
-        scratch = Scratch(capacity: scratchFloats)
+        // One pool for all parallel work; OpenBLAS itself runs single-threaded inside it (see run).
+        pool = WorkerPool(size: self.threads)
+        scratch = (0..<self.threads).map { _ in Scratch(capacity: scratchFloats) }
 
         // Lifetimes: a value lives from its layer to its last consumer; network outputs to the end.
         var last = Array(0..<layers.count)
@@ -161,7 +180,9 @@ public final class BSNet {
     public func run(_ input: [Float], capturing names: Set<String>) throws -> (output: BSNetOutput, captured: [String: Tensor]) {
         try Self.validate(input: input)
         for name in names where index[name] == nil { throw BSNetError.unknownLayer(name) }
-        Blas.setThreads(threads)
+        // Our workers split each layer; every SGEMM inside them is single-threaded, so OpenBLAS's
+        // own pool never spins against ours. (Process-wide setting, see docs/engine.md.)
+        Blas.setThreads(1)
 
         var captured: [String: Tensor] = [:]
         var timings = StageTimings()
@@ -169,16 +190,17 @@ public final class BSNet {
         layerTimes.reserveCapacity(layers.count)
         defer { lastLayerTimings = layerTimes }
         for (i, layer) in layers.enumerated() {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = Self.clock()
             let out = values[i]
             let ins = inputIndices[i].map { values[$0] }
             switch kernels[i] {
             case .input:
                 input.withUnsafeBufferPointer { out.data.update(from: $0.baseAddress!, count: input.count) }
             case let .affine(a, act): Pointwise.affine(ins[0], a, act, into: out)
-            case let .conv(k): k.run(ins, into: out, scratch: scratch)
-            case let .winograd(k): k.run(ins, into: out, scratch: scratch)
-            case let .convTranspose(k): k.run(ins[0], into: out, scratch: scratch)
+            case let .conv(k): k.run(ins, into: out, pool: pool, scratch: scratch)
+            case let .winograd(k): k.run(ins, into: out, pool: pool, scratch: scratch)
+            case let .convTranspose(k): k.run(ins[0], into: out, pool: pool, scratch: scratch)
+            case let .winogradTranspose(k): k.run(ins[0], into: out, pool: pool, scratch: scratch)
             case let .maxPool(k, s, p): Pooling.maxPool(ins[0], k: k, stride: s, pad: p, into: out)
             case .add: Pointwise.add(ins[0], ins[1], into: out)
             case let .dense(w, b, units, act): Dense.run(ins[0], weights: w, bias: b, units: units, activation: act, into: out)
@@ -190,7 +212,7 @@ public final class BSNet {
             case .globalAveragePool: Pooling.globalAverage(ins[0], into: out)
             case .softmax: Softmax.run(ins[0], into: out)
             }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let seconds = Double(Self.clock() - start) / 1e9
             timings[layer.stage] += seconds
             layerTimes.append((layer.name, seconds))
             if names.contains(layer.name) {

@@ -26,46 +26,104 @@ public final class Conv2DKernel {
         self.geometry = geometry; self.weights = weights; self.bias = bias; self.activation = activation
     }
 
-    /// Floats of scratch needed for an input of spatial size h x w and batch n.
+    /// Floats of scratch needed per worker for an input of spatial size h x w and batch n.
     func scratchFloats(n: Int, h: Int, w: Int) -> Int {
-        if isPointwise { return 0 }
+        if isPointwise || geometry.cout == 1 { return 0 }
         return rowsPerBlock(n * geometry.outSize(h) * geometry.outSize(w)) * geometry.k
     }
 
     var isPointwise: Bool { geometry.kernel == 1 && geometry.stride == 1 && geometry.pad == 0 }
 
-    private func rowsPerBlock(_ m: Int) -> Int { min(m, max(32, (1 << 20) / geometry.k)) }
+    /// About 1 MiB of im2col rows per block (a worker's gather + GEMM stay in its L2/L3 share).
+    private func rowsPerBlock(_ m: Int) -> Int { min(m, max(32, (1 << 18) / geometry.k)) }
 
     public func outputShape(_ s: Shape4) -> Shape4 {
         Shape4(s.n, geometry.outSize(s.h), geometry.outSize(s.w), geometry.cout)
     }
 
+    /// Single-threaded run (tests, tools).
     public func run(_ parts: [Tensor], into out: Tensor, scratch: Scratch) {
+        run(parts, into: out, pool: WorkerPool.serial, scratch: [scratch])
+    }
+
+    /// Runs over `pool` by blocks of output rows; `scratch[w]` is worker w's im2col buffer.
+    public func run(_ parts: [Tensor], into out: Tensor, pool: WorkerPool, scratch: [Scratch]) {
         let g = geometry
         let s0 = parts[0].shape
         precondition(parts.reduce(0) { $0 + $1.shape.c } == g.cin, "conv input channels")
         precondition(out.shape == outputShape(Shape4(s0.n, s0.h, s0.w, g.cin)), "conv output shape")
+        precondition(scratch.count >= pool.size)
         let oh = out.shape.h, ow = out.shape.w
         let m = s0.n * oh * ow
+        let activation = activation
         weights.withUnsafeBufferPointer { wp in
             let bp = bias?.withUnsafeBufferPointer { $0.baseAddress! }
             if isPointwise && parts.count == 1 {
-                Blas.sgemm(m: m, n: g.cout, k: g.cin, a: parts[0].data, lda: g.cin,
-                           b: wp.baseAddress!, ldb: g.cout, c: out.data, ldc: g.cout)
-                biasActivate(out.data, rows: m, cols: g.cout, ld: g.cout, bias: bp, activation: activation)
+                // Direct GEMM on the NHWC input, split into row slices.
+                let slice = max(64, (m + 4 * pool.size - 1) / (4 * pool.size))
+                pool.parallelFor((m + slice - 1) / slice) { _, item in
+                    let row0 = item * slice, rows = min(slice, m - row0)
+                    let c = out.data + row0 * g.cout
+                    Blas.sgemm(m: rows, n: g.cout, k: g.cin, a: parts[0].data + row0 * g.cin, lda: g.cin,
+                               b: wp.baseAddress!, ldb: g.cout, c: c, ldc: g.cout)
+                    biasActivate(c, rows: rows, cols: g.cout, ld: g.cout, bias: bp, activation: activation)
+                }
                 return
             }
-            let block = rowsPerBlock(m)
+            if g.cout == 1 && parts.count == 1 {
+                runSingleOutput(parts[0], into: out, pool: pool, weights: wp.baseAddress!, bias: bp?.pointee ?? 0)
+                return
+            }
+            var block = rowsPerBlock(m)
+            if pool.size > 1 && (m + block - 1) / block < 2 * pool.size {
+                block = max(16, (m + 2 * pool.size - 1) / (2 * pool.size))
+            }
             let k = g.k
-            let col = scratch.reserve(block * k)
-            var row0 = 0
-            while row0 < m {
-                let rows = min(block, m - row0)
+            let cols = scratch.prefix(pool.size).map { $0.reserve(block * k) }
+            pool.parallelFor((m + block - 1) / block) { worker, item in
+                let row0 = item * block, rows = min(block, m - row0)
+                let col = cols[worker]
                 im2col(parts, h: s0.h, w: s0.w, oh: oh, ow: ow, firstRow: row0, rows: rows, into: col)
                 let c = out.data + row0 * g.cout
                 Blas.sgemm(m: rows, n: g.cout, k: k, a: col, lda: k, b: wp.baseAddress!, ldb: g.cout, c: c, ldc: g.cout)
                 biasActivate(c, rows: rows, cols: g.cout, ld: g.cout, bias: bp, activation: activation)
-                row0 += rows
+            }
+        }
+    }
+
+    /// One output channel (the final 3x3 conv to the sigmoid map): a direct convolution, dot products
+    /// over the NHWC channel vectors. A GEMM with N = 1 would stream a 9x larger im2col copy for
+    /// one multiply-add per element.
+    private func runSingleOutput(_ x: Tensor, into out: Tensor, pool: WorkerPool, weights: UnsafePointer<Float>, bias: Float) {
+        let g = geometry, s = x.shape
+        let oh = out.shape.h, ow = out.shape.w, cin = g.cin, activation = activation
+        let rows = s.n * oh
+        let slice = max(1, (rows + 8 * pool.size - 1) / (8 * pool.size))
+        pool.parallelFor((rows + slice - 1) / slice) { _, item in
+            for row in (item * slice)..<min(rows, (item + 1) * slice) {
+                let b = row / oh, oy = row % oh
+                for ox in 0..<ow {
+                    var acc = SIMD4<Float>()
+                    var tail: Float = 0
+                    for ky in 0..<g.kernel {
+                        let iy = oy * g.stride - g.pad + ky
+                        if iy < 0 || iy >= s.h { continue }
+                        for kx in 0..<g.kernel {
+                            let ix = ox * g.stride - g.pad + kx
+                            if ix < 0 || ix >= s.w { continue }
+                            let src = UnsafePointer(x.data + ((b * s.h + iy) * s.w + ix) * cin)
+                            let w = weights + (ky * g.kernel + kx) * cin
+                            var ci = 0
+                            while ci + 4 <= cin {
+                                acc += UnsafeRawPointer(src + ci).loadUnaligned(as: SIMD4<Float>.self)
+                                    * UnsafeRawPointer(w + ci).loadUnaligned(as: SIMD4<Float>.self)
+                                ci += 4
+                            }
+                            while ci < cin { tail += src[ci] * w[ci]; ci += 1 }
+                        }
+                    }
+                    out.data[row * ow + ox] = activation.apply(acc.sum() + tail + bias)
+                }
             }
         }
     }
