@@ -22,8 +22,13 @@ if [ -e "$work/inbox" ] || [ -e "$work/brixia.sqlite" ]; then
 fi
 echo "== work folder: $work"
 
-# The model: explicit bundle, else the authors' calibrated RANDOM reference weights on a dev machine, else stop.
+# The model: explicit bundle, else the project's own trained default model (models/, docs/model-card.md),
+# else the authors' calibrated RANDOM reference weights on a dev machine, else stop.
 model="${BRIXIA_MODEL:-}"
+if [ -z "$model" ] && [ -f "$repo/models/bsnet-brixia-own/model.json" ]; then
+  model="$repo/models/bsnet-brixia-own"
+  echo "== model: the shipped default, $("$bin" model info "$model" | sed -n 's/^name: *//p') (research model, trained on 144 images; docs/model-card.md)"
+fi
 ref="$repo/../shared/data/reference/bsnet-keras/bscore_scaled_weights.h5"
 if [ -z "$model" ] && [ -f "$ref" ]; then
   model="$work/model-reference-NOT-TRAINED"

@@ -46,8 +46,14 @@ done
 stage score_all "$SCORE_EPOCHS" train_score.py --fold -1 --features "$R/features" --init "$R/align/last.pt" --batch 8 --lr 1e-3
 echo "== evaluation (5-fold CV from the cache)"
 "$PY" training/evaluate.py --checkpoints "$R/score_fold{k}/last.pt" --features "$R/features" --out "$R/eval"
+echo "== held-out Dice of the mask stage (fold 0) at 512 px"
+"$PY" training/eval_seg.py --checkpoint "$R/align/last.pt" --fold 0 --sizes 512 --threads "$T" --json "$R/seg_dice.json"
+"$PY" training/training_record.py --eval "$R/eval/evaluation.json" --seg "$R/seg_dice.json" \
+  --recipe "training/budget_run.sh with SEG128_EPOCHS=$SEG128_EPOCHS SEG256_EPOCHS=$SEG256_EPOCHS ALIGN_EPOCHS=$ALIGN_EPOCHS SCORE_EPOCHS=$SCORE_EPOCHS VARIANTS=$VARIANTS (docs/model-card.md)" \
+  --out "$R/training.json"
 echo "== export"
 "$PY" training/export_bundle.py --checkpoint "$R/score_all/last.pt" --out "$OUT_MODEL" --float16 --overwrite \
+  --training-json "$R/training.json" \
   --name bsnet-brixia-own --version 0.1 \
   --licence "weights: trained on the COVID-19 image data collection (Cohen et al.) with BrixIA annotations, CC BY-NC-SA 4.0: non-commercial use only" \
   --notes "research model, not for clinical use; cross-validated figures in docs/model-card.md"

@@ -53,10 +53,40 @@ import Testing
         #expect(bad["zones"] == nil)
     }
 
-    @Test func withoutAModelItStopsAndSaysHowToGetOne() async throws {
+    static let shippedModel = Brixia.repoRoot.appendingPathComponent("models/bsnet-brixia-own")
+    static var hasShippedModel: Bool {
+        FileManager.default.fileExists(atPath: shippedModel.appendingPathComponent("model.json").path)
+    }
+
+    @Test(.enabled(if: !ScoreCLITests.hasShippedModel, "the checkout ships models/bsnet-brixia-own: covered by the next test"))
+    func withoutAModelItStopsAndSaysHowToGetOne() async throws {
         let r = try await Brixia.run(["score", "whatever.dcm"], env: ["BRIXIA_MODEL": ""], timeout: 60)
         #expect(r.status != 0)
         #expect(r.stderr.contains("brixia model import-keras"))
+    }
+
+    /// Without --model or BRIXIA_MODEL, score uses the shipped default model, a real trained one.
+    @Test(.enabled(if: ScoreCLITests.hasShippedModel, "no models/bsnet-brixia-own in this checkout"),
+          .enabled(if: FileManager.default.fileExists(atPath: ScoreCLITests.sample.path), "needs Samples/studies"),
+          .timeLimit(.minutes(10)))
+    func withoutAModelTheShippedDefaultIsUsed() async throws {
+        let dicom = try Self.firstSample()
+        let r = try await Brixia.run(["score", "--json", dicom.path], env: ["BRIXIA_MODEL": ""], timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("random test fixture"))
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let m = try #require(array.first?["model"] as? [String: String])
+        #expect(m["name"] == "bsnet-brixia-own")
+        let manifest = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: Self.shippedModel.appendingPathComponent("model.json"))) as? [String: Any])
+        let weights = try #require(manifest["weights"] as? [String: Any])
+        #expect(m["weightsSHA256"] == weights["sha256"] as? String)
+        // It is a trained model with its evaluation on record, not a fixture.
+        #expect(manifest["isTestFixture"] as? Bool == false)
+        let training = try #require(manifest["training"] as? [String: Any])
+        #expect((training["evaluation"] as? [String])?.isEmpty == false)
+        let v = try await Brixia.run(["model", "verify", Self.shippedModel.path], timeout: 120)
+        #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
     }
 
     @Test func aMissingModelFolderIsNamed() async throws {

@@ -122,3 +122,11 @@ def test_cached_score_stage_matches_the_full_network(runs, tmp_path):
                    "--out", str(tmp_path / "eval")])
     res = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
     assert res["comparisons"]["BS-Net (CV) vs senior"]["n"] == 4 and set(res["segmentation_dice_by_fold"]) <= {"0", "1"}
+    # the model.json training record is made from those figures, not typed
+    import training_record
+    training_record.main(["--eval", str(tmp_path / "eval" / "evaluation.json"), "--recipe", "smoke",
+                          "--out", str(tmp_path / "training.json")])
+    rec = json.loads((tmp_path / "training.json").read_text())
+    m = res["comparisons"]["BS-Net (CV) vs senior"]
+    assert any(f"mean zone MAE {m['mean_zone_mae']:.3f}" in line for line in rec["evaluation"])
+    assert set(rec) == {"data", "dataLicence", "recipe", "evaluation"}
