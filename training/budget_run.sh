@@ -54,6 +54,7 @@ echo "== held-out Dice of the mask stage (fold 0) at 512 px"
 echo "== export"
 "$PY" training/export_bundle.py --checkpoint "$R/score_all/last.pt" --out "$OUT_MODEL" --float16 --overwrite \
   --training-json "$R/training.json" \
+  ${INTENDED_USE:+--intended-use "$INTENDED_USE"} \
   --name bsnet-brixia-own --version 0.1 \
   --licence "weights: trained on the COVID-19 image data collection (Cohen et al.) with BrixIA annotations, CC BY-NC-SA 4.0: non-commercial use only" \
   --notes "research model, not for clinical use; cross-validated figures in docs/model-card.md"

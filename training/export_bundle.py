@@ -26,6 +26,7 @@ def main(argv=None):
     ap.add_argument("--licence")
     ap.add_argument("--notes")
     ap.add_argument("--overwrite", action="store_true")
+    ap.add_argument("--intended-use", help="intendedUse statement (default: research use only, not for diagnosis)")
     ap.add_argument("--training-json", help="JSON object {data, dataLicence, recipe, evaluation: [lines]} for model.json")
     a = ap.parse_args(argv)
     model = BSNet().eval()
@@ -52,7 +53,8 @@ def main(argv=None):
         if set(training) != {"data", "dataLicence", "recipe", "evaluation"} or not isinstance(training["evaluation"], list):
             ap.error(f"{a.training_json}: needs exactly the keys data, dataLicence, recipe, evaluation (a list)")
     m = write_bundle(model, a.out, a.name, a.version, "F16" if a.float16 else "F32", a.licence, sources,
-                     a.notes, a.overwrite, training=training)
+                     a.notes, a.overwrite, training=training,
+                     intended_use=a.intended_use)
     w = m["weights"]
     print(f"done: {w['tensorCount']} tensors, {w['parameterCount']} parameters, {w['dtype']}")
     print(f"weights SHA-256: {w['sha256']}")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ModelBundle
 
 /// Builds the production dependencies (adapters over the real modules) for a configuration.
 public enum ProductionPipeline {
@@ -30,6 +31,9 @@ public enum ProductionPipeline {
         try checkModelPresent(config.model)
         let allowFixture = environment["BRIXIA_ALLOW_TEST_FIXTURE"] == "1"
         let scorer = try BSNetScorer(bundle: config.model, threads: config.workerThreads, allowTestFixture: allowFixture)
+        if config.model.standardizedFileURL == DefaultModel.locate()?.standardizedFileURL {
+            logger.warning("no model configured: using the shipped default model \(scorer.model.name) \(scorer.model.version) (docs/model-card.md): research and software testing only; set `model` to the authors' imported weights for meaningful scores")
+        }
         if scorer.isTestFixture {
             logger.warning("scoring with a RANDOM TEST FIXTURE model (BRIXIA_ALLOW_TEST_FIXTURE=1): results are meaningless")
         }

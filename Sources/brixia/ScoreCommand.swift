@@ -59,6 +59,10 @@ struct ScoreCommand: ParsableCommand {
         let specs = BSNet.tensorSpecs.map { ExpectedTensor(name: $0.name, shape: $0.shape) }
         do {
             let bundle = try ModelBundle.load(from: URL(fileURLWithPath: dir), expecting: specs)
+            if configured?.isEmpty != false {
+                // The shipped default: say which model this is and what it is good for, every time.
+                FileHandle.standardError.write(Data("note: no model configured; using the shipped default \(bundle.manifest.name) \(bundle.manifest.version). \(bundle.manifest.intendedUse)\n".utf8))
+            }
             if bundle.manifest.isTestFixture {
                 FileHandle.standardError.write(Data("warning: \(dir) is a random test fixture, not a trained model: scores are meaningless\n".utf8))
             }

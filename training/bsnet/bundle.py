@@ -107,7 +107,7 @@ def encode_safetensors(arrays, dtype="F32", metadata=None):
 
 
 def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sources=(), notes=None,
-                 overwrite=False, tool_version="0.1", training=None):
+                 overwrite=False, tool_version="0.1", training=None, intended_use=None):
     """Write `out_dir` atomically (temp dir + rename). Returns the manifest dict."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
@@ -127,7 +127,7 @@ def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sourc
         "preprocessing": "brixia-cohen-equalize-4096", "outputs": OUTPUTS,
         "licence": licence or "unspecified: weights trained by the Brixia project; check the training data licences "
                               "(cohen images per-image licences, annotations CC BY-NC-SA 4.0)",
-        "intendedUse": INTENDED_USE, "isTestFixture": False,
+        "intendedUse": intended_use or INTENDED_USE, "isTestFixture": False,
         "weights": {"file": "weights.safetensors", "sha256": hashlib.sha256(data).hexdigest(), "dtype": dtype,
                     "tensorCount": len(arrays), "parameterCount": int(sum(a.size for _, a in arrays)),
                     "naming": NAMING},
