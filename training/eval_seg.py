@@ -16,16 +16,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bsnet.data import DEFAULT_DATA, cv_folds, load_image, load_mask, read_annotations, read_masks, select  # noqa: E402
+from bsnet.data import (DEFAULT_DATA, cv_folds, load_image, load_mask, mask_dice, read_annotations,  # noqa: E402
+                        read_masks, select)
 from bsnet.model import BSNet  # noqa: E402
 from bsnet.train_common import load_checkpoint  # noqa: E402
-
-
-def dice(seg, m):
-    valid = m != 2
-    gt = m == 1
-    inter = (seg & gt & valid).sum()
-    return 2 * inter / max(1, (seg & valid).sum() + gt.sum())
 
 
 def main(argv=None):
@@ -56,7 +50,7 @@ def main(argv=None):
             x = torch.from_numpy(load_image(Path(a.data) / "images" / r["filename"], size))[None, None]
             with torch.no_grad():
                 logits, _ = model.segment(x)
-            ds.append(dice(logits[0, 0].numpy() > 0, load_mask(masks[r["filename"]], size)))
+            ds.append(mask_dice(logits[0, 0].numpy() > 0, load_mask(masks[r["filename"]], size)))
         res["dice"][str(size)] = round(float(np.mean(ds)), 4)
         print(f"fold {a.fold}, {len(test)} held-out masks, input {size} px: mean Dice {np.mean(ds):.4f} "
               f"(min {np.min(ds):.3f})", flush=True)

@@ -46,9 +46,10 @@ def median_predictor(rows, fold):
     return pred
 
 
-def model_predictions(rows, fold, pattern, data_dir, size):
-    import torch
-    from bsnet.data import load_image, load_mask, read_masks
+def fold_predictions(rows, fold, pattern, data_dir, predict):
+    """Grades (N,6) A..F and [(fold, Dice)] with each fold's checkpoint; predict(model, i, name) -> (grid, seg)
+    with grid the (3,2) grades [[A,D],[B,E],[C,F]] and seg the boolean lung mask at the model input size."""
+    from bsnet.data import load_mask, mask_dice, read_masks
     from bsnet.model import BSNet
     from bsnet.train_common import load_checkpoint
     masks = read_masks(data_dir)
@@ -59,52 +60,41 @@ def model_predictions(rows, fold, pattern, data_dir, size):
         load_checkpoint(model, pattern.format(k=k))
         for i in np.nonzero(fold == k)[0]:
             name = rows[i]["filename"]
-            x = torch.from_numpy(load_image(Path(data_dir) / "images" / name, size))[None, None]
-            with torch.no_grad():
-                out = model(x)
-            grid = out["scores"][0].argmax(-1).numpy()  # (3,2) [[A,D],[B,E],[C,F]]
+            grid, seg = predict(model, i, name)
             pred[i] = grid.T.reshape(6)
             if name in masks:
-                m = load_mask(masks[name], size)
-                seg = out["seg"][0, 0].numpy() > 0.5
-                valid = m != 2
-                gt = m == 1
-                inter = (seg & gt & valid).sum()
-                dice.append((int(k), 2 * inter / max(1, (seg & valid).sum() + gt.sum())))
+                dice.append((int(k), mask_dice(seg, load_mask(masks[name], seg.shape[0]))))
         print(f"fold {k}: {int((fold == k).sum())} images scored", flush=True)
     return pred, dice
+
+
+def model_predictions(rows, fold, pattern, data_dir, size):
+    import torch
+    from bsnet.data import load_image
+
+    def predict(model, i, name):
+        x = torch.from_numpy(load_image(Path(data_dir) / "images" / name, size))[None, None]
+        with torch.no_grad():
+            out = model(x)
+        return out["scores"][0].argmax(-1).numpy(), out["seg"][0, 0].numpy() > 0.5
+
+    return fold_predictions(rows, fold, pattern, data_dir, predict)
 
 
 def cached_predictions(rows, fold, pattern, features, data_dir):
     """As model_predictions, from cache_features.py's variant-0 records (the frozen stages' exact float32
     output for the unaugmented image) instead of rerunning the frozen stages per fold."""
     import torch
-    from bsnet.data import load_mask, read_masks
-    from bsnet.model import BSNet
-    from bsnet.train_common import load_checkpoint
-    masks = read_masks(data_dir)
-    pred = np.zeros((len(rows), 6), np.int64)
-    dice = []
-    for k in np.unique(fold):
-        model = BSNet().eval()
-        load_checkpoint(model, pattern.format(k=k))
-        for i in np.nonzero(fold == k)[0]:
-            name = rows[i]["filename"]
-            rec = torch.load(Path(features) / f"{i:03d}_v0.pt", weights_only=False)
-            if rec["filename"] != name:
-                raise SystemExit(f"{features}: {i:03d}_v0.pt is {rec['filename']}, expected {name}")
-            with torch.no_grad():
-                logits6 = model.head.classify([g[None].float() for g in rec["gated"]])[0]  # (6,4) region order
-            pred[i] = logits6.argmax(-1).numpy().reshape(3, 2).T.reshape(6)  # -> A..F
-            if name in masks:
-                m = load_mask(masks[name], rec["seg"].shape[0])
-                seg = rec["seg"].numpy().astype(bool)
-                valid = m != 2
-                gt = m == 1
-                inter = (seg & gt & valid).sum()
-                dice.append((int(k), 2 * inter / max(1, (seg & valid).sum() + gt.sum())))
-        print(f"fold {k}: {int((fold == k).sum())} images scored", flush=True)
-    return pred, dice
+
+    def predict(model, i, name):
+        rec = torch.load(Path(features) / f"{i:03d}_v0.pt", weights_only=False)
+        if rec["filename"] != name:
+            raise SystemExit(f"{features}: {i:03d}_v0.pt is {rec['filename']}, expected {name}")
+        with torch.no_grad():
+            logits6 = model.head.classify([g[None].float() for g in rec["gated"]])[0]  # (6,4) region order
+        return logits6.argmax(-1).numpy().reshape(3, 2), rec["seg"].numpy().astype(bool)
+
+    return fold_predictions(rows, fold, pattern, data_dir, predict)
 
 
 def markdown(res):

@@ -72,6 +72,27 @@ def freeze_lower_stages(model):
             p.requires_grad_(False)
 
 
+def augmented_step_inputs(model, b, rng, size):
+    """Head logits and labels of a batch of fresh augmentations run through the frozen stages."""
+    xs, ys = [], []
+    for img, lab in b:
+        lab = lab.copy()
+        if rng.random() < 0.5:  # mirror: image-left <-> image-right columns swap
+            img = img[:, ::-1].copy()
+            lab = lab.reshape(3, 2)[:, ::-1].reshape(6).copy()
+        img = warp([img], rng, size, rot=5, scale=0.05, shift=0.03, p_affine=0.5, p_elastic=0, p_grid=0)[0]
+        xs.append(intensity(img, rng))
+        ys.append(lab)
+    x = torch.from_numpy(np.stack(xs))[:, None]
+    y = torch.from_numpy(np.stack(ys)).long()
+    with torch.no_grad():
+        logits, feats = model.segment(x)
+        seg = torch.sigmoid(logits)
+        theta = model.stn(seg)
+        aligned = bilinear_interpolation(seg, theta)
+    return model.head(feats, theta, aligned), y
+
+
 def main(argv=None):
     ap = common_args(__doc__, default_size=512, default_epochs=60, default_lr=1e-4)
     ap.add_argument("--mae-weight", type=float, default=0.3)
@@ -107,32 +128,8 @@ def main(argv=None):
             if args.features:
                 gated, y = cached_batch(b, rng)
                 logits6 = model.head.classify(gated)
-                loss, mae = score_loss(logits6, y, args.mae_weight)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
-                maes.append(mae.item())
-                accs.append((logits6.argmax(-1) == y).float().mean().item())
-                continue
-            xs, ys = [], []
-            for img, lab in b:
-                lab = lab.copy()
-                if rng.random() < 0.5:  # mirror: image-left <-> image-right columns swap
-                    img = img[:, ::-1].copy()
-                    lab = lab.reshape(3, 2)[:, ::-1].reshape(6).copy()
-                img = warp([img], rng, args.size, rot=5, scale=0.05, shift=0.03, p_affine=0.5, p_elastic=0,
-                           p_grid=0)[0]
-                xs.append(intensity(img, rng))
-                ys.append(lab)
-            x = torch.from_numpy(np.stack(xs))[:, None]
-            y = torch.from_numpy(np.stack(ys)).long()
-            with torch.no_grad():
-                logits, feats = model.segment(x)
-                seg = torch.sigmoid(logits)
-                theta = model.stn(seg)
-                aligned = bilinear_interpolation(seg, theta)
-            logits6 = model.head(feats, theta, aligned)
+            else:
+                logits6, y = augmented_step_inputs(model, b, rng, args.size)
             loss, mae = score_loss(logits6, y, args.mae_weight)
             opt.zero_grad()
             loss.backward()

@@ -61,6 +61,14 @@ def load_mask(path, size):
     return F.interpolate(t, size=(size, size), mode="nearest").numpy()[0, 0].astype(np.uint8)
 
 
+def mask_dice(seg, mask):
+    """Dice of a boolean lung mask against a load_mask() label map; the ignore label (2) is left out."""
+    valid = mask != 2
+    gt = mask == 1
+    inter = (seg & gt & valid).sum()
+    return 2 * inter / max(1, (seg & valid).sum() + gt.sum())
+
+
 def read_annotations(data_dir=DEFAULT_DATA):
     """[{'filename', 'senior': (6,), 'junior': (6,)}] in file order (zones A..F)."""
     p = Path(data_dir) / "annotations.csv"
