@@ -81,7 +81,10 @@ struct ScoreCommand: ParsableCommand {
             let note = e.eligible ? "" : "not eligible for clinical scoring: \(e.reason)"
             return (try DisplayImage(width: px.width, height: px.height, pixels: px.values), note)
         } catch DicomError.notDicom {
-            return (try DisplayImage.read(path: path), "")
+            do { return (try DisplayImage.read(path: path), "") } catch {
+                // Both readers refused it: say so, not only the last one's reason.
+                throw ValidationError("\(path): neither DICOM (no DICM preamble or dataset start) nor a readable PNG/JPEG (\(error))")
+            }
         }
     }
 

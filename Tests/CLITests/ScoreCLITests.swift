@@ -50,6 +50,7 @@ import Testing
         let bad = array[1]
         #expect(bad["path"] as? String == junk.path)
         #expect((bad["error"] as? String)?.contains("junk.dcm") == true)
+        #expect((bad["error"] as? String)?.contains("neither DICOM") == true, "both readers' refusal is reported")
         #expect(bad["zones"] == nil)
     }
 
