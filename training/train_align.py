@@ -1,6 +1,6 @@
 """Stage 2: train the STN on synthetic transforms of the cohen lung masks (encoder/decoder untouched).
 
-  python training/train_align.py --out runs/fold0/align --fold 0 --init runs/fold0/seg/last.pt --size 512 --epochs 100
+  python training/train_align.py --out runs/fold0/align --fold 0 --init runs/fold0/seg/last.pt --size 256 --epochs 250 --lr 1e-4
 
 Target (as the authors' synthetic_alignment): the lung mask rotated upright by its principal-axis
 orientation, cropped to its bounding box + 3 px and resized back, so the lungs fill the frame.
@@ -72,12 +72,13 @@ def main(argv=None):
     prog = Progress(args.out, "align")
     for epoch in range(first, args.epochs):
         model.train()
-        losses, before, after = [], [], []
+        losses, before, after, active = [], [], [], []
         for b in batches(targets, args.batch, rng):
             src = np.stack([np.clip(warp([t], rng, args.size)[0], 0, 1) for t in b])[:, None].astype(np.float32)
             x = torch.from_numpy(src)
             y = torch.from_numpy(np.stack(b))[:, None]
             theta = model.stn(x)
+            active.append(float(theta.std(0).max() > 1e-6))  # a constant theta = dead ReLU layer in the STN
             aligned = bilinear_interpolation(x, theta)
             d = soft_dice(aligned, y)
             loss = 1 - d.mean()
@@ -89,7 +90,11 @@ def main(argv=None):
             before.append(soft_dice(x, y).mean().item())
         save_checkpoint(Path(args.out) / "last.pt", model, opt, epoch, "align", args, trained | {"align"})
         prog.epoch(epoch, args.epochs, loss=float(np.mean(losses)), dice_unaligned=float(np.mean(before)),
-                   dice_aligned=float(np.mean(after)))
+                   dice_aligned=float(np.mean(after)), input_dependent=float(np.mean(active)))
+        if not any(active):
+            # With lr 1e-3 the STN's dense ReLU layer died after a few steps (every unit negative for every
+            # input): theta becomes one constant and no gradient reaches the layers below. Say so loudly.
+            print("[align] warning: theta is the same for every input (dead ReLU units); lower --lr", flush=True)
     print(f"[align] done: {Path(args.out) / 'last.pt'}", flush=True)
 
 

@@ -25,6 +25,7 @@ from bsnet.augment import intensity, warp  # noqa: E402
 from bsnet.data import cv_folds, load_image, read_annotations, select, zones_to_grid  # noqa: E402
 from bsnet.model import BSNet  # noqa: E402
 from bsnet.ops import bilinear_interpolation  # noqa: E402
+from bsnet.recalibrate import recalibrate_bn  # noqa: E402
 from bsnet.train_common import Progress, batches, common_args, save_checkpoint, seed_everything, start  # noqa: E402
 
 
@@ -93,6 +94,24 @@ def augmented_step_inputs(model, b, rng, size):
     return model.head(feats, theta, aligned), y
 
 
+def recalibrate_head_bn(model, items, args):
+    """Keras-style running statistics (momentum 0.99) lag far behind after a few hundred steps: replace the
+    head's by the exact average over the training inputs (every cached variant, or one fresh augmentation
+    per image), so inference mode matches what the head was trained on."""
+    rng = np.random.default_rng(args.seed)
+
+    def run():
+        for b in batches(items, args.batch, rng):
+            if args.features:
+                recs = [v for variants in b for v in variants]
+                model.head.classify([torch.stack([r["gated"][t].float() for r in recs]) for t in range(4)])
+            else:
+                augmented_step_inputs(model, b, rng, args.size)
+
+    freeze_lower_stages(model)
+    return recalibrate_bn(model.head, run)
+
+
 def main(argv=None):
     ap = common_args(__doc__, default_size=512, default_epochs=60, default_lr=1e-4)
     ap.add_argument("--mae-weight", type=float, default=0.3)
@@ -137,6 +156,9 @@ def main(argv=None):
             losses.append(loss.item())
             maes.append(mae.item())
             accs.append((logits6.argmax(-1) == y).float().mean().item())
+        if epoch == args.epochs - 1:  # before the last save, so a finished last.pt always carries it
+            n = recalibrate_head_bn(model, items, args)
+            print(f"[score] {n} BatchNorm layers of the head recalibrated on the training inputs", flush=True)
         save_checkpoint(Path(args.out) / "last.pt", model, opt, epoch, "score", args, trained | {"score"})
         prog.epoch(epoch, args.epochs, loss=float(np.mean(losses)), soft_mae=float(np.mean(maes)),
                    train_acc=float(np.mean(accs)))

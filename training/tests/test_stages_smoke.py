@@ -114,6 +114,16 @@ def test_cached_score_stage_matches_the_full_network(runs, tmp_path):
         full = model(x)["score_logits"]
         cached = model.head.classify([g[None] for g in rec0["gated"]])
     assert torch.allclose(full, cached, atol=1e-5)
+    # the finished checkpoint carries the head's recalibrated BatchNorm statistics (the exact average over
+    # the training inputs), not Keras-style momentum averages that still hold most of their initial values
+    import argparse
+    args = argparse.Namespace(**st["args"])
+    items = train_score.load_features(feats, [r["filename"] for r in read_annotations(DEFAULT_DATA)[:3]])
+    saved = {k: v.clone() for k, v in model.head.state_dict().items() if "running_" in k}
+    train_score.recalibrate_head_bn(model, items, args)
+    now = model.head.state_dict()
+    assert all(torch.allclose(saved[k], now[k], atol=1e-6) for k in saved)
+    assert not torch.allclose(saved["classifiers.0.bns.0.running_var"], torch.ones(8), atol=1e-2)
     # a cache from other frozen stages is refused
     with pytest.raises(SystemExit):
         train_score.main(["--out", str(tmp_path / "score2"), "--init", str(runs / "seg" / "last.pt"),
@@ -130,3 +140,19 @@ def test_cached_score_stage_matches_the_full_network(runs, tmp_path):
     m = res["comparisons"]["BS-Net (CV) vs senior"]
     assert any(f"mean zone MAE {m['mean_zone_mae']:.3f}" in line for line in rec["evaluation"])
     assert set(rec) == {"data", "dataLicence", "recipe", "evaluation"}
+
+
+@needs_cohen
+def test_bn_recalibration_stage_changes_statistics_only(runs):
+    import recalibrate_bn
+    recalibrate_bn.main(["--init", str(runs / "seg" / "last.pt"), "--out", str(runs / "bn"), "--size", "64",
+                         "--limit", "3", "--batch", "2", "--threads", "2"])
+    seg = torch.load(runs / "seg" / "last.pt", weights_only=False)["model"]
+    bn = torch.load(runs / "bn" / "last.pt", weights_only=False)
+    assert bn["trained"] == ["seg"]
+    for k in seg:
+        same = torch.equal(seg[k], bn["model"][k])
+        if "running_" in k and (k.startswith("encoder.") or k.startswith("decoder.")):
+            continue
+        assert same, k  # weights, and the head's/STN's statistics, are untouched
+    assert not torch.equal(seg["encoder.bn0.running_mean"], bn["model"]["encoder.bn0.running_mean"])

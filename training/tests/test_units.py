@@ -76,3 +76,38 @@ def test_score_loss_gradient_and_mae():
     loss, mae = score_loss(logits, torch.tensor([[0, 1, 2, 3, 0, 0]]), 0.3)
     loss.backward()
     assert abs(mae.item() - np.mean([1.5, 0.5, 0.5, 1.5, 1.5, 1.5])) < 1e-6 and logits.grad.abs().sum() > 0
+
+
+def test_recalibrate_bn_sets_the_exact_average_of_batch_statistics():
+    from bsnet.layers import KBatchNorm
+    from bsnet.recalibrate import recalibrate_bn
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1), KBatchNorm(3, 1e-3))
+    net[1].frozen = True
+    net.eval()
+    weight = net[0].weight.clone()
+    xs = [torch.randn(4, 2, 8, 8) * (i + 1) + i for i in range(3)]
+
+    def run():
+        for x in xs:
+            net(x)
+
+    assert recalibrate_bn(net, run) == 1
+    ys = [net[0](x).detach() for x in xs]
+    mean = torch.stack([y.mean((0, 2, 3)) for y in ys]).mean(0)
+    var = torch.stack([y.var((0, 2, 3), unbiased=True) for y in ys]).mean(0)
+    bn = net[1]
+    assert torch.allclose(bn.running_mean, mean, atol=1e-5)
+    assert torch.allclose(bn.running_var, var, rtol=1e-5)
+    # weights untouched, mode/momentum/frozen flag restored
+    assert torch.equal(net[0].weight, weight) and not net.training and bn.frozen and abs(bn.momentum - 0.01) < 1e-12
+
+
+def test_recalibrate_bn_refuses_when_a_layer_saw_no_batch():
+    import pytest
+    from bsnet.layers import KBatchNorm
+    from bsnet.recalibrate import recalibrate_bn
+    net = torch.nn.ModuleList([KBatchNorm(2, 1e-3), KBatchNorm(2, 1e-3)])
+    with pytest.raises(RuntimeError, match="saw no batch"):
+        recalibrate_bn(net, lambda: net[0](torch.randn(2, 2, 4, 4)))
+
