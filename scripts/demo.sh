@@ -27,7 +27,7 @@ echo "== work folder: $work"
 model="${BRIXIA_MODEL:-}"
 if [ -z "$model" ] && [ -f "$repo/models/bsnet-brixia-own/model.json" ]; then
   model="$repo/models/bsnet-brixia-own"
-  echo "== model: the shipped default, $("$bin" model info "$model" | sed -n 's/^name: *//p') (a weak CPU-budget research model that scores below a constant predictor in CV; docs/model-card.md)"
+  echo "== model: the shipped default, $("$bin" model info "$model" | sed -n 's/^name: *//p') (a small research model trained on 144 public images, not for clinical use; its cross-validated figures: docs/model-card.md)"
 fi
 ref="$repo/../shared/data/reference/bsnet-keras/bscore_scaled_weights.h5"
 if [ -z "$model" ] && [ -f "$ref" ]; then

@@ -110,6 +110,10 @@ def markdown(res):
     if res.get("segmentation_dice") is not None:
         lines += ["", f"Segmentation Dice vs cohen masks (ignore label excluded): {res['segmentation_dice']:.3f} "
                   f"on {res['dice_images']} images; by fold: {res['segmentation_dice_by_fold']}."]
+    if res.get("mean_zone_mae_by_fold_vs_senior"):
+        lines += ["", "Mean zone MAE vs senior per fold (BS-Net / median grade): " + ", ".join(
+            f"fold {k} {v['BS-Net']:.3f} / {v['median grade']:.3f}"
+            for k, v in res["mean_zone_mae_by_fold_vs_senior"].items()) + "."]
     lines += ["", "Confusion matrices (rows = reference grade 0-3, columns = predicted 0-3):", ""]
     for name, m in res["comparisons"].items():
         lines.append(f"- {name}: {m['confusion_rows_true_cols_pred']}")
@@ -153,6 +157,11 @@ def main(argv=None):
         res["segmentation_dice_by_fold"] = {str(k): round(float(np.mean([d for f, d in dice if f == k])), 4)
                                             for k in sorted({f for f, _ in dice})}
         dice = float(np.mean([d for _, d in dice])) if dice else None
+        # Per fold: how much the figures move between folds of ~29 images (the CV's own uncertainty).
+        res["mean_zone_mae_by_fold_vs_senior"] = {
+            str(k): {"BS-Net": round(float(np.abs(pred[fold == k] - senior[fold == k]).mean()), 4),
+                     "median grade": round(float(np.abs(med[fold == k] - senior[fold == k]).mean()), 4)}
+            for k in np.unique(fold)}
         comps["BS-Net (CV) vs senior"] = metrics(pred, senior)
         comps["BS-Net (CV) vs junior"] = metrics(pred, junior)
         res["segmentation_dice"], res["dice_images"] = dice, nd
