@@ -5,7 +5,7 @@
 Target (as the authors' synthetic_alignment): the lung mask rotated upright by its principal-axis
 orientation, cropped to its bounding box + 3 px and resized back, so the lungs fill the frame.
 Input: that target distorted by a random rotation (<= 25 deg), scale and shift (<= 10 %), each with
-p 0.8, elastic (alpha 60, sigma 12) and grid distortion (5 steps, limit 0.3) each with p 0.2. The STN
+p 0.8, elastic (alpha 60, sigma 12), grid distortion (5 steps, limit 0.3) and optical distortion (0.2 / 0.05, --p-optical) each with p 0.2. The STN
 sees the distorted mask (as it sees the sigmoid segmentation in the full model) and the loss is
 soft Dice between the authors' sampler applied to the input and the target.
 """
@@ -56,6 +56,8 @@ def soft_dice(a, b):
 
 def main(argv=None):
     ap = common_args(__doc__, default_size=512, default_epochs=100, default_lr=1e-4)
+    ap.add_argument("--p-optical", type=float, default=0.2,
+                    help="probability of the optical (lens) distortion (0 = as the shipped model 0.2 was trained)")
     args = ap.parse_args(argv)
     seed_everything(args.seed, args.threads)
     model = BSNet()
@@ -74,7 +76,7 @@ def main(argv=None):
         model.train()
         losses, before, after, active = [], [], [], []
         for b in batches(targets, args.batch, rng):
-            src = np.stack([np.clip(warp([t], rng, args.size)[0], 0, 1) for t in b])[:, None].astype(np.float32)
+            src = np.stack([np.clip(warp([t], rng, args.size, p_optical=args.p_optical)[0], 0, 1) for t in b])[:, None].astype(np.float32)
             x = torch.from_numpy(src)
             y = torch.from_numpy(np.stack(b))[:, None]
             theta = model.stn(x)

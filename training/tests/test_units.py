@@ -111,3 +111,44 @@ def test_recalibrate_bn_refuses_when_a_layer_saw_no_batch():
     with pytest.raises(RuntimeError, match="saw no batch"):
         recalibrate_bn(net, lambda: net[0](torch.randn(2, 2, 4, 4)))
 
+
+
+def test_optical_distortion_is_radial_about_the_shifted_centre():
+    from bsnet.augment import optical_coords
+    rng = np.random.default_rng(0)
+    yy, xx = np.meshgrid(np.arange(32.0), np.arange(32.0), indexing="ij")
+    ident = optical_coords(rng, 32, shift_limit=0.0, k=0.0)
+    assert np.allclose(ident[0], yy) and np.allclose(ident[1], xx)
+    barrel = optical_coords(np.random.default_rng(0), 32, shift_limit=0.0, k=0.2)
+    c = 16.0
+    # k > 0 samples further from the centre the further out a pixel is; the centre itself stays put
+    assert np.allclose(barrel[:, 16, 16], [16, 16])
+    r_dst = np.hypot(yy - c, xx - c)
+    r_src = np.hypot(barrel[0] - c, barrel[1] - c)
+    assert np.all(r_src[r_dst > 4] > r_dst[r_dst > 4])
+    assert (r_src[0, 0] - r_dst[0, 0]) > (r_src[8, 8] - r_dst[8, 8])
+
+
+def test_warp_without_optical_draws_no_extra_random_numbers():
+    """p_optical=0 must not consume random numbers: runs made before it existed (the shipped model) reproduce."""
+    from bsnet.augment import warp
+
+    class Counting:
+        def __init__(self):
+            self.rng, self.calls = np.random.default_rng(5), []
+
+        def __getattr__(self, name):
+            def call(*a, **k):
+                self.calls.append(name)
+                return getattr(self.rng, name)(*a, **k)
+            return call
+
+    a = np.zeros((32, 32), np.float32)
+    a[8:24, 8:24] = 1
+    r = Counting()
+    warp([a], r, 32, p_affine=0, p_elastic=0, p_grid=0)
+    assert r.calls == ["random", "random", "random"]  # the affine, elastic and grid decisions only
+    r = Counting()
+    out = warp([a], r, 32, p_affine=0, p_elastic=0, p_grid=0, p_optical=1.0)[0]
+    assert r.calls[:4] == ["random"] * 4 and "uniform" in r.calls
+    assert not np.allclose(out, a) and 0 <= out.min() and out.max() <= 1 + 1e-6
