@@ -125,16 +125,17 @@ final class Workspace {
         return w
     }
 
-    func engine() -> PipelineEngine {
+    func engine(explaining launcher: (any ExplanationLauncher)? = nil) -> PipelineEngine {
         let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: jobStore,
-                                        fileWriter: writer, now: { self.realClock ? Date() : self.clock })  // strong: a timed-out test's daemon may outlive the test
+                                        fileWriter: writer, now: { self.realClock ? Date() : self.clock },  // strong: a timed-out test's daemon may outlive the test
+                                        explanationLauncher: launcher)
         var log = Logger(label: "test"); log.logLevel = .critical
         return PipelineEngine(config: config, dependencies: deps, logger: log)
     }
 
-    func runner() -> PipelineRunner {
+    func runner(explaining launcher: (any ExplanationLauncher)? = nil) -> PipelineRunner {
         var log = Logger(label: "test"); log.logLevel = .critical
-        return PipelineRunner(engine: engine(), logger: log)
+        return PipelineRunner(engine: engine(explaining: launcher), logger: log)
     }
 
     @discardableResult

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Store
 import Testing
 @testable import Pipeline
@@ -59,16 +58,11 @@ final class FakeExplanationWorker: ExplanationWorker, @unchecked Sendable {
 }
 
 extension Workspace {
-    func engine(explaining launcher: FakeExplanationLauncher) -> PipelineEngine {
-        let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: jobStore,
-                                        fileWriter: writer, now: { self.clock }, explanationLauncher: launcher)
-        var log = Logger(label: "test"); log.logLevel = .critical
-        return PipelineEngine(config: config, dependencies: deps, logger: log)
-    }
-
-    func runner(explaining launcher: FakeExplanationLauncher) -> PipelineRunner {
-        var log = Logger(label: "test"); log.logLevel = .critical
-        return PipelineRunner(engine: engine(explaining: launcher), logger: log)
+    /// Drops one fake instance into the inbox, takes it in and makes it claimable at once (no quiet period).
+    func admit(_ study: String, sop: String, as name: String, into engine: PipelineEngine) throws {
+        try drop(FakeInstance.make(study: study, sop: sop), as: name)
+        try engine.intake(config.inbox.appendingPathComponent(name))
+        try jobStore.promote(quietBefore: .distantFuture, failedBefore: clock, includeAllFailed: true, now: clock)
     }
 
     var explainRoot: URL { config.outbox.appendingPathComponent(PipelineEngine.explanationFolderName) }
@@ -204,17 +198,13 @@ extension Workspace {
         launcher.ticks = 3
         let engine = ws.engine(explaining: launcher)
         try engine.prepareFolders()
-        try ws.drop(FakeInstance.make(study: "E.5", sop: "E.5.1"), as: "e5.dcm")
-        try engine.intake(ws.config.inbox.appendingPathComponent("e5.dcm"))
-        try ws.jobStore.promote(quietBefore: .distantFuture, failedBefore: ws.clock, includeAllFailed: true, now: ws.clock)
+        try ws.admit("E.5", sop: "E.5.1", as: "e5.dcm", into: engine)
         #expect(try engine.processNext() != nil)
         #expect(try engine.explanationTick())            // launched
         let worker = try #require(launcher.workers.first)
         #expect(try engine.explanationTick())            // still running: resumed
         // A new study arrives: claiming it pauses the worker before any scoring.
-        try ws.drop(FakeInstance.make(study: "E.6", sop: "E.6.1"), as: "e6.dcm")
-        try engine.intake(ws.config.inbox.appendingPathComponent("e6.dcm"))
-        try ws.jobStore.promote(quietBefore: .distantFuture, failedBefore: ws.clock, includeAllFailed: true, now: ws.clock)
+        try ws.admit("E.6", sop: "E.6.1", as: "e6.dcm", into: engine)
         #expect(ws.scorer.scored == ["E.5.1"])
         #expect(try engine.processNext() != nil)
         #expect(worker.events.last == "pause")
@@ -252,9 +242,7 @@ extension Workspace {
         launcher.ticks = 100
         let engine = ws.engine(explaining: launcher)
         try engine.prepareFolders()
-        try ws.drop(FakeInstance.make(study: "E.7", sop: "E.7.1"), as: "e7.dcm")
-        try engine.intake(ws.config.inbox.appendingPathComponent("e7.dcm"))
-        try ws.jobStore.promote(quietBefore: .distantFuture, failedBefore: ws.clock, includeAllFailed: true, now: ws.clock)
+        try ws.admit("E.7", sop: "E.7.1", as: "e7.dcm", into: engine)
         _ = try engine.processNext()
         #expect(try engine.explanationTick())
         engine.stopExplanationWorker()
