@@ -10,12 +10,12 @@ public final class BSNet {
     let layers: [LayerSpec]
     let shapes: [Shape4]
     let inputIndices: [[Int]]
-    private var kernels: [Prepared] = []
+    private(set) var kernels: [Prepared] = []
     private let arena: Arena
-    private let values: [Tensor]
-    private let scratch: [Scratch]
-    private let pool: WorkerPool
-    private let index: [String: Int]
+    let values: [Tensor]
+    let scratch: [Scratch]
+    let pool: WorkerPool
+    let index: [String: Int]
     public let threads: Int
     /// Wall-clock seconds of every layer in the last run, in execution order (for profiling).
     public private(set) var lastLayerTimings: [(name: String, seconds: Double)] = []
@@ -191,27 +191,8 @@ public final class BSNet {
         defer { lastLayerTimings = layerTimes }
         for (i, layer) in layers.enumerated() {
             let start = Self.clock()
+            execute(i, input: input)
             let out = values[i]
-            let ins = inputIndices[i].map { values[$0] }
-            switch kernels[i] {
-            case .input:
-                input.withUnsafeBufferPointer { out.data.update(from: $0.baseAddress!, count: input.count) }
-            case let .affine(a, act): Pointwise.affine(ins[0], a, act, into: out)
-            case let .conv(k): k.run(ins, into: out, pool: pool, scratch: scratch)
-            case let .winograd(k): k.run(ins, into: out, pool: pool, scratch: scratch)
-            case let .convTranspose(k): k.run(ins[0], into: out, pool: pool, scratch: scratch)
-            case let .winogradTranspose(k): k.run(ins[0], into: out, pool: pool, scratch: scratch)
-            case let .maxPool(k, s, p): Pooling.maxPool(ins[0], k: k, stride: s, pad: p, into: out)
-            case .add: Pointwise.add(ins[0], ins[1], into: out)
-            case let .dense(w, b, units, act): Dense.run(ins[0], weights: w, bias: b, units: units, activation: act, into: out)
-            case .stnSample: Resample.stnSample(ins[0], theta: ins[1].toArray(), into: out)
-            case .resize: Resample.resizeBilinear(ins[0], into: out)
-            case .multiplyMask: Pointwise.multiplyMask(ins[0], ins[1], into: out)
-            case .cropZones: Resample.cropZones(ins[0], into: out)
-            case let .selectItem(r): out.copy(from: ins[0].item(r))
-            case .globalAveragePool: Pooling.globalAverage(ins[0], into: out)
-            case .softmax: Softmax.run(ins[0], into: out)
-            }
             let seconds = Double(Self.clock() - start) / 1e9
             timings[layer.stage] += seconds
             layerTimes.append((layer.name, seconds))
@@ -221,12 +202,43 @@ public final class BSNet {
                 captured[layer.name] = copy
             }
         }
-        func value(_ name: String) -> [Float] { values[index[name]!].toArray() }
-        let output = BSNetOutput(segmentation: value(BSNetArchitecture.segmentationOutput),
-                                 alignedSegmentation: value(BSNetArchitecture.alignedOutput),
-                                 theta: value(BSNetArchitecture.thetaOutput),
-                                 regionProbabilities: BSNetArchitecture.softmaxOutputs.map(value),
-                                 stageTimings: timings)
+        let output = outputs(stageTimings: timings)
         return (output, captured)
+    }
+
+    /// The network outputs as they are in the arena after a run.
+    func outputs(stageTimings timings: StageTimings) -> BSNetOutput {
+        func value(_ name: String) -> [Float] { values[index[name]!].toArray() }
+        return BSNetOutput(segmentation: value(BSNetArchitecture.segmentationOutput),
+                           alignedSegmentation: value(BSNetArchitecture.alignedOutput),
+                           theta: value(BSNetArchitecture.thetaOutput),
+                           regionProbabilities: BSNetArchitecture.softmaxOutputs.map(value),
+                           stageTimings: timings)
+    }
+
+    /// Runs layer `i` on the arena values of its inputs, writing its own value (`input`: the image, for
+    /// the input layer).
+    func execute(_ i: Int, input: [Float]) {
+        let out = values[i]
+        let ins = inputIndices[i].map { values[$0] }
+        switch kernels[i] {
+        case .input:
+            input.withUnsafeBufferPointer { out.data.update(from: $0.baseAddress!, count: input.count) }
+        case let .affine(a, act): Pointwise.affine(ins[0], a, act, into: out)
+        case let .conv(k): k.run(ins, into: out, pool: pool, scratch: scratch)
+        case let .winograd(k): k.run(ins, into: out, pool: pool, scratch: scratch)
+        case let .convTranspose(k): k.run(ins[0], into: out, pool: pool, scratch: scratch)
+        case let .winogradTranspose(k): k.run(ins[0], into: out, pool: pool, scratch: scratch)
+        case let .maxPool(k, s, p): Pooling.maxPool(ins[0], k: k, stride: s, pad: p, into: out)
+        case .add: Pointwise.add(ins[0], ins[1], into: out)
+        case let .dense(w, b, units, act): Dense.run(ins[0], weights: w, bias: b, units: units, activation: act, into: out)
+        case .stnSample: Resample.stnSample(ins[0], theta: ins[1].toArray(), into: out)
+        case .resize: Resample.resizeBilinear(ins[0], into: out)
+        case .multiplyMask: Pointwise.multiplyMask(ins[0], ins[1], into: out)
+        case .cropZones: Resample.cropZones(ins[0], into: out)
+        case let .selectItem(r): out.copy(from: ins[0].item(r))
+        case .globalAveragePool: Pooling.globalAverage(ins[0], into: out)
+        case .softmax: Softmax.run(ins[0], into: out)
+        }
     }
 }

@@ -27,6 +27,14 @@ public final class Tensor {
         owner = nil
     }
 
+    /// A new tensor that owns its memory, left uninitialised: for callers that write every element.
+    init(uninitialized shape: Shape4) {
+        self.shape = shape
+        data = UnsafeMutablePointer<Float>.allocate(capacity: max(shape.count, 1))
+        owned = true
+        owner = nil
+    }
+
     public convenience init(_ shape: Shape4, values: [Float]) {
         precondition(values.count == shape.count, "shape \(shape) needs \(shape.count) values, got \(values.count)")
         self.init(shape)

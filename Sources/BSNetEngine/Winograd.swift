@@ -51,6 +51,30 @@ public final class WinogradConv3x3Kernel {
         self.u = u
     }
 
+    private init(u: [Float], cin: Int, cout: Int, bias: [Float]?, activation: Activation, tile: Int, blockFloats: Int) {
+        self.u = u; self.cin = cin; self.cout = cout; self.bias = bias; self.activation = activation
+        self.tile = tile; self.blockFloats = blockFloats
+    }
+
+    /// The same convolution restricted to the input channels `channels` (in that order), i.e. the
+    /// contribution of those channels alone; conv over a concatenation is the sum of such parts.
+    /// Bias and activation as given (a partial sum usually wants neither, or the bias only once).
+    func selecting(inputChannels channels: [Int], bias keepBias: Bool, activation: Activation) -> WinogradConv3x3Kernel {
+        let aa = alpha * alpha, n = channels.count
+        var v = [Float](repeating: 0, count: aa * n * cout)
+        u.withUnsafeBufferPointer { src in
+            v.withUnsafeMutableBufferPointer { dst in
+                for k in 0..<aa {
+                    for (j, ci) in channels.enumerated() {
+                        (dst.baseAddress! + (k * n + j) * cout).update(from: src.baseAddress! + (k * cin + ci) * cout, count: cout)
+                    }
+                }
+            }
+        }
+        return WinogradConv3x3Kernel(u: v, cin: n, cout: cout, bias: keepBias ? bias : nil, activation: activation,
+                                     tile: tile, blockFloats: blockFloats)
+    }
+
     static let g2: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
     static let g4: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
                                  [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]

@@ -11,8 +11,13 @@ public struct ExplainConfiguration: Sendable, Equatable {
     public var maskThreshold: Float = 0.5
     /// Nice level the explain command applies to its whole process (0 = leave as is).
     public var niceLevel: Int32 = 10
-    public init(enabled: Bool = true, slic: SlicParameters = .init(), maskThreshold: Float = 0.5, niceLevel: Int32 = 10) {
+    /// Recompute only what an occlusion changes (`OcclusionRunner`: the same scores up to float rounding,
+    /// about half the work); false runs the whole network per occlusion (for comparisons).
+    public var reuse: Bool = true
+    public init(enabled: Bool = true, slic: SlicParameters = .init(), maskThreshold: Float = 0.5, niceLevel: Int32 = 10,
+                reuse: Bool = true) {
         self.enabled = enabled; self.slic = slic; self.maskThreshold = maskThreshold; self.niceLevel = niceLevel
+        self.reuse = reuse
     }
 }
 
@@ -53,26 +58,36 @@ public struct Explanation: Sendable {
 }
 
 public enum Explainer {
-    /// Explains `network`'s scores on `input` (512*512 model input). Every occluded input is run through
-    /// the whole network, so the segmentation, STN alignment and attention mask are recomputed for each
-    /// occlusion, exactly as the reference re-ran the full model. `baseline` may pass a run already done.
+    /// Explains `network`'s scores on `input` (512*512 model input). The score of every occluded input is
+    /// the whole network's, so the segmentation, STN alignment and attention mask are recomputed for each
+    /// occlusion, as the reference re-ran the full model; with `configuration.reuse` only the parts an
+    /// occlusion can change are computed again (`OcclusionRunner`). `baseline` may pass a run already done.
     public static func explain(network: BSNet, input: [Float], baseline: BSNetOutput? = nil,
                                configuration: ExplainConfiguration = .init(),
                                progress: ((Int, Int) -> Void)? = nil) throws -> Explanation {
-        try explain(input: input, baseline: baseline ?? network.run(input), configuration: configuration,
-                    score: { try network.run($0).regionProbabilities }, progress: progress)
+        try explain(networks: [network], input: input, baseline: baseline, configuration: configuration, progress: progress)
     }
 
     /// As above, with the occluded inputs spread over several networks of the same weights, one per
     /// worker thread (each BSNet runs one input at a time). On this CPU engine two single-threaded
     /// networks in parallel score more inputs per second than one two-threaded network (see
     /// docs/performance.md); the maps are identical to a serial run of `networks[0]`.
+    /// `shared`: the baseline intermediates for reuse, if the caller captured them already (saves a pass).
     public static func explain(networks: [BSNet], input: [Float], baseline: BSNetOutput? = nil,
+                               shared: OcclusionBaseline? = nil,
                                configuration: ExplainConfiguration = .init(),
                                progress: ((Int, Int) -> Void)? = nil) throws -> Explanation {
         precondition(!networks.isEmpty, "at least one network")
-        let scorers: [RegionScorer] = networks.map { net in { try net.run($0).regionProbabilities } }
-        return try explain(input: input, baseline: baseline ?? networks[0].run(input), configuration: configuration,
+        guard configuration.reuse else {
+            let scorers: [RegionScorer] = networks.map { net in { try net.run($0).regionProbabilities } }
+            return try explain(input: input, baseline: baseline ?? networks[0].run(input), configuration: configuration,
+                               scorers: scorers, progress: progress)
+        }
+        precondition(shared == nil || shared!.input == input, "shared baseline of another input")
+        let common = try shared ?? OcclusionBaseline(network: networks[0], input: input)
+        let runners = networks.map { OcclusionRunner(network: $0, baseline: common) }
+        let scorers: [RegionScorer] = runners.map { r in { try r.run($0) } }
+        return try explain(input: input, baseline: baseline ?? common.output, configuration: configuration,
                            scorers: scorers, progress: progress)
     }
 

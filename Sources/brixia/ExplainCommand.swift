@@ -35,6 +35,10 @@ struct ExplainCommand: ParsableCommand {
         "Benchmarks only: a lung mask image (PNG/JPEG, lung = 255, the image's size) used instead of the model's segmentation.",
         discussion: "Lets the cost be measured with realistic lungs while only random reference weights exist; the maps are labelled accordingly."))
     var lungMask: String?
+    @Flag(name: .customLong("no-reuse"), help: ArgumentHelp(
+        "Run the whole network for every occluded input instead of recomputing only what the occlusion changes.",
+        discussion: "For comparisons: the maps agree up to float rounding (docs/explainability.md), at about twice the cost."))
+    var noReuse = false
     @Option(name: .customLong("time-forward"), help: "Extra warm forward passes timed for the ratio (median; 0 = use the first, cold pass).")
     var timeForward = 0
 
@@ -79,7 +83,9 @@ struct ExplainCommand: ParsableCommand {
         let input = Preprocessor.modelInput(from: image)
         let net = try BSNet(weights: weights, threads: threads)
         let t0 = Date()
-        var base = try net.run(input)
+        // With reuse, the baseline pass keeps the intermediates the occluded runs start from.
+        let shared = noReuse ? nil : try OcclusionBaseline(network: net, input: input)
+        var base = try shared?.output ?? net.run(input)
         if let lungMask {
             let m = try ImageFile.readGray8(path: lungMask)
             let lung = try DisplayImage(width: m.width, height: m.height, gray8: m.pixels.map { $0 == 255 ? 255 : 0 })
@@ -95,10 +101,11 @@ struct ExplainCommand: ParsableCommand {
             print(String(format: "warm forward passes (%d threads): %@ s; median %.2f s", threads,
                          times.map { String(format: "%.2f", $0) }.joined(separator: ", "), forward))
         }
-        let config = ExplainConfiguration(slic: SlicParameters(segments: segments, compactness: compactness), niceLevel: nice)
+        let config = ExplainConfiguration(slic: SlicParameters(segments: segments, compactness: compactness), niceLevel: nice,
+                                          reuse: !noReuse)
         // Parallel workers: one single-threaded network each (the baseline pass above keeps --threads).
         let nets = workers <= 1 ? [net] : try (0..<workers).map { _ in try BSNet(weights: weights, threads: 1) }
-        let e = try Explainer.explain(networks: nets, input: input, baseline: base, configuration: config) { done, total in
+        let e = try Explainer.explain(networks: nets, input: input, baseline: base, shared: shared, configuration: config) { done, total in
             if done % 20 == 0 || done == total { FileHandle.standardError.write(Data("occluded \(done)/\(total)\n".utf8)) }
         }
         let grades = base.grades

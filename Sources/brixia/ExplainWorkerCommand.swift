@@ -82,10 +82,12 @@ struct ExplainWorkerCommand: ParsableCommand {
         let dicom = try DicomFile(path: folder.source.path)
         let (px, _) = try dicom.decodeDisplay()
         let input = Preprocessor.modelInput(from: try DisplayImage(width: px.width, height: px.height, pixels: px.values))
-        let base = try net.run(input)
+        // The baseline pass keeps every intermediate the occluded runs reuse (OcclusionRunner).
+        let shared = try OcclusionBaseline(network: net, input: input)
+        let base = shared.output
         let config = ExplainConfiguration(slic: SlicParameters(segments: j.segments), niceLevel: nice)
         let t0 = Date()
-        let explain = { try Explainer.explain(networks: nets, input: input, baseline: base, configuration: config) { done, total in
+        let explain = { try Explainer.explain(networks: nets, input: input, baseline: base, shared: shared, configuration: config) { done, total in
             if done % 20 == 0 || done == total { FileHandle.standardError.write(Data("occluded \(done)/\(total)\n".utf8)) }
         } }
         let e: Explanation

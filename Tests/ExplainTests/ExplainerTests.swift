@@ -155,7 +155,7 @@ struct ExplainerTests {
             let dx = i % 512 - 300, dy = i / 512 - 260
             return dx * dx + dy * dy < 70 * 70 ? 1 : 0
         }
-        let config = ExplainConfiguration(slic: SlicParameters(segments: 12))
+        let config = ExplainConfiguration(slic: SlicParameters(segments: 12), reuse: false)
         let serial = try Explainer.explain(input: FakeCase.input, baseline: base, configuration: config) { x in
             try nets[0].run(x).regionProbabilities
         }
@@ -163,5 +163,19 @@ struct ExplainerTests {
         #expect(serial.maps.passes >= 2)
         #expect(parallel.maps == serial.maps)
         #expect(parallel.superPixels.labels == serial.superPixels.labels)
+
+        // Reuse (the default): each occluded run recomputes only what the occlusion reaches; the maps are
+        // the full recompute's up to float rounding, and parallel reuse equals serial reuse exactly.
+        var reuse = config
+        reuse.reuse = true
+        let reused = try Explainer.explain(networks: nets, input: FakeCase.input, baseline: base, configuration: reuse)
+        let reusedSerial = try Explainer.explain(networks: [nets[0]], input: FakeCase.input, baseline: base, configuration: reuse)
+        #expect(reused.maps == reusedSerial.maps)
+        #expect(reused.maps.passes == serial.maps.passes)
+        let a = Array(reused.maps.positive.joined()) + Array(reused.maps.negative.joined())
+        let b = Array(serial.maps.positive.joined()) + Array(serial.maps.negative.joined())
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-4, "reused maps differ from the full recompute by \(worst)")
+        #expect(abs(reused.maps.positiveScale - serial.maps.positiveScale) < 1e-5)
     }
 }
