@@ -5,6 +5,8 @@ import Explain
 import Foundation
 import Imaging
 import ModelBundle
+import Pipeline
+import Reports
 
 /// `brixia explain FILE --model DIR --out DIR`: super-pixel occlusion maps as PNGs.
 struct ExplainCommand: ParsableCommand {
@@ -35,6 +37,10 @@ struct ExplainCommand: ParsableCommand {
         "Benchmarks only: a lung mask image (PNG/JPEG, lung = 255, the image's size) used instead of the model's segmentation.",
         discussion: "Lets the cost be measured with realistic lungs while only random reference weights exist; the maps are labelled accordingly."))
     var lungMask: String?
+    @Flag(help: ArgumentHelp(
+        "Also write the strength map as a DICOM FRACTIONAL Segmentation (FILE must be DICOM).",
+        discussion: "One frame on the image's own grid, in the image's study (series 9904), referencing the image, labelled AI generated and not for diagnostic use; written with DCMTK dcmseg."))
+    var seg = false
     @Flag(name: .customLong("no-reuse"), help: ArgumentHelp(
         "Run the whole network for every occluded input instead of recomputing only what the occlusion changes.",
         discussion: "For comparisons: the maps agree up to float rounding (docs/explainability.md), at about twice the cost."))
@@ -65,20 +71,26 @@ struct ExplainCommand: ParsableCommand {
         ProcessPriority.lower(to: nice)
         let weights: WeightProvider
         var modelLine: String
+        let modelInfo: ModelInfo
         switch (model, kerasWeights) {
         case let (dir?, nil):
             let bundle = try ModelBundle.load(from: URL(fileURLWithPath: dir), expecting: BSNetSignature.tensors)
             weights = bundle.weights
             let m = bundle.manifest
+            modelInfo = ModelInfo(name: m.name, version: m.version, weightsSHA256: m.weights.sha256)
             modelLine = "Model: \(m.name) \(m.version), weights SHA-256 \(m.weights.sha256.prefix(16))..."
                 + (m.isTestFixture ? " (random test fixture)" : "")
         case let (nil, h5?):
             weights = try KerasWeightsFile(path: h5)
+            let sha = try ModelBundle.sha256Hex(ofFile: URL(fileURLWithPath: h5))
+            modelInfo = ModelInfo(name: "Keras weights \(URL(fileURLWithPath: h5).lastPathComponent)", version: "-", weightsSHA256: sha)
             modelLine = "Model: Keras weights \(URL(fileURLWithPath: h5).lastPathComponent), SHA-256 "
                 + "\(try ModelBundle.sha256Hex(ofFile: URL(fileURLWithPath: h5)).prefix(16))..."
         case (nil, nil): throw UsageError(description: "no model: pass --model DIR (a bundle) or --keras-weights FILE")
         case (_?, _?): throw UsageError(description: "pass either --model or --keras-weights, not both")
         }
+        // A segmentation needs the DICOM header of the image it belongs to; refuse before the long part.
+        let dicom = seg ? try Self.readDicomForSegmentation(file) : nil
         let image = try Self.readImage(file)
         let input = Preprocessor.modelInput(from: image)
         let net = try BSNet(weights: weights, threads: threads)
@@ -120,6 +132,39 @@ struct ExplainCommand: ParsableCommand {
         print(String(format: "forward pass %.2f s (%d threads); explanation %.1f s (%d occluded runs, %d skipped, %d worker(s), SLIC %.1f s) = %.1f x one forward pass",
                      forward, threads, e.seconds, e.maps.passes, e.maps.skipped, max(1, workers), e.slicSeconds, e.seconds / forward))
         for u in urls { print("wrote \(u.path)") }
+        if let d = dicom {
+            let written = try ExplainOutputs.writeSegmentation(
+                e, report: Self.reportInput(d, scores: base, model: modelInfo), rows: d.geometry.rows, columns: d.geometry.columns,
+                patientOrientation: d.instance.patientOrientation,
+                pixelSpacing: d.geometry.pixelSpacing.map { ($0.row, $0.column) }, to: URL(fileURLWithPath: out))
+            print("wrote \(written.path.path) (DICOM SEG, fractional, series 9904)")
+        }
+    }
+
+    static func readDicomForSegmentation(_ path: String) throws -> DicomInstance {
+        do { return try DicomFile.readInstance(path: path) } catch let e as DicomError {
+            if case .notDicom = e { throw ValidationError("--seg needs a DICOM image (\(path) is not DICOM)") }
+            throw e
+        }
+    }
+
+    /// The patient, study and source attributes the segmentation copies, with the scores of this run.
+    static func reportInput(_ d: DicomInstance, scores: BSNetOutput, model: ModelInfo) -> ReportInput {
+        func opt(_ s: String) -> String? { s.isEmpty ? nil : s }
+        let grades = scores.grades
+        let zones = zip(LungZone.allCases, BrixiaZone.allCases).map { z, b in
+            ZoneScore(zone: z, grade: grades[b]!, probabilities: scores.probabilities(b).map(Double.init))
+        }
+        return ReportInput(
+            patient: PatientInfo(id: d.patient.id, issuer: opt(d.patient.issuerOfPatientID), name: d.patient.name,
+                                 sex: opt(d.patient.sex), birthDate: opt(d.patient.birthDate)),
+            study: StudyInfo(studyInstanceUID: d.study.instanceUID, date: opt(d.study.date), time: opt(d.study.time),
+                             accessionNumber: opt(d.study.accessionNumber), description: opt(d.study.description)),
+            source: SourceImage(sopClassUID: d.instance.sopClassUID, sopInstanceUID: d.instance.sopInstanceUID,
+                                seriesInstanceUID: d.series.instanceUID, modality: d.series.modality,
+                                laterality: nil, viewPosition: opt(d.series.viewPosition)),
+            scores: BrixiaScores(zones: zones, global: scores.globalScore), prior: nil, change: nil, alerts: [],
+            model: model, equipment: EquipmentInfo(softwareVersion: ProductionPipeline.softwareVersion), created: Date())
     }
 
     static func readImage(_ path: String) throws -> DisplayImage {

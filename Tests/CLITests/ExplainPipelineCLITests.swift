@@ -75,6 +75,41 @@ import Testing
         #expect(try store.outputs(analysisID: a.id).filter { $0.kind == "EXPLAIN-SC" }.count == 1)
     }
 
+    /// `brixia explain FILE --seg`: the strength map as a FRACTIONAL SEG in the image's study, on the image's grid,
+    /// referencing it, valid for dciodvfy; a non-DICOM input is refused before any work.
+    @Test(.timeLimit(.minutes(10)), .enabled(if: dciodvfy != nil, "needs dciodvfy (dicom3tools)"))
+    func explainCommandWritesAValidSegmentation() async throws {
+        let w = try WorkDir()
+        let model = try E2E.sharedModel.get()
+        let study = "\(E2E.root).61.1"
+        let source = w.url("in/DX.dcm")
+        try DicomFixture(study: study, sop: "\(study).1").write(to: source)
+        let r = try await Brixia.run(["explain", source.path, "--model", model.path, "--segments", "8", "--threads", "1",
+                                      "--nice", "0", "--seg", "--out", w.url("out").path], env: E2E.env, timeout: 540)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let seg = try #require(w.files("out").first { $0.hasPrefix("BRIXIA_SEG_") }, "\(w.files("out"))")
+        let path = w.url("out/\(seg)").path
+        let v = try Self.tool(Self.dciodvfy!, [path])
+        #expect(!v.split(separator: "\n").contains { $0.contains("Error") }, "\(v)")
+        let dump = try Self.tool("/usr/bin/dcmdump", ["-Un", "+L", path])
+        let src = try Self.tool("/usr/bin/dcmdump", ["-Un", source.path])
+        #expect(dump.contains("1.2.840.10008.5.1.4.1.1.66.4"))      // Segmentation Storage
+        #expect(dump.contains("[\(study)]") && dump.contains("[\(study).1]"))   // same study, references the image
+        #expect(dump.contains("[FRACTIONAL]") && dump.contains("(0020,0011) IS [9904]"))
+        let sha = try Self.weightsSHA(model)
+        #expect(dump.contains("not for diagnostic use") && dump.contains(sha))
+        func line(_ d: String, _ tag: String) -> String? { d.split(separator: "\n").first { $0.hasPrefix(tag) }.map(String.init) }
+        #expect(line(dump, "(0028,0010)") == line(src, "(0028,0010)") && line(dump, "(0028,0011)") == line(src, "(0028,0011)"),
+                "the SEG must have the source's rows and columns")
+
+        let png = w.url("out/explain-strength.png").path
+        let bad = try await Brixia.run(["explain", png, "--model", model.path, "--seg", "--out", w.url("out2").path],
+                                       env: E2E.env, timeout: 120)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--seg needs a DICOM image") && bad.stderr.contains(png), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: w.url("out2/explain-strength.png").path))
+    }
+
     /// `brixia serve` SIGKILLed while its explanation worker runs, restarted: the explanation is computed
     /// again from its persisted job and published exactly once; the orphaned worker leaves nothing behind.
     @Test(.timeLimit(.minutes(12)))

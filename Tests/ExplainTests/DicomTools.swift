@@ -35,7 +35,7 @@ enum DicomTools {
 
     /// Top-level attribute values by keyword.
     static func tag(_ path: String, _ key: String) throws -> [String] {
-        let r = try run("dcmdump", ["-Un", "+P", key, path])
+        let r = try run("dcmdump", ["-Un", "+L", "+P", key, path])   // +L: long values in full
         return r.stdout.split(separator: "\n").compactMap { line in
             if let open = line.firstIndex(of: "["), let close = line.lastIndex(of: "]") {
                 return String(line[line.index(after: open)..<close])

@@ -108,6 +108,40 @@ struct ExplainerTests {
         #expect(try DicomTools.tag(out.path.path, "BurnedInAnnotation") == ["YES"])
     }
 
+    /// The optional DICOM SEG: FRACTIONAL / PROBABILITY, one frame on the source image's grid (not the model's
+    /// 512x512), referencing the source, validated by dciodvfy without errors.
+    @Test(.enabled(if: DicomTools.available, "needs dciodvfy (dicom3tools) and dcmdump (dcmtk)"))
+    func segmentationValidates() throws {
+        let e = try FakeCase.explanation(segments: 60)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("brixia-seg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = DicomTools.reportInput()
+        let out = try ExplainOutputs.writeSegmentation(e, report: input, rows: 700, columns: 600, patientOrientation: "L\\F",
+                                                       pixelSpacing: (0.2, 0.2), to: dir)
+        let v = try DicomTools.dciodvfy(out.path.path)
+        #expect(v.iod.contains("Segmentation"), "dciodvfy IOD line: \(v.iod)")
+        #expect(v.errors.isEmpty, "dciodvfy errors: \(v.errors)")
+        let path = out.path.path
+        #expect(try DicomTools.tag(path, "SOPClassUID") == ["1.2.840.10008.5.1.4.1.1.66.4"])
+        #expect(try DicomTools.tag(path, "StudyInstanceUID") == [DicomTools.studyUID])
+        #expect(try DicomTools.tag(path, "SeriesNumber") == ["9904"])
+        #expect(try DicomTools.tag(path, "Rows") == ["700"] && DicomTools.tag(path, "Columns") == ["600"])
+        #expect(try DicomTools.tag(path, "SegmentationType") == ["FRACTIONAL"])
+        #expect(try DicomTools.tag(path, "SeriesDescription").first?.contains("not for diagnostic use") == true)
+        #expect(try DicomTools.tag(path, "ReferencedSOPInstanceUID").contains(input.source.sopInstanceUID))
+        #expect(try DicomTools.tag(path, "DerivationDescription").first?.contains(input.model.weightsSHA256) == true)
+        #expect(try DicomTools.tag(path, "FrameOfReferenceUID").isEmpty)
+        // The fractions are the strength map resampled to the source grid: same range, same maximum.
+        let f = ExplainOutputs.strengthFractions(e, rows: 700, columns: 600)
+        #expect(f.count == 700 * 600)
+        #expect(f.max() == UInt8((min(max(e.strengthMap.max() ?? 0, 0), 1) * 255).rounded()))
+        #expect(f.contains(0))
+        #expect(throws: ReportError.self) {
+            try ExplainOutputs.writeSegmentation(e, report: input, rows: 0, columns: 600, patientOrientation: "", pixelSpacing: nil, to: dir)
+        }
+    }
+
     @Test func secondaryCaptureRejectsBadInput() throws {
         let e = try FakeCase.explanation(segments: 30)
         var input = DicomTools.reportInput()
