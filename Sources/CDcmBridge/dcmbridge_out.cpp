@@ -31,6 +31,38 @@ void put(DcmItem &item, const DcmTagKey &tag, const std::string &value) {
                          std::string("cannot set ") + DcmTag(tag).getTagName() + " to '" + value + "': " + c.text());
 }
 
+void putCommon(DcmItem &ds, const dcmb_context &c, const char *sopClassUID, const char *modality) {
+    auto putOpt = [&ds](const DcmTagKey &tag, const char *v) { put(ds, tag, str(v)); };   // type 2: empty allowed
+    if (!isASCII(c)) put(ds, DCM_SpecificCharacterSet, "ISO_IR 192");
+    // SOP Common
+    put(ds, DCM_SOPClassUID, sopClassUID);
+    put(ds, DCM_SOPInstanceUID, str(c.sop_instance_uid));
+    put(ds, DCM_InstanceCreationDate, str(c.content_date));
+    put(ds, DCM_InstanceCreationTime, str(c.content_time));
+    // Patient
+    putOpt(DCM_PatientName, c.patient_name);
+    putOpt(DCM_PatientID, c.patient_id);
+    if (present(c.issuer_of_patient_id)) put(ds, DCM_IssuerOfPatientID, c.issuer_of_patient_id);
+    putOpt(DCM_PatientBirthDate, c.patient_birth_date);
+    putOpt(DCM_PatientSex, c.patient_sex);
+    // General Study
+    put(ds, DCM_StudyInstanceUID, str(c.study_instance_uid));
+    putOpt(DCM_StudyDate, c.study_date);
+    putOpt(DCM_StudyTime, c.study_time);
+    putOpt(DCM_ReferringPhysicianName, c.referring_physician_name);
+    putOpt(DCM_StudyID, c.study_id);
+    putOpt(DCM_AccessionNumber, c.accession_number);
+    if (present(c.study_description)) put(ds, DCM_StudyDescription, c.study_description);
+    // General Series
+    put(ds, DCM_Modality, modality);
+    put(ds, DCM_SeriesInstanceUID, str(c.series_instance_uid));
+    put(ds, DCM_SeriesNumber, str(c.series_number));
+    put(ds, DCM_SeriesDescription, str(c.series_description));
+    put(ds, DCM_SeriesDate, str(c.content_date));
+    put(ds, DCM_SeriesTime, str(c.content_time));
+}
+
+
 static int statusForErrno(int e) {
     switch (e) {
     case ENOENT: return DCMB_WRITE_DIRECTORY_MISSING;

@@ -22,6 +22,9 @@ bool isASCII(const dcmb_context &c);
 // Puts a string attribute; throws WriteError(INVALID_INPUT) naming the tag when DCMTK refuses it.
 void put(DcmItem &item, const DcmTagKey &tag, const std::string &value);
 
+// SOP Common, Patient, General Study and General Series attributes of a new object in the source's study.
+void putCommon(DcmItem &ds, const dcmb_context &c, const char *sopClassUID, const char *modality);
+
 // Encodes ff (Explicit VR Little Endian) into memory, then writes directory/filename through a temp file
 // in the same directory, fsync and rename, so readers never see a half-written object.
 void saveAtomically(DcmFileFormat &ff, const char *directory, const char *filename);

@@ -8,37 +8,10 @@ using namespace dcmb_out;
 
 namespace {
 
-void putOpt(DcmItem &ds, const DcmTagKey &tag, const char *v) { put(ds, tag, str(v)); }   // type 2: empty allowed
-
 void buildDataset(DcmDataset &ds, const dcmb_sc_input &in) {
     const dcmb_context &c = in.context;
-    if (!isASCII(c)) put(ds, DCM_SpecificCharacterSet, "ISO_IR 192");
-    // SOP Common
-    put(ds, DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
-    put(ds, DCM_SOPInstanceUID, str(c.sop_instance_uid));
-    put(ds, DCM_InstanceCreationDate, str(c.content_date));
-    put(ds, DCM_InstanceCreationTime, str(c.content_time));
-    // Patient
-    putOpt(ds, DCM_PatientName, c.patient_name);
-    putOpt(ds, DCM_PatientID, c.patient_id);
-    if (present(c.issuer_of_patient_id)) put(ds, DCM_IssuerOfPatientID, c.issuer_of_patient_id);
-    putOpt(ds, DCM_PatientBirthDate, c.patient_birth_date);
-    putOpt(ds, DCM_PatientSex, c.patient_sex);
-    // General Study
-    put(ds, DCM_StudyInstanceUID, str(c.study_instance_uid));
-    putOpt(ds, DCM_StudyDate, c.study_date);
-    putOpt(ds, DCM_StudyTime, c.study_time);
-    putOpt(ds, DCM_ReferringPhysicianName, c.referring_physician_name);
-    putOpt(ds, DCM_StudyID, c.study_id);
-    putOpt(ds, DCM_AccessionNumber, c.accession_number);
-    if (present(c.study_description)) put(ds, DCM_StudyDescription, c.study_description);
-    // General Series (Laterality is type 2C: present and empty, the page shows both lungs)
-    put(ds, DCM_Modality, "OT");
-    put(ds, DCM_SeriesInstanceUID, str(c.series_instance_uid));
-    put(ds, DCM_SeriesNumber, str(c.series_number));
-    put(ds, DCM_SeriesDescription, str(c.series_description));
-    put(ds, DCM_SeriesDate, str(c.content_date));
-    put(ds, DCM_SeriesTime, str(c.content_time));
+    putCommon(ds, c, UID_SecondaryCaptureImageStorage, "OT");
+    // Laterality is type 2C: present and empty, the page shows both lungs
     put(ds, DCM_Laterality, "");
     // General Equipment + SC Equipment
     put(ds, DCM_Manufacturer, str(c.manufacturer));

@@ -14,8 +14,6 @@ using namespace dcmb_out;
 
 namespace {
 
-void putOpt(DcmItem &ds, const DcmTagKey &tag, const char *v) { put(ds, tag, str(v)); }   // type 2: empty allowed
-
 DcmItem &item(DcmItem &parent, const DcmTagKey &seq, unsigned long index = 0) {
     DcmItem *it = nullptr;
     OFCondition c = parent.findOrCreateSequenceItem(seq, it, static_cast<signed long>(index));
@@ -53,33 +51,7 @@ void derivation(DcmItem &fg, const dcmb_seg_input &in) {
 
 void buildDataset(DcmDataset &ds, const dcmb_seg_input &in, const std::string &serial) {
     const dcmb_context &c = in.context;
-    if (!isASCII(c)) put(ds, DCM_SpecificCharacterSet, "ISO_IR 192");
-    // SOP Common
-    put(ds, DCM_SOPClassUID, UID_SegmentationStorage);
-    put(ds, DCM_SOPInstanceUID, str(c.sop_instance_uid));
-    put(ds, DCM_InstanceCreationDate, str(c.content_date));
-    put(ds, DCM_InstanceCreationTime, str(c.content_time));
-    // Patient
-    putOpt(ds, DCM_PatientName, c.patient_name);
-    putOpt(ds, DCM_PatientID, c.patient_id);
-    if (present(c.issuer_of_patient_id)) put(ds, DCM_IssuerOfPatientID, c.issuer_of_patient_id);
-    putOpt(ds, DCM_PatientBirthDate, c.patient_birth_date);
-    putOpt(ds, DCM_PatientSex, c.patient_sex);
-    // General Study
-    put(ds, DCM_StudyInstanceUID, str(c.study_instance_uid));
-    putOpt(ds, DCM_StudyDate, c.study_date);
-    putOpt(ds, DCM_StudyTime, c.study_time);
-    putOpt(ds, DCM_ReferringPhysicianName, c.referring_physician_name);
-    putOpt(ds, DCM_StudyID, c.study_id);
-    putOpt(ds, DCM_AccessionNumber, c.accession_number);
-    if (present(c.study_description)) put(ds, DCM_StudyDescription, c.study_description);
-    // General Series + Segmentation Series
-    put(ds, DCM_Modality, "SEG");
-    put(ds, DCM_SeriesInstanceUID, str(c.series_instance_uid));
-    put(ds, DCM_SeriesNumber, str(c.series_number));
-    put(ds, DCM_SeriesDescription, str(c.series_description));
-    put(ds, DCM_SeriesDate, str(c.content_date));
-    put(ds, DCM_SeriesTime, str(c.content_time));
+    putCommon(ds, c, UID_SegmentationStorage, "SEG");
     // General + Enhanced General Equipment (the latter makes all four type 1)
     put(ds, DCM_Manufacturer, str(c.manufacturer));
     put(ds, DCM_ManufacturerModelName, present(c.manufacturer_model_name) ? c.manufacturer_model_name : str(c.manufacturer));
@@ -88,7 +60,7 @@ void buildDataset(DcmDataset &ds, const dcmb_seg_input &in, const std::string &s
     if (present(c.institution_name)) put(ds, DCM_InstitutionName, c.institution_name);
     // General Image
     put(ds, DCM_InstanceNumber, str(c.instance_number));
-    putOpt(ds, DCM_PatientOrientation, in.patient_orientation);
+    put(ds, DCM_PatientOrientation, str(in.patient_orientation));   // type 2C, copied from the source
     put(ds, DCM_ContentDate, str(c.content_date));
     put(ds, DCM_ContentTime, str(c.content_time));
     // Image Pixel
