@@ -20,7 +20,7 @@ public final class OcclusionBaseline: @unchecked Sendable {
     public let output: BSNetOutput
     /// Baseline values of the encoder, decoder and STN layers, by layer index (nil for the head).
     let values: [Tensor?]
-    private var partials: [SplitKey: Tensor] = [:]
+    private var splits: [SplitKey: Split] = [:]
     private let lock = NSLock()
 
     /// Runs `network` once on `input`, keeping every intermediate before the head (the head's inputs are
@@ -36,20 +36,30 @@ public final class OcclusionBaseline: @unchecked Sendable {
     /// Bytes of baseline intermediates held (plus the partial sums computed so far).
     public var bytes: Int {
         lock.lock(); defer { lock.unlock() }
-        return (values.compactMap { $0?.count }.reduce(0, +) + partials.values.map(\.count).reduce(0, +)) * 4
+        return (values.compactMap { $0?.count }.reduce(0, +) + splits.values.map(\.partial.count).reduce(0, +)) * 4
     }
 
-    /// The baseline partial sum of a split conv, computed by the first runner that needs it.
-    func partial(_ key: SplitKey, compute: () -> Tensor) -> Tensor {
+    /// A split conv's kernels and the baseline partial sum of its local parts, made by the first runner
+    /// that needs them and shared by all (the kernels are read-only, each run has its own scratch).
+    func split(_ key: SplitKey, make: () -> Split) -> Split {
         lock.lock(); defer { lock.unlock() }
-        if let t = partials[key] { return t }
-        let t = compute()
-        partials[key] = t
-        return t
+        if let s = splits[key] { return s }
+        let s = make()
+        splits[key] = s
+        return s
     }
 }
 
 struct SplitKey: Hashable { var layer: Int; var localParts: [Int] }
+
+/// A U-Net++ merge split by linearity: the conv over the channels that changed everywhere (no bias, no
+/// activation), the conv over the locally changed channels (bias, no activation), and the latter on the
+/// baseline's inputs.
+struct Split {
+    var changed: WinogradConv3x3Kernel
+    var local: WinogradConv3x3Kernel
+    var partial: Tensor
+}
 
 /// Half-open spatial box [y0, y1) x [x0, x1) in one tensor's pixel coordinates.
 struct Box: Equatable, CustomStringConvertible {
@@ -121,7 +131,6 @@ public final class OcclusionRunner {
     }
     private var state: [State] = []
     private var pad0: [Int: Conv2DKernel] = [:]
-    private var splits: [SplitKey: (changed: WinogradConv3x3Kernel, local: WinogradConv3x3Kernel)] = [:]
 
     public init(network: BSNet, baseline: OcclusionBaseline) {
         precondition(baseline.values.count == network.layers.count, "baseline from another architecture")
@@ -160,7 +169,6 @@ public final class OcclusionRunner {
     private func step(_ i: Int, input: [Float], inputBox: Box) {
         let ins = net.inputIndices[i]
         let shape = net.shapes[i]
-        let out = net.values[i]
         func worthy(_ b: Box) -> Bool { Double(b.area) <= Self.localLimit * Double(shape.h * shape.w) }
         func setLocal(_ b: Box, _ p: Tensor?) {
             state[i] = .local(b, p); lastModes[i] = "local"; lastAreaFractions[i] = Double(b.area) / Double(shape.h * shape.w)
@@ -216,24 +224,19 @@ public final class OcclusionRunner {
             setLocal(ob, winogradPatch(k, ins, ob))
             return
         case let .winograd(k) where ins.count > 1 && localBoxes.contains(where: { $0 != nil }):
-            split(i, k, localBoxes)
+            split(i, k, localBoxes, union: union)
             return
-        case let .convTranspose(k) where allLocal:
+        case .convTranspose, .winogradTranspose:
+            guard allLocal, let run = transposedKernel(net.kernels[i]) else { break }
             let ob = union.throughTransposed(outH: shape.h, outW: shape.w)
             guard worthy(ob) else { break }
-            setLocal(ob, transposedPatch(ins[0], ob, cout: shape.c) { k.run($0, into: $1, pool: self.net.pool, scratch: self.net.scratch) })
-            return
-        case let .winogradTranspose(k) where allLocal:
-            let ob = union.throughTransposed(outH: shape.h, outW: shape.w)
-            guard worthy(ob) else { break }
-            setLocal(ob, transposedPatch(ins[0], ob, cout: shape.c) { k.run($0, into: $1, pool: self.net.pool, scratch: self.net.scratch) })
+            setLocal(ob, transposedPatch(ins[0], ob, cout: shape.c, run))
             return
         default:
             break
         }
         for v in ins { materialize(v) }
         net.execute(i, input: input)
-        _ = out
     }
 
     /// Winograd 3x3 conv of the inputs' crop around `ob` (one pixel of real neighbours or image-border
@@ -243,6 +246,15 @@ public final class OcclusionRunner {
         let tmp = Tensor(uninitialized: Shape4(1, src.height, src.width, k.cout))
         k.run(ins.map { crop($0, src) }, into: tmp, pool: net.pool, scratch: net.scratch)
         return interior(tmp, y: 1, x: 1, h: ob.height, w: ob.width)
+    }
+
+    /// The run function of either transposed-conv kernel.
+    private func transposedKernel(_ p: BSNet.Prepared) -> ((Tensor, Tensor) -> Void)? {
+        switch p {
+        case let .convTranspose(k): return { k.run($0, into: $1, pool: self.net.pool, scratch: self.net.scratch) }
+        case let .winogradTranspose(k): return { k.run($0, into: $1, pool: self.net.pool, scratch: self.net.scratch) }
+        default: return nil
+        }
     }
 
     private func transposedPatch(_ v: Int, _ ob: Box, cout: Int, _ run: (Tensor, Tensor) -> Void) -> Tensor {
@@ -255,32 +267,28 @@ public final class OcclusionRunner {
 
     /// Conv over [changed parts..., local parts...] = conv(changed, full) + conv(local parts): the second
     /// term is the baseline's (shared) outside the local parts' dirty box and recomputed inside it.
-    private func split(_ i: Int, _ k: WinogradConv3x3Kernel, _ localBoxes: [Box?]) {
+    private func split(_ i: Int, _ k: WinogradConv3x3Kernel, _ localBoxes: [Box?], union: Box) {
         let ins = net.inputIndices[i]
         let shape = net.shapes[i]
         let localParts = ins.indices.filter { localBoxes[$0] != nil }
         let changedParts = ins.indices.filter { localBoxes[$0] == nil }
         let key = SplitKey(layer: i, localParts: localParts)
-        let kernels = splits[key] ?? {
+        let sp = baseline.split(key) {
             var offsets: [Int] = [], c0 = 0
             for v in ins { offsets.append(c0); c0 += net.shapes[v].c }
             func channels(_ parts: [Int]) -> [Int] { parts.flatMap { offsets[$0]..<(offsets[$0] + net.shapes[ins[$0]].c) } }
-            let pair = (changed: k.selecting(inputChannels: channels(changedParts), bias: false, activation: .none),
-                        local: k.selecting(inputChannels: channels(localParts), bias: true, activation: .none))
-            splits[key] = pair
-            return pair
-        }()
-        let partial = baseline.partial(key) {
-            let t = Tensor(uninitialized: shape)
-            kernels.local.run(localParts.map { baseline.values[ins[$0]]! }, into: t, pool: net.pool, scratch: net.scratch)
-            return t
+            let local = k.selecting(inputChannels: channels(localParts), bias: true, activation: .none)
+            let partial = Tensor(uninitialized: shape)
+            local.run(localParts.map { baseline.values[ins[$0]]! }, into: partial, pool: net.pool, scratch: net.scratch)
+            return Split(changed: k.selecting(inputChannels: channels(changedParts), bias: false, activation: .none),
+                         local: local, partial: partial)
         }
+        let partial = sp.partial
         for p in changedParts { materialize(ins[p]) }
         let out = net.values[i]
-        kernels.changed.run(changedParts.map { net.values[ins[$0]] }, into: out, pool: net.pool, scratch: net.scratch)
-        let union = localBoxes.reduce(Box.empty) { $0.union($1 ?? .empty) }
+        sp.changed.run(changedParts.map { net.values[ins[$0]] }, into: out, pool: net.pool, scratch: net.scratch)
         let ob = union.throughWindow(k: 3, s: 1, p: 1, outH: shape.h, outW: shape.w)
-        let patch = ob.isEmpty ? nil : winogradPatch(kernels.local, localParts.map { ins[$0] }, ob)
+        let patch = ob.isEmpty ? nil : winogradPatch(sp.local, localParts.map { ins[$0] }, ob)
         // out = act(changed + (inside ob ? patch : partial)).
         let c = shape.c, act = k.activation
         for y in 0..<shape.h {
