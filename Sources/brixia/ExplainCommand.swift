@@ -39,7 +39,7 @@ struct ExplainCommand: ParsableCommand {
     var lungMask: String?
     @Flag(help: ArgumentHelp(
         "Also write the strength map as a DICOM FRACTIONAL Segmentation (FILE must be DICOM).",
-        discussion: "One frame on the image's own grid, in the image's study (series 9904), referencing the image, labelled AI generated and not for diagnostic use; written with DCMTK dcmseg."))
+        discussion: "One frame on the image's own grid, in the image's study (series 9904), referencing the image, labelled AI generated and not for diagnostic use (docs/explainability.md)."))
     var seg = false
     @Flag(name: .customLong("no-reuse"), help: ArgumentHelp(
         "Run the whole network for every occluded input instead of recomputing only what the occlusion changes.",
@@ -82,16 +82,16 @@ struct ExplainCommand: ParsableCommand {
                 + (m.isTestFixture ? " (random test fixture)" : "")
         case let (nil, h5?):
             weights = try KerasWeightsFile(path: h5)
+            let name = URL(fileURLWithPath: h5).lastPathComponent
             let sha = try ModelBundle.sha256Hex(ofFile: URL(fileURLWithPath: h5))
-            modelInfo = ModelInfo(name: "Keras weights \(URL(fileURLWithPath: h5).lastPathComponent)", version: "-", weightsSHA256: sha)
-            modelLine = "Model: Keras weights \(URL(fileURLWithPath: h5).lastPathComponent), SHA-256 "
-                + "\(try ModelBundle.sha256Hex(ofFile: URL(fileURLWithPath: h5)).prefix(16))..."
+            modelInfo = ModelInfo(name: "Keras weights \(name)", version: "-", weightsSHA256: sha)
+            modelLine = "Model: Keras weights \(name), SHA-256 \(sha.prefix(16))..."
         case (nil, nil): throw UsageError(description: "no model: pass --model DIR (a bundle) or --keras-weights FILE")
         case (_?, _?): throw UsageError(description: "pass either --model or --keras-weights, not both")
         }
-        // A segmentation needs the DICOM header of the image it belongs to; refuse before the long part.
-        let dicom = seg ? try Self.readDicomForSegmentation(file) : nil
-        let image = try Self.readImage(file)
+        // Opened once: the pixels for the model, the header for a segmentation (refused before the long part).
+        let (image, dicomFile) = try InputImage.open(file)
+        if seg && dicomFile == nil { throw ValidationError("--seg needs a DICOM image (\(file) is not DICOM)") }
         let input = Preprocessor.modelInput(from: image)
         let net = try BSNet(weights: weights, threads: threads)
         let t0 = Date()
@@ -132,7 +132,7 @@ struct ExplainCommand: ParsableCommand {
         print(String(format: "forward pass %.2f s (%d threads); explanation %.1f s (%d occluded runs, %d skipped, %d worker(s), SLIC %.1f s) = %.1f x one forward pass",
                      forward, threads, e.seconds, e.maps.passes, e.maps.skipped, max(1, workers), e.slicSeconds, e.seconds / forward))
         for u in urls { print("wrote \(u.path)") }
-        if let d = dicom {
+        if seg, let d = dicomFile?.instance {
             let written = try ExplainOutputs.writeSegmentation(
                 e, report: Self.reportInput(d, scores: base, model: modelInfo), rows: d.geometry.rows, columns: d.geometry.columns,
                 patientOrientation: d.instance.patientOrientation,
@@ -141,40 +141,19 @@ struct ExplainCommand: ParsableCommand {
         }
     }
 
-    static func readDicomForSegmentation(_ path: String) throws -> DicomInstance {
-        do { return try DicomFile.readInstance(path: path) } catch let e as DicomError {
-            if case .notDicom = e { throw ValidationError("--seg needs a DICOM image (\(path) is not DICOM)") }
-            throw e
-        }
-    }
-
     /// The patient, study and source attributes the segmentation copies, with the scores of this run.
     static func reportInput(_ d: DicomInstance, scores: BSNetOutput, model: ModelInfo) -> ReportInput {
-        func opt(_ s: String) -> String? { s.isEmpty ? nil : s }
         let grades = scores.grades
         let zones = zip(LungZone.allCases, BrixiaZone.allCases).map { z, b in
             ZoneScore(zone: z, grade: grades[b]!, probabilities: scores.probabilities(b).map(Double.init))
         }
+        let (patient, study) = ReportsSink.patientAndStudy(d, studyInstanceUID: d.study.instanceUID)
         return ReportInput(
-            patient: PatientInfo(id: d.patient.id, issuer: opt(d.patient.issuerOfPatientID), name: d.patient.name,
-                                 sex: opt(d.patient.sex), birthDate: opt(d.patient.birthDate)),
-            study: StudyInfo(studyInstanceUID: d.study.instanceUID, date: opt(d.study.date), time: opt(d.study.time),
-                             accessionNumber: opt(d.study.accessionNumber), description: opt(d.study.description)),
+            patient: patient, study: study,
             source: SourceImage(sopClassUID: d.instance.sopClassUID, sopInstanceUID: d.instance.sopInstanceUID,
                                 seriesInstanceUID: d.series.instanceUID, modality: d.series.modality,
-                                laterality: nil, viewPosition: opt(d.series.viewPosition)),
+                                laterality: nil, viewPosition: d.series.viewPosition.isEmpty ? nil : d.series.viewPosition),
             scores: BrixiaScores(zones: zones, global: scores.globalScore), prior: nil, change: nil, alerts: [],
             model: model, equipment: EquipmentInfo(softwareVersion: ProductionPipeline.softwareVersion), created: Date())
-    }
-
-    static func readImage(_ path: String) throws -> DisplayImage {
-        do {
-            let file = try DicomFile(path: path)
-            let (px, _) = try file.decodeDisplay()
-            return try DisplayImage(width: px.width, height: px.height, pixels: px.values)
-        } catch let e as DicomError {
-            if case .notDicom = e { return try DisplayImage.read(path: path) }
-            throw e
-        }
     }
 }

@@ -79,9 +79,7 @@ struct ExplainWorkerCommand: ParsableCommand {
         // With parallel workers every network is single-threaded and the first one also runs the baseline.
         let nets = try (0..<max(1, workers)).map { _ in try BSNet(weights: bundle.weights, threads: workers > 1 ? 1 : threads) }
         let net = nets[0]
-        let dicom = try DicomFile(path: folder.source.path)
-        let (px, _) = try dicom.decodeDisplay()
-        let input = Preprocessor.modelInput(from: try DisplayImage(width: px.width, height: px.height, pixels: px.values))
+        let input = Preprocessor.modelInput(from: try InputImage.display(DicomFile(path: folder.source.path)))
         // The baseline pass keeps every intermediate the occluded runs reuse (OcclusionRunner).
         let shared = try OcclusionBaseline(network: net, input: input)
         let base = shared.output

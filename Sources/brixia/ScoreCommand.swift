@@ -72,20 +72,13 @@ struct ScoreCommand: ParsableCommand {
         }
     }
 
-    /// Decodes a DICOM file, or a PNG/JPEG when the file is not DICOM.
+    /// Decodes a DICOM file, or a PNG/JPEG when the file is not DICOM; the note says when a DICOM image is not
+    /// eligible for clinical scoring.
     static func displayImage(path: String) throws -> (DisplayImage, String) {
-        do {
-            let f = try DicomFile(path: path)
-            let e = InstanceSelector.eligibility(of: f.instance)
-            let (px, _) = try f.decodeDisplay()
-            let note = e.eligible ? "" : "not eligible for clinical scoring: \(e.reason)"
-            return (try DisplayImage(width: px.width, height: px.height, pixels: px.values), note)
-        } catch DicomError.notDicom {
-            do { return (try DisplayImage.read(path: path), "") } catch {
-                // Both readers refused it: say so, not only the last one's reason.
-                throw ValidationError("\(path): neither DICOM (no DICM preamble or dataset start) nor a readable PNG/JPEG (\(error))")
-            }
-        }
+        let (image, dicom) = try InputImage.open(path)
+        guard let f = dicom else { return (image, "") }
+        let e = InstanceSelector.eligibility(of: f.instance)
+        return (image, e.eligible ? "" : "not eligible for clinical scoring: \(e.reason)")
     }
 
     static func score(path: String, net: BSNet, manifest: ModelManifest) -> ScoreResult {

@@ -37,13 +37,22 @@ public struct ReportsSink: ReportSink {
     }
 
     /// What every report object of the analysis is written from (also the explanation worker's SC).
+    /// The Patient and General Study modules of a report, copied from the source image's header (empty
+    /// type 2 values become absent).
+    public static func patientAndStudy(_ d: DicomInstance, studyInstanceUID: String) -> (PatientInfo, StudyInfo) {
+        func opt(_ s: String) -> String? { s.isEmpty ? nil : s }
+        return (PatientInfo(id: d.patient.id, issuer: opt(d.patient.issuerOfPatientID), name: d.patient.name,
+                            sex: opt(d.patient.sex), birthDate: opt(d.patient.birthDate)),
+                StudyInfo(studyInstanceUID: studyInstanceUID, date: opt(d.study.date), time: opt(d.study.time),
+                          accessionNumber: opt(d.study.accessionNumber), description: opt(d.study.description)))
+    }
+
     public func reportInput(for a: AnalysisRecord, sourceFile: URL) throws -> ReportInput {
         // Patient/study modules are copied from the source image (the name is never logged).
         let d: DicomInstance
         do { d = try DicomFile.readInstance(path: sourceFile.path) } catch let e as DicomError {
             throw InputRejection(file: sourceFile.path, reason: e.reason)
         }
-        func opt(_ s: String) -> String? { s.isEmpty ? nil : s }
         let source = SourceImage(sopClassUID: a.source.sopClassUID, sopInstanceUID: a.source.sopInstanceUID,
                                  seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality,
                                  laterality: nil, viewPosition: a.source.viewPosition)
@@ -68,12 +77,9 @@ public struct ReportsSink: ReportSink {
         }
         var alerts: [ReportAlert] = []
         for f in a.alerts where !alerts.contains(Self.alert(f)) { alerts.append(Self.alert(f)) }
+        let (patient, study) = Self.patientAndStudy(d, studyInstanceUID: a.studyInstanceUID)
         return ReportInput(
-            patient: PatientInfo(id: d.patient.id, issuer: opt(d.patient.issuerOfPatientID), name: d.patient.name,
-                                 sex: opt(d.patient.sex), birthDate: opt(d.patient.birthDate)),
-            study: StudyInfo(studyInstanceUID: a.studyInstanceUID, date: opt(d.study.date), time: opt(d.study.time),
-                             accessionNumber: opt(d.study.accessionNumber), description: opt(d.study.description)),
-            source: source, scores: BrixiaScores(zones: zones, global: a.score.global),
+            patient: patient, study: study, source: source, scores: BrixiaScores(zones: zones, global: a.score.global),
             prior: prior, change: change, alerts: alerts,
             model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
             equipment: equipment, created: a.createdAt)
