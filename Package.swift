@@ -28,6 +28,8 @@ let package = Package(
             ]
         ),
         .target(name: "DicomKit", dependencies: ["CDcmBridge"]),
+        // Escaping of outside text for terminals, logs and reason files (no dependencies).
+        .target(name: "TextSafety"),
 
         // --- image: plain image files (PNG/JPEG) and the authors' preprocessing.
         .target(name: "CImageIO", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
@@ -52,7 +54,7 @@ let package = Package(
 
         // --- store: SQLite history (GRDB), migrations in Schemas/.
         // Migrations are embedded from Schemas/*.sql by Schemas/embed-migrations.sh (no resource bundle).
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["TextSafety", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // --- reports out: DICOM SR and rendered Secondary Capture.
         .target(name: "Reports", dependencies: ["CDcmBridge", "DicomKit", "Imaging"]),
@@ -64,7 +66,7 @@ let package = Package(
 
         // --- the clinical pipeline: inbox, state machine, daemon.
         .target(name: "Pipeline", dependencies: [
-            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "DicomNetwork",
+            "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "DicomNetwork",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -79,7 +81,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "brixia", dependencies: [
-            "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline", "Explain", "DicomNetwork",
+            "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline", "Explain", "DicomNetwork",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import TextSafety
 
 /// A file-system error with the path and the operation it came from.
 public struct FileOpError: Error, Sendable, CustomStringConvertible {
@@ -28,7 +29,7 @@ public struct POSIXFileWriter: FileWriting {
     public func writeAtomically(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent().path
         let tmp = dir + "/.\(url.lastPathComponent).\(getpid()).tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, FileOps.fileMode)
         guard fd >= 0 else { throw FileOpError("create", tmp, errno: errno) }
         var ok = false
         defer { if !ok { unlink(tmp) } }
@@ -65,16 +66,58 @@ public enum FileOps {
         if fsync(fd) != 0 { throw FileOpError("fsync", path, errno: errno) }
     }
 
+    /// Mode of the folders Brixia creates: private (0700), or group-shared (2770, set-gid so new
+    /// entries keep the group) when an operator configured a group for a PACS sender (`fileGroup`).
+    nonisolated(unsafe) public static var folderMode: mode_t = 0o700
+    /// Mode of the files Brixia writes itself (0600, or 0660 with a configured group).
+    nonisolated(unsafe) public static var fileMode: mode_t = 0o600
+
+    /// Creates `url` and any missing parents (mode `folderMode`), reporting the real errno.
     public static func ensureDirectory(_ url: URL) throws {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw FileOpError("use as folder", url.path, errno: ENOTDIR) }
-            return
+        let path = url.standardizedFileURL.path
+        switch FileKind.of(path) {
+        case .directory: return
+        case .missing: break
+        case .regular: throw FileOpError("use as folder", path, errno: ENOTDIR)
+        case .other(let kind):
+            // Never create through, or write into, a link or a special file someone planted.
+            throw FileOpError("use as folder (it is a \(kind))", path, errno: ENOTDIR)
         }
-        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-            let e = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            throw FileOpError("create folder", url.path, errno: Int32(e?.code ?? Int(EIO)))
+        let parent = (path as NSString).deletingLastPathComponent
+        if parent != path && !parent.isEmpty { try ensureDirectory(URL(fileURLWithPath: parent)) }
+        if mkdir(path, folderMode) != 0 {
+            let e = errno
+            if e == EEXIST, case .directory = FileKind.of(path) { return }
+            throw FileOpError("create folder", path, errno: e)
         }
+        // mkdir's mode is filtered by the umask; set it exactly.
+        _ = chmod(path, folderMode)
+    }
+
+    /// Throws unless `url` (after resolving every symbolic link of its existing part) lies inside
+    /// `root` (resolved the same way). Guards every path built from outside values before a write.
+    public static func requireInside(_ url: URL, root: URL, what: String) throws {
+        let r = resolvedPath(root.standardizedFileURL.path)
+        let p = resolvedPath(url.standardizedFileURL.path)
+        guard p == r || p.hasPrefix(r.hasSuffix("/") ? r : r + "/") else {
+            throw FileOpError("refuse to write \(what) outside \(r)", SafeText.escape(url.path), errno: EPERM)
+        }
+    }
+
+    /// realpath of the longest existing prefix, with the rest appended unchanged ("." and ".." were
+    /// already removed by standardisation, so the rest cannot climb out).
+    static func resolvedPath(_ path: String) -> String {
+        var head = path, tail: [String] = []
+        while !head.isEmpty && head != "/" {
+            if let r = realpath(head, nil) {
+                defer { free(r) }
+                let base = String(cString: r)
+                return tail.isEmpty ? base : (base == "/" ? "" : base) + "/" + tail.reversed().joined(separator: "/")
+            }
+            tail.append((head as NSString).lastPathComponent)
+            head = (head as NSString).deletingLastPathComponent
+        }
+        return "/" + tail.reversed().joined(separator: "/")
     }
 
     /// Renames `src` to `dst` (same file system), creating `dst`'s folder. Falls back to copy +
@@ -82,6 +125,8 @@ public enum FileOps {
     public static func move(_ src: URL, to dst: URL) throws {
         try ensureDirectory(dst.deletingLastPathComponent())
         if rename(src.path, dst.path) == 0 {
+            // A sender's file keeps its own mode through rename: make the archived/quarantined copy private.
+            if case .regular = FileKind.of(dst.path) { _ = chmod(dst.path, fileMode) }
             syncDirectory(dst.deletingLastPathComponent().path)
             return
         }
@@ -102,20 +147,46 @@ public enum FileOps {
     public static func freeName(in dir: URL, for name: String) -> URL {
         var candidate = dir.appendingPathComponent(name)
         var n = 2
-        while FileManager.default.fileExists(atPath: candidate.path)
-                || FileManager.default.fileExists(atPath: candidate.path + ".reason.txt") {
+        // lstat: a dangling link planted in the archive must count as taken, not be replaced.
+        while FileKind.of(candidate.path) != .missing || FileKind.of(candidate.path + ".reason.txt") != .missing {
             candidate = dir.appendingPathComponent("\(name)~\(n)")
             n += 1
         }
         return candidate
     }
 
-    public static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
+    /// True for anything at the path, a dangling symbolic link included (never follows it).
+    /// True when some process we can see holds `path` open for writing (Linux /proc). A sender that
+    /// paused mid-file still has it open; a truncated file left behind does not.
+    public static func isOpenForWriting(_ path: String) -> Bool {
+        guard let target = realpath(path, nil) else { return false }
+        let wanted = String(cString: target); free(target)
+        guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return false }
+        for pid in pids where pid.allSatisfy(\.isNumber) {
+            guard let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { continue }
+            for fd in fds {
+                var buf = [CChar](repeating: 0, count: 4097)
+                let n = readlink("/proc/\(pid)/fd/\(fd)", &buf, 4096)
+                guard n > 0, String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == wanted,
+                      let info = try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(fd)", encoding: .utf8),
+                      let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags:") }),
+                      let flags = Int(flagsLine.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8)
+                else { continue }
+                if flags & Int(O_ACCMODE) != Int(O_RDONLY) { return true }
+            }
+        }
+        return false
+    }
 
-    /// A file-name-safe token for a DICOM UID (UIDs are digits and dots, but never trust input).
+    public static func exists(_ url: URL) -> Bool { FileKind.of(url.path) != .missing }
+
+    /// A file-name-safe token for a DICOM UID (UIDs are digits and dots, but never trust input):
+    /// one path component that is never ".", ".." or hidden (a StudyInstanceUID of ".." once put a
+    /// study beside the archive instead of in it).
     public static func safeToken(_ s: String) -> String {
         let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_")
-        let t = String(s.map { allowed.contains($0) ? $0 : "_" }).prefix(100)
-        return t.isEmpty ? "unknown" : String(t)
+        var t = String(String(s.map { allowed.contains($0) ? $0 : "_" }).prefix(100))
+        if t.hasPrefix(".") { t = "_" + t.dropFirst() }
+        return t.isEmpty ? "unknown" : t
     }
 }

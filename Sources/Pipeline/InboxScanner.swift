@@ -1,12 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
+import TextSafety
 
 /// Finds candidate files in the inbox (recursively: storescp writes per-study folders) and decides
 /// when a file is complete: its size and mtime must be unchanged for `stabilityPeriod`.
+///
+/// Only regular files are ever candidates. The walk uses `lstat`: a symbolic link (to a file or a
+/// folder), FIFO, socket or device is never followed or opened (following `ln -s .. inbox/up` once
+/// moved the database and the outbox into quarantine); such entries are returned separately so the
+/// pipeline can set them aside. Folder depth is bounded so a deep or looping tree cannot stall a pass.
 public final class InboxScanner: @unchecked Sendable {
     struct Observation: Equatable { var size: Int64; var mtime: Date; var firstSeenStable: Date }
 
+    /// A directory entry that is not a regular file or a real folder.
+    public struct Irregular: Sendable, Equatable {
+        public var url: URL
+        /// "symbolic link to /etc", "FIFO", "socket", "device", "folder nested deeper than 16 levels".
+        public var kind: String
+    }
+
+    public struct Listing: Sendable {
+        public var files: [URL] = []
+        public var irregular: [Irregular] = []
+    }
+
     public let inbox: URL
     public let stabilityPeriod: TimeInterval
+    /// Folders deeper than this below the inbox are not walked (storescp uses one or two levels).
+    public static let maxDepth = 16
     private var observed: [String: Observation] = [:]
     private let lock = NSLock()
 
@@ -23,19 +46,32 @@ public final class InboxScanner: @unchecked Sendable {
     }
 
     /// Every regular, non-ignored file under the inbox (ignored folders are skipped whole).
-    public func listFiles() -> [URL] {
-        var out: [URL] = []
-        walk(inbox, into: &out)
-        return out.sorted { $0.path < $1.path }
+    public func listFiles() -> [URL] { scan().files }
+
+    /// Regular files and the irregular entries found beside them, both sorted by path.
+    public func scan() -> Listing {
+        var out = Listing()
+        walk(inbox, depth: 0, into: &out)
+        out.files.sort { $0.path < $1.path }
+        out.irregular.sort { $0.url.path < $1.url.path }
+        return out
     }
 
-    private func walk(_ dir: URL, into out: inout [URL]) {
+    private func walk(_ dir: URL, depth: Int, into out: inout Listing) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
         for name in names where !InboxScanner.isIgnoredName(name) {
             let url = dir.appendingPathComponent(name)
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { continue }
-            if isDir.boolValue { walk(url, into: &out) } else { out.append(url) }
+            switch FileKind.of(url.path) {
+            case .regular: out.files.append(url)
+            case .directory:
+                if depth + 1 > InboxScanner.maxDepth {
+                    out.irregular.append(Irregular(url: url, kind: "folder nested deeper than \(InboxScanner.maxDepth) levels"))
+                } else {
+                    walk(url, depth: depth + 1, into: &out)
+                }
+            case .missing: continue
+            case .other(let kind): out.irregular.append(Irregular(url: url, kind: kind))
+            }
         }
     }
 
@@ -45,12 +81,9 @@ public final class InboxScanner: @unchecked Sendable {
     public func stableFiles(_ files: [URL], now: Date = Date()) -> (stable: [URL], waiting: [URL]) {
         lock.lock(); defer { lock.unlock() }
         var stable: [URL] = [], waiting: [URL] = []
-        var seen = Set<String>()
         for url in files {
-            seen.insert(url.path)
-            guard let attrs = try? FileManager.default.attributesOfItem(atPath: url.path),
-                  let size = (attrs[.size] as? NSNumber)?.int64Value,
-                  let mtime = attrs[.modificationDate] as? Date else { continue }
+            guard let st = FileKind.lstatRegular(url.path) else { continue }
+            let (size, mtime) = (st.size, st.mtime)
             let obs: Observation
             if let prev = observed[url.path], prev.size == size, prev.mtime == mtime {
                 obs = prev
@@ -76,5 +109,38 @@ public final class InboxScanner: @unchecked Sendable {
 
     public func forgetMissing(except present: Set<String>) {
         lock.lock(); observed = observed.filter { present.contains($0.key) }; lock.unlock()
+    }
+}
+
+/// What a path is, by `lstat` (never follows a symbolic link).
+public enum FileKind: Equatable, Sendable {
+    case regular, directory, missing
+    case other(String)
+
+    public static func of(_ path: String) -> FileKind {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return .missing }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        case S_IFLNK:
+            var buf = [CChar](repeating: 0, count: 4097)
+            let n = readlink(path, &buf, 4096)
+            let target = n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+            return .other("symbolic link to \(SafeText.escape(target)) (never followed)")
+        case S_IFIFO: return .other("FIFO (named pipe)")
+        case S_IFSOCK: return .other("socket")
+        case S_IFCHR: return .other("character device")
+        case S_IFBLK: return .other("block device")
+        default: return .other("special file")
+        }
+    }
+
+    /// Size and mtime of a regular file (nil for anything else, or when it is gone).
+    public static func lstatRegular(_ path: String) -> (size: Int64, mtime: Date)? {
+        var st = stat()
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        let mtime = Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec) + TimeInterval(st.st_mtim.tv_nsec) / 1e9)
+        return (Int64(st.st_size), mtime)
     }
 }

@@ -39,10 +39,8 @@ public final class InotifyWatcher: @unchecked Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
         for name in names where !InboxScanner.isIgnoredName(name) {
             let sub = path + "/" + name
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: sub, isDirectory: &isDir), isDir.boolValue {
-                try? addTree(sub)
-            }
+            // lstat: a symbolic link to a folder is never watched (nor walked: see InboxScanner).
+            if case .directory = FileKind.of(sub) { try? addTree(sub) }
         }
     }
 

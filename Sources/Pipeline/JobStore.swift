@@ -1,8 +1,9 @@
 import Foundation
 
 /// Job states (persisted): received -> queued -> processing -> done | failed | quarantined.
-/// A failed job is re-queued after the retry delay; a late or changed instance re-opens a finished
-/// job (the next analysis gets a new version).
+/// A transient failure re-queues the job after a back-off until maxAttempts, then it is failed for
+/// good (`brixia retry` re-queues it); a deterministic one or a poison study is quarantined. A late or
+/// changed instance re-opens a finished job (the next analysis gets a new version).
 public enum JobState: String, Sendable, Codable, CaseIterable {
     case received, queued, processing, done, failed, quarantined
 
@@ -42,12 +43,13 @@ public protocol JobStore: AnyObject, Sendable {
     /// gets a job in `received`; new content re-opens a finished job; a job being processed is
     /// flagged so that its commit re-queues it.
     func recordArrival(_ metadata: InstanceMetadata, contentHash: String, path: String, at: Date) throws
-    /// received -> queued for studies quiet since `quietBefore`; failed -> queued for jobs that
-    /// failed before `failedBefore` (or all failed jobs when `includeAllFailed`). Returns the studies queued.
+    /// received -> queued for studies quiet since `quietBefore`. Returns the studies queued. Failed
+    /// jobs are never promoted: only an operator re-queues them.
     @discardableResult
-    func promote(quietBefore: Date, failedBefore: Date, includeAllFailed: Bool, now: Date) throws -> [String]
-    /// queued -> processing for the oldest queued job (attempts + 1).
-    func claimNext(now: Date) throws -> StudyJob?
+    func promote(quietBefore: Date, now: Date) throws -> [String]
+    /// queued -> processing for the oldest queued job (attempts + 1) whose back-off ended before
+    /// `retryBefore`, other than the studies in `excluding`.
+    func claimNext(now: Date, retryBefore: Date, excluding: Set<String>) throws -> StudyJob?
     func job(studyInstanceUID: String) throws -> StudyJob?
     func instances(studyInstanceUID: String) throws -> [StoredInstance]
     /// The latest analysis of the patient's most recent earlier study (by study date, never by arrival).
@@ -60,11 +62,19 @@ public protocol JobStore: AnyObject, Sendable {
     /// Stores the analysis and finishes the job (done, or queued again when content arrived meanwhile).
     /// The job must be `processing`; the analysis gets version `analysis.version`.
     func commit(_ analysis: AnalysisRecord, outputs: [PublishedOutput], at: Date) throws
-    func markFailed(studyInstanceUID: String, error: String, at: Date) throws
-    func markQuarantined(studyInstanceUID: String, reason: String, at: Date) throws
-    /// processing -> queued at start-up (the job in hand when the process died).
+    /// A transient failure: back to queued after a back-off while attempts remain, else failed.
+    /// Returns the job as it is now.
     @discardableResult
-    func requeueInterrupted(at: Date) throws -> [String]
+    func markFailed(studyInstanceUID: String, error: String, at: Date) throws -> StudyJob?
+    func markQuarantined(studyInstanceUID: String, reason: String, at: Date) throws
+    /// At start-up, the job in hand when the process died: queued again, failed (attempts used up) or
+    /// quarantined as poison (it stopped the worker maxCrashes times). Returns those jobs as they are now.
+    @discardableResult
+    func requeueInterrupted(at: Date) throws -> [StudyJob]
+    /// The study's processing history, one line per event, oldest first (for poison reason files).
+    func history(studyInstanceUID: String) throws -> [String]
+    /// Notes a file moved to the quarantine (shown by `brixia status`).
+    func recordQuarantinedFile(_ relativePath: String, reason: String, at: Date) throws
 }
 
 /// A file published to the outbox for an analysis.

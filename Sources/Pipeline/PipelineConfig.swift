@@ -26,6 +26,14 @@ public struct PipelineConfig: Sendable, Equatable {
     public var retryDelay: TimeInterval
     /// Claims of one study (crashes included) before its job is set to failed.
     public var maxAttempts: Int
+    /// Worker deaths while holding one study before it is quarantined as poison.
+    public var maxCrashes: Int = 3
+    /// A stable file that cannot be read is quarantined only once it has not changed for this long and
+    /// no process holds it open for writing (a paused sender is waited for). `run --once` does not wait.
+    public var incompleteFileGrace: TimeInterval = 120
+    /// Group (name or number) given to the folders and files Brixia creates, so a PACS sender's
+    /// account can drop into the inbox (folders 2770, files 0660); nil = private (0700 / 0600).
+    public var fileGroup: String? = nil
     /// Executable run once per fired alert (nil = none); see AlertHook.
     public var alertHook: URL? = nil
     /// Storage SCP and PACS destinations (NetworkSettings.swift); off unless configured.
@@ -67,6 +75,9 @@ public struct ConfigFile: Sendable, Equatable, Codable {
     public var alertHook: String?
     public var explain: Bool?
     public var explainSegments: Int?
+    public var maxCrashes: Int?
+    public var incompleteFileSeconds: Double?
+    public var fileGroup: String?
     public init() {}
 }
 
@@ -105,7 +116,8 @@ public enum ConfigResolver {
     static let knownFileKeys: Set<String> = Set([
         "workDir", "inbox", "outbox", "archive", "quarantine", "database", "model", "quietPeriodSeconds", "workerThreads",
         "alertRules", "trendThreshold", "outputs", "deleteInsteadOfArchive", "stabilitySeconds", "rescanIntervalSeconds",
-        "retryDelaySeconds", "maxAttempts", "alertHook", "explain", "explainSegments",
+        "retryDelaySeconds", "maxAttempts", "alertHook", "explain", "explainSegments", "maxCrashes",
+        "incompleteFileSeconds", "fileGroup",
     ]).union(NetworkSettings.fileKeys)
 
     /// Resolves flags > environment > file > defaults. `configPath` is the --config flag.
@@ -194,6 +206,15 @@ public enum ConfigResolver {
             guard v >= 1 else { throw ConfigError("maxAttempts must be >= 1, got \(v)") }
             c.maxAttempts = v
         }
+        if let v = file.maxCrashes {
+            guard v >= 1 else { throw ConfigError("maxCrashes must be >= 1, got \(v)") }
+            c.maxCrashes = v
+        }
+        if let v = file.incompleteFileSeconds {
+            guard v >= 0 else { throw ConfigError("incompleteFileSeconds must be >= 0, got \(v)") }
+            c.incompleteFileGrace = v
+        }
+        if let g = file.fileGroup?.trimmed, !g.isEmpty { c.fileGroup = g }
         if let v = file.stabilitySeconds { c.stabilityPeriod = max(0, v) }
         if let v = file.rescanIntervalSeconds { c.rescanInterval = max(0.2, v) }
         if let v = file.retryDelaySeconds { c.retryDelay = max(0, v) }
@@ -225,14 +246,16 @@ public enum ConfigResolver {
         "delete_instead_of_archive": "deleteInsteadOfArchive", "stability_seconds": "stabilitySeconds",
         "rescan_interval": "rescanIntervalSeconds", "rescan_interval_seconds": "rescanIntervalSeconds",
         "retry_delay": "retryDelaySeconds", "retry_delay_seconds": "retryDelaySeconds", "max_attempts": "maxAttempts",
-        "alert_hook": "alertHook", "explain_segments": "explainSegments",
+        "alert_hook": "alertHook", "explain_segments": "explainSegments", "max_crashes": "maxCrashes",
+        "incomplete_file_seconds": "incompleteFileSeconds", "file_group": "fileGroup",
     ]
 
     /// Converts `key = value` lines ('#' comments) into the JSON form, typing values by key.
     static func keyValueAsJSON(_ text: String, file: String) throws -> Data {
-        let numbers = Set(["quietPeriodSeconds", "stabilitySeconds", "rescanIntervalSeconds", "retryDelaySeconds"])
+        let numbers = Set(["quietPeriodSeconds", "stabilitySeconds", "rescanIntervalSeconds", "retryDelaySeconds",
+                           "incompleteFileSeconds"])
             .union(NetworkSettings.numberKeys)
-        let ints = Set(["workerThreads", "trendThreshold", "maxAttempts", "explainSegments"]).union(NetworkSettings.intKeys)
+        let ints = Set(["workerThreads", "trendThreshold", "maxAttempts", "explainSegments", "maxCrashes"]).union(NetworkSettings.intKeys)
         let lists = Set(["outputs", "alertRules"]).union(NetworkSettings.listKeys)
         var obj: [String: Any] = [:]
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

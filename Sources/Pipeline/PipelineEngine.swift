@@ -1,5 +1,9 @@
 import Foundation
 import Logging
+import TextSafety
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the engine is built from. Production: `ProductionPipeline.make(config:)`; tests: doubles.
 public struct PipelineDependencies: Sendable {
@@ -32,6 +36,13 @@ public final class PipelineEngine: @unchecked Sendable {
     /// The same for the explanation steps (ExplanationScheduling.swift).
     public var explanationInterruptCheck: (@Sendable (ExplanationStep) -> Bool)?
     var explanationWorker: RunningExplanation?
+    /// Irregular inbox entries already reported (each is logged once, not on every rescan).
+    var reportedIrregular = Set<String>()
+    /// Unreadable files being waited for (size and mtime when last found unreadable).
+    var deferredUnreadable: [String: (size: Int64, mtime: Date)] = [:]
+    /// The daemon waits `incompleteFileGrace` before quarantining an unreadable file; `run --once`
+    /// (the operator says the inbox is complete) does not.
+    public var waitForIncompleteFiles = false
 
     static let stagingFolderName = ".brixia-staging"
     static let manifestName = "manifest.json"
@@ -57,26 +68,58 @@ public final class PipelineEngine: @unchecked Sendable {
 
     public enum IntakeOutcome: Equatable, Sendable {
         case recorded, alreadyTracked, duplicate, quarantined, vanished
+        /// Unreadable but possibly still being written (a writer holds it open, or it changed within
+        /// the grace period): left where it is and looked at again later.
+        case waiting
     }
 
     /// Takes one stable inbox file: quarantine, duplicate disposal, or an arrival in the store.
     @discardableResult
     public func intake(_ file: URL) throws -> IntakeOutcome {
-        guard FileOps.exists(file) else { return .vanished }
+        switch FileKind.of(file.path) {
+        case .missing: return .vanished
+        case .regular: break
+        case .directory: return .vanished   // a folder is walked by the scanner, never taken as a file
+        case .other(let kind):
+            // Replaced by a link or special file since the scan: never opened.
+            setAsideIrregular([InboxScanner.Irregular(url: file, kind: kind)])
+            return .quarantined
+        }
         let hash: String
         do { hash = try ContentHash.sha256(of: file) } catch {
             if !FileOps.exists(file) { return .vanished }
             throw error
         }
+        guard let before = FileKind.lstatRegular(file.path) else { return .vanished }
+        if let d = deferredUnreadable[file.path], d.size == before.size, d.mtime == before.mtime,
+           Date().timeIntervalSince(before.mtime) < config.incompleteFileGrace {   // wall clock: compared with an mtime
+            return .waiting   // unchanged since it was found unreadable: no need to read it again yet
+        }
         let inspected: InspectedInstance
         do { inspected = try deps.inspector.inspect(file: file) } catch let r as InputRejection {
+            // A sender that pauses mid-file must not lose its file to the quarantine (it would go on
+            // writing into the moved file): wait while it is open for writing, changed meanwhile, or
+            // (daemon) younger than the grace period.
+            let now = FileKind.lstatRegular(file.path)
+            let changed = now.map { $0.size != before.size || $0.mtime != before.mtime } ?? true
+            let young = waitForIncompleteFiles && Date().timeIntervalSince(before.mtime) < config.incompleteFileGrace
+            if changed || young || FileOps.isOpenForWriting(file.path) {
+                if deferredUnreadable[file.path] == nil {
+                    log.info("unreadable file left in the inbox for now: it may still be being written", metadata: [
+                        "file": "\(SafeText.escape(relativeInboxPath(file)))", "reason": "\(SafeText.escape(r.reason))"])
+                }
+                deferredUnreadable[file.path] = now.map { (size: $0.size, mtime: $0.mtime) } ?? before
+                return .waiting
+            }
+            deferredUnreadable[file.path] = nil
             try quarantineFile(file, reason: "unreadable: \(r.reason)")
             return .quarantined
         }
+        deferredUnreadable[file.path] = nil
         let m = inspected.metadata
         if case .ineligible(let reason) = inspected.eligibility {
             try quarantineFile(file, reason: "not eligible: \(reason)",
-                               detail: "SOP Instance UID: \(m.sopInstanceUID)\nStudy Instance UID: \(m.studyInstanceUID)")
+                               detail: [("SOP Instance UID", m.sopInstanceUID), ("Study Instance UID", m.studyInstanceUID)])
             return .quarantined
         }
         if let known = try deps.store.instance(sopInstanceUID: m.sopInstanceUID, studyInstanceUID: m.studyInstanceUID) {
@@ -97,7 +140,7 @@ public final class PipelineEngine: @unchecked Sendable {
         do { try deps.store.recordArrival(m, contentHash: hash, path: file.path, at: deps.now()) } catch let r as InputRejection {
             // The file contradicts what is stored (e.g. its study UID is filed under another patient).
             try quarantineFile(file, reason: "inconsistent with earlier instances: \(r.reason)",
-                               detail: "SOP Instance UID: \(m.sopInstanceUID)\nStudy Instance UID: \(m.studyInstanceUID)")
+                               detail: [("SOP Instance UID", m.sopInstanceUID), ("Study Instance UID", m.studyInstanceUID)])
             return .quarantined
         }
         log.info("instance received", metadata: ["file": "\(file.lastPathComponent)", "study": "\(Self.ref(m.studyInstanceUID))"])
@@ -109,18 +152,64 @@ public final class PipelineEngine: @unchecked Sendable {
     // MARK: dispositions
 
     /// Writes `<name>.reason.txt` first, then moves the file: a crash in between leaves the file in
-    /// the inbox, and the next pass quarantines it again (overwriting the same reason).
-    func quarantineFile(_ file: URL, reason: String, detail: String? = nil) throws {
+    /// the inbox, and the next pass quarantines it again (overwriting the same reason). Every value in
+    /// the reason file is escaped (one line per field; nothing from the input can add a line).
+    func quarantineFile(_ file: URL, reason: String, detail: [(String, String)] = []) throws {
         let rel = relativeInboxPath(file)
         let dir = config.quarantine.appendingPathComponent((rel as NSString).deletingLastPathComponent)
+        try FileOps.requireInside(dir, root: config.quarantine, what: "quarantine entry")
         try FileOps.ensureDirectory(dir)
         let dst = FileOps.freeName(in: dir, for: file.lastPathComponent)
-        var text = "file: \(rel)\nreason: \(reason)\nquarantined at: \(ISO8601DateFormatter().string(from: deps.now()))\n"
-        if let detail { text += detail + "\n" }
+        var text = "file: \(SafeText.escape(rel))\nreason: \(SafeText.escape(reason))\n"
+            + "quarantined at: \(ISO8601DateFormatter().string(from: deps.now()))\n"
+        for (k, v) in detail { text += "\(k): \(SafeText.escape(v))\n" }
         try deps.fileWriter.writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: dst.path + ".reason.txt"))
         try FileOps.move(file, to: dst)
         summary.filesQuarantined += 1
-        log.warning("file quarantined", metadata: ["file": "\(rel)", "reason": "\(reason)"])
+        noteQuarantined(rel, reason: reason)
+        log.warning("file quarantined", metadata: ["file": "\(SafeText.escape(rel))", "reason": "\(SafeText.escape(reason))"])
+    }
+
+    /// The file is already safe in the quarantine with its reason file; a failure to note it in the
+    /// store only costs the `status` listing, so it is logged, not thrown.
+    func noteQuarantined(_ rel: String, reason: String) {
+        do { try deps.store.recordQuarantinedFile(SafeText.escape(rel), reason: SafeText.escape(reason), at: deps.now()) }
+        catch { log.error("cannot record a quarantined file in the store", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Sets aside an inbox entry that is not a regular file (symbolic link, FIFO, socket, device, a
+    /// folder nested too deep): the entry itself is renamed into the quarantine, never opened or
+    /// followed. Where it cannot be renamed (another file system), it stays and is reported once.
+    func setAsideIrregular(_ entries: [InboxScanner.Irregular]) {
+        for e in entries {
+            let rel = relativeInboxPath(e.url)
+            let reason = "not a regular file: \(e.kind)"
+            do {
+                let dir = config.quarantine.appendingPathComponent((rel as NSString).deletingLastPathComponent)
+                try FileOps.requireInside(dir, root: config.quarantine, what: "quarantine entry")
+                try FileOps.ensureDirectory(dir)
+                let dst = FileOps.freeName(in: dir, for: e.url.lastPathComponent)
+                let text = "file: \(SafeText.escape(rel))\nreason: \(SafeText.escape(reason))\n"
+                    + "quarantined at: \(ISO8601DateFormatter().string(from: deps.now()))\n"
+                try deps.fileWriter.writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: dst.path + ".reason.txt"))
+                // rename(2) moves the link or node itself; no copy fallback (copying a FIFO blocks).
+                if rename(e.url.path, dst.path) != 0 {
+                    let err = FileOpError("move to \(dst.path)", e.url.path, errno: errno)
+                    unlink(dst.path + ".reason.txt")
+                    throw err
+                }
+                FileOps.syncDirectory(dir.path)
+                summary.filesQuarantined += 1
+                noteQuarantined(rel, reason: reason)
+                log.warning("file quarantined", metadata: ["file": "\(SafeText.escape(rel))", "reason": "\(SafeText.escape(reason))"])
+            } catch {
+                if reportedIrregular.insert(e.url.path).inserted {
+                    summary.failures.append("inbox entry \(SafeText.escape(rel)) left in place: \(reason); \(error)")
+                    log.error("inbox entry left in place", metadata: [
+                        "file": "\(SafeText.escape(rel))", "reason": "\(SafeText.escape(reason))", "error": "\(error)"])
+                }
+            }
+        }
     }
 
     /// Archives (or deletes) a processed or duplicate input. Returns the new path (nil if deleted).
@@ -132,6 +221,7 @@ public final class PipelineEngine: @unchecked Sendable {
             return nil
         }
         let dst = FileOps.freeName(in: archiveFolder(studyUID), for: file.lastPathComponent)
+        try FileOps.requireInside(dst, root: config.archive, what: "archived input")
         try FileOps.move(file, to: dst)
         summary.filesArchived += 1
         return dst.path

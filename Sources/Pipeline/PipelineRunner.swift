@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TextSafety
 
 /// Drives the engine: `runOnce` for `brixia run --once`, `runDaemon` for `brixia serve`.
 /// All engine calls go through one serial queue, off the cooperative thread pool (scoring blocks
@@ -22,13 +23,23 @@ public final class PipelineRunner: @unchecked Sendable {
         }
     }
 
+    /// Regular files of the inbox; links, FIFOs, sockets, devices and too-deep folders are set aside.
+    func scanInbox() -> [URL] {
+        let listing = scanner.scan()
+        if !listing.irregular.isEmpty { engine.setAsideIrregular(listing.irregular) }
+        return listing.files
+    }
+
     /// Takes every stable file among `files`; returns the ones still being written.
     func intakeStable(_ files: [URL]) -> [URL] {
-        let (stable, waiting) = scanner.stableFiles(files, now: Date())   // wall clock: compared with mtimes
+        let (stable, notYet) = scanner.stableFiles(files, now: Date())   // wall clock: compared with mtimes
+        var waiting = notYet
         for f in stable {
-            do { try engine.intake(f) } catch {
+            do {
+                if try engine.intake(f) == .waiting { waiting.append(f); continue }
+            } catch {
                 // A system error (not a bad file): leave the file where it is; the next pass retries.
-                engine.noteFailure("intake of \(f.lastPathComponent): \(error)")
+                engine.noteFailure("intake of \(SafeText.escape(f.lastPathComponent)): \(error)")
             }
             scanner.forget(f)
         }
@@ -42,15 +53,18 @@ public final class PipelineRunner: @unchecked Sendable {
             try engine.prepareFolders()
             try engine.recover()
             let deadline = Date().addingTimeInterval(maxWait)
-            var waiting = intakeStable(scanner.listFiles())
+            var waiting = intakeStable(scanInbox())
             while !waiting.isEmpty && Date() < deadline {
                 Thread.sleep(forTimeInterval: min(0.25, max(0.05, engine.config.stabilityPeriod / 4)))
-                waiting = intakeStable(scanner.listFiles())
+                waiting = intakeStable(scanInbox())
             }
-            // Everything received is complete for --once; earlier failures get one more try.
-            let now = engine.deps.now()
-            try engine.deps.store.promote(quietBefore: .distantFuture, failedBefore: now, includeAllFailed: true, now: now)
-            while try engine.processNext() != nil {}
+            // Everything received is complete for --once. A job waiting out a back-off goes now (the
+            // operator's run is the wait); one that fails during this run waits for the next run.
+            try engine.deps.store.promote(quietBefore: .distantFuture, now: engine.deps.now())
+            var tried = Set<String>()
+            while let (study, outcome) = try engine.processNext(retryBefore: .distantFuture, excluding: tried) {
+                if case .failed = outcome { tried.insert(study) }
+            }
             try engine.runExplanationsToCompletion()   // only after every score is committed
             return engine.finishSummary(inboxFiles: scanner.listFiles().count)
         }
@@ -60,6 +74,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// `shouldStop` returns true (checked between steps; a study in hand is finished first).
     public func runDaemon(shouldStop: @escaping @Sendable () -> Bool, tick: TimeInterval = 0.25) async throws {
         try await onQueue { [self] in
+            engine.waitForIncompleteFiles = true
             try engine.prepareFolders()
             try engine.recover()
         }
@@ -88,7 +103,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 if fullScan {
                     // Also retries archiving of committed studies whose inputs could not be moved.
                     do { try engine.recover(startup: false) } catch { engine.noteFailure("recovery pass: \(error)") }
-                    files = scanner.listFiles()
+                    files = scanInbox()
                     scanner.forgetMissing(except: Set(files.map(\.path)))
                 } else {
                     files = w
@@ -101,10 +116,8 @@ public final class PipelineRunner: @unchecked Sendable {
             // One job per iteration so a shutdown request is seen between studies.
             let didWork = try await onQueue { [self] () -> Bool in
                 let now = engine.deps.now()
-                try engine.deps.store.promote(quietBefore: now.addingTimeInterval(-engine.config.quietPeriod),
-                                              failedBefore: now.addingTimeInterval(-engine.config.retryDelay),
-                                              includeAllFailed: false, now: now)
-                let did = try engine.processNext() != nil
+                try engine.deps.store.promote(quietBefore: now.addingTimeInterval(-engine.config.quietPeriod), now: now)
+                let did = try engine.processNext(retryBefore: now) != nil
                 if !did { engine.explanationTickLogged() }   // explanations only when no study waits
                 return did
             }
@@ -118,11 +131,12 @@ public final class PipelineRunner: @unchecked Sendable {
 
     /// A changed path: a file, or a folder to walk (files may predate its watch).
     func expand(_ url: URL) -> [URL] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { return [] }
-        if !isDir.boolValue { return [url] }
-        let sub = InboxScanner(inbox: url, stabilityPeriod: 0)
-        return sub.listFiles()
+        switch FileKind.of(url.path) {
+        case .regular: return [url]
+        case .directory: return InboxScanner(inbox: url, stabilityPeriod: 0).listFiles()
+        // Links and special files are set aside by the next full scan (never followed here).
+        case .missing, .other: return []
+        }
     }
 }
 

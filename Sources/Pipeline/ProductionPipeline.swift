@@ -8,10 +8,9 @@ public enum ProductionPipeline {
     public static func missingModelMessage(_ dir: URL) -> String {
         """
         no model bundle at \(dir.path).
-        Brixia ships no weights and never runs with untrained ones. Create a bundle from the BS-Net authors' \
-        trained Keras weights with `brixia model import-keras <weights.h5> --out <dir>` (weights: \
-        https://github.com/BrixIA/Brixia-score-COVID-19), then pass --model <dir> or set BRIXIA_MODEL \
-        (or put it at the default location \(dir.path)).
+        Brixia never runs with untrained weights. Leave `model` unset to use the shipped default model \
+        (models/bsnet-brixia-own), or create a bundle from the BS-Net authors' trained Keras weights with \
+        `brixia model import-keras <weights.h5> --out <dir>` and pass --model <dir> or set BRIXIA_MODEL.
         """
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Store
+import TextSafety
 
 /// What the staging folder holds once complete: the analysis, its output files and the inbox files
 /// to archive after the commit. Written last (atomically): its presence means "ready to publish".
@@ -34,8 +35,9 @@ extension PipelineEngine {
     public enum JobOutcome: Equatable, Sendable { case done(version: Int), failed(String), quarantined(String) }
 
     /// Claims and processes the next queued job. Returns nil when the queue is empty.
-    public func processNext() throws -> (study: String, outcome: JobOutcome)? {
-        guard let job = try deps.store.claimNext(now: deps.now()) else { return nil }
+    public func processNext(retryBefore: Date? = nil, excluding: Set<String> = []) throws -> (study: String, outcome: JobOutcome)? {
+        let now = deps.now()
+        guard let job = try deps.store.claimNext(now: now, retryBefore: retryBefore ?? now, excluding: excluding) else { return nil }
         pauseExplanationWorker()
         let outcome = try process(job)
         return (job.studyInstanceUID, outcome)
@@ -51,23 +53,42 @@ extension PipelineEngine {
         } catch let e as ProcessingInterrupted {
             throw e
         } catch let e as InputRejection {
-            // Only reached when no candidate could be scored (see scoreFirstUsable).
+            // Deterministic: the input itself cannot be scored or reported, so retrying cannot help.
+            // Inputs still in the inbox go to the quarantine with the reason (nothing loops).
+            try quarantineStudyInputs(study, reason: e.reason)
             try deps.store.markQuarantined(studyInstanceUID: study, reason: e.reason, at: deps.now())
             summary.studiesQuarantined += 1
-            log.warning("study quarantined", metadata: ["study": "\(ref)", "reason": "\(e.reason)"])
+            log.warning("study quarantined", metadata: ["study": "\(ref)", "reason": "\(SafeText.escape(e.reason))"])
             return .quarantined(e.reason)
         } catch {
-            let message = "\(error)"
+            // Transient (disk full, read-only outbox, database busy, ...): bounded retries with back-off.
+            let message = SafeText.escape("\(error)")
             // A complete staging (manifest written) is kept: the retry publishes it as it is, so
             // outputs that may already have left the outbox are never re-issued under new UIDs.
             let staging = stagingFolder(study)
             if readManifest(in: staging) == nil { try? FileManager.default.removeItem(at: staging) }
-            try deps.store.markFailed(studyInstanceUID: study, error: message, at: deps.now())
+            let after = try deps.store.markFailed(studyInstanceUID: study, error: message, at: deps.now())
             summary.studiesFailed += 1
             summary.failures.append("study \(ref): \(message)")
-            log.error("study failed; inputs kept, will retry", metadata: [
-                "study": "\(ref)", "error": "\(message)", "retryInSeconds": "\(config.retryDelay)"])
+            if after?.state == .queued {
+                log.error("study failed; inputs kept, will retry after a back-off", metadata: [
+                    "study": "\(ref)", "error": "\(message)", "attempt": "\(job.attempts)", "maxAttempts": "\(config.maxAttempts)"])
+            } else {
+                log.error("study failed for good; inputs kept in the inbox until `brixia retry`", metadata: [
+                    "study": "\(ref)", "error": "\(message)", "attempts": "\(job.attempts)"])
+            }
             return .failed(message)
+        }
+    }
+
+    /// Moves the study's inputs that are still in the inbox to the quarantine with `reason`.
+    func quarantineStudyInputs(_ study: String, reason: String, history: [String] = []) throws {
+        var detail = [("Study Instance UID", study)]
+        for (i, h) in history.enumerated() { detail.append(("history \(i + 1)", h)) }
+        for inst in try deps.store.instances(studyInstanceUID: study) {
+            let url = URL(fileURLWithPath: inst.path)
+            guard ConfigResolver.isInside(url, config.inbox), FileKind.of(url.path) == .regular else { continue }
+            try quarantineFile(url, reason: reason, detail: detail + [("SOP Instance UID", inst.sopInstanceUID)])
         }
     }
 
@@ -83,7 +104,7 @@ extension PipelineEngine {
         var bySOP: [String: Candidate] = [:]
         for inst in instances {
             let url = URL(fileURLWithPath: inst.path)
-            guard ConfigResolver.isInside(url, config.inbox), FileOps.exists(url) else { continue }
+            guard ConfigResolver.isInside(url, config.inbox), FileKind.of(url.path) == .regular else { continue }
             guard (try? ContentHash.sha256(of: url)) == inst.contentHash else { continue }
             do {
                 let i = try deps.inspector.inspect(file: url)
@@ -252,8 +273,23 @@ extension PipelineEngine {
             }
         }
         if startup {
-            for s in try deps.store.requeueInterrupted(at: deps.now()) {
-                log.info("recovery: re-queued interrupted study", metadata: ["study": "\(Self.ref(s))"])
+            for j in try deps.store.requeueInterrupted(at: deps.now()) {
+                let ref = Self.ref(j.studyInstanceUID)
+                switch j.state {
+                case .queued:
+                    log.info("recovery: re-queued interrupted study", metadata: ["study": "\(ref)", "attempt": "\(j.attempts)"])
+                case .quarantined:
+                    // Poison: it stopped the worker maxCrashes times. Its inputs go to the quarantine with
+                    // the history, so it can neither loop nor be lost.
+                    let reason = j.lastError ?? "poison: the worker stopped repeatedly while processing this study"
+                    try quarantineStudyInputs(j.studyInstanceUID, reason: reason,
+                                              history: (try? deps.store.history(studyInstanceUID: j.studyInstanceUID)) ?? [])
+                    summary.studiesQuarantined += 1
+                    log.error("recovery: study quarantined as poison", metadata: ["study": "\(ref)", "reason": "\(SafeText.escape(reason))"])
+                default:
+                    log.error("recovery: interrupted study failed for good; inputs kept in the inbox until `brixia retry`",
+                              metadata: ["study": "\(ref)", "error": "\(SafeText.escape(j.lastError ?? ""))"])
+                }
             }
         }
     }

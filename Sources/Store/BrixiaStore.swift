@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import GRDB
 
@@ -16,13 +19,38 @@ public final class BrixiaStore: Sendable {
         var config = Configuration()
         config.busyMode = .timeout(configuration.busyTimeout)
         config.foreignKeysEnabled = true
-        pool = try DatabasePool(path: path, configuration: config)
-        let migrator = StoreMigrations.migrator()
-        let unknown = try pool.read { db in
-            try migrator.appliedIdentifiers(db).subtracting(StoreMigrations.names).sorted()
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            let migrator = StoreMigrations.migrator()
+            let unknown = try pool.read { db in
+                try migrator.appliedIdentifiers(db).subtracting(StoreMigrations.names).sorted()
+            }
+            if !unknown.isEmpty { throw StoreError.schemaTooNew(path: path, unknownMigrations: unknown) }
+            try migrator.migrate(pool)
+        } catch let e as DatabaseError {
+            throw StoreError.cannotOpen(path: path, detail: Self.explain(e))
         }
-        if !unknown.isEmpty { throw StoreError.schemaTooNew(path: path, unknownMigrations: unknown) }
-        try migrator.migrate(pool)
+        // The history holds names, birth dates and scores: readable by the service account only
+        // (SQLite gives the -wal/-shm files the database's mode).
+        _ = chmod(path, 0o600)
+    }
+
+    /// SQLite's result code in words, with what an operator can do about it.
+    static func explain(_ e: DatabaseError) -> String {
+        let code = e.resultCode.primaryResultCode
+        let meaning: String
+        switch code {
+        case .SQLITE_NOTADB: meaning = "the file is not an SQLite database (wrong --db path?)"
+        case .SQLITE_CANTOPEN: meaning = "the file cannot be opened (missing folder or no permission)"
+        case .SQLITE_PERM, .SQLITE_AUTH: meaning = "permission denied"
+        case .SQLITE_READONLY: meaning = "the database or its folder is read-only (the service account must be able to write both)"
+        case .SQLITE_FULL: meaning = "the disk is full"
+        case .SQLITE_CORRUPT: meaning = "the database file is corrupt (restore it from a backup)"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: meaning = "the database is locked by another process"
+        case .SQLITE_IOERR: meaning = "I/O error reading or writing the file"
+        default: meaning = e.message ?? "SQLite error"
+        }
+        return "\(meaning) (SQLite error \(e.resultCode.rawValue)\(e.message.map { ": " + $0 } ?? ""))"
     }
 
     /// Opens an existing database; a missing file is an error instead of a new empty database

@@ -25,3 +25,14 @@ public enum JobState: String, CaseIterable, Codable, Sendable {
 
     public var isFinished: Bool { self == .done || self == .failed || self == .quarantined }
 }
+
+/// Why a job stopped short of `done` (persisted in jobs.failure_kind).
+public enum FailureKind: String, CaseIterable, Codable, Sendable {
+    /// The environment failed (disk full, database busy, PACS down): retried with back-off up to
+    /// `maxAttempts`, then `failed` until someone runs `brixia retry`.
+    case transient
+    /// The input itself cannot be processed or reported: quarantined at once, never retried.
+    case deterministic
+    /// The worker died while holding the job: re-queued, and quarantined as poison at `maxCrashes`.
+    case crash
+}

@@ -85,15 +85,46 @@ extension BrixiaStore {
     }
 
     /// Atomically claims the oldest queued job for `owner` (attempts +1, lease set) and returns it with
-    /// its study. Nil when the queue is empty.
-    public func claimNextJob(owner: String, now: Date = Date()) throws -> ClaimedJob? {
+    /// its study. Jobs waiting out a back-off (`retry_at` after `retryBefore`, default `now`) are
+    /// skipped. Nil when nothing can be claimed.
+    /// `excluding` skips studies by UID (`run --once` does not retry within the run what failed in it).
+    public func claimNextJob(owner: String, now: Date = Date(), retryBefore: Date? = nil,
+                             excluding: Set<String> = []) throws -> ClaimedJob? {
         try pool.write { db in
+            let skip = excluding.sorted()
+            let marks = skip.isEmpty ? "" : " AND studies.study_uid NOT IN (" + skip.map { _ in "?" }.joined(separator: ",") + ")"
+            var args: [any DatabaseValueConvertible] = [retryBefore ?? now]
+            args += skip
             guard let job = try JobRecord.fetchOne(db, sql: JobRecord.selectSQL + """
-                 WHERE jobs.state = 'queued' ORDER BY jobs.queued_at, jobs.id LIMIT 1
-                """) else { return nil }
+                 WHERE jobs.state = 'queued' AND (jobs.retry_at IS NULL OR jobs.retry_at <= ?)\(marks)
+                 ORDER BY jobs.queued_at, jobs.id LIMIT 1
+                """, arguments: StatementArguments(args)) else { return nil }
             try transition(db, job: job, to: .processing, now: now, actor: owner, message: "claimed", owner: owner)
             let claimed = try jobForStudy(db, studyRef: job.studyRef)
             return ClaimedJob(job: claimed, assembly: try assembly(db, studyRef: job.studyRef))
+        }
+    }
+
+    /// Re-queues failed jobs on an operator's request (`brixia retry`): attempts and crash counts
+    /// restart. Only `failed` jobs qualify; the returned list names the studies queued.
+    @discardableResult
+    public func retryFailed(studyInstanceUID uid: String? = nil, actor: String, now: Date = Date()) throws -> [JobRecord] {
+        try pool.write { db in
+            let jobs: [JobRecord]
+            if let uid {
+                let job = try jobForStudy(db, uid: uid)
+                guard job.state == .failed else {
+                    throw StoreError.illegalTransition(study: uid, from: job.state, to: .queued)
+                }
+                jobs = [job]
+            } else {
+                jobs = try JobRecord.fetchAll(db, sql: JobRecord.selectSQL + " WHERE jobs.state = 'failed' ORDER BY jobs.id")
+            }
+            return try jobs.map { job in
+                try transition(db, job: job, to: .queued, now: now, actor: actor, message: "retry requested by \(actor)",
+                               resetAttempts: true)
+                return try jobForStudy(db, studyRef: job.studyRef)
+            }
         }
     }
 
@@ -134,16 +165,33 @@ extension BrixiaStore {
         }
     }
 
-    /// Records a processing failure. A retryable error with attempts left re-queues the job; otherwise
-    /// the job is `failed`. The error text is kept in `lastError`.
+    /// Records a processing failure of kind `kind`:
+    /// - transient and retryable with attempts left: back to `queued`, not claimed before the back-off
+    ///   (`StoreConfiguration.backoff`) has passed;
+    /// - transient otherwise: `failed` (final until `retryFailed`);
+    /// - deterministic: `quarantined` (the input cannot be processed; retrying cannot help).
+    /// The error text is kept in `lastError`, the kind in `failureKind`.
     @discardableResult
-    public func failJob(jobID: Int64, owner: String, error: String, retryable: Bool,
-                        now: Date = Date()) throws -> JobRecord {
+    public func failJob(jobID: Int64, owner: String, error: String, kind: FailureKind = .transient,
+                        retryable: Bool = true, now: Date = Date()) throws -> JobRecord {
         try pool.write { db in
             let job = try ownedJob(db, jobID: jobID, owner: owner, intended: .failed)
+            if kind == .deterministic {
+                try transition(db, job: job, to: .quarantined, now: now, actor: owner, message: error, lastError: error,
+                               failureKind: .deterministic)
+                return try jobForStudy(db, studyRef: job.studyRef)
+            }
             let retry = retryable && job.attempts < configuration.maxAttempts
-            try transition(db, job: job, to: retry ? .queued : .failed, now: now, actor: owner,
-                           message: retry ? "retry after error: \(error)" : error, lastError: error)
+            if retry {
+                let delay = configuration.backoff(afterAttempt: job.attempts)
+                try transition(db, job: job, to: .queued, now: now, actor: owner,
+                               message: "retry in \(Int(delay)) s after error: \(error)", lastError: error,
+                               failureKind: kind, retryAt: now.addingTimeInterval(delay))
+            } else {
+                let why = retryable ? "; max attempts (\(configuration.maxAttempts)) reached" : ""
+                try transition(db, job: job, to: .failed, now: now, actor: owner, message: error + why,
+                               lastError: error, failureKind: kind)
+            }
             return try jobForStudy(db, studyRef: job.studyRef)
         }
     }
@@ -160,7 +208,7 @@ extension BrixiaStore {
                 job = try ownedJob(db, jobID: job.id, owner: owner, intended: .quarantined)
             }
             try transition(db, job: job, to: .quarantined, now: now, actor: owner ?? "pipeline", message: reason,
-                           lastError: reason)
+                           lastError: reason, failureKind: .deterministic)
             return try jobForStudy(db, studyRef: job.studyRef)
         }
     }
@@ -184,11 +232,22 @@ extension BrixiaStore {
             }
             let abandoned = try JobRecord.fetchAll(db, sql: sql + " ORDER BY jobs.id", arguments: arguments)
             return try abandoned.map { job in
-                let exhausted = job.attempts >= configuration.maxAttempts
+                let crashes = job.crashes + 1
+                try db.execute(sql: "UPDATE jobs SET crashes = ? WHERE id = ?", arguments: [crashes, job.id])
                 let error = "worker \(job.owner ?? "?") stopped during attempt \(job.attempts)"
-                try transition(db, job: job, to: exhausted ? .failed : .queued, now: now, actor: "recovery",
-                               message: exhausted ? "\(error); max attempts (\(configuration.maxAttempts)) reached" : error,
-                               lastError: error)
+                if crashes >= configuration.maxCrashes {
+                    // Poison: it keeps killing the worker; a human must look at it.
+                    let why = "poison: the worker stopped \(crashes) times while processing this study (last: \(error))"
+                    try transition(db, job: job, to: .quarantined, now: now, actor: "recovery", message: why,
+                                   lastError: why, failureKind: .crash)
+                } else if job.attempts >= configuration.maxAttempts {
+                    try transition(db, job: job, to: .failed, now: now, actor: "recovery",
+                                   message: "\(error); max attempts (\(configuration.maxAttempts)) reached",
+                                   lastError: error, failureKind: .crash)
+                } else {
+                    try transition(db, job: job, to: .queued, now: now, actor: "recovery", message: error,
+                                   lastError: error, failureKind: .crash)
+                }
                 return RecoveredJob(job: try jobForStudy(db, studyRef: job.studyRef), previousOwner: job.owner)
             }
         }
@@ -228,7 +287,8 @@ extension BrixiaStore {
     /// The only place job states change: validates the move, sets the columns that belong to the
     /// target state, and logs the transition.
     func transition(_ db: Database, job: JobRecord, to next: JobState, now: Date, actor: String?, message: String?,
-                    resetAttempts: Bool = false, owner: String? = nil, lastError: String? = nil) throws {
+                    resetAttempts: Bool = false, owner: String? = nil, lastError: String? = nil,
+                    failureKind: FailureKind? = nil, retryAt: Date? = nil) throws {
         guard job.state.canTransition(to: next) else {
             throw StoreError.illegalTransition(study: job.studyInstanceUID, from: job.state, to: next)
         }
@@ -238,21 +298,30 @@ extension BrixiaStore {
         case .received:
             break
         case .queued:
-            sets += ["queued_at = :now", "owner = NULL", "lease_expires_at = NULL", "finished_at = NULL"]
-            if resetAttempts { sets += ["attempts = 0", "rerun_requested = 0"] }
+            sets += ["queued_at = :now", "owner = NULL", "lease_expires_at = NULL", "finished_at = NULL",
+                     "retry_at = :retryAt"]
+            arguments.updateValue(retryAt, forKey: "retryAt")   // keeps the key when nil (subscript would drop it)
+            if resetAttempts {
+                sets += ["attempts = 0", "rerun_requested = 0", "crashes = 0", "failure_kind = NULL", "last_error = NULL"]
+            }
         case .processing:
             sets += ["owner = :owner", "lease_expires_at = :lease", "attempts = attempts + 1", "started_at = :now",
                      "finished_at = NULL", "rerun_requested = 0"]
             arguments["owner"] = owner
             arguments["lease"] = now.addingTimeInterval(configuration.leaseDuration)
         case .done:
-            sets += ["finished_at = :now", "owner = NULL", "lease_expires_at = NULL", "last_error = NULL"]
+            sets += ["finished_at = :now", "owner = NULL", "lease_expires_at = NULL", "last_error = NULL",
+                     "failure_kind = NULL", "crashes = 0"]
         case .failed, .quarantined:
             sets += ["finished_at = :now", "owner = NULL", "lease_expires_at = NULL"]
         }
         if let lastError {
             sets.append("last_error = :error")
             arguments["error"] = lastError
+        }
+        if let failureKind {
+            sets.append("failure_kind = :kind")
+            arguments["kind"] = failureKind.rawValue
         }
         try db.execute(sql: "UPDATE jobs SET \(sets.joined(separator: ", ")) WHERE id = :id",
                        arguments: StatementArguments(arguments))

@@ -52,10 +52,22 @@ public struct QueueStatus: Codable, Equatable, Sendable {
         public let version: Int?
         public let global: Int?
     }
+    /// A file set aside at intake (unreadable, not eligible, not a regular file, poison study input).
+    public struct QuarantinedFile: Codable, Equatable, Sendable {
+        public let at: Date
+        /// Path relative to the inbox, as it was received.
+        public let file: String
+        public let reason: String
+    }
     /// Every state, zero included.
     public let counts: [String: Int]
     public let failures: [Failure]
     public let lastProcessed: LastProcessed?
+    /// Files quarantined so far (all time) and the most recent ones.
+    public let quarantinedFiles: Int
+    public let recentQuarantine: [QuarantinedFile]
+    /// Failure kind per failed/quarantined study (transient, deterministic, crash), same order as `failures`.
+    public let failureKinds: [String?]
 }
 
 extension BrixiaStore {
@@ -154,7 +166,17 @@ extension BrixiaStore {
                 QueueStatus.LastProcessed(studyInstanceUID: row["study_uid"], finishedAt: row["finished_at"],
                                           version: row["version"], global: row["global_score"])
             }
-            return QueueStatus(counts: counts, failures: failures, lastProcessed: last)
+            let kinds = try String?.fetchAll(db, sql: """
+                SELECT failure_kind FROM jobs WHERE state IN ('failed', 'quarantined') ORDER BY updated_at DESC LIMIT ?
+                """, arguments: [maxFailures])
+            let quarantined = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE kind = 'file-quarantined'") ?? 0
+            let recent = try Row.fetchAll(db, sql: """
+                SELECT at, actor, message FROM events WHERE kind = 'file-quarantined' ORDER BY id DESC LIMIT ?
+                """, arguments: [maxFailures]).map { row in
+                QueueStatus.QuarantinedFile(at: row["at"], file: row["actor"] ?? "", reason: row["message"] ?? "")
+            }
+            return QueueStatus(counts: counts, failures: failures, lastProcessed: last, quarantinedFiles: quarantined,
+                               recentQuarantine: recent, failureKinds: kinds)
         }
     }
 }
@@ -166,5 +188,15 @@ public enum StoreJSON {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+extension BrixiaStore {
+    /// Records a file the pipeline set aside (the event log keeps it; `status` lists them). The
+    /// inbox-relative path goes in `actor`, the reason in `message`; neither holds a patient name.
+    public func recordQuarantinedFile(_ relativePath: String, reason: String, now: Date = Date()) throws {
+        try pool.write { db in
+            try EventLog.append(db, at: now, kind: "file-quarantined", actor: relativePath, message: reason)
+        }
     }
 }

@@ -98,6 +98,12 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord {
     public let queuedAt: Date?
     public let startedAt: Date?
     public let finishedAt: Date?
+    /// What the last failure was (nil when nothing failed in this processing cycle).
+    public let failureKind: FailureKind?
+    /// Times a worker died holding this job (crash recovery); at `maxCrashes` the study is poison.
+    public let crashes: Int
+    /// A queued job waiting out its back-off is not claimed before this.
+    public let retryAt: Date?
 
     /// Expects the jobs columns plus `study_uid` (see `JobRecord.selectSQL`).
     public init(row: Row) throws {
@@ -111,6 +117,8 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord {
         owner = row["owner"]; leaseExpiresAt = row["lease_expires_at"]
         createdAt = row["created_at"]; updatedAt = row["updated_at"]
         queuedAt = row["queued_at"]; startedAt = row["started_at"]; finishedAt = row["finished_at"]
+        failureKind = (row["failure_kind"] as String?).flatMap(FailureKind.init(rawValue:))
+        crashes = row["crashes"]; retryAt = row["retry_at"]
     }
 
     static let selectSQL = "SELECT jobs.*, studies.study_uid FROM jobs JOIN studies ON studies.id = jobs.study_ref"

@@ -16,6 +16,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The caller no longer owns the job (it was recovered and re-queued or taken by another worker).
     case leaseLost(study: String, owner: String)
     case invalidRule(String)
+    /// The database file cannot be opened or migrated (not a database, no permission, read-only
+    /// folder, disk full): names the file, SQLite's code and what it means.
+    case cannotOpen(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -41,6 +44,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "illegal job transition for study \(study): \(from.rawValue) -> \(to.rawValue)"
         case .leaseLost(let study, let owner):
             return "worker \(owner) no longer owns the job of study \(study)"
+        case .cannotOpen(let path, let detail):
+            return "cannot open database \(path): \(detail)"
         case .invalidRule(let spec):
             return "invalid alert rule '\(spec)' (expected global>=N, rise>=N or zone-rise>=N)"
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Pipeline
+import Store
 
 /// Flags shared by `run` and `serve` (precedence: flags > BRIXIA_* environment > --config file > defaults).
 struct PipelineOptions: ParsableArguments {
@@ -25,6 +26,8 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .customLong("alert-hook"), help: "Executable run once per fired alert, with the alert in BRIXIA_ALERT_* / BRIXIA_STUDY_UID / BRIXIA_PATIENT_ID environment variables (see docs/operations.md). Env: BRIXIA_ALERT_HOOK.") var alertHook: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (default info). Patient IDs appear only at debug.")
     var logLevel: String = "info"
+    @Flag(name: .customLong("create-folders"), help: "Create the inbox when it does not exist (without it a missing inbox is an error: a mistyped path must not silently watch a new empty folder).")
+    var createFolders = false
 
     func resolve() throws -> PipelineConfig {
         var o = ConfigOverrides()
@@ -41,26 +44,52 @@ struct PipelineOptions: ParsableArguments {
     func bootstrapLogging() -> Logger {
         let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
         LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
+            var h = SafeLogHandler(inner: StreamLogHandler.standardError(label: label))
             h.logLevel = level
             return h
         }
         return Logger(label: "brixia")
     }
 
-    /// Resolves the config and builds the production pipeline; configuration problems end the
-    /// process with status 2 and a plain message.
+    /// Resolves the config, takes the database's writer lock and builds the production pipeline.
+    /// Configuration and storage problems at start end the process with status 2 and one plain line
+    /// naming the file and the reason; another serve/run on the same database with status 75.
     func makeRunner(logger: Logger) throws -> PipelineRunner {
         do {
             let cfg = try resolve()
+            let group = try FilePrivacy.apply(group: cfg.fileGroup)
+            if FileKind.of(cfg.inbox.path) != .directory {
+                guard createFolders, FileKind.of(cfg.inbox.path) == .missing else {
+                    throw ConfigError("inbox \(cfg.inbox.path) is not an existing folder (a mistyped path?); create it, "
+                                      + "or pass --create-folders to let brixia create it")
+                }
+            }
+            try FileOps.ensureDirectory(cfg.database.deletingLastPathComponent())
+            PipelineOptions.heldLock = try DatabaseLock(database: cfg.database)
             let deps = try ProductionPipeline.make(config: cfg, logger: logger)
             let engine = PipelineEngine(config: cfg, dependencies: deps, logger: logger)
+            try engine.prepareFolders()
+            try FilePrivacy.secureFolders([cfg.inbox, cfg.outbox, cfg.archive, cfg.quarantine], group: group)
             return PipelineRunner(engine: engine, logger: logger)
+        } catch let e as DatabaseLock.Busy {
+            FileHandle.standardError.write(Data("brixia: \(e.description)\n".utf8))
+            throw ExitCode(PipelineOptions.databaseBusyStatus)
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data("brixia: \(e.description)\n".utf8))
             throw ExitCode(2)
+        } catch let e as StoreError {
+            FileHandle.standardError.write(Data("brixia: \(e.description)\n".utf8))
+            throw ExitCode(2)
+        } catch let e as FileOpError {
+            FileHandle.standardError.write(Data("brixia: cannot prepare folders: \(e.description)\n".utf8))
+            throw ExitCode(2)
         }
     }
+
+    /// Exit status when another `serve`/`run` holds the database (EX_TEMPFAIL: try again later).
+    static let databaseBusyStatus: Int32 = 75
+    /// The writer lock, held until the process exits.
+    nonisolated(unsafe) static var heldLock: DatabaseLock?
 }
 
 /// Runs an async body from a synchronous ParsableCommand.run().
@@ -86,8 +115,13 @@ struct RunCommand: ParsableCommand {
         abstract: "Process the inbox: with --once, everything present now, then exit with a summary.",
         discussion: """
             Exit status: 0 when every file ended in the archive, the quarantine or the outputs; 1 when a study \
-            failed or files were left in the inbox (internal failure); 2 on a configuration problem (e.g. no model). \
-            Without --once it runs as the daemon (same as `brixia serve`).
+            failed or files were left in the inbox (internal failure); 2 on a configuration or storage problem at \
+            start (no model, missing inbox, database not openable; the message names the file); 75 when another \
+            `brixia serve` or `run` holds the same database. Without --once it runs as the daemon (same as `brixia serve`).
+
+            A study whose input cannot be scored or reported is quarantined at once; one that fails for a \
+            transient reason (disk full, read-only outbox) is retried with back-off up to maxAttempts and then \
+            stays failed, inputs kept in the inbox, until `brixia retry`.
             """)
 
     @OptionGroup var options: PipelineOptions

@@ -2,6 +2,7 @@ import ArgumentParser
 import DicomNetwork
 import Foundation
 import Store
+import TextSafety
 
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,46 +30,46 @@ struct ShowCommand: ParsableCommand {
         }
         // The user asked for this study, so the patient's name may be shown here (never in logs).
         let issuer = d.patient.issuer.isEmpty ? "" : " (issuer \(d.patient.issuer))"
-        print("study    \(d.study.studyInstanceUID)")
-        print("patient  \(d.patient.patientID)\(issuer)  name \(d.patient.name ?? "-")  sex \(d.patient.sex ?? "-")  born \(d.patient.birthDate ?? "-")")
-        print("date     \(d.date ?? "undated")  accession \(d.study.accessionNumber ?? "-")  description \(d.study.description ?? "-")")
-        print("")
-        print("instances (\(d.instances.count)):")
+        out("study    \(d.study.studyInstanceUID)")
+        out("patient  \(SafeText.escape(d.patient.patientID))\(issuer)  name \(SafeText.escape(d.patient.name ?? "-"))  sex \(d.patient.sex ?? "-")  born \(d.patient.birthDate ?? "-")")
+        out("date     \(d.date ?? "undated")  accession \(d.study.accessionNumber ?? "-")  description \(SafeText.escape(d.study.description ?? "-"))")
+        out("")
+        out("instances (\(d.instances.count)):")
         for i in d.instances {
             let eligibility = i.eligible ? "eligible" : "not eligible (\(i.eligibilityReason ?? "no reason given"))"
-            print("  \(i.sopInstanceUID)  rev \(i.revision)  \(eligibility)")
-            print("    \(i.filePath)  sha256 \(i.contentSHA256)")
+            out("  \(i.sopInstanceUID)  rev \(i.revision)  \(eligibility)")
+            out("    \(SafeText.escape(i.filePath))  sha256 \(i.contentSHA256)")
         }
-        print("")
-        print("analyses (\(d.analyses.count)): \(aiDisclaimer)")
+        out("")
+        out("analyses (\(d.analyses.count)): \(aiDisclaimer)")
         for a in d.analyses {
             let r = a.analysis
             let zones = Zone.allCases.map { "\($0.rawValue)\(r.zones[$0])" }.joined(separator: " ")
             let confidence = r.confidence.map { String(format: "%.2f", $0) } ?? "-"
-            print("  v\(r.version)  \(iso(r.createdAt))  global \(r.global)  \(zones)  status \(r.status.rawValue)  confidence \(confidence)")
-            print("    model \(r.modelName) \(r.modelVersion)  weights sha256 \(r.weightsSHA256)")
-            if let instance = a.analysedInstance { print("    image \(instance) (revision \(r.instanceRevision ?? 1))") }
+            out("  v\(r.version)  \(iso(r.createdAt))  global \(r.global)  \(zones)  status \(r.status.rawValue)  confidence \(confidence)")
+            out("    model \(r.modelName) \(r.modelVersion)  weights sha256 \(r.weightsSHA256)")
+            if let instance = a.analysedInstance { out("    image \(instance) (revision \(r.instanceRevision ?? 1))") }
             if !r.timingsMS.isEmpty {
-                print("    timings " + r.timingsMS.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value)) ms" }.joined(separator: ", "))
+                out("    timings " + r.timingsMS.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value)) ms" }.joined(separator: ", "))
             }
             for o in a.outputs {
-                print("    output \(o.kind)  \(o.sopInstanceUID)  \(o.filePath)")
-                for i in sends where i.sopInstanceUID == o.sopInstanceUID { print("      " + OutgoingReport.itemLine(i)) }
+                out("    output \(o.kind)  \(o.sopInstanceUID)  \(o.filePath)")
+                for i in sends where i.sopInstanceUID == o.sopInstanceUID { out("      " + OutgoingReport.itemLine(i)) }
             }
-            for alert in a.alerts { print("    ALERT \(alert.rule): \(alert.message)") }
+            for alert in a.alerts { out("    ALERT \(alert.rule): \(alert.message)") }
         }
-        print("")
+        out("")
         if let job = d.job {
             let error = job.lastError.map { "  last error: \($0)" } ?? ""
             let owner = job.owner.map { "  owner \($0)" } ?? ""
-            print("job      \(job.state.rawValue)  attempts \(job.attempts)\(owner)\(error)")
+            out("job      \(job.state.rawValue)  attempts \(job.attempts)\(owner)\(error)")
         } else {
-            print("job      none")
+            out("job      none")
         }
-        print("history:")
+        out("history:")
         for e in d.history {
             let move = e.fromState.map { "\($0) -> \(e.toState ?? "?")" } ?? (e.toState.map { "-> \($0)" } ?? "")
-            print("  \(iso(e.at))  \(e.kind)  \(move)  \(e.actor.map { "[\($0)] " } ?? "")\(e.message ?? "")")
+            out("  \(iso(e.at))  \(e.kind)  \(move)  \(e.actor.map { "[\($0)] " } ?? "")\(e.message ?? "")")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DicomNetwork
 import Foundation
 import Store
+import TextSafety
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,22 +21,30 @@ struct StatusCommand: ParsableCommand {
             print(try OutgoingReport.merge(try StoreJSON.encode(status), key: "outgoing", value: outgoing))
             return
         }
-        print("jobs: " + JobState.allCases.map { "\($0.rawValue) \(status.counts[$0.rawValue] ?? 0)" }.joined(separator: ", "))
+        out("jobs: " + JobState.allCases.map { "\($0.rawValue) \(status.counts[$0.rawValue] ?? 0)" }.joined(separator: ", "))
         if let last = status.lastProcessed {
             let score = last.global.map { ", global \($0) (v\(last.version ?? 0))" } ?? ""
-            print("last processed: \(last.studyInstanceUID) at \(iso(last.finishedAt))\(score)")
+            out("last processed: \(last.studyInstanceUID) at \(iso(last.finishedAt))\(score)")
         } else {
-            print("last processed: none")
+            out("last processed: none")
         }
         if status.failures.isEmpty {
-            print("failures: none")
+            out("failures: none")
         } else {
-            print("failures (most recent first):")
-            for f in status.failures {
-                print("  \(f.state.rawValue) \(f.studyInstanceUID) after \(f.attempts) attempt(s) at \(iso(f.updatedAt)): \(f.lastError ?? "-")")
+            out("failures (most recent first):")
+            for (i, f) in status.failures.enumerated() {
+                let kind = (i < status.failureKinds.count ? status.failureKinds[i] : nil).map { " (\($0))" } ?? ""
+                out("  \(f.state.rawValue)\(kind) \(SafeText.escape(f.studyInstanceUID)) after \(f.attempts) attempt(s) at \(iso(f.updatedAt)): \(SafeText.escape(f.lastError ?? "-"))")
+            }
+            if status.failures.contains(where: { $0.state == .failed }) {
+                out("  failed studies keep their inputs in the inbox; re-queue them with `brixia retry STUDY_UID` or `brixia retry --all-failed`")
             }
         }
-        OutgoingReport.destinationLines(outgoing).forEach { print($0) }
+        out("quarantined files: \(status.quarantinedFiles)")
+        for q in status.recentQuarantine {
+            out("  \(iso(q.at))  \(SafeText.escape(q.file)): \(SafeText.escape(q.reason))")
+        }
+        OutgoingReport.destinationLines(outgoing).forEach { out($0) }
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Store
+import TextSafety
 
 /// `--db FILE` for the commands that read the store.
 struct DatabaseOptions: ParsableArguments {
@@ -30,3 +31,12 @@ func runReportingStoreErrors<T>(_ body: () throws -> T) throws -> T {
 }
 
 let aiDisclaimer = "AI-generated scores (BS-Net), not verified by a physician, not for diagnostic use."
+
+/// Prints text built from stored values (which came from DICOM headers and file names): every
+/// control character except the line breaks the command itself puts between lines is escaped, so a
+/// PatientID carrying ESC sequences cannot drive the terminal. `--json` output does not go through
+/// here (JSON escapes by itself and must stay exact).
+func out(_ text: String) {
+    print(text.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.escape(String($0)) }
+        .joined(separator: "\n"))
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Store
+import TextSafety
 
 struct StudiesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,17 +31,17 @@ struct StudiesCommand: ParsableCommand {
             return
         }
         guard !studies.isEmpty else {
-            print("no studies match")
+            out("no studies match")
             return
         }
-        print("date                 state        ver  global  inst  patient ID       study UID")
+        out("date                 state        ver  global  inst  patient ID       study UID")
         for s in studies {
             let version = s.latestVersion.map { "v\($0)" } ?? "-"
             let global = s.global.map(String.init) ?? "-"
-            print("\(pad(s.date ?? "undated", 20)) \(pad(s.state?.rawValue ?? "-", 12)) \(pad(version, 4)) \(lpad(global, 6))  "
-                  + "\(lpad("\(s.eligibleInstances)/\(s.instances)", 4))  \(pad(s.patientID, 16)) \(s.studyInstanceUID)")
+            out("\(pad(s.date ?? "undated", 20)) \(pad(s.state?.rawValue ?? "-", 12)) \(pad(version, 4)) \(lpad(global, 6))  "
+                  + "\(lpad("\(s.eligibleInstances)/\(s.instances)", 4))  \(pad(SafeText.escape(s.patientID), 16)) \(s.studyInstanceUID)")
         }
-        print("\(studies.count) stud\(studies.count == 1 ? "y" : "ies"). Scores: \(aiDisclaimer)")
+        out("\(studies.count) stud\(studies.count == 1 ? "y" : "ies"). Scores: \(aiDisclaimer)")
     }
 }
 

@@ -44,10 +44,10 @@ struct TrendCommand: ParsableCommand {
             print(try StoreJSON.encode(trend))
             return
         }
-        print("Patient \(trend.patientID): \(trend.exams.count) scored exam(s). \(aiDisclaimer)")
+        out("Patient \(trend.patientID): \(trend.exams.count) scored exam(s). \(aiDisclaimer)")
         guard !trend.exams.isEmpty else { return }
-        print(TrendText.table(trend))
-        print("")
-        print(TrendText.chart(trend))
+        out(TrendText.table(trend))
+        out("")
+        out(TrendText.chart(trend))
     }
 }

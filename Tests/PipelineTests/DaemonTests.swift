@@ -60,13 +60,15 @@ final class Flag: @unchecked Sendable {
         ws.config.quietPeriod = 0
         ws.config.stabilityPeriod = 0.05
         ws.config.retryDelay = 0.5
+        ws.store.retryDelay = 0.5
         ws.config.rescanInterval = 0.3
         try Data("blocked".utf8).write(to: ws.config.outbox)
         let runner = ws.runner()
         let stop = Flag()
         let daemon = Task.detached { try await runner.runDaemon(shouldStop: { stop.isSet }, tick: 0.05) }
         try ws.drop(FakeInstance.make(study: "F.1", sop: "F.1.1"), as: "f.dcm")
-        #expect(try await eventually(10) { try ws.store.job(studyInstanceUID: "F.1")?.state == .failed })
+        // A transient failure: back in the queue, waiting out its back-off, the error kept.
+        #expect(try await eventually(10) { try ws.store.job(studyInstanceUID: "F.1")?.lastError?.contains("Not a directory") == true })
         #expect(ws.inboxFiles() == ["f.dcm"])
         try FileManager.default.removeItem(at: ws.config.outbox)
         #expect(try await eventually(10) { try ws.store.job(studyInstanceUID: "F.1")?.state == .done })

@@ -61,8 +61,11 @@ final class FakeScorer: StudyScorer, @unchecked Sendable {
 /// Writes the analysis as JSON per output kind. `failAfterBytes` simulates a full disk mid-write.
 final class FakeReportSink: ReportSink, @unchecked Sendable {
     var failWithENOSPC = false
+    /// Refuses every input the way ReportsSink maps a report writer's refusal (deterministic).
+    var rejectInput: String?
     func writeOutputs(for analysis: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                       into directory: URL) throws -> [WrittenOutput] {
+        if let rejectInput { throw InputRejection(file: sourceFile.path, reason: "cannot be reported: \(rejectInput)") }
         let enc = JSONEncoder(); enc.outputFormatting = .sortedKeys; enc.dateEncodingStrategy = .iso8601
         let body = try enc.encode(analysis)
         var out: [WrittenOutput] = []

@@ -62,7 +62,7 @@ extension Workspace {
     func admit(_ study: String, sop: String, as name: String, into engine: PipelineEngine) throws {
         try drop(FakeInstance.make(study: study, sop: sop), as: name)
         try engine.intake(config.inbox.appendingPathComponent(name))
-        try jobStore.promote(quietBefore: .distantFuture, failedBefore: clock, includeAllFailed: true, now: clock)
+        try jobStore.promote(quietBefore: .distantFuture, now: clock)
     }
 
     var explainRoot: URL { config.outbox.appendingPathComponent(PipelineEngine.explanationFolderName) }

@@ -17,12 +17,11 @@ import Testing
         #expect(s1.failures.first?.contains("outbox") == true)
         #expect(ws.inboxFiles() == ["o.dcm"])                  // input kept
         let job = try #require(try ws.store.job(studyInstanceUID: "O.1"))
-        #expect(job.state == .failed)
+        #expect(job.state == .queued)                          // transient: waits out a back-off
         #expect(job.lastError?.contains("Not a directory") == true)
 
-        // The daemon's promotion waits for the retry delay; --once retries failed jobs at once.
-        #expect(try ws.store.promote(quietBefore: ws.clock, failedBefore: ws.clock.addingTimeInterval(-ws.config.retryDelay),
-                                     includeAllFailed: false, now: ws.clock).isEmpty)
+        // The daemon does not claim it before the back-off; the operator's next --once does.
+        #expect(try ws.store.claimNext(now: ws.clock, retryBefore: ws.clock, excluding: []) == nil)
         try FileManager.default.removeItem(at: ws.config.outbox)
         let s2 = try await ws.runner().runOnce()
         #expect(s2.studiesProcessed == 1)
@@ -30,7 +29,7 @@ import Testing
         #expect(ws.inboxFiles().isEmpty)
         #expect(ws.outputs().count == 2)
         #expect(try ws.store.job(studyInstanceUID: "O.1")?.state == .done)
-        #expect(try ws.store.job(studyInstanceUID: "O.1")?.attempts == 1)   // attempts restart when re-queued
+        #expect(try ws.store.job(studyInstanceUID: "O.1")?.attempts == 2)   // the retry was the second attempt
     }
 
     @Test func diskFullDuringOutputWriteLeavesNoPartialOutput() async throws {
@@ -89,5 +88,86 @@ import Testing
         // Same staged analysis committed; the published file was not rewritten with new content.
         #expect(try Data(contentsOf: ws.config.outbox.appendingPathComponent("brixia_C.1_v1.sr.json")) == first)
         #expect(ws.scorer.scored == ["C.1.1"])
+    }
+
+    @Test func transientFailuresAreBoundedThenFailedUntilRetried() async throws {
+        let ws = try Workspace(realStore: true)
+        try Data("in the way".utf8).write(to: ws.config.outbox)
+        try ws.drop(FakeInstance.make(study: "8.8", sop: "8.8.1"), as: "o.dcm")
+        let store = try #require(ws.sqlStore)
+        // Each --once run retries it once (never twice in one run), up to maxAttempts (3).
+        for attempt in 1...3 {
+            let s = try await ws.runner().runOnce()
+            #expect(s.studiesFailed == 1)
+            #expect(try store.job(studyInstanceUID: "8.8")?.attempts == attempt)
+        }
+        #expect(try store.job(studyInstanceUID: "8.8")?.state == .failed)
+        // Failed is final: a fourth run does not touch it, the input stays in the inbox.
+        let s4 = try await ws.runner().runOnce()
+        #expect(s4.studiesFailed == 0 && s4.studiesProcessed == 0)
+        #expect(ws.inboxFiles() == ["o.dcm"])
+        #expect(try store.job(studyInstanceUID: "8.8")?.state == .failed)
+        // Only an explicit retry re-queues it.
+        try FileManager.default.removeItem(at: ws.config.outbox)
+        #expect(try store.store.retryFailed(studyInstanceUID: "8.8", actor: "test").count == 1)
+        let s5 = try await ws.runner().runOnce()
+        #expect(s5.isClean && s5.studiesProcessed == 1)
+        #expect(try store.job(studyInstanceUID: "8.8")?.state == .done)
+    }
+
+    @Test func daemonRetriesATransientFailureOnlyAfterItsBackoff() throws {
+        let ws = try Workspace(realStore: true)
+        try Data("in the way".utf8).write(to: ws.config.outbox)
+        try ws.drop(FakeInstance.make(study: "9.9", sop: "9.9.1"), as: "o.dcm")
+        let engine = ws.engine()
+        try engine.intake(ws.config.inbox.appendingPathComponent("o.dcm"))
+        try ws.jobStore.promote(quietBefore: .distantFuture, now: ws.clock)
+        if case .failed = try #require(try engine.processNext()).outcome {} else { Issue.record("expected a failure") }
+        try FileManager.default.removeItem(at: ws.config.outbox)
+        // Back-off 60 s after the first failure (retryDelay): nothing to claim before it.
+        ws.clock = ws.clock.addingTimeInterval(59)
+        #expect(try engine.processNext() == nil)
+        ws.clock = ws.clock.addingTimeInterval(2)
+        let r = try #require(try engine.processNext())
+        #expect(r.outcome == .done(version: 1))
+    }
+
+    @Test func reportRefusalQuarantinesTheStudyInsteadOfLooping() async throws {
+        let ws = try Workspace(realStore: true)
+        ws.sink.rejectInput = "invalid report input StudyInstanceUID: '..' is not a valid UID"
+        try ws.drop(FakeInstance.make(study: "5.5", sop: "5.5.1"), as: "bad.dcm")
+        let s1 = try await ws.runner().runOnce()
+        #expect(s1.studiesQuarantined == 1)
+        #expect(s1.studiesFailed == 0)
+        #expect(s1.isClean)
+        #expect(ws.inboxFiles().isEmpty)
+        let reason = try String(contentsOf: ws.config.quarantine.appendingPathComponent("bad.dcm.reason.txt"), encoding: .utf8)
+        #expect(reason.contains("is not a valid UID"))
+        #expect(try ws.sqlStore?.job(studyInstanceUID: "5.5")?.state == .quarantined)
+        // A second run has nothing to do.
+        let s2 = try await ws.runner().runOnce()
+        #expect(s2.isClean && s2.studiesProcessed == 0 && s2.studiesQuarantined == 0)
+    }
+
+    @Test func aStudyThatKeepsKillingTheWorkerIsQuarantinedAsPoison() async throws {
+        let ws = try Workspace(realStore: true)
+        try ws.drop(FakeInstance.make(study: "6.6", sop: "6.6.1"), as: "p.dcm")
+        // Three runs, each dying right after the claim (as a crash would).
+        for _ in 1...3 {
+            let engine = ws.engine()
+            engine.interruptCheck = { $0 == .claimed }
+            try engine.recover()
+            try engine.intake(ws.config.inbox.appendingPathComponent("p.dcm"))
+            try ws.jobStore.promote(quietBefore: .distantFuture, now: ws.clock)
+            #expect(throws: ProcessingInterrupted.self) { try engine.processNext(retryBefore: .distantFuture) }
+        }
+        let engine = ws.engine()
+        try engine.recover()
+        #expect(try ws.sqlStore?.job(studyInstanceUID: "6.6")?.state == .quarantined)
+        #expect(ws.inboxFiles().isEmpty)
+        let reason = try String(contentsOf: ws.config.quarantine.appendingPathComponent("p.dcm.reason.txt"), encoding: .utf8)
+        #expect(reason.contains("poison"))
+        #expect(reason.contains("history"))
+        #expect(engine.summary.studiesQuarantined == 1)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// Test double of the persisted state machine, following the JobStore contract.
 final class InMemoryJobStore: JobStore, @unchecked Sendable {
-    struct Job { var job: StudyJob; var patientID: String; var studyDate: String?; var lastInstanceAt: Date; var rerun = false; var order: Int }
+    struct Job { var job: StudyJob; var patientID: String; var studyDate: String?; var lastInstanceAt: Date; var rerun = false; var order: Int; var retryAt: Date? = nil; var crashes = 0 }
     private let lock = NSLock()
     private var instancesBySOP: [String: StoredInstance] = [:]
     private var jobsByStudy: [String: Job] = [:]
@@ -36,29 +36,28 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    func promote(quietBefore: Date, failedBefore: Date, includeAllFailed: Bool, now: Date) throws -> [String] {
+    func promote(quietBefore: Date, now: Date) throws -> [String] {
         locked {
             var out: [String] = []
-            for (k, var j) in jobsByStudy {
-                if (j.job.state == .received && j.lastInstanceAt < quietBefore)
-                    || (j.job.state == .failed && (includeAllFailed || j.job.updatedAt <= failedBefore)) {
-                    if j.job.state == .failed { j.job.attempts = 0 }
-                    j.job.state = .queued; j.job.updatedAt = now; counter += 1; j.order = counter
-                    jobsByStudy[k] = j; out.append(k)
-                }
+            for (k, var j) in jobsByStudy where j.job.state == .received && j.lastInstanceAt < quietBefore {
+                j.job.state = .queued; j.job.updatedAt = now; counter += 1; j.order = counter
+                jobsByStudy[k] = j; out.append(k)
             }
             return out
         }
     }
 
-    func claimNext(now: Date) throws -> StudyJob? {
+    func claimNext(now: Date, retryBefore: Date, excluding: Set<String>) throws -> StudyJob? {
         locked {
-            guard let k = jobsByStudy.values.filter({ $0.job.state == .queued }).min(by: { $0.order < $1.order })?.job.studyInstanceUID
+            guard let k = jobsByStudy.values.filter({ $0.job.state == .queued && !excluding.contains($0.job.studyInstanceUID)
+                                                      && ($0.retryAt ?? .distantPast) <= retryBefore })
+                .min(by: { $0.order < $1.order })?.job.studyInstanceUID
             else { return nil }
             jobsByStudy[k]!.job.state = .processing
             jobsByStudy[k]!.job.attempts += 1
             jobsByStudy[k]!.job.updatedAt = now
             jobsByStudy[k]!.rerun = false
+            jobsByStudy[k]!.retryAt = nil
             return jobsByStudy[k]!.job
         }
     }
@@ -110,11 +109,18 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    func markFailed(studyInstanceUID: String, error: String, at: Date) throws {
+    /// Same contract as the store: back to queued after a back-off (retryDelay 60 s) while attempts
+    /// remain (maxAttempts), else failed.
+    var maxAttempts = 3
+    var retryDelay: TimeInterval = 60
+    func markFailed(studyInstanceUID: String, error: String, at: Date) throws -> StudyJob? {
         locked {
-            jobsByStudy[studyInstanceUID]?.job.state = .failed
-            jobsByStudy[studyInstanceUID]?.job.lastError = error
-            jobsByStudy[studyInstanceUID]?.job.updatedAt = at
+            guard var j = jobsByStudy[studyInstanceUID] else { return nil }
+            j.job.lastError = error; j.job.updatedAt = at
+            if j.job.attempts < maxAttempts { j.job.state = .queued; j.retryAt = at.addingTimeInterval(retryDelay) }
+            else { j.job.state = .failed }
+            jobsByStudy[studyInstanceUID] = j
+            return j.job
         }
     }
 
@@ -125,11 +131,24 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    func requeueInterrupted(at: Date) throws -> [String] {
+    var maxCrashes = 3
+    func requeueInterrupted(at: Date) throws -> [StudyJob] {
         locked {
-            var out: [String] = []
-            for (k, j) in jobsByStudy where j.job.state == .processing { jobsByStudy[k]!.job.state = .queued; out.append(k) }
+            var out: [StudyJob] = []
+            for (k, var j) in jobsByStudy where j.job.state == .processing {
+                j.crashes += 1
+                j.job.lastError = "worker stopped during attempt \(j.job.attempts)"
+                j.job.state = j.crashes >= maxCrashes ? .quarantined : (j.job.attempts >= maxAttempts ? .failed : .queued)
+                if j.job.state == .quarantined { j.job.lastError = "poison: the worker stopped \(j.crashes) times" }
+                jobsByStudy[k] = j; out.append(j.job)
+            }
             return out
         }
+    }
+
+    func history(studyInstanceUID: String) throws -> [String] { [] }
+    private(set) var quarantinedFiles: [(String, String)] = []
+    func recordQuarantinedFile(_ relativePath: String, reason: String, at: Date) throws {
+        locked { quarantinedFiles.append((relativePath, reason)) }
     }
 }

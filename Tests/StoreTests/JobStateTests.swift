@@ -77,17 +77,47 @@ import Testing
         try temp.store.recordInstance(Fixture.instance(study: "1.1", sop: "1.1.1.1"), now: Fixture.t0)
         try temp.store.enqueue(studyInstanceUID: "1.1", now: Fixture.t0)
         let first = try #require(try temp.store.claimNextJob(owner: "w", now: Fixture.t0))
-        let afterFirst = try temp.store.failJob(jobID: first.job.id, owner: "w", error: "disk full", retryable: true)
+        let afterFirst = try temp.store.failJob(jobID: first.job.id, owner: "w", error: "disk full", retryable: true, now: Fixture.t0)
         #expect(afterFirst.state == .queued)
         #expect(afterFirst.attempts == 1)
         #expect(afterFirst.lastError == "disk full")
-        let second = try #require(try temp.store.claimNextJob(owner: "w", now: Fixture.t0))
+        #expect(afterFirst.failureKind == .transient)
+        // Back-off: retryDelay (60 s) after the first failure, doubled after each further one.
+        #expect(afterFirst.retryAt == Fixture.t0.addingTimeInterval(60))
+        #expect(try temp.store.claimNextJob(owner: "w", now: Fixture.t0.addingTimeInterval(59)) == nil)
+        let second = try #require(try temp.store.claimNextJob(owner: "w", now: Fixture.t0.addingTimeInterval(60)))
         #expect(second.job.attempts == 2)
         let afterSecond = try temp.store.failJob(jobID: second.job.id, owner: "w", error: "disk full", retryable: true)
         #expect(afterSecond.state == .failed)
+        // Failed is final until an operator re-queues it.
+        #expect(try temp.store.claimNextJob(owner: "w", now: .distantFuture) == nil)
+        #expect(try temp.store.retryFailed(actor: "test").map(\.studyInstanceUID) == ["1.1"])
+        #expect(try temp.store.job(studyInstanceUID: "1.1")?.attempts == 0)
+        #expect(throws: StoreError.self) { try temp.store.retryFailed(studyInstanceUID: "1.1", actor: "test") }
+    }
+
+    @Test func deterministicFailureQuarantinesAndThirdCrashIsPoison() throws {
+        let temp = try TempStore(configuration: StoreConfiguration(maxAttempts: 5, maxCrashes: 3))
+        try temp.store.recordInstance(Fixture.instance(study: "1.1", sop: "1.1.1.1"), now: Fixture.t0)
+        try temp.store.recordInstance(Fixture.instance(study: "2.2", sop: "2.2.1.1"), now: Fixture.t0)
+        try temp.store.enqueue(studyInstanceUID: "1.1", now: Fixture.t0)
+        let c = try #require(try temp.store.claimNextJob(owner: "w", now: Fixture.t0))
+        let q = try temp.store.failJob(jobID: c.job.id, owner: "w", error: "UID '..' invalid", kind: .deterministic, now: Fixture.t0)
+        #expect(q.state == .quarantined && q.failureKind == .deterministic)
+
+        try temp.store.enqueue(studyInstanceUID: "2.2", now: Fixture.t0)
+        for crash in 1...3 {
+            _ = try #require(try temp.store.claimNextJob(owner: "w\(crash)", now: Fixture.t0))
+            let r = try temp.store.recoverAbandonedJobs(scope: .all, now: Fixture.t0)
+            #expect(r.first?.job.crashes == crash)
+            #expect(r.first?.job.state == (crash < 3 ? .queued : .quarantined))
+        }
+        let poison = try #require(try temp.store.job(studyInstanceUID: "2.2"))
+        #expect(poison.failureKind == .crash)
+        #expect(poison.lastError?.hasPrefix("poison") == true)
         let status = try temp.store.queueStatus()
-        #expect(status.counts["failed"] == 1)
-        #expect(status.failures.first?.lastError == "disk full")
+        #expect(status.counts["quarantined"] == 2)
+        #expect(Set(status.failureKinds.compactMap { $0 }) == ["crash", "deterministic"])
     }
 
     @Test func crashRecoveryRequeuesAndCountsAttempts() throws {

@@ -20,6 +20,21 @@ public struct ReportsSink: ReportSink {
 
     public func writeOutputs(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                              into directory: URL) throws -> [WrittenOutput] {
+        do { return try write(for: a, sourceFile: sourceFile, kinds: kinds, baseName: baseName, into: directory) }
+        catch let e as ReportError {
+            switch e {
+            // The input's own values cannot be written: the same input fails the same way every time.
+            case .invalidInput, .encodingFailed:
+                throw InputRejection(file: sourceFile.path, reason: "cannot be reported: \(e)")
+            // The environment (folder missing, not writable, disk full, I/O): worth retrying.
+            case .directoryMissing, .notWritable, .diskFull, .ioFailure:
+                throw e
+            }
+        }
+    }
+
+    private func write(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
+                       into directory: URL) throws -> [WrittenOutput] {
         let input = try reportInput(for: a, sourceFile: sourceFile)
         var out: [WrittenOutput] = []
         for kind in OutputKind.allCases where kinds.contains(kind) {

@@ -15,7 +15,8 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
         try FileOps.ensureDirectory(config.database.deletingLastPathComponent())
         store = try BrixiaStore(path: config.database.path, configuration: StoreConfiguration(
             maxAttempts: config.maxAttempts,
-            trend: TrendOptions(threshold: config.trendThreshold, rules: config.alertRules)))
+            trend: TrendOptions(threshold: config.trendThreshold, rules: config.alertRules),
+            maxCrashes: config.maxCrashes, retryDelay: config.retryDelay))
         let host = ProcessInfo.processInfo.hostName
         owner = "brixia-pipeline@\(host):\(ContentHash.sha256(config.inbox.path).prefix(8))"
         outbox = config.outbox
@@ -45,20 +46,8 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    /// A job the store failed because its worker died `maxAttempts` times: it probably crashes the
-    /// process, so it is not retried automatically (`brixia run --once` or new content re-queues it).
-    static func failedByCrashes(_ j: JobRecord) -> Bool {
-        (j.lastError ?? "").hasPrefix("worker ") && (j.lastError ?? "").contains("stopped during attempt")
-    }
-
-    public func promote(quietBefore: Date, failedBefore: Date, includeAllFailed: Bool, now: Date) throws -> [String] {
-        var out = try store.enqueueSettledStudies(lastInstanceBefore: quietBefore, now: now).map(\.studyInstanceUID)
-        for j in try store.jobs(in: .failed) {
-            guard includeAllFailed || (j.updatedAt <= failedBefore && !Self.failedByCrashes(j)) else { continue }
-            try store.enqueue(studyInstanceUID: j.studyInstanceUID, actor: owner, reason: "retry after failure", now: now)
-            out.append(j.studyInstanceUID)
-        }
-        return out
+    public func promote(quietBefore: Date, now: Date) throws -> [String] {
+        try store.enqueueSettledStudies(lastInstanceBefore: quietBefore, now: now).map(\.studyInstanceUID)
     }
 
     static func job(_ r: JobRecord) -> StudyJob {
@@ -66,8 +55,8 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
                  lastError: r.lastError, updatedAt: r.updatedAt)
     }
 
-    public func claimNext(now: Date) throws -> StudyJob? {
-        try store.claimNextJob(owner: owner, now: now).map { Self.job($0.job) }
+    public func claimNext(now: Date, retryBefore: Date, excluding: Set<String>) throws -> StudyJob? {
+        try store.claimNextJob(owner: owner, now: now, retryBefore: retryBefore, excluding: excluding).map { Self.job($0.job) }
     }
 
     public func job(studyInstanceUID: String) throws -> StudyJob? {
@@ -136,16 +125,29 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
         _ = try store.completeJob(jobID: try jobID(a.studyInstanceUID), owner: owner, analysis: analysis, outputs: outs, now: at)
     }
 
-    public func markFailed(studyInstanceUID: String, error: String, at: Date) throws {
-        // Not retryable inside the store: the pipeline re-queues failed jobs after its retry delay.
-        try store.failJob(jobID: try jobID(studyInstanceUID), owner: owner, error: error, retryable: false, now: at)
+    public func markFailed(studyInstanceUID: String, error: String, at: Date) throws -> StudyJob? {
+        Self.job(try store.failJob(jobID: try jobID(studyInstanceUID), owner: owner, error: error, kind: .transient, now: at))
     }
 
     public func markQuarantined(studyInstanceUID: String, reason: String, at: Date) throws {
         try store.quarantine(studyInstanceUID: studyInstanceUID, reason: reason, owner: owner, now: at)
     }
 
-    public func requeueInterrupted(at: Date) throws -> [String] {
-        try store.recoverAbandonedJobs(scope: .all, now: at).filter { $0.job.state == .queued }.map(\.job.studyInstanceUID)
+    public func requeueInterrupted(at: Date) throws -> [StudyJob] {
+        try store.recoverAbandonedJobs(scope: .all, now: at).map { Self.job($0.job) }
+    }
+
+    public func recordQuarantinedFile(_ relativePath: String, reason: String, at: Date) throws {
+        try store.recordQuarantinedFile(relativePath, reason: reason, now: at)
+    }
+
+    public func history(studyInstanceUID: String) throws -> [String] {
+        let f = ISO8601DateFormatter()
+        return try store.studyDetail(studyInstanceUID: studyInstanceUID).history.map { e in
+            var line = "\(f.string(from: e.at)) \(e.kind)"
+            if let from = e.fromState, let to = e.toState { line += " \(from) -> \(to)" }
+            if let m = e.message { line += ": \(m)" }
+            return line
+        }
     }
 }

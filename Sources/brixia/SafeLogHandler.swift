@@ -1,0 +1,41 @@
+import Logging
+import TextSafety
+
+/// Every log line passes through here: control characters in the message or in metadata values
+/// (DICOM values, file names, peer AE titles) are escaped, so a newline in a PatientID cannot forge
+/// a log line and an ESC sequence cannot reach the operator's terminal.
+struct SafeLogHandler: LogHandler {
+    var inner: StreamLogHandler
+
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
+    }
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+             file: String, function: String, line: UInt) {
+        inner.log(level: level, message: Logger.Message(stringLiteral: SafeText.escape(message.description)),
+                  metadata: metadata.map(Self.escape), source: source, file: file, function: function, line: line)
+    }
+
+    static func escape(_ m: Logger.Metadata) -> Logger.Metadata {
+        m.mapValues(escape)
+    }
+
+    static func escape(_ v: Logger.Metadata.Value) -> Logger.Metadata.Value {
+        switch v {
+        case .string(let s): return .string(SafeText.escape(s))
+        case .stringConvertible(let c): return .string(SafeText.escape(c.description))
+        case .array(let a): return .array(a.map(escape))
+        case .dictionary(let d): return .dictionary(d.mapValues(escape))
+        }
+    }
+}
