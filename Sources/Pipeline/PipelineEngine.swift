@@ -156,7 +156,7 @@ public final class PipelineEngine: @unchecked Sendable {
     /// the reason file is escaped (one line per field; nothing from the input can add a line).
     func quarantineFile(_ file: URL, reason: String, detail: [(String, String)] = []) throws {
         let rel = relativeInboxPath(file)
-        let dir = config.quarantine.appendingPathComponent((rel as NSString).deletingLastPathComponent)
+        let dir = Self.parentFolder(of: rel).map { config.quarantine.appendingPathComponent($0) } ?? config.quarantine
         try FileOps.requireInside(dir, root: config.quarantine, what: "quarantine entry")
         try FileOps.ensureDirectory(dir)
         let dst = FileOps.freeName(in: dir, for: file.lastPathComponent)
@@ -185,7 +185,7 @@ public final class PipelineEngine: @unchecked Sendable {
             let rel = relativeInboxPath(e.url)
             let reason = "not a regular file: \(e.kind)"
             do {
-                let dir = config.quarantine.appendingPathComponent((rel as NSString).deletingLastPathComponent)
+                let dir = Self.parentFolder(of: rel).map { config.quarantine.appendingPathComponent($0) } ?? config.quarantine
                 try FileOps.requireInside(dir, root: config.quarantine, what: "quarantine entry")
                 try FileOps.ensureDirectory(dir)
                 let dst = FileOps.freeName(in: dir, for: e.url.lastPathComponent)
@@ -227,9 +227,17 @@ public final class PipelineEngine: @unchecked Sendable {
         return dst.path
     }
 
+    /// "a/b/c.dcm" -> "a/b"; nil for a bare name. (NSString's path helpers crash on some inputs.)
+    static func parentFolder(of rel: String) -> String? {
+        guard let i = rel.lastIndex(of: "/") else { return nil }
+        let p = String(rel[..<i])
+        return p.isEmpty ? nil : p
+    }
+
     func relativeInboxPath(_ file: URL) -> String {
-        let root = config.inbox.standardizedFileURL.path
-        let p = file.standardizedFileURL.path
+        // Lexical only: resolving would follow the very link being set aside.
+        let root = config.inbox.path.hasSuffix("/") ? String(config.inbox.path.dropLast()) : config.inbox.path
+        let p = file.path
         if p.hasPrefix(root + "/") { return String(p.dropFirst(root.count + 1)) }
         return file.lastPathComponent
     }

@@ -76,7 +76,8 @@ final class WorkDir {
     let root: URL
     init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("brixia-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // The inbox exists, as an operator's would (a missing inbox is an error without --create-folders).
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("inbox"), withIntermediateDirectories: true)
     }
     deinit { try? FileManager.default.removeItem(at: root) }
     func url(_ p: String) -> URL { root.appendingPathComponent(p) }
