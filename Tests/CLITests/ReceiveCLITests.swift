@@ -33,7 +33,7 @@ struct ReceiveCLITests {
         let p = Process()
         p.executableURL = bin
         p.arguments = ["receive", "--aet", "BRIXIA", "--port", "\(port)", "--inbox", w.url("inbox").path,
-                       "--allow", "STORESCU,OTHER", "--bind", "127.0.0.1", "--timeout", "5"]
+                       "--allow", "STORESCU,OTHER", "--bind", "127.0.0.1", "--timeout", "30"]
         let out = w.url("receive.out")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         let h = try FileHandle(forWritingTo: out)
@@ -50,10 +50,22 @@ struct ReceiveCLITests {
         #expect(intruder.status != 0, "an AE title not on the list must be rejected")
         #expect(w.files("inbox").count == n)
 
+        // A peer that connects and says nothing must not delay SIGTERM (the timeout is 30 s).
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = port.bigEndian
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(connected == 0)
+        usleep(300_000)
         kill(p.processIdentifier, SIGTERM)
+        let sent = Date()
         let end = Date().addingTimeInterval(20)
         while p.isRunning && Date() < end { usleep(50_000) }
         #expect(!p.isRunning, "receive did not stop on SIGTERM")
+        #expect(Date().timeIntervalSince(sent) < 5, "a silent peer delayed SIGTERM by \(Date().timeIntervalSince(sent)) s")
         #expect(output().contains("stopped; stored \(n), failed 0, rejected associations 1"), "\(output())")
     }
 }

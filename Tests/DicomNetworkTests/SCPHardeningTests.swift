@@ -98,6 +98,10 @@ import Testing
         #expect(try DicomSCU(callingAETitle: "MODALITY").store(Array(files[2...]) + [dir + "/nostudy.dcm"], to: node)
             .filter(\.stored).count == n - 2)
         #expect(throws: DicomNetworkError.self) { try DicomSCU(callingAETitle: "INTRUDER").echo(node) }
+        // Each finished association gives its socket back (no descriptor leak per association).
+        let fdsBefore = Sockets.openDescriptors()
+        for _ in 0..<20 { try DicomSCU(callingAETitle: "MODALITY", timeoutSeconds: 5).echo(node) }
+        #expect(NetTest.waitUntil(5) { Sockets.openDescriptors() <= fdsBefore + 2 }, "\(fdsBefore) -> \(Sockets.openDescriptors())")
         scp.stop()
         #expect(!scp.isRunning)
         // What `receive` and `serve` print at stop: must be the real counts, not zero.
@@ -270,6 +274,10 @@ enum Sockets {
             }
         }
         return false
+    }
+
+    static func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
     }
 
     /// Resident set size of this process.
