@@ -326,6 +326,12 @@ struct dcmbn_scp {
     std::vector<std::thread> threads;
 
     void serve(size_t i) {
+        // Nothing may escape this thread (std::terminate), and `running` must count down whatever happens.
+        try { serveLoop(i); } catch (...) {}
+        running--;
+    }
+
+    void serveLoop(size_t i) {
         T_ASC_Network *net = nets[i];
         while (!stopping.load()) {
             T_ASC_Association *assoc = nullptr;
@@ -345,7 +351,6 @@ struct dcmbn_scp {
             if (c.bad() && c != DUL_NOASSOCIATIONREQUEST)
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        running--;
     }
 
     // Cuts connections: all of them, or only those still before their A-ASSOCIATE-RQ.

@@ -98,10 +98,10 @@ import Testing
         #expect(try DicomSCU(callingAETitle: "MODALITY").store(Array(files[2...]) + [dir + "/nostudy.dcm"], to: node)
             .filter(\.stored).count == n - 2)
         #expect(throws: DicomNetworkError.self) { try DicomSCU(callingAETitle: "INTRUDER").echo(node) }
-        // Each finished association gives its socket back (no descriptor leak per association).
-        let fdsBefore = Sockets.openDescriptors()
+        // Each finished association closes its server-side socket: none of ours left ESTABLISHED or CLOSE_WAIT
+        // (a leaked socket whose peer has gone). Other suites run in parallel, so look only at our port.
         for _ in 0..<20 { try DicomSCU(callingAETitle: "MODALITY", timeoutSeconds: 5).echo(node) }
-        #expect(NetTest.waitUntil(5) { Sockets.openDescriptors() <= fdsBefore + 2 }, "\(fdsBefore) -> \(Sockets.openDescriptors())")
+        #expect(NetTest.waitUntil(5) { Sockets.openConnections(localPort: port).isEmpty }, "\(Sockets.openConnections(localPort: port))")
         scp.stop()
         #expect(!scp.isRunning)
         // What `receive` and `serve` print at stop: must be the real counts, not zero.
@@ -163,6 +163,28 @@ import Testing
         #expect(NetTest.inboxFiles(inbox).isEmpty)
     }
 
+    /// After a valid association, a P-DATA-TF announcing 2 GiB and 4 GiB (we offered 16 KiB): the SCP aborts the
+    /// association (A-ABORT) without allocating the announced length, and keeps serving.
+    @Test func oversizedPDataIsAborted() throws {
+        let inbox = try NetTest.tempDir("pdata") + "/inbox"
+        let port = NetTest.freePort()
+        let scp = try StorageSCP(config: config(inbox, port: port, timeout: 5))
+        try scp.start()
+        defer { scp.stop() }
+        let rssBefore = Sockets.residentBytes()
+        for length: UInt32 in [0x7FFF_FFF0, 0xFFFF_FFF0] {
+            let fd = try #require(Sockets.connect("127.0.0.1", port))
+            defer { close(fd) }
+            #expect(Sockets.sendAll(fd, PDU.associateRQ(called: "BRIXIA", calling: "MODALITY")))
+            #expect(Sockets.receive(fd, count: 1).first == 0x02, "A-ASSOCIATE-AC expected")
+            _ = Sockets.receive(fd, count: 65536, timeout: 0.3)
+            #expect(Sockets.sendAll(fd, [0x04, 0x00] + withUnsafeBytes(of: length.bigEndian, Array.init) + [UInt8](repeating: 0, count: 100_000)))
+            #expect(Sockets.receive(fd, count: 1, timeout: 5).first == 0x07, "A-ABORT expected after a \(length)-byte P-DATA")
+        }
+        #expect(Sockets.residentBytes() - rssBefore < 200 << 20)
+        try DicomSCU(callingAETitle: "MODALITY", timeoutSeconds: 5).echo(try DicomNode(aeTitle: "BRIXIA", host: "127.0.0.1", port: port))
+    }
+
     /// Study and SOP Instance UIDs become the file path: anything but UID syntax is refused with 0xC000, and
     /// nothing is written outside the inbox.
     @Test func peerUIDsCannotLeaveTheInbox() throws {
@@ -197,6 +219,23 @@ import Testing
         // Nothing next to the inbox, nothing in /tmp.
         #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["inbox"])
         #expect(!FileManager.default.fileExists(atPath: "/tmp/escaped"))
+    }
+}
+
+/// Hand-made PDUs (PS3.8 9.3) for peers that misbehave after a valid start.
+enum PDU {
+    static func item(_ type: UInt8, _ data: [UInt8]) -> [UInt8] {
+        [type, 0] + withUnsafeBytes(of: UInt16(data.count).bigEndian, Array.init) + data
+    }
+
+    /// A-ASSOCIATE-RQ proposing Verification / Implicit VR Little Endian, max PDU 16 KiB.
+    static func associateRQ(called: String, calling: String) -> [UInt8] {
+        func ae(_ s: String) -> [UInt8] { Array(s.utf8) + [UInt8](repeating: 0x20, count: 16 - s.utf8.count) }
+        let pc = item(0x20, [1, 0, 0, 0] + item(0x30, Array("1.2.840.10008.1.1".utf8)) + item(0x40, Array("1.2.840.10008.1.2".utf8)))
+        let user = item(0x50, item(0x51, withUnsafeBytes(of: UInt32(16384).bigEndian, Array.init)))
+        let body: [UInt8] = [0, 1, 0, 0] + ae(called) + ae(calling) + [UInt8](repeating: 0, count: 32)
+            + item(0x10, Array("1.2.840.10008.3.1.1.1".utf8)) + pc + user
+        return [0x01, 0x00] + withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + body
     }
 }
 
@@ -256,6 +295,25 @@ enum Sockets {
         return fd
     }
 
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
+            off += n
+        }
+        return true
+    }
+
+    /// Up to `count` bytes, whatever arrives within `timeout` (empty on timeout or close).
+    static func receive(_ fd: Int32, count: Int, timeout: TimeInterval = 5) -> [UInt8] {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, Int32(timeout * 1000)) > 0 else { return [] }
+        var buf = [UInt8](repeating: 0, count: count)
+        let n = recv(fd, &buf, count, 0)
+        return n > 0 ? Array(buf[0..<n]) : []
+    }
+
     static func canConnect(_ host: String, _ port: UInt16) -> Bool {
         guard let fd = connect(host, port) else { return false }
         close(fd)
@@ -276,8 +334,15 @@ enum Sockets {
         return false
     }
 
-    static func openDescriptors() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+    /// TCP states (hex) of connections whose local port is `localPort`, except LISTEN and TIME_WAIT (no socket left).
+    static func openConnections(localPort: UInt16) -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return [] }
+        let portHex = String(format: "%04X", localPort)
+        return text.split(separator: "\n").dropFirst().compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count > 3, f[1].hasSuffix(":" + portHex), f[3] != "0A", f[3] != "06" else { return nil }
+            return String(f[3])
+        }
     }
 
     /// Resident set size of this process.
