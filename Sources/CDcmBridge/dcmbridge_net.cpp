@@ -1,10 +1,13 @@
-// DICOM networking over DCMTK dcmnet: C-ECHO and C-STORE SCU, and a thread-per-association storage SCP
-// that writes each instance atomically into an inbox. Plain C API in dcmbridge_net.h.
+// DICOM networking over DCMTK dcmnet: C-ECHO and C-STORE SCU, and a storage SCP (one listener thread per allowed
+// association, on a socket bound to the configured address) that writes each instance atomically into an inbox.
+// Plain C API in dcmbridge_net.h.
 #include "dcmtk/config/osconfig.h"   // must come first
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmnet/scu.h"
 #include "dcmtk/dcmnet/dstorscu.h"
-#include "dcmtk/dcmnet/scppool.h"
+#include "dcmtk/dcmnet/dulstruc.h"
+#include "dcmtk/dcmnet/dcmlayer.h"
+#include "dcmtk/dcmnet/dcmtrans.h"
 #include "dcmtk/dcmnet/scpthrd.h"
 #include "dcmtk/dcmnet/diutil.h"
 #include "dcmtk/oflog/oflog.h"
@@ -14,6 +17,7 @@
 #include <chrono>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -25,6 +29,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 
 namespace {
 
@@ -119,16 +124,22 @@ struct ScpShared {
     std::string inbox;
     std::string staging;
     std::set<std::string> allowedCalling;
+    bool allowAnyCaller = false;
     std::set<std::string> sopClasses;
-    bool loopbackOnly = false;
     std::atomic<uint64_t> stored{0}, failed{0}, rejected{0};
     std::atomic<uint64_t> seq{0};
 };
 
-// UIDs become path components: allow only DICOM UID characters so a hostile UID cannot escape the inbox.
+// UIDs become path components: only DICOM UID syntax (digits in non-empty dot-separated components, at most 64
+// characters) so a hostile UID can never name "..", a hidden file, a separator or the staging folder.
 bool isSafeUID(const std::string &uid) {
-    if (uid.empty() || uid.size() > 64 || uid[0] == '.') return false;
-    for (char c : uid) if (!((c >= '0' && c <= '9') || c == '.')) return false;
+    if (uid.empty() || uid.size() > 64 || uid.front() == '.' || uid.back() == '.') return false;
+    char prev = 0;
+    for (char c : uid) {
+        if (!((c >= '0' && c <= '9') || c == '.')) return false;
+        if (c == '.' && prev == '.') return false;
+        prev = c;
+    }
     return true;
 }
 
@@ -151,21 +162,14 @@ public:
     ScpShared *shared = nullptr;
 protected:
     OFBool checkCalledAETitleAccepted(const OFString &calledAE) override {
-        return trimAE(calledAE.c_str()) == shared->aeTitle;
-    }
-    OFBool checkCallingAETitleAccepted(const OFString &callingAE) override {
-        if (shared->allowedCalling.empty()) return OFTrue;
-        bool ok = shared->allowedCalling.count(trimAE(callingAE.c_str())) > 0;
+        bool ok = trimAE(calledAE.c_str()) == shared->aeTitle;
         if (!ok) shared->rejected++;
         return ok;
     }
-    OFBool checkCallingHostAccepted(const OFString &host) override {
-        if (!shared->loopbackOnly) return OFTrue;
-        // With host lookup off DCMTK passes an empty name; the peer's IP is what matters here.
-        std::string h = getPeerIP().c_str();
-        if (h.empty()) h = host.c_str();
-        bool ok = h.rfind("127.", 0) == 0 || h.rfind("::ffff:127.", 0) == 0 || h == "localhost" || h == "::1";
-        if (!ok) { shared->rejected++; std::fprintf(stderr, "brixia scp: rejected host '%s'\n", h.c_str()); }
+    OFBool checkCallingAETitleAccepted(const OFString &callingAE) override {
+        if (shared->allowAnyCaller) return OFTrue;
+        bool ok = shared->allowedCalling.count(trimAE(callingAE.c_str())) > 0;
+        if (!ok) shared->rejected++;
         return ok;
     }
 
@@ -219,37 +223,146 @@ private:
     }
 };
 
-class InboxPool;
-
-class InboxWorker : public DcmBaseSCPPool::DcmBaseSCPWorker, private InboxSCP {
-public:
-    InboxWorker(DcmBaseSCPPool &pool, ScpShared *s) : DcmBaseSCPPool::DcmBaseSCPWorker(pool), InboxSCP() { shared = s; }
-    OFCondition setSharedConfig(const DcmSharedSCPConfig &config) override { return InboxSCP::setSharedConfig(config); }
-    OFBool busy() override { return InboxSCP::isConnected(); }
-    OFCondition workerListen(T_ASC_Association *const assoc) override { return InboxSCP::run(assoc); }
+// The socket of the connection a listener thread is serving, so stop() can cut it. `established` is set once the
+// A-ASSOCIATE-RQ has been read: before that the peer is anonymous and is cut at once on stop.
+struct ConnSlot {
+    std::mutex m;
+    int fd = -1;
+    bool established = false;
 };
 
-class InboxPool : public DcmBaseSCPPool {
+// Clears its slot (under the slot lock) before the socket is closed, so stop() never shuts down a reused fd.
+class TrackedConnection : public DcmTCPConnection {
 public:
-    ScpShared *shared = nullptr;
-protected:
-    DcmBaseSCPWorker *createSCPWorker() override { return new InboxWorker(*this, shared); }
+    TrackedConnection(DcmNativeSocketType s, ConnSlot *slot) : DcmTCPConnection(s), slot_(slot) {
+        std::lock_guard<std::mutex> g(slot_->m);
+        slot_->fd = s;
+        slot_->established = false;
+    }
+    ~TrackedConnection() override { release(); }
+    void close() override { release(); DcmTCPConnection::close(); }
+    void closeTransportConnection() override { release(); DcmTCPConnection::closeTransportConnection(); }
+private:
+    void release() { std::lock_guard<std::mutex> g(slot_->m); slot_->fd = -1; slot_->established = false; }
+    ConnSlot *slot_;
 };
+
+class TrackingLayer : public DcmTransportLayer {
+public:
+    explicit TrackingLayer(ConnSlot *slot) : slot_(slot) {}
+    DcmTransportConnection *createConnection(DcmNativeSocketType s, OFBool secure) override {
+        if (secure) return DcmTransportLayer::createConnection(s, secure);
+        return new TrackedConnection(s, slot_);
+    }
+private:
+    ConnSlot *slot_;
+};
+
+// Opens the listening socket on exactly the configured address. DCMTK 3.6.7's ASC_initializeNetwork always binds
+// INADDR_ANY, so we bind ourselves and hand the socket to DCMTK (see makeAcceptorNetwork).
+int openListener(const std::string &bind, uint16_t port, std::string &error) {
+    std::string host = bind.empty() ? "0.0.0.0" : bind;
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;  // literals only: a name could resolve to anything
+    std::string service = std::to_string(port);
+    int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
+    if (rc != 0 || !res) {
+        error = "bind address '" + host + "' is not a numeric IPv4 or IPv6 address";
+        return -1;
+    }
+    int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) { error = std::string("socket: ") + std::strerror(errno); ::freeaddrinfo(res); return -1; }
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // "::" means IPv6 only here; 0.0.0.0 is the way to say all IPv4 interfaces.
+    if (res->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 64) != 0) {
+        error = "cannot listen on " + host + " port " + service + ": " + std::strerror(errno);
+        ::close(fd);
+        ::freeaddrinfo(res);
+        return -1;
+    }
+    ::freeaddrinfo(res);
+    // Several threads accept on this socket: non-blocking so the losers of a race return instead of blocking in
+    // accept() (accepted sockets do not inherit O_NONBLOCK on Linux).
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+// A DCMTK acceptor network around our own listening socket: created as a requestor (so DCMTK opens no socket of
+// its own), then given the acceptor role and a dup of our socket, which ASC_dropNetwork closes.
+T_ASC_Network *makeAcceptorNetwork(int listenFd, int acseTimeout, ConnSlot *slot, std::string &error) {
+    T_ASC_Network *net = nullptr;
+    OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, acseTimeout, &net);
+    if (c.bad() || !net) { error = std::string("network init: ") + c.text(); return nullptr; }
+    auto *key = static_cast<PRIVATE_NETWORKKEY *>(net->network);
+    int dupFd = ::fcntl(listenFd, F_DUPFD_CLOEXEC, 0);
+    if (dupFd < 0) { error = std::string("dup: ") + std::strerror(errno); ASC_dropNetwork(&net); return nullptr; }
+    key->applicationFunction |= DICOM_APPLICATION_ACCEPTOR;
+    key->networkSpecific.TCP.listenSocket = dupFd;
+    net->role = NET_ACCEPTORREQUESTOR;
+    c = ASC_setTransportLayer(net, new TrackingLayer(slot), 1);
+    if (c.bad()) { error = std::string("transport layer: ") + c.text(); ASC_dropNetwork(&net); return nullptr; }
+    return net;
+}
 
 } // namespace
 
+// One listener thread per allowed association: each accepts on the shared socket and serves its association
+// itself, so a peer that connects and stays silent holds one thread (for at most the ACSE timeout), never the
+// others, and the association limit is the thread count (further peers wait in the listen backlog).
 struct dcmbn_scp {
     ScpShared shared;
-    InboxPool pool;
-    std::thread thread;
-    std::mutex mutex;
-    std::string listenError;
-    std::atomic<bool> finished{false};
-    uint16_t port = 0;
+    DcmSCPConfig config;
+    std::unique_ptr<DcmSharedSCPConfig> sharedConfig;
+    int listenFd = -1;
+    int timeoutS = 30;
+    std::atomic<bool> stopping{false};
+    std::atomic<int> running{0};
+    std::vector<std::unique_ptr<ConnSlot>> slots;
+    std::vector<T_ASC_Network *> nets;
+    std::vector<std::thread> threads;
+
+    void serve(size_t i) {
+        // Nothing may escape this thread (std::terminate), and `running` must count down whatever happens.
+        try { serveLoop(i); } catch (...) {}
+        running--;
+    }
+
+    void serveLoop(size_t i) {
+        T_ASC_Network *net = nets[i];
+        while (!stopping.load()) {
+            T_ASC_Association *assoc = nullptr;
+            OFCondition c = ASC_receiveAssociation(net, &assoc, OFstatic_cast(long, config.getMaxReceivePDULength()),
+                                                   nullptr, nullptr, OFFalse, DUL_NOBLOCK, 1);
+            if (c.good() && !stopping.load()) {
+                { std::lock_guard<std::mutex> g(slots[i]->m); slots[i]->established = true; }
+                InboxSCP scp;
+                scp.shared = &shared;
+                scp.setSharedConfig(*sharedConfig);
+                scp.run(assoc);  // negotiates, serves, then drops and destroys the association
+                continue;
+            }
+            if (assoc) { ASC_dropSCPAssociation(assoc); ASC_destroyAssociation(&assoc); }
+            // Lost accept race, idle peer timed out, garbage instead of an A-ASSOCIATE-RQ: go on listening; a
+            // short pause keeps a persistent error (e.g. out of file descriptors) from spinning.
+            if (c.bad() && c != DUL_NOASSOCIATIONREQUEST)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+
+    // Cuts connections: all of them, or only those still before their A-ASSOCIATE-RQ.
+    void cut(bool all) {
+        for (auto &s : slots) {
+            std::lock_guard<std::mutex> g(s->m);
+            if (s->fd >= 0 && (all || !s->established)) ::shutdown(s->fd, SHUT_RDWR);
+        }
+    }
 };
 
 extern "C" {
-
 const char *const *dcmbn_default_sop_classes(void) { return kDefaultSOPClasses; }
 
 int dcmbn_echo(const dcmbn_peer *peer, char *err, size_t errlen) {
@@ -388,23 +501,12 @@ dcmbn_scp *dcmbn_scp_start(const dcmbn_scp_config *cfg, char *err, size_t errlen
             setErr(err, errlen, "SCP needs an AE title and an inbox folder");
             return nullptr;
         }
-        std::string bind = cfg->bind_address ? cfg->bind_address : "";
-        bool loopbackOnly = false;
-        if (bind == "127.0.0.1" || bind == "localhost" || bind == "::1") loopbackOnly = true;
-        else if (!(bind.empty() || bind == "0.0.0.0" || bind == "*")) {
-            setErr(err, errlen, "bind address " + bind + " is not supported (DCMTK 3.6.7 listens on all interfaces): use 0.0.0.0 or 127.0.0.1");
+        std::set<std::string> allowed;
+        for (size_t i = 0; i < cfg->allowed_count; i++)
+            if (cfg->allowed_calling && cfg->allowed_calling[i] && *cfg->allowed_calling[i]) allowed.insert(trimAE(cfg->allowed_calling[i]));
+        if (allowed.empty() && !cfg->allow_any_caller) {
+            setErr(err, errlen, "no calling AE titles allowed: give the allow-list, or allow any caller explicitly");
             return nullptr;
-        }
-        // Probe the port first so "address in use" is reported to the caller instead of dying in the listener thread.
-        int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (probe >= 0) {
-            int one = 1;
-            ::setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            sockaddr_in a{}; a.sin_family = AF_INET; a.sin_port = htons(cfg->port); a.sin_addr.s_addr = htonl(INADDR_ANY);
-            int rc = ::bind(probe, reinterpret_cast<sockaddr *>(&a), sizeof a);
-            int e = errno;
-            ::close(probe);
-            if (rc != 0) { setErr(err, errlen, "cannot listen on port " + std::to_string(cfg->port) + ": " + std::strerror(e)); return nullptr; }
         }
         scp = new dcmbn_scp();
         ScpShared &sh = scp->shared;
@@ -412,8 +514,8 @@ dcmbn_scp *dcmbn_scp_start(const dcmbn_scp_config *cfg, char *err, size_t errlen
         sh.inbox = cfg->inbox;
         while (sh.inbox.size() > 1 && sh.inbox.back() == '/') sh.inbox.pop_back();
         sh.staging = sh.inbox + "/.staging";
-        sh.loopbackOnly = loopbackOnly;
-        for (size_t i = 0; i < cfg->allowed_count; i++) if (cfg->allowed_calling[i] && *cfg->allowed_calling[i]) sh.allowedCalling.insert(trimAE(cfg->allowed_calling[i]));
+        sh.allowedCalling = allowed;
+        sh.allowAnyCaller = cfg->allow_any_caller != 0;
         if (cfg->sop_classes && cfg->sop_class_count) {
             for (size_t i = 0; i < cfg->sop_class_count; i++) sh.sopClasses.insert(cfg->sop_classes[i]);
         } else {
@@ -424,15 +526,11 @@ dcmbn_scp *dcmbn_scp_start(const dcmbn_scp_config *cfg, char *err, size_t errlen
             delete scp;
             return nullptr;
         }
-        scp->pool.shared = &sh;
-        scp->port = cfg->port;
-        DcmSCPConfig &c = scp->pool.getConfig();
+        scp->timeoutS = cfg->timeout_s > 0 ? cfg->timeout_s : 30;
+        DcmSCPConfig &c = scp->config;
         c.setAETitle(sh.aeTitle.c_str());
         c.setPort(cfg->port);
-        // Non-blocking accept with a 1 s tick so stop() is noticed promptly.
-        c.setConnectionBlockingMode(DUL_NOBLOCK);
-        c.setConnectionTimeout(1);
-        Uint32 t = cfg->timeout_s > 0 ? OFstatic_cast(Uint32, cfg->timeout_s) : 30;
+        Uint32 t = OFstatic_cast(Uint32, scp->timeoutS);
         c.setACSETimeout(t);
         c.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
         c.setDIMSETimeout(t);
@@ -444,34 +542,27 @@ dcmbn_scp *dcmbn_scp_start(const dcmbn_scp_config *cfg, char *err, size_t errlen
         vts.push_back(UID_LittleEndianExplicitTransferSyntax);
         vts.push_back(UID_LittleEndianImplicitTransferSyntax);
         c.addPresentationContext(UID_VerificationSOPClass, vts);
-        scp->pool.setMaxThreads(OFstatic_cast(Uint16, cfg->max_associations > 0 ? cfg->max_associations : 8));
-        dcmbn_scp *self = scp;
-        scp->thread = std::thread([self] {
-            try {
-                OFCondition r = self->pool.listen();
-                if (r.bad()) { std::lock_guard<std::mutex> g(self->mutex); self->listenError = r.text(); }
-            } catch (...) {}
-            self->finished = true;
-        });
-        // listen() opens the port inside the thread: wait (bounded, 10 s) until it accepts, so a caller may
-        // connect as soon as start returns.
-        for (int i = 0; i < 200 && !scp->finished.load(); i++) {
-            int s = ::socket(AF_INET, SOCK_STREAM, 0);
-            if (s < 0) break;
-            sockaddr_in a{}; a.sin_family = AF_INET; a.sin_port = htons(cfg->port); a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            bool up = ::connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
-            ::close(s);
-            if (up) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        scp->sharedConfig.reset(new DcmSharedSCPConfig(c));
+
+        std::string e;
+        scp->listenFd = openListener(cfg->bind_address ? cfg->bind_address : "", cfg->port, e);
+        if (scp->listenFd < 0) { setErr(err, errlen, e); delete scp; return nullptr; }
+        size_t n = OFstatic_cast(size_t, cfg->max_associations > 0 ? cfg->max_associations : 8);
+        for (size_t i = 0; i < n; i++) {
+            scp->slots.emplace_back(new ConnSlot());
+            T_ASC_Network *net = makeAcceptorNetwork(scp->listenFd, scp->timeoutS, scp->slots.back().get(), e);
+            if (!net) {
+                setErr(err, errlen, e);
+                for (auto *x : scp->nets) ASC_dropNetwork(&x);
+                ::close(scp->listenFd);
+                delete scp;
+                return nullptr;
+            }
+            scp->nets.push_back(net);
         }
-        if (scp->finished.load()) {
-            std::string e;
-            { std::lock_guard<std::mutex> g(scp->mutex); e = scp->listenError; }
-            setErr(err, errlen, "listener stopped at once: " + (e.empty() ? std::string("unknown error") : e));
-            if (scp->thread.joinable()) scp->thread.join();
-            delete scp;
-            return nullptr;
-        }
+        // The socket listens before any thread runs: a caller may connect as soon as start returns.
+        scp->running = OFstatic_cast(int, n);
+        for (size_t i = 0; i < n; i++) scp->threads.emplace_back([scp, i] { scp->serve(i); });
         return scp;
     } catch (const std::exception &e) {
         setErr(err, errlen, std::string("internal error: ") + e.what());
@@ -482,34 +573,36 @@ dcmbn_scp *dcmbn_scp_start(const dcmbn_scp_config *cfg, char *err, size_t errlen
     return nullptr;
 }
 
-void dcmbn_scp_stop(dcmbn_scp *scp) {
+void dcmbn_scp_stop(dcmbn_scp *scp, dcmbn_scp_stats *final_stats) {
     if (!scp) return;
     try {
-        scp->pool.stopAfterCurrentAssociations();
-        // The pool only looks at the stop flag between connections; poke the port with an empty TCP connection
-        // until the listener has returned (bounded: ~30 s, then give up joining rather than hang the caller).
-        for (int i = 0; i < 150 && !scp->finished.load(); i++) {
-            int s = ::socket(AF_INET, SOCK_STREAM, 0);
-            if (s >= 0) {
-                sockaddr_in a{}; a.sin_family = AF_INET; a.sin_port = htons(scp->port); a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-                ::connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a);
-                ::close(s);
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        scp->stopping = true;
+        // Stop accepting at once: the listener refuses new connections and wakes every thread in select().
+        ::shutdown(scp->listenFd, SHUT_RDWR);
+        // Associations in progress get the timeout to finish; silent pre-association peers are cut right away.
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(scp->timeoutS);
+        while (scp->running.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+            scp->cut(false);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
-        if (!scp->finished.load()) { scp->thread.detach(); return; }  // leak rather than hang
-        if (scp->thread.joinable()) scp->thread.join();
+        // Then everything left is cut; the threads return within DCMTK's next read.
+        while (scp->running.load() > 0) {
+            scp->cut(true);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        for (auto &t : scp->threads) if (t.joinable()) t.join();
+        for (auto *net : scp->nets) ASC_dropNetwork(&net);
+        ::close(scp->listenFd);
+        if (final_stats) dcmbn_scp_get_stats(scp, final_stats);
         delete scp;
     } catch (...) {}
 }
 
 void dcmbn_scp_get_stats(dcmbn_scp *scp, dcmbn_scp_stats *out) {
     if (!scp || !out) return;
-    try {
-        out->stored = scp->shared.stored.load();
-        out->failed = scp->shared.failed.load();
-        out->rejected = scp->shared.rejected.load();
-    } catch (...) {}
+    out->stored = scp->shared.stored.load();
+    out->failed = scp->shared.failed.load();
+    out->rejected = scp->shared.rejected.load();
 }
 
 } // extern "C"

@@ -19,11 +19,11 @@ public struct StorageSCPService: Service {
         try scp.start()
         logger.info("storage SCP listening", metadata: [
             "aeTitle": "\(c.aeTitle)", "port": "\(c.port)", "bind": "\(c.bindAddress.isEmpty ? "0.0.0.0" : c.bindAddress)",
-            "allowedCallers": "\(c.allowedCallingAETitles.isEmpty ? "any" : c.allowedCallingAETitles.joined(separator: ","))"])
+            "allowedCallers": "\(c.allowAnyCaller ? "any (scpAllowAnyCaller)" : c.allowedCallingAETitles.joined(separator: ","))"])
         try? await gracefulShutdown()
         let scp = self.scp
         await offThreadPool { scp.stop() }
-        let s = scp.stats
+        let s = scp.stats  // final counters: StorageSCP keeps them after stop()
         logger.info("storage SCP stopped", metadata: [
             "stored": "\(s.stored)", "failed": "\(s.failed)", "rejectedAssociations": "\(s.rejectedAssociations)"])
     }

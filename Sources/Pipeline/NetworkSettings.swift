@@ -24,6 +24,7 @@ struct NetworkConfigFile: Decodable, Equatable {
     var scpPort: Int?
     var scpBindAddress: String?
     var scpAllowedCallingAETitles: [String]?
+    var scpAllowAnyCaller: Bool?
     var scpMaxAssociations: Int?
     var destinations: [String]?
     var sendAETitle: String?
@@ -35,12 +36,13 @@ struct NetworkConfigFile: Decodable, Equatable {
 
 extension NetworkSettings {
     static let fileKeys: Set<String> = [
-        "scpAETitle", "scpPort", "scpBindAddress", "scpAllowedCallingAETitles", "scpMaxAssociations", "destinations",
-        "sendAETitle", "sendTimeoutSeconds", "sendInitialBackoffSeconds", "sendMaxBackoffSeconds", "sendRetryWindowSeconds",
+        "scpAETitle", "scpPort", "scpBindAddress", "scpAllowedCallingAETitles", "scpAllowAnyCaller", "scpMaxAssociations",
+        "destinations", "sendAETitle", "sendTimeoutSeconds", "sendInitialBackoffSeconds", "sendMaxBackoffSeconds", "sendRetryWindowSeconds",
     ]
     static let keyAliases: [String: String] = [
         "scp_ae_title": "scpAETitle", "scp_port": "scpPort", "scp_bind_address": "scpBindAddress",
         "scp_allowed_calling_ae_titles": "scpAllowedCallingAETitles", "scp_allowed_callers": "scpAllowedCallingAETitles",
+        "scp_allow_any_caller": "scpAllowAnyCaller",
         "scp_max_associations": "scpMaxAssociations", "destination": "destinations",
         "send_ae_title": "sendAETitle", "send_timeout": "sendTimeoutSeconds", "send_timeout_seconds": "sendTimeoutSeconds",
         "send_initial_backoff": "sendInitialBackoffSeconds", "send_initial_backoff_seconds": "sendInitialBackoffSeconds",
@@ -50,9 +52,15 @@ extension NetworkSettings {
     static let numberKeys: Set<String> = ["sendInitialBackoffSeconds", "sendMaxBackoffSeconds", "sendRetryWindowSeconds"]
     static let intKeys: Set<String> = ["scpPort", "scpMaxAssociations", "sendTimeoutSeconds"]
     static let listKeys: Set<String> = ["scpAllowedCallingAETitles", "destinations"]
+    static let boolKeys: Set<String> = ["scpAllowAnyCaller"]
 
-    /// Bind addresses DCMTK 3.6.7 can honour (it always listens on all interfaces; loopback is enforced per peer).
-    static let bindAddresses: Set<String> = ["", "0.0.0.0", "127.0.0.1"]
+    /// The refusal when the SCP would accept anyone: says exactly what to add to the config.
+    static let noAllowListMessage = """
+        scpPort is set but scpAllowedCallingAETitles is empty: the storage SCP would accept any calling AE title. \
+        Add the AE titles of the PACS/modalities that send to Brixia, e.g. `scp_allowed_calling_ae_titles = PACS, MODALITY1` \
+        (JSON: "scpAllowedCallingAETitles": ["PACS", "MODALITY1"]), or, to accept any caller on a trusted network, \
+        `scp_allow_any_caller = true` (JSON: "scpAllowAnyCaller": true)
+        """
 
     static func resolve(_ f: NetworkConfigFile, inbox: URL) throws -> NetworkSettings {
         var n = NetworkSettings()
@@ -67,20 +75,25 @@ extension NetworkSettings {
                 try DicomNode.validateAETitle(ae)
                 for a in allowed { try DicomNode.validateAETitle(a) }
             }
+            let anyCaller = f.scpAllowAnyCaller ?? false
+            guard !allowed.isEmpty || anyCaller else { throw ConfigError(noAllowListMessage) }
             let bind = f.scpBindAddress?.trimmed ?? ""
-            guard bindAddresses.contains(bind) else {
-                throw ConfigError("scpBindAddress '\(bind)' is not supported: use 0.0.0.0 (all interfaces) or 127.0.0.1 (loopback peers only); DCMTK 3.6.7 cannot bind one address")
+            guard (try? StorageSCPConfig.validateBindAddress(bind)) != nil else {
+                throw ConfigError("scpBindAddress '\(bind)' is not a numeric IPv4 or IPv6 address: use 127.0.0.1 (loopback only), 0.0.0.0 (all IPv4 interfaces), ::1, or one local address of this host")
             }
             var scp = StorageSCPConfig(aeTitle: ae, port: UInt16(port), inbox: inbox.path, bindAddress: bind,
-                                       allowedCallingAETitles: allowed)
+                                       allowedCallingAETitles: allowed, allowAnyCaller: anyCaller)
             if let m = f.scpMaxAssociations {
-                guard m >= 1 else { throw ConfigError("scpMaxAssociations must be >= 1, got \(m)") }
+                guard (1...StorageSCPConfig.maxAssociationsLimit).contains(m) else {
+                    throw ConfigError("scpMaxAssociations must be 1-\(StorageSCPConfig.maxAssociationsLimit), got \(m)")
+                }
                 scp.maxAssociations = m
             }
             n.scp = scp
         } else {
             let given = [("scpAETitle", f.scpAETitle != nil), ("scpBindAddress", f.scpBindAddress != nil),
                          ("scpAllowedCallingAETitles", f.scpAllowedCallingAETitles != nil),
+                         ("scpAllowAnyCaller", f.scpAllowAnyCaller != nil),
                          ("scpMaxAssociations", f.scpMaxAssociations != nil)].filter(\.1).map(\.0)
             if !given.isEmpty {
                 throw ConfigError("\(given.joined(separator: ", ")) given but no scpPort: set scpPort to enable the storage SCP")

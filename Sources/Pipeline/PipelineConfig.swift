@@ -270,7 +270,7 @@ public enum ConfigResolver {
             if numbers.contains(key) { guard let v = Double(value) else { throw bad("a number") }; obj[key] = v }
             else if ints.contains(key) { guard let v = Int(value) else { throw bad("an integer") }; obj[key] = v }
             else if lists.contains(key) { obj[key] = value.split(separator: ",").map { String($0).trimmed } }
-            else if key == "deleteInsteadOfArchive" || key == "explain" {
+            else if key == "deleteInsteadOfArchive" || key == "explain" || NetworkSettings.boolKeys.contains(key) {
                 switch value.lowercased() {
                 case "1", "true", "yes": obj[key] = true
                 case "0", "false", "no": obj[key] = false

@@ -13,7 +13,13 @@ import Testing
             ("destinations = PACS@h:104, THIS_AE_TITLE_IS_TOO_LONG@h:104", "invalid AE title"),
             ("scp_port = 70000", "scpPort must be 1-65535"),
             ("scp_ae_title = BRIXIA", "no scpPort"),
-            ("scp_port = 11112\nscp_bind_address = 10.1.2.3", "DCMTK 3.6.7 cannot bind one address"),
+            ("scp_port = 11112\nscp_allowed_calling_ae_titles = PACS\nscp_bind_address = pacs.local", "scpBindAddress 'pacs.local' is not a numeric IPv4 or IPv6 address"),
+            // Secure by default: no allow-list and no explicit opt-out is refused, naming both ways out.
+            ("scp_port = 11112", "scp_allowed_calling_ae_titles = PACS, MODALITY1"),
+            ("scp_port = 11112\nscp_allowed_calling_ae_titles =", "`scp_allow_any_caller = true`"),
+            ("scp_port = 11112\nscp_allow_any_caller = maybe", "scp_allow_any_caller must be true or false"),
+            ("scp_allow_any_caller = true", "scpAllowAnyCaller given but no scpPort"),
+            ("scp_port = 11112\nscp_allowed_calling_ae_titles = PACS\nscp_max_associations = 1000", "scpMaxAssociations must be 1-64"),
             ("send_initial_backoff = 0", "sendInitialBackoffSeconds must be > 0"),
             ("send_initial_backoff = 60\nsend_max_backoff = 10", "sendMaxBackoffSeconds (10.0) must be >= sendInitialBackoffSeconds"),
             ("scp_port = many", "scp_port must be an integer"),
@@ -45,7 +51,7 @@ import Testing
             if ok == 0 { break }
         }
         #expect(listen(s, 4) == 0)
-        try Data("scp_port = \(port)\n".utf8).write(to: w.url("brixia.conf"))
+        try Data("scp_port = \(port)\nscp_allowed_calling_ae_titles = PACS\n".utf8).write(to: w.url("brixia.conf"))
         let r = try await Brixia.run(["serve", "--work-dir", w.root.path, "--model", model.path, "--config", w.url("brixia.conf").path],
                                      env: ["BRIXIA_ALLOW_TEST_FIXTURE": "1"], timeout: 90)
         #expect(!r.timedOut)

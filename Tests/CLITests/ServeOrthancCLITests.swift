@@ -163,6 +163,9 @@ struct ServeOrthancCLITests {
         d.signal(SIGTERM)
         #expect(await d.waitAsync(timeout: 90) == 0, "graceful shutdown on SIGTERM")
         #expect(Self.log(w).contains("storage SCP stopped"))
+        // The counters at stop are the real ones (they used to be read after the SCP was freed: always 0).
+        let stopped = Self.log(w).split(separator: "\n").first { $0.contains("storage SCP stopped") }.map(String.init) ?? ""
+        #expect(stopped.contains("stored=1") && stopped.contains("rejectedAssociations=0"), "\(stopped)")
     }
 
     @Test(.timeLimit(.minutes(10)))

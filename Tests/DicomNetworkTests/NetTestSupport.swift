@@ -40,7 +40,9 @@ enum NetTest {
                           modality: String = "DX", studyUID: String = newUID(), sopUID: String = newUID(),
                           patientID: String = "NET-TEST-1", rows: Int = 64, cols: Int = 64, seed: UInt16 = 7) throws -> (study: String, sop: String) {
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let raw = dir + "/.\(sopUID).raw"
+        // Scratch names from a UUID, not the UID: tests pass hostile UIDs such as "../../x".
+        let scratch = dir + "/.\(UUID().uuidString)"
+        let raw = scratch + ".raw"
         var px = Data(capacity: rows * cols * 2)
         for i in 0..<(rows * cols) {
             let v = UInt16(truncatingIfNeeded: (i &* 31 &+ Int(seed) &* 977) % 4096)
@@ -71,7 +73,7 @@ enum NetTest {
             (0028,0103) US 0
             (7fe0,0010) OW =\(raw)
             """
-        let dumpPath = dir + "/.\(sopUID).dump"
+        let dumpPath = scratch + ".dump"
         try dump.write(toFile: dumpPath, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: raw); try? FileManager.default.removeItem(atPath: dumpPath) }
         let r = try run("/usr/bin/dump2dcm", ["-q", dumpPath, path])

@@ -5,7 +5,7 @@ import Testing
 
 /// Our SCP against our SCU and DCMTK's storescu/echoscu (no PACS needed).
 @Suite(.serialized) struct StorageSCPTests {
-    func startSCP(_ tag: String, allow: [String] = [], classes: [String] = StorageSOPClass.defaults) throws -> (StorageSCP, DicomNode, String) {
+    func startSCP(_ tag: String, allow: [String] = ["MODALITY"], classes: [String] = StorageSOPClass.defaults) throws -> (StorageSCP, DicomNode, String) {
         let inbox = try NetTest.tempDir(tag) + "/inbox"
         let port = NetTest.freePort()
         let scp = try StorageSCP(config: StorageSCPConfig(aeTitle: "BRIXIA", port: port, inbox: inbox, bindAddress: "127.0.0.1",

@@ -49,10 +49,11 @@ int dcmbn_store(const dcmbn_peer *peer, const char *const *paths, size_t count,
 typedef struct dcmbn_scp_config {
     const char *ae_title;
     uint16_t port;
-    const char *bind_address;        /* NULL/"" = all interfaces; "127.0.0.1" = loopback peers only (see docs) */
+    const char *bind_address;        /* NULL/"" = 0.0.0.0; else a numeric IPv4 or IPv6 address to listen on only */
     const char *inbox;               /* <inbox>/<StudyUID>/<SOPUID>.dcm, staging in <inbox>/.staging */
-    const char *const *allowed_calling; /* NULL or empty = any calling AE */
+    const char *const *allowed_calling; /* calling AE titles allowed to associate */
     size_t allowed_count;
+    int32_t allow_any_caller;        /* must be non-zero for an empty allow-list (refused otherwise) */
     const char *const *sop_classes;  /* accepted storage SOP classes; NULL = built-in CR/DX/SC list */
     size_t sop_class_count;
     int32_t max_associations;        /* concurrent associations (threads) */
@@ -62,15 +63,17 @@ typedef struct dcmbn_scp_config {
 typedef struct dcmbn_scp_stats {
     uint64_t stored;          /* instances written into the inbox */
     uint64_t failed;          /* C-STOREs answered with a failure status */
-    uint64_t rejected;        /* associations refused (AE titles, host) */
+    uint64_t rejected;        /* associations refused (calling or called AE title) */
 } dcmbn_scp_stats;
 
 typedef struct dcmbn_scp dcmbn_scp;
 
 /* Creates the SCP and opens the listening port (so a port clash is reported here). NULL on error. */
 dcmbn_scp *dcmbn_scp_start(const dcmbn_scp_config *config, char *err, size_t errlen);
-/* Stops accepting, waits for running associations (bounded by their timeouts), frees the handle. */
-void dcmbn_scp_stop(dcmbn_scp *scp);
+/* Stops accepting, cuts peers that have not completed an association request, lets running associations
+ * finish (at most timeout_s, then cuts them), frees the handle. final_stats (may be NULL) gets the counters
+ * after the last association ended. */
+void dcmbn_scp_stop(dcmbn_scp *scp, dcmbn_scp_stats *final_stats);
 void dcmbn_scp_get_stats(dcmbn_scp *scp, dcmbn_scp_stats *out);
 
 /* The default accepted storage SOP classes (NULL-terminated, static). */
