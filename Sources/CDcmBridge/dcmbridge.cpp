@@ -10,6 +10,7 @@
 #include "dcmtk/dcmimgle/dcmimage.h"
 #include "dcmtk/oflog/oflog.h"
 #include <openjpeg-2.5/openjpeg.h>
+#include <zlib.h>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -104,6 +105,60 @@ static std::string bytesText(double n) {
     return b;
 }
 
+// A Deflated Explicit VR Little Endian dataset is inflated by DCMTK while it is read, so its in-memory size is not
+// bounded by the file size (1 MB can inflate to 1 GiB). Counts the inflated bytes in constant memory and
+// returns false (with the reason) when they exceed `limit`. Files of other syntaxes pass untouched.
+static bool deflatedSizeOK(const char *path, uint64_t limit, std::string &why) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return true;   // dcmb_open reports the I/O error itself
+    std::unique_ptr<FILE, int (*)(FILE *)> guard(fp, fclose);
+    unsigned char h[132];
+    if (fread(h, 1, 132, fp) != 132 || memcmp(h + 128, "DICM", 4) != 0) return true;
+    // Walk the File Meta (always Explicit VR Little Endian) for the transfer syntax and the dataset start.
+    std::string ts;
+    for (;;) {
+        unsigned char e[12];
+        long at = ftell(fp);
+        if (fread(e, 1, 8, fp) != 8) return true;
+        unsigned group = e[0] | (e[1] << 8), elem = e[2] | (e[3] << 8);
+        if (group != 2) { fseek(fp, at, SEEK_SET); break; }
+        uint32_t len;
+        if ((e[4] == 'O' && e[5] == 'B') || (e[4] == 'U' && (e[5] == 'N' || e[5] == 'T')) || (e[4] == 'S' && e[5] == 'Q')) {
+            if (fread(e + 8, 1, 4, fp) != 4) return true;
+            len = e[8] | (e[9] << 8) | (e[10] << 16) | ((uint32_t)e[11] << 24);
+        } else len = e[6] | (e[7] << 8);
+        if (len > 1024) return true;   // not a plausible meta element: leave the diagnosis to DCMTK
+        std::string v(len, '\0');
+        if (len && fread(&v[0], 1, len, fp) != len) return true;
+        if (elem == 0x0010) ts = v.c_str();
+    }
+    while (!ts.empty() && (ts.back() == ' ' || ts.back() == '\0')) ts.pop_back();
+    if (ts != "1.2.840.10008.1.2.1.99") return true;
+    z_stream z{};
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return true;
+    std::vector<unsigned char> in(1 << 16), out(1 << 16);
+    uint64_t total = 0;
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+        z.avail_in = (uInt)fread(in.data(), 1, in.size(), fp);
+        if (z.avail_in == 0) break;
+        z.next_in = in.data();
+        while (z.avail_in > 0 && rc != Z_STREAM_END) {
+            z.next_out = out.data(); z.avail_out = (uInt)out.size();
+            rc = inflate(&z, Z_NO_FLUSH);
+            if (rc != Z_OK && rc != Z_STREAM_END) { inflateEnd(&z); return true; }   // corrupt: DCMTK reports it
+            total += out.size() - z.avail_out;
+            if (total > limit) {
+                inflateEnd(&z);
+                why = "the deflated dataset inflates to more than " + bytesText((double)limit) + ", the limit for DICOM input";
+                return false;
+            }
+        }
+    }
+    inflateEnd(&z);
+    return true;
+}
+
 extern "C" dcmb_file *dcmb_open(const char *path, int32_t *status, char *err, size_t errlen) {
     return dcmb_open_limited(path, nullptr, status, err, errlen);
 }
@@ -129,6 +184,11 @@ extern "C" dcmb_file *dcmb_open_limited(const char *path, const dcmb_limits *lim
             *status = DCMB_ERR_LIMIT;
             setErr(err, errlen, "file is " + bytesText((double)st.st_size) + ", over the limit of " +
                                     bytesText((double)f->limits.max_file_bytes) + " for DICOM input");
+            return nullptr;
+        }
+        std::string why;
+        if (f->limits.max_file_bytes && !deflatedSizeOK(path, f->limits.max_file_bytes, why)) {
+            *status = DCMB_ERR_LIMIT; setErr(err, errlen, why);
             return nullptr;
         }
         OFCondition c = f->ff.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);

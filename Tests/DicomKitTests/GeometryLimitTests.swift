@@ -113,4 +113,19 @@ import Testing
         #expect(h?.reason == "declared 40000 frames but the encapsulated Pixel Data has 1 fragments", "\(String(describing: h))")
         #expect(d == h)
     }
+
+    /// DCMTK inflates a Deflated Explicit VR LE dataset while reading it: its inflated size is bounded too.
+    @Test(.enabled(if: Fixtures.toolsAvailable, "needs DCMTK command-line tools (apt package dcmtk)"))
+    func deflatedDatasetIsBoundedByItsInflatedSize() throws {
+        let (dir, src) = try Self.write(DicomBytes.chest(rows: 256, cols: 256))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let deflated = dir.appendingPathComponent("deflated.dcm").path
+        try Fixtures.run("dcmconv", ["+td", src, deflated])
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: deflated)[.size] as? Int)
+        #expect(size < 100_000)
+        #expect(throws: Never.self) { try DicomFile(path: deflated, limits: DicomLimits(maxFileBytes: 200_000)).decodeDisplay() }
+        #expect(throws: DicomError.limitExceeded(path: deflated, reason: "the deflated dataset inflates to more than 97.7 KiB, the limit for DICOM input")) {
+            try DicomFile(path: deflated, limits: DicomLimits(maxFileBytes: 100_000))
+        }
+    }
 }
