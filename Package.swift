@@ -24,7 +24,7 @@ let package = Package(
                 .linkedLibrary("dcmsr"), .linkedLibrary("dcmimage"), .linkedLibrary("dcmjpeg"),
                 .linkedLibrary("dcmjpls"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmdata"),
                 .linkedLibrary("oflog"), .linkedLibrary("ofstd"), .linkedLibrary("openjp2"),
-                .linkedLibrary("dcmnet"),
+                .linkedLibrary("dcmnet"), .linkedLibrary("z"),
             ]
         ),
         .target(name: "DicomKit", dependencies: ["CDcmBridge"]),

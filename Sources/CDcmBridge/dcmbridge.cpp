@@ -10,8 +10,11 @@
 #include "dcmtk/dcmimgle/dcmimage.h"
 #include "dcmtk/oflog/oflog.h"
 #include <openjpeg-2.5/openjpeg.h>
+#include <zlib.h>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <cerrno>
 #include <memory>
 #include <mutex>
@@ -42,6 +45,9 @@ struct dcmb_file {
     std::unique_ptr<DcmDataset> native;
     // Set once the encapsulated pixel data has been decompressed in place (dcmb_decode_stored).
     bool decompressed = false;
+    dcmb_limits limits{};
+    // dcmb_check_pixels passed once; the decoders may then change the representation (decompression).
+    bool pixelsChecked = false;
     DcmDataset *ds() { return ff.getDataset(); }
     const DcmDataset *ds() const { return const_cast<DcmFileFormat &>(ff).getDataset(); }
 };
@@ -88,7 +94,77 @@ static int32_t sniff(const char *path, char *err, size_t errlen) {
     return DCMB_ERR_NOT_DICOM;
 }
 
+// "8.0 GiB", "1.3 MiB", "1024 bytes": sizes in reasons are read by people.
+static std::string bytesText(double n) {
+    const char *units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+    if (n < 1024) return std::to_string((unsigned long long)n) + " bytes";
+    int u = -1;
+    while (n >= 1024 && u < 4) { n /= 1024; u++; }
+    char b[64];
+    snprintf(b, sizeof b, "%.1f %s", n, units[u]);
+    return b;
+}
+
+// A Deflated Explicit VR Little Endian dataset is inflated by DCMTK while it is read, so its in-memory size is not
+// bounded by the file size (1 MB can inflate to 1 GiB). Counts the inflated bytes in constant memory and
+// returns false (with the reason) when they exceed `limit`. Files of other syntaxes pass untouched.
+static bool deflatedSizeOK(const char *path, uint64_t limit, std::string &why) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return true;   // dcmb_open reports the I/O error itself
+    std::unique_ptr<FILE, int (*)(FILE *)> guard(fp, fclose);
+    unsigned char h[132];
+    if (fread(h, 1, 132, fp) != 132 || memcmp(h + 128, "DICM", 4) != 0) return true;
+    // Walk the File Meta (always Explicit VR Little Endian) for the transfer syntax and the dataset start.
+    std::string ts;
+    for (;;) {
+        unsigned char e[12];
+        long at = ftell(fp);
+        if (fread(e, 1, 8, fp) != 8) return true;
+        unsigned group = e[0] | (e[1] << 8), elem = e[2] | (e[3] << 8);
+        if (group != 2) { fseek(fp, at, SEEK_SET); break; }
+        uint32_t len;
+        if ((e[4] == 'O' && e[5] == 'B') || (e[4] == 'U' && (e[5] == 'N' || e[5] == 'T')) || (e[4] == 'S' && e[5] == 'Q')) {
+            if (fread(e + 8, 1, 4, fp) != 4) return true;
+            len = e[8] | (e[9] << 8) | (e[10] << 16) | ((uint32_t)e[11] << 24);
+        } else len = e[6] | (e[7] << 8);
+        if (len > 1024) return true;   // not a plausible meta element: leave the diagnosis to DCMTK
+        std::string v(len, '\0');
+        if (len && fread(&v[0], 1, len, fp) != len) return true;
+        if (elem == 0x0010) ts = v.c_str();
+    }
+    while (!ts.empty() && (ts.back() == ' ' || ts.back() == '\0')) ts.pop_back();
+    if (ts != "1.2.840.10008.1.2.1.99") return true;
+    z_stream z{};
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return true;
+    std::vector<unsigned char> in(1 << 16), out(1 << 16);
+    uint64_t total = 0;
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+        z.avail_in = (uInt)fread(in.data(), 1, in.size(), fp);
+        if (z.avail_in == 0) break;
+        z.next_in = in.data();
+        while (z.avail_in > 0 && rc != Z_STREAM_END) {
+            z.next_out = out.data(); z.avail_out = (uInt)out.size();
+            rc = inflate(&z, Z_NO_FLUSH);
+            if (rc != Z_OK && rc != Z_STREAM_END) { inflateEnd(&z); return true; }   // corrupt: DCMTK reports it
+            total += out.size() - z.avail_out;
+            if (total > limit) {
+                inflateEnd(&z);
+                why = "the deflated dataset inflates to more than " + bytesText((double)limit) + ", the limit for DICOM input";
+                return false;
+            }
+        }
+    }
+    inflateEnd(&z);
+    return true;
+}
+
 extern "C" dcmb_file *dcmb_open(const char *path, int32_t *status, char *err, size_t errlen) {
+    return dcmb_open_limited(path, nullptr, status, err, errlen);
+}
+
+extern "C" dcmb_file *dcmb_open_limited(const char *path, const dcmb_limits *limits, int32_t *status, char *err,
+                                        size_t errlen) {
     int32_t dummy = 0;
     if (!status) status = &dummy;
     try {
@@ -97,6 +173,24 @@ extern "C" dcmb_file *dcmb_open(const char *path, int32_t *status, char *err, si
         int32_t s = sniff(path, err, errlen);
         if (s != DCMB_OK) { *status = s; return nullptr; }
         std::unique_ptr<dcmb_file> f(new dcmb_file());
+        if (limits) f->limits = *limits;
+        // The whole file is loaded into memory below: refuse oversized files before DCMTK reads a byte.
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            *status = DCMB_ERR_IO; setErr(err, errlen, std::string("cannot open: ") + strerror(errno));
+            return nullptr;
+        }
+        if (f->limits.max_file_bytes && (uint64_t)st.st_size > f->limits.max_file_bytes) {
+            *status = DCMB_ERR_LIMIT;
+            setErr(err, errlen, "file is " + bytesText((double)st.st_size) + ", over the limit of " +
+                                    bytesText((double)f->limits.max_file_bytes) + " for DICOM input");
+            return nullptr;
+        }
+        std::string why;
+        if (f->limits.max_file_bytes && !deflatedSizeOK(path, f->limits.max_file_bytes, why)) {
+            *status = DCMB_ERR_LIMIT; setErr(err, errlen, why);
+            return nullptr;
+        }
         OFCondition c = f->ff.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
         if (c.good()) c = f->ff.loadAllDataIntoMemory();   // later reads must not touch the file again
         if (c.bad()) {
@@ -257,6 +351,119 @@ static double num(const dcmb_file *f, DcmTagKey k, double def) {
     return dcmb_get_number(f, k.getGroup(), k.getElement(), 0, &v) ? v : def;
 }
 
+// A header value quoted in a reason: printable ASCII only (hostile headers must not forge log lines), bounded.
+static std::string quoted(const dcmb_file *f, DcmTagKey k) {
+    DcmElement *el = findTop(f, k.getGroup(), k.getElement());
+    if (!el) return "absent";
+    OFString v;
+    if (el->getOFStringArray(v).bad()) return "unreadable";
+    std::string out = "'";
+    for (size_t i = 0; i < v.size() && i < 32; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch >= 0x20 && ch < 0x7F && ch != '\\') out += (char)ch;
+        else { char b[8]; snprintf(b, sizeof b, "\\x%02x", ch); out += b; }
+    }
+    if (v.size() > 32) out += "...";
+    return out + "'";
+}
+
+// Strict integer attribute: -1 absent or empty, 0 present but not an integer, 1 ok.
+static int intAttr(const dcmb_file *f, DcmTagKey k, long long &out) {
+    DcmElement *el = findTop(f, k.getGroup(), k.getElement());
+    if (!el || el->getLength() == 0) return -1;
+    double v = 0;
+    if (!dcmb_get_number(f, k.getGroup(), k.getElement(), 0, &v)) return 0;
+    if (!std::isfinite(v) || v != std::floor(v) || v < -2147483648.0 || v > 4294967295.0) return 0;
+    out = (long long)v;
+    return 1;
+}
+
+static int32_t checkPixels(dcmb_file *f, char *err, size_t errlen) {
+    if (f->pixelsChecked) return DCMB_OK;
+    DcmElement *el = nullptr;
+    if (f->ds()->findAndGetElement(DCM_PixelData, el, OFFalse).bad() || !el) return DCMB_OK;
+    auto fail = [&](int32_t code, const std::string &m) { setErr(err, errlen, m); return code; };
+    auto bad = [&](const char *name, DcmTagKey k) {
+        return fail(DCMB_ERR_BAD_GEOMETRY, std::string("invalid ") + name + " " + quoted(f, k));
+    };
+    long long rows = 0, cols = 0, frames = 1, ba = 0, bs = 0, hb = 0, spp = 1, pr = 0, pc = 0;
+    if (intAttr(f, DCM_Rows, rows) != 1 || rows < 1 || rows > 65535) return bad("Rows", DCM_Rows);
+    if (intAttr(f, DCM_Columns, cols) != 1 || cols < 1 || cols > 65535) return bad("Columns", DCM_Columns);
+    int r = intAttr(f, DCM_NumberOfFrames, frames);
+    if (r == 0 || (r == 1 && frames < 1)) return bad("NumberOfFrames", DCM_NumberOfFrames);
+    if (intAttr(f, DCM_BitsAllocated, ba) != 1 || !(ba == 1 || ba == 8 || ba == 16 || ba == 24 || ba == 32))
+        return bad("BitsAllocated", DCM_BitsAllocated);
+    r = intAttr(f, DCM_BitsStored, bs);
+    if (r == -1) bs = ba;
+    if (r == 0 || bs < 1 || bs > ba) return bad("BitsStored", DCM_BitsStored);
+    r = intAttr(f, DCM_HighBit, hb);
+    if (r == 0 || (r == 1 && (hb < bs - 1 || hb > ba - 1))) return bad("HighBit", DCM_HighBit);
+    r = intAttr(f, DCM_SamplesPerPixel, spp);
+    if (r == 0 || spp < 1 || spp > 4) return bad("SamplesPerPixel", DCM_SamplesPerPixel);
+    r = intAttr(f, DCM_PixelRepresentation, pr);
+    if (r == 0 || pr < 0 || pr > 1) return bad("PixelRepresentation", DCM_PixelRepresentation);
+    r = intAttr(f, DCM_PlanarConfiguration, pc);
+    if (spp > 1 && (r == 0 || pc < 0 || pc > 1)) return bad("PlanarConfiguration", DCM_PlanarConfiguration);
+
+    const std::string declared = std::to_string(cols) + "x" + std::to_string(rows) + "x" + std::to_string(frames) +
+                                 (spp > 1 ? "x" + std::to_string(spp) + " samples" : "") + " " + std::to_string(ba) + "-bit";
+    DcmXfer x(f->xfer);
+    DcmPixelSequence *seq = nullptr;
+    bool encapsulated = x.isEncapsulated() && el->ident() == EVR_PixelData &&
+                        OFstatic_cast(DcmPixelData *, el)->getEncapsulatedRepresentation(f->xfer, nullptr, seq).good() && seq;
+    if (!encapsulated) {
+        if (x.isEncapsulated())
+            return fail(DCMB_ERR_BAD_GEOMETRY, "Pixel Data is not encapsulated although the transfer syntax " +
+                                                   f->tsUID + " is compressed");
+        // 4:2:2 YCbCr stores two values per pixel instead of three.
+        OFString pi;
+        f->ds()->findAndGetOFString(DCM_PhotometricInterpretation, pi);
+        long long values = (spp == 3 && (pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422")) ? 2 : spp;
+        // At most 65535^2 x 2^31 x 4 x 32 bits: fits a double exactly enough to compare, and never overflows.
+        double need = std::ceil((double)rows * (double)cols * (double)frames * (double)values * (double)ba / 8.0);
+        double have = (double)el->getLength();
+        if (have < need)
+            return fail(DCMB_ERR_PIXEL_SHORT, "pixel data too short: declared " + declared + " = " + bytesText(need) +
+                                                  " but Pixel Data holds " + bytesText(have));
+        if (have > need + 1)   // one pad byte keeps an odd length even
+            return fail(DCMB_ERR_BAD_GEOMETRY, "pixel data longer than declared: " + declared + " = " + bytesText(need) +
+                                                   " but Pixel Data holds " + bytesText(have));
+    } else {
+        // Each frame is at least one fragment (PS3.5 A.4); item 0 is the Basic Offset Table.
+        unsigned long fragments = seq->card() > 0 ? seq->card() - 1 : 0;
+        double bytes = 0;
+        for (unsigned long i = 1; i < seq->card(); i++) {
+            DcmPixelItem *item = nullptr;
+            if (seq->getItem(item, i).good() && item) bytes += item->getLength();
+        }
+        if (fragments == 0 || bytes == 0)
+            return fail(DCMB_ERR_BAD_GEOMETRY, "encapsulated Pixel Data holds no compressed data (declared " + declared + ")");
+        if ((double)fragments < (double)frames)
+            return fail(DCMB_ERR_BAD_GEOMETRY, "declared " + std::to_string(frames) + " frames but the encapsulated Pixel Data has " +
+                                                   std::to_string(fragments) + " fragments");
+    }
+    const dcmb_limits &L = f->limits;
+    if ((L.max_rows && rows > L.max_rows) || (L.max_columns && cols > L.max_columns))
+        return fail(DCMB_ERR_LIMIT, "declared image size " + std::to_string(cols) + "x" + std::to_string(rows) +
+                                        " is over the limit of " + std::to_string(L.max_columns) + "x" + std::to_string(L.max_rows));
+    if (L.max_frames && frames > L.max_frames)
+        return fail(DCMB_ERR_LIMIT, "declared " + std::to_string(frames) + " frames, over the limit of " + std::to_string(L.max_frames));
+    double pixels = (double)rows * (double)cols * (double)frames;
+    if (L.max_pixels && pixels > (double)L.max_pixels)
+        return fail(DCMB_ERR_LIMIT, "declared " + declared + " = " + std::to_string((unsigned long long)pixels) +
+                                        " pixels, over the limit of " + std::to_string(L.max_pixels));
+    f->pixelsChecked = true;
+    return DCMB_OK;
+}
+
+extern "C" int32_t dcmb_check_pixels(const dcmb_file *f, char *err, size_t errlen) {
+    if (!f) { setErr(err, errlen, "null argument"); return DCMB_ERR_INTERNAL; }
+    try { return checkPixels(const_cast<dcmb_file *>(f), err, errlen); }
+    catch (const std::exception &e) { setErr(err, errlen, std::string("internal error: ") + e.what()); }
+    catch (...) { setErr(err, errlen, "internal error"); }
+    return DCMB_ERR_INTERNAL;
+}
+
 static int32_t checkDecodable(dcmb_file *f, char *err, size_t errlen) {
     int32_t present = 0, enc = 0; uint64_t len = 0;
     dcmb_pixel_info(f, &present, &enc, &len);
@@ -267,6 +474,8 @@ static int32_t checkDecodable(dcmb_file *f, char *err, size_t errlen) {
         setErr(err, errlen, "unsupported transfer syntax " + f->tsUID);
         return DCMB_ERR_UNSUPPORTED_TS;
     }
+    int32_t geometry = checkPixels(f, err, errlen);
+    if (geometry != DCMB_OK) return geometry;
     double frames = num(f, DCM_NumberOfFrames, 1);
     if (frames > 1) { setErr(err, errlen, "multi-frame image (" + std::to_string((long)frames) + " frames)"); return DCMB_ERR_MULTIFRAME; }
     OFString pi;
@@ -294,6 +503,14 @@ static int32_t checkDecodable(dcmb_file *f, char *err, size_t errlen) {
         }
     }
     return DCMB_OK;
+}
+
+extern "C" int32_t dcmb_check_decodable(dcmb_file *f, char *err, size_t errlen) {
+    if (!f) { setErr(err, errlen, "null argument"); return DCMB_ERR_INTERNAL; }
+    try { return checkDecodable(f, err, errlen); }
+    catch (const std::exception &e) { setErr(err, errlen, std::string("internal error: ") + e.what()); }
+    catch (...) { setErr(err, errlen, "internal error"); }
+    return DCMB_ERR_INTERNAL;
 }
 
 // ---- JPEG 2000 through OpenJPEG (DCMTK's free edition has no J2K codec) ----
@@ -353,15 +570,25 @@ static int32_t decodeJ2K(dcmb_file *f, char *err, size_t errlen) {
     opj_stream_set_read_function(st, msRead);
     opj_stream_set_skip_function(st, msSkip);
     opj_stream_set_seek_function(st, msSeek);
-    bool ok = opj_setup_decoder(codec, &p) && opj_read_header(st, codec, &img) && opj_decode(codec, st, img) &&
-              opj_end_decompress(codec, st);
+    unsigned long rows = (unsigned long)num(f, DCM_Rows, 0), cols = (unsigned long)num(f, DCM_Columns, 0);
+    bool ok = opj_setup_decoder(codec, &p) && opj_read_header(st, codec, &img);
+    // The code stream's own size decides what OpenJPEG allocates: it must match the checked DICOM header first.
+    bool sizeOK = ok && img && img->numcomps >= 1 && img->x1 > img->x0 && img->y1 > img->y0 &&
+                  (unsigned long)(img->x1 - img->x0) == cols && (unsigned long)(img->y1 - img->y0) == rows;
+    bool oneComponent = ok && img && img->numcomps == 1;
+    if (sizeOK && oneComponent) ok = opj_decode(codec, st, img) && opj_end_decompress(codec, st);
     opj_stream_destroy(st);
     opj_destroy_codec(codec);
     std::unique_ptr<opj_image_t, void (*)(opj_image_t *)> guard(img, [](opj_image_t *i) { if (i) opj_image_destroy(i); });
     if (!ok || !img) { setErr(err, errlen, "JPEG 2000 decoding failed"); return DCMB_ERR_DECODE; }
-    if (img->numcomps != 1) { setErr(err, errlen, "JPEG 2000 image is not single-component"); return DCMB_ERR_COLOUR; }
+    if (!oneComponent) { setErr(err, errlen, "JPEG 2000 image is not single-component"); return DCMB_ERR_COLOUR; }
+    if (!sizeOK) {
+        setErr(err, errlen, "JPEG 2000 code stream is " + std::to_string((long)img->x1 - (long)img->x0) + "x" +
+                                std::to_string((long)img->y1 - (long)img->y0) + " but the header declares " +
+                                std::to_string(cols) + "x" + std::to_string(rows));
+        return DCMB_ERR_DECODE;
+    }
     opj_image_comp_t &c = img->comps[0];
-    unsigned long rows = (unsigned long)num(f, DCM_Rows, 0), cols = (unsigned long)num(f, DCM_Columns, 0);
     if (c.w != cols || c.h != rows || !c.data || c.prec > 16) {
         setErr(err, errlen, "JPEG 2000 code stream does not match Rows/Columns/BitsAllocated");
         return DCMB_ERR_DECODE;

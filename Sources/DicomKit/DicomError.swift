@@ -15,6 +15,8 @@ public enum DicomError: Error, Equatable, CustomStringConvertible, Sendable {
     case multiFrame(path: String, frames: Int)
     case notMonochrome(path: String, reason: String)
     case invalidGeometry(path: String, reason: String)
+    /// The file or its declared image is larger than the configured `DicomLimits`.
+    case limitExceeded(path: String, reason: String)
     case decodeFailed(path: String, reason: String)
     case internalError(path: String, reason: String)
 
@@ -22,7 +24,7 @@ public enum DicomError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case .fileNotFound(let p), .isDirectory(let p), .emptyFile(let p), .missingPixelData(let p): return p
         case .unreadable(let p, _), .notDicom(let p, _), .truncated(let p, _), .corrupt(let p, _),
-             .pixelDataTooShort(let p, _), .notMonochrome(let p, _), .invalidGeometry(let p, _),
+             .pixelDataTooShort(let p, _), .notMonochrome(let p, _), .invalidGeometry(let p, _), .limitExceeded(let p, _),
              .decodeFailed(let p, _), .internalError(let p, _):
             return p
         case .unsupportedTransferSyntax(let p, _, _): return p
@@ -46,13 +48,17 @@ public enum DicomError: Error, Equatable, CustomStringConvertible, Sendable {
         case .multiFrame: return "multiFrame"
         case .notMonochrome: return "notMonochrome"
         case .invalidGeometry: return "invalidGeometry"
+        case .limitExceeded: return "limitExceeded"
         case .decodeFailed: return "decodeFailed"
         case .internalError: return "internalError"
         }
     }
 
-    /// The reason without the path.
-    public var reason: String {
+    /// The reason without the path, printable: header bytes quoted in it (a transfer syntax UID, a DCMTK
+    /// message) have their control characters escaped, so it cannot forge log lines.
+    public var reason: String { OutputReadiness.printable(rawReason, limit: 1024) }
+
+    private var rawReason: String {
         switch self {
         case .fileNotFound: return "file not found (missing or deleted)"
         case .isDirectory: return "is a directory, not a file"
@@ -68,10 +74,11 @@ public enum DicomError: Error, Equatable, CustomStringConvertible, Sendable {
         case .multiFrame(_, let n): return "multi-frame image (\(n) frames); only single-frame images are supported"
         case .notMonochrome(_, let r): return "colour image: \(r)"
         case .invalidGeometry(_, let r): return r
+        case .limitExceeded(_, let r): return "over the input limits: \(r)"
         case .decodeFailed(_, let r): return "cannot decode pixel data: \(r)"
         case .internalError(_, let r): return "internal error: \(r)"
         }
     }
 
-    public var description: String { "\(path): \(reason)" }
+    public var description: String { "\(OutputReadiness.printable(path, limit: 4096)): \(reason)" }
 }

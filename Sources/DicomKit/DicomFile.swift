@@ -23,11 +23,14 @@ public enum VOISource: String, Sendable {
 public final class DicomFile {
     public let path: String
     public let instance: DicomInstance
+    public let limits: DicomLimits
     private let handle: OpaquePointer
 
-    /// Reads and parses `path`. Throws `DicomError` naming the file and the reason.
-    public init(path: String) throws {
+    /// Reads and parses `path`. Throws `DicomError` naming the file and the reason. Files over
+    /// `limits.maxFileBytes` are refused before they are read; the other limits apply to the pixel checks.
+    public init(path: String, limits: DicomLimits = .default) throws {
         self.path = path
+        self.limits = limits
         var st = stat()
         if stat(path, &st) != 0 {
             if errno == ENOENT || errno == ENOTDIR { throw DicomError.fileNotFound(path: path) }
@@ -38,7 +41,8 @@ public final class DicomFile {
         if st.st_size == 0 { throw DicomError.emptyFile(path: path) }
         var status: Int32 = 0
         var err = [CChar](repeating: 0, count: 512)
-        guard let h = dcmb_open(path, &status, &err, err.count) else {
+        var bridgeLimits = limits.bridge
+        guard let h = dcmb_open_limited(path, &bridgeLimits, &status, &err, err.count) else {
             let msg = String(cString: err)
             // The file may have vanished between stat and open.
             if access(path, F_OK) != 0 { throw DicomError.fileNotFound(path: path) }
@@ -51,7 +55,18 @@ public final class DicomFile {
     deinit { dcmb_close(handle) }
 
     /// Header only, closing the file at once.
-    public static func readInstance(path: String) throws -> DicomInstance { try DicomFile(path: path).instance }
+    public static func readInstance(path: String, limits: DicomLimits = .default) throws -> DicomInstance {
+        try DicomFile(path: path, limits: limits).instance
+    }
+
+    /// Checks the declared image geometry (Rows, Columns, NumberOfFrames, Bits Allocated/Stored, High Bit,
+    /// Samples per Pixel, Pixel Representation, Planar Configuration) for consistency, against `limits` and
+    /// against the Pixel Data present, without decoding or allocating anything image-sized. Passes when there
+    /// is no Pixel Data (eligibility reports that).
+    public func checkPixelGeometry() throws {
+        var err = [CChar](repeating: 0, count: 512)
+        try check(dcmb_check_pixels(handle, &err, err.count), err)
+    }
 
     // MARK: decoding
 
@@ -66,7 +81,7 @@ public final class DicomFile {
         }
         try check(rc, err)
         let source: VOISource = [1: .window, 2: .voiLUT, 3: .fullRange][voi] ?? .minMax
-        return (DicomPixels(width: Int(cols), height: Int(rows), values: Array(out.prefix(Int(rows * cols)))), source)
+        return (DicomPixels(width: Int(cols), height: Int(rows), values: Self.trimmed(out, Int(rows), Int(cols))), source)
     }
 
     /// Modality values (rescale or modality LUT applied; no VOI, no inversion).
@@ -79,7 +94,7 @@ public final class DicomFile {
             dcmb_decode_modality(handle, $0.baseAddress, $0.count, &rows, &cols, &err, err.count)
         }
         try check(rc, err)
-        return DicomPixels(width: Int(cols), height: Int(rows), values: Array(out.prefix(Int(rows * cols))))
+        return DicomPixels(width: Int(cols), height: Int(rows), values: Self.trimmed(out, Int(rows), Int(cols)))
     }
 
     /// Stored values (masked to BitsStored, sign-extended when signed); for bit-identity checks.
@@ -92,16 +107,26 @@ public final class DicomFile {
             dcmb_decode_stored(handle, $0.baseAddress, $0.count, &rows, &cols, &err, err.count)
         }
         try check(rc, err)
-        return DicomPixels(width: Int(cols), height: Int(rows), values: Array(out.prefix(Int(rows * cols))))
+        return DicomPixels(width: Int(cols), height: Int(rows), values: Self.trimmed(out, Int(rows), Int(cols)))
     }
 
+    /// The output size, after every check the decoders make: nothing is allocated for a declared size that
+    /// the limits or the Pixel Data length refuse.
     private func capacity() throws -> Int {
         let g = instance.geometry
         guard instance.hasPixelData else { throw DicomError.missingPixelData(path: path) }
+        var err = [CChar](repeating: 0, count: 512)
+        try check(dcmb_check_decodable(handle, &err, err.count), err)
         guard g.rows > 0, g.columns > 0, g.rows <= 65535, g.columns <= 65535 else {
             throw DicomError.invalidGeometry(path: path, reason: "invalid image size \(g.columns)x\(g.rows)")
         }
         return g.rows * g.columns
+    }
+
+    /// The decoded values without a copy when the buffer is exactly full (it always is for a checked header).
+    private static func trimmed<T>(_ out: [T], _ rows: Int, _ cols: Int) -> [T] {
+        let n = max(0, rows) * max(0, cols)
+        return n == out.count ? out : Array(out.prefix(n))
     }
 
     private func check(_ rc: Int32, _ err: [CChar]) throws {
@@ -127,6 +152,7 @@ public final class DicomFile {
         case DCMB_ERR_DECODE.rawValue: return .decodeFailed(path: path, reason: message)
         case DCMB_ERR_IO.rawValue: return .unreadable(path: path, reason: message)
         case DCMB_ERR_BAD_GEOMETRY.rawValue: return .invalidGeometry(path: path, reason: message)
+        case DCMB_ERR_LIMIT.rawValue: return .limitExceeded(path: path, reason: message)
         default: return .internalError(path: path, reason: message)
         }
     }

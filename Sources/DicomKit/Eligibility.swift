@@ -30,7 +30,15 @@ public enum InstanceSelector {
     private static let frontalViews: Set<String> = ["AP", "PA"]
     private static let veterinaryWords: Set<String> = ["CANINE", "FELINE", "EQUINE", "BOVINE", "VETERINARY", "VETERINARIAN", "DOG", "CAT"]
 
+    /// Reasons and warnings quote header values; they come back printable (control characters escaped).
     public static func eligibility(of d: DicomInstance) -> Eligibility {
+        var e = rules(d)
+        e.reason = OutputReadiness.printable(e.reason)
+        e.warnings = e.warnings.map { OutputReadiness.printable($0) }
+        return e
+    }
+
+    private static func rules(_ d: DicomInstance) -> Eligibility {
         let modality = d.series.modality.uppercased()
         let sop = d.instance.sopClassUID
         var warnings: [String] = []

@@ -1,16 +1,11 @@
+import DicomKit
 import Foundation
 
 /// UID generation under a configurable root. The default root "2.25" turns a random UUID into
 /// 2.25.<128-bit decimal> (PS3.5 B.2), which needs no registration.
 enum DicomUID {
-    static func isValid(_ uid: String) -> Bool {
-        guard !uid.isEmpty, uid.utf8.count <= 64, uid.first != ".", uid.last != "." else { return false }
-        for part in uid.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !part.isEmpty, part.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-            if part.count > 1 && part.first == "0" { return false }
-        }
-        return true
-    }
+    /// PS3.5 9.1 grammar; the one definition is DicomKit's OutputReadiness.
+    static func isValid(_ uid: String) -> Bool { OutputReadiness.isValidUID(uid) }
 
     /// root + "." + decimal of a fresh UUID.
     static func make(root: String, uuid: UUID = UUID()) -> String {

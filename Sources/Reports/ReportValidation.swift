@@ -1,19 +1,32 @@
+import DicomKit
 import Foundation
 
 extension ReportWriter {
-    /// Rejects inputs that would give a wrong or invalid report, before anything is written.
+    /// Rejects inputs that would give a wrong or invalid report, before anything is written. The value rules
+    /// are DicomKit's OutputReadiness, the same the pipeline applies to a source image at intake.
     func validate(_ input: ReportInput) throws {
         func bad(_ field: String, _ reason: String) -> ReportError { .invalidInput(field: field, reason: reason) }
+        func quoted(_ s: String) -> String { "'\(OutputReadiness.printable(s, limit: 80))'" }
         for (field, uid) in [("study.studyInstanceUID", input.study.studyInstanceUID),
                              ("source.sopClassUID", input.source.sopClassUID),
                              ("source.sopInstanceUID", input.source.sopInstanceUID),
-                             ("source.seriesInstanceUID", input.source.seriesInstanceUID)] where !DicomUID.isValid(uid) {
-            throw bad(field, "'\(uid)' is not a valid UID")
+                             ("source.seriesInstanceUID", input.source.seriesInstanceUID)] {
+            if let p = OutputReadiness.uidProblem(uid) { throw bad(field, "\(quoted(uid)) is not a valid UID: \(p)") }
         }
         if input.patient.id.isEmpty { throw bad("patient.id", "empty") }
-        for (field, date) in [("study.date", input.study.date), ("patient.birthDate", input.patient.birthDate),
-                              ("prior.studyDate", input.prior?.studyDate)] {
-            if let date, !DicomDateTime.isDate(date) { throw bad(field, "'\(date)' is not YYYYMMDD") }
+        let copied: [(String, String?, OutputReadiness.VR)] = [
+            ("patient.id", input.patient.id, .LO), ("patient.issuer", input.patient.issuer, .LO),
+            ("patient.name", input.patient.name, .PN), ("patient.sex", input.patient.sex, .CS),
+            ("patient.birthDate", input.patient.birthDate, .DA), ("study.date", input.study.date, .DA),
+            ("study.time", input.study.time, .TM), ("study.accessionNumber", input.study.accessionNumber, .SH),
+            ("study.studyID", input.study.studyID, .SH), ("study.description", input.study.description, .LO),
+            ("study.referringPhysicianName", input.study.referringPhysicianName, .PN),
+            ("source.modality", input.source.modality, .CS), ("prior.studyDate", input.prior?.studyDate, .DA),
+            ("equipment.institutionName", input.equipment.institutionName, .LO),
+            ("equipment.deviceSerialNumber", input.equipment.deviceSerialNumber, .LO),
+        ]
+        for (field, value, vr) in copied {
+            if let value, let p = OutputReadiness.problem(value, vr: vr) { throw bad(field, "\(quoted(value)) \(p)") }
         }
         let zones = input.scores.zones
         guard zones.count == 6, Set(zones.map(\.zone)).count == 6 else {
@@ -35,7 +48,7 @@ extension ReportWriter {
             guard (0...18).contains(p.global) else { throw bad("prior.global", "\(p.global) not in 0...18") }
             for (field, uid) in [("prior.studyInstanceUID", p.studyInstanceUID), ("prior.image.sopInstanceUID", p.image.sopInstanceUID),
                                  ("prior.image.sopClassUID", p.image.sopClassUID), ("prior.image.seriesInstanceUID", p.image.seriesInstanceUID)]
-                where !DicomUID.isValid(uid) { throw bad(field, "'\(uid)' is not a valid UID") }
+                where !DicomUID.isValid(uid) { throw bad(field, "\(quoted(uid)) is not a valid UID") }
             if let ch = input.change, ch.delta != input.scores.global - p.global {
                 throw bad("change.delta", "\(ch.delta) != current \(input.scores.global) - prior \(p.global)")
             }
@@ -45,14 +58,12 @@ extension ReportWriter {
             throw bad("alerts", "code '\(a.code)' must be 1-16 characters and meaning 1-64")
         }
         if input.model.name.isEmpty || input.model.version.isEmpty { throw bad("model", "name and version are required") }
-        if let uid = input.equipment.deviceUID, !DicomUID.isValid(uid) { throw bad("equipment.deviceUID", "'\(uid)' is not a valid UID") }
+        if let uid = input.equipment.deviceUID, !DicomUID.isValid(uid) { throw bad("equipment.deviceUID", "\(quoted(uid)) is not a valid UID") }
     }
 }
 
 enum DicomDateTime {
-    static func isDate(_ s: String) -> Bool {
-        s.utf8.count == 8 && s.allSatisfy { $0.isASCII && $0.isNumber }
-    }
+    static func isDate(_ s: String) -> Bool { OutputReadiness.isDate(s) }
 
     /// (YYYYMMDD, HHMMSS) in the local time zone.
     static func split(_ date: Date) -> (String, String) {

@@ -27,13 +27,24 @@ typedef enum dcmb_status {
     DCMB_ERR_DECODE = 9,             /* codec / DicomImage failure */
     DCMB_ERR_IO = 10,                /* file could not be opened or read */
     DCMB_ERR_INTERNAL = 11,          /* unexpected C++ exception, bad argument */
-    DCMB_ERR_BAD_GEOMETRY = 12       /* rows/columns/bits missing or out of range */
+    DCMB_ERR_BAD_GEOMETRY = 12,      /* rows/columns/bits missing, out of range, or not matching the Pixel Data */
+    DCMB_ERR_LIMIT = 13              /* file or declared image larger than the configured dcmb_limits */
 } dcmb_status;
+
+/* Input limits, enforced before anything proportional to a declared size is allocated. 0 = no limit. */
+typedef struct dcmb_limits {
+    uint64_t max_file_bytes;   /* larger files are refused before DCMTK reads them */
+    uint32_t max_rows, max_columns;
+    uint32_t max_frames;       /* NumberOfFrames */
+    uint64_t max_pixels;       /* rows x columns x frames */
+} dcmb_limits;
 
 typedef struct dcmb_file dcmb_file;
 
 /* Loads a file (preamble/File Meta optional: read mode auto-detect). Returns NULL on failure with *status and err set. */
 dcmb_file *dcmb_open(const char *path, int32_t *status, char *err, size_t errlen);
+/* dcmb_open with limits (NULL = none); the handle keeps them for dcmb_check_pixels and the decoders. */
+dcmb_file *dcmb_open_limited(const char *path, const dcmb_limits *limits, int32_t *status, char *err, size_t errlen);
 void dcmb_close(dcmb_file *f);
 
 /* 1 if the file had a File Meta header. */
@@ -53,6 +64,16 @@ int32_t dcmb_sequence_count(const dcmb_file *f, uint16_t group, uint16_t element
 
 /* Pixel data description: present (0/1), encapsulated (0/1), byte length of native data (0 when encapsulated). */
 void dcmb_pixel_info(const dcmb_file *f, int32_t *present, int32_t *encapsulated, uint64_t *native_length);
+
+/* Declared image geometry (Rows, Columns, NumberOfFrames, Bits Allocated/Stored, High Bit, Samples per Pixel,
+ * Pixel Representation, Planar Configuration) checked for consistency, against the handle's limits, and against
+ * the Pixel Data actually present: native data must have exactly the declared byte length (plus one pad byte),
+ * encapsulated data at least one non-empty fragment per frame. DCMB_OK also when there is no Pixel Data.
+ * Allocates nothing proportional to the declared size. */
+int32_t dcmb_check_pixels(const dcmb_file *f, char *err, size_t errlen);
+/* Everything the decoders check before decoding (dcmb_check_pixels, syntax, single monochrome frame, 8/16 bits):
+ * call it before allocating an output buffer. */
+int32_t dcmb_check_decodable(dcmb_file *f, char *err, size_t errlen);
 
 /* Display image in [0,1] (0 black, 1 white): modality LUT, VOI (first window, else first VOI LUT, else for
  * <= 8 bits stored the full range, else min-max), MONOCHROME1 / Presentation LUT Shape handled.
