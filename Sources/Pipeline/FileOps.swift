@@ -145,6 +145,7 @@ public enum FileOps {
 
     /// `dir/name`, or `dir/name~2`, `~3`, ... when taken (never overwrites).
     public static func freeName(in dir: URL, for name: String) -> URL {
+        let name = boundedName(name)
         var candidate = dir.appendingPathComponent(name)
         var n = 2
         // lstat: a dangling link planted in the archive must count as taken, not be replaced.
@@ -153,6 +154,18 @@ public enum FileOps {
             n += 1
         }
         return candidate
+    }
+
+    /// A file name that leaves room for "~N.reason.txt" under NAME_MAX (255 bytes): longer names are
+    /// cut on a character boundary and given a hash of the whole name, so they stay distinct.
+    static func boundedName(_ name: String, maxBytes: Int = 200) -> String {
+        guard name.utf8.count > maxBytes else { return name }
+        var head = ""
+        for ch in name {
+            if head.utf8.count + String(ch).utf8.count > maxBytes - 17 { break }
+            head.append(ch)
+        }
+        return head + "~" + String(ContentHash.sha256(name).prefix(16))
     }
 
     /// True for anything at the path, a dangling symbolic link included (never follows it).

@@ -11,10 +11,10 @@ struct ReceiveCLITests {
     @Test(.timeLimit(.minutes(2)))
     func refusesToStartWithoutAnAllowList() async throws {
         let w = try WorkDir()
-        let r = try await Brixia.run(["receive", "--port", "\(Ports.free())", "--inbox", w.url("inbox").path], timeout: 30)
+        let r = try await Brixia.run(["receive", "--port", "\(Ports.free())", "--inbox", w.url("scp-inbox").path], timeout: 30)
         #expect(r.status == 64, "\(r.status) \(r.stderr)")
         #expect(r.stderr.contains("--allow AE[,AE...]") && r.stderr.contains("--allow-any-caller"), "\(r.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: w.url("inbox").path), "nothing may be set up before refusing")
+        #expect(!FileManager.default.fileExists(atPath: w.url("scp-inbox").path), "nothing may be set up before refusing")
     }
 
     /// N instances stored, one caller rejected: the line printed at stop (SIGTERM) has those counts.

@@ -65,7 +65,7 @@ import Testing
         #expect(r.stderr.contains("study failed; inputs kept, will retry"))
         #expect(w.files("inbox") == ["a.dcm"])
         let store = try BrixiaStore.openExisting(path: w.url("brixia.sqlite").path)
-        #expect(try store.job(studyInstanceUID: study)?.state == .failed)
+        #expect(try store.job(studyInstanceUID: study)?.state == .queued)   // transient: waiting out its back-off
 
         try FileManager.default.removeItem(at: w.url("outbox"))
         let r2 = try await Brixia.run(args, env: E2E.env, timeout: 480)
