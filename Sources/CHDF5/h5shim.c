@@ -252,12 +252,12 @@ int h5s_create_group(int64_t file, const char *path) {
 }
 
 int h5s_write_attr_strings(int64_t file, const char *objpath, const char *attr,
-                           const char *const *strings, size_t count, int scalar_vlen) {
+                           const char *const *strings, size_t count, int mode) {
     hid_t obj = H5Oopen((hid_t)file, objpath, H5P_DEFAULT);
     if (obj < 0) return H5S_ERR;
     int rc = H5S_ERR;
     hid_t type = H5Tcopy(H5T_C_S1), space = -1, a = -1;
-    if (scalar_vlen) {
+    if (mode == H5S_ATTR_SCALAR_VLEN) {
         if (count != 1) goto done;
         H5Tset_size(type, H5T_VARIABLE);
         H5Tset_cset(type, H5T_CSET_UTF8);
@@ -273,7 +273,8 @@ int h5s_write_attr_strings(int64_t file, const char *objpath, const char *attr,
         H5Tset_size(type, width);
         H5Tset_strpad(type, H5T_STR_NULLPAD);
         hsize_t n = count;
-        space = H5Screate_simple(1, &n, NULL);
+        if (mode == H5S_ATTR_SCALAR_FIXED && count != 1) { free(raw); goto done; }
+        space = mode == H5S_ATTR_SCALAR_FIXED ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
         a = H5Acreate2(obj, attr, type, space, H5P_DEFAULT, H5P_DEFAULT);
         if (a >= 0 && H5Awrite(a, type, raw) >= 0) rc = H5S_OK;
         free(raw);

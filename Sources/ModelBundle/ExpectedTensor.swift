@@ -21,16 +21,19 @@ public struct ExpectedTensor: Sendable, Hashable, Codable, CustomStringConvertib
 public enum TensorCheckIssue: Sendable, Equatable, CustomStringConvertible {
     case missing(name: String, expectedShape: [Int])
     case wrongShape(name: String, expected: [Int], found: [Int])
+    /// Stored twice in one file (two groups), so names cannot tell which one is meant.
+    case duplicated(name: String)
 
     public var description: String {
         switch self {
         case let .missing(name, shape): return "tensor '\(name)' \(shape) is missing"
         case let .wrongShape(name, expected, found): return "tensor '\(name)' has shape \(found), expected \(expected)"
+        case let .duplicated(name): return "tensor '\(name)' appears twice"
         }
     }
     public var tensorName: String {
         switch self {
-        case let .missing(name, _), let .wrongShape(name, _, _): return name
+        case let .missing(name, _), let .wrongShape(name, _, _), let .duplicated(name): return name
         }
     }
 }

@@ -121,13 +121,17 @@ final class HDF5File {
         guard rc == 0 else { throw HDF5Failure(code: rc) }
     }
 
-    func writeStringsAttribute(_ name: String, on objectPath: String, _ strings: [String], scalar: Bool = false) throws(HDF5Failure) {
+    /// `scalar`: one string as a scalar attribute, variable-length (h5py's str) or, with
+    /// `fixedLength`, fixed-length (h5py's numpy bytes, as TF 2.2-era Keras wrote it).
+    func writeStringsAttribute(_ name: String, on objectPath: String, _ strings: [String], scalar: Bool = false,
+                               fixedLength: Bool = false) throws(HDF5Failure) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let cStrings = strings.map { strdup($0) }
         defer { cStrings.forEach { free($0) } }
         let pointers = cStrings.map { UnsafePointer<CChar>($0) }
         let rc = pointers.withUnsafeBufferPointer {
-            h5s_write_attr_strings(id, objectPath, name, $0.baseAddress, strings.count, scalar ? 1 : 0)
+            h5s_write_attr_strings(id, objectPath, name, $0.baseAddress, strings.count,
+                                   Int32(!scalar ? H5S_ATTR_ARRAY_FIXED : fixedLength ? H5S_ATTR_SCALAR_FIXED : H5S_ATTR_SCALAR_VLEN))
         }
         guard rc == 0 else { throw HDF5Failure(code: rc) }
     }

@@ -10,6 +10,8 @@ public enum KerasImportError: Error, Equatable, CustomStringConvertible {
     case duplicateTensor(path: String, name: String)
     /// The files hold Keras weights, but not (all of) BS-Net's.
     case notBSNet(paths: [String], issues: [TensorCheckIssue])
+    /// The file matches BS-Net neither by name nor by Keras' positional rule.
+    case notBSNetByNameOrPosition(path: String, nameIssues: [TensorCheckIssue], positional: PositionalMismatch)
     case noFiles
 
     public var description: String {
@@ -24,11 +26,17 @@ public enum KerasImportError: Error, Equatable, CustomStringConvertible {
             return "\(path): dataset '\(dataset)' has an unsupported datatype (\(detail)); only floating point is accepted"
         case let .duplicateTensor(path, name): return "\(path): tensor '\(name)' appears twice"
         case let .notBSNet(paths, issues):
-            let shown = issues.prefix(5).map(\.description).joined(separator: "; ")
-            let more = issues.count > 5 ? " (and \(issues.count - 5) more)" : ""
-            return "\(paths.joined(separator: ", ")): not BS-Net weights: \(shown)\(more)"
+            return "\(paths.joined(separator: ", ")): not BS-Net weights: \(Self.summary(issues))"
+        case let .notBSNetByNameOrPosition(path, nameIssues, positional):
+            return "\(path): not BS-Net weights, by name (\(Self.summary(nameIssues))) " +
+                "nor by position as Keras loads h5 weights (\(positional))"
         case .noFiles: return "no Keras weights file given"
         }
+    }
+
+    static func summary(_ issues: [TensorCheckIssue]) -> String {
+        let shown = issues.prefix(5).map(\.description).joined(separator: "; ")
+        return issues.count > 5 ? "\(shown) (and \(issues.count - 5) more)" : shown
     }
 }
 

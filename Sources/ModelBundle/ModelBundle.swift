@@ -35,14 +35,25 @@ public struct ModelBundle: Sendable {
         guard let weightsData = FileManager.default.contents(atPath: weightsURL.path) else {
             throw ModelBundleError.missingFile(directory: dir.path, file: manifest.weights.file)
         }
-        // Hash and parse the same bytes, so what was checked is what is used.
-        let digest = sha256Hex(weightsData)
-        guard digest == manifest.weights.sha256.lowercased() else {
-            throw ModelBundleError.checksumMismatch(file: weightsURL.path, expected: manifest.weights.sha256, found: digest)
+        // Hash and parse the same bytes, so what was checked is what is used. formatVersion 1
+        // recorded the SHA-256 of the whole file; from 2 on it is the content checksum, computed
+        // from the parsed tensors (the parser rejects any byte outside them).
+        let legacy = manifest.formatVersion < 2
+        if legacy {
+            let digest = sha256Hex(weightsData)
+            guard digest == manifest.weights.sha256.lowercased() else {
+                throw ModelBundleError.checksumMismatch(file: weightsURL.path, expected: manifest.weights.sha256, found: digest)
+            }
         }
         let file: SafetensorsFile
         do { file = try SafetensorsFile(data: weightsData, source: weightsURL.path) } catch let e as SafetensorsError {
             throw ModelBundleError.invalidWeights(directory: dir.path, underlying: e)
+        }
+        if !legacy {
+            let digest = file.canonicalSHA256()
+            guard digest == manifest.weights.sha256.lowercased() else {
+                throw ModelBundleError.checksumMismatch(file: weightsURL.path, expected: manifest.weights.sha256, found: digest)
+            }
         }
         for name in file.tensorNames {
             let entry = file.entries[name]!
@@ -58,6 +69,9 @@ public struct ModelBundle: Sendable {
         if !issues.isEmpty { throw ModelBundleError.tensorsDoNotMatch(directory: dir.path, issues: issues) }
         return ModelBundle(manifest: manifest, weights: file, directory: dir)
     }
+
+    /// The weights' content checksum (what formatVersion 2 records), whatever the manifest's version.
+    public func contentSHA256() -> String? { (weights as? SafetensorsFile)?.canonicalSHA256() }
 
     /// Decodes every tensor and rejects NaN/infinity (the `model verify` deep check).
     public func verifyValues() throws {

@@ -20,7 +20,7 @@ public enum ModelBundleError: Error, Equatable, CustomStringConvertible {
         case let .corruptManifest(f, r): return "\(f): corrupt model manifest: \(r)"
         case let .unsupportedFormat(f, r): return "\(f): unsupported model bundle: \(r)"
         case let .checksumMismatch(f, e, found):
-            return "\(f): SHA-256 mismatch: model.json says \(e), file has \(found) (weights changed or corrupt)"
+            return "\(f): SHA-256 mismatch: model.json says \(e), the weights give \(found) (weights changed or corrupt)"
         case let .wrongDType(d, t, e, f): return "\(d): tensor '\(t)' is \(f.rawValue), model.json says \(e.rawValue)"
         case let .tensorsDoNotMatch(d, issues):
             let shown = issues.prefix(5).map(\.description).joined(separator: "; ")

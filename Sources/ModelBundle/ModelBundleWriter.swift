@@ -2,8 +2,9 @@ import BSNetEngine
 import Foundation
 
 extension ModelBundle {
-    /// Writes a bundle: the weights (in `order`, default the provider's order) as safetensors in
-    /// `dtype`, and the manifest with its `weights` section filled in (hash, dtype, counts).
+    /// Writes a bundle: the weights (the tensors named in `order`, default all of the provider's)
+    /// as canonical safetensors in `dtype` (tensors sorted by name, so the provider's order does not
+    /// matter), and the manifest with its `weights` section filled in (content checksum, dtype, counts).
     /// Everything is written into a hidden temporary directory next to `directory` and renamed
     /// into place at the end, so a crash never leaves a half-written bundle. The result is
     /// reloaded through `load` (checked against `expecting`) before being returned.
@@ -27,6 +28,8 @@ extension ModelBundle {
         }
         var manifest = manifest
         manifest.weights.file = weightsFileName
+        // The bytes are the canonical serialization, so their hash is the content checksum.
+        manifest.formatVersion = ModelManifest.currentFormatVersion
         manifest.weights.sha256 = sha256Hex(data)
         manifest.weights.dtype = dtype
         manifest.weights.tensorCount = tensors.count

@@ -4,14 +4,17 @@ import Foundation
 /// Every report the system produces copies `name`, `version` and `weights.sha256` from here.
 public struct ModelManifest: Codable, Sendable, Equatable {
     public static let formatName = "brixia-model-bundle"
-    public static let currentFormatVersion = 1
+    /// 2: `weights.sha256` is the content checksum (canonical serialization, docs/model-bundle.md);
+    /// 1: it was the SHA-256 of the whole weights file (still verified that way).
+    public static let currentFormatVersion = 2
     public static let defaultIntendedUse =
         "AI-generated output, research use only, not verified by a physician, not for diagnostic use."
 
     public struct Weights: Codable, Sendable, Equatable {
         /// File name inside the bundle directory.
         public var file: String
-        /// Lower-case hex SHA-256 of the whole weights file.
+        /// Lower-case hex SHA-256 of the weights' canonical serialization (formatVersion >= 2; equal
+        /// to the file's own SHA-256 when Brixia wrote it), or of the whole file (formatVersion 1).
         public var sha256: String
         public var dtype: SafetensorsDType
         public var tensorCount: Int
@@ -33,9 +36,16 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         public var bytes: Int
         public var kerasVersion: String?
         public var backend: String?
-        public init(name: String, sha256: String, bytes: Int, kerasVersion: String? = nil, backend: String? = nil) {
+        /// How the importer matched the file's tensors to BS-Net: "names", or "position" (Keras'
+        /// load_weights rule, used when the file's layer names carry other counters).
+        public var matchedBy: KerasMatchRule?
+        /// Groups matched by position whose names differ from BS-Net's (absent when none).
+        public var renamedGroups: [KerasGroupRename]?
+        public init(name: String, sha256: String, bytes: Int, kerasVersion: String? = nil, backend: String? = nil,
+                    matchedBy: KerasMatchRule? = nil, renamedGroups: [KerasGroupRename]? = nil) {
             self.name = name; self.sha256 = sha256; self.bytes = bytes
             self.kerasVersion = kerasVersion; self.backend = backend
+            self.matchedBy = matchedBy; self.renamedGroups = renamedGroups
         }
     }
 
@@ -106,6 +116,11 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         "segmentation (1,512,512,1) sigmoid lung probability; aligned segmentation (1,512,512,1); " +
         "STN affine theta (1,6); scores (1,3,2,4): out[0,row,col,:] = softmax over grades 0-3 of region r = 2*row+col " +
         "(rows top/middle/bottom, columns image-left/image-right)"
+
+    /// What `weights.sha256` is a hash of, in words (for `model info` / `verify`).
+    public var checksumRule: String {
+        formatVersion >= 2 ? "content checksum" : "whole-file SHA-256 (formatVersion 1)"
+    }
 
     public static func now() -> String {
         let f = ISO8601DateFormatter()

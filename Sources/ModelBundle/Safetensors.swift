@@ -1,4 +1,5 @@
 import BSNetEngine
+import Crypto
 import Foundation
 
 /// Element types this project stores. Others (BF16, F64, integers) are rejected by name.
@@ -157,29 +158,99 @@ public struct SafetensorsFile: WeightProvider, Sendable {
         return WeightTensor(shape: e.shape, values: values)
     }
 
-    // MARK: writing
+    // MARK: canonical form
 
-    /// Encodes tensors (in the given order) into safetensors bytes. Float16 conversion fails
-    /// with `nonFiniteValue` if a finite Float would overflow half precision.
-    public static func encode(_ tensors: [(name: String, tensor: WeightTensor)], dtype: SafetensorsDType,
-                              metadata: [String: String] = [:]) throws -> Data {
-        var header: [String: Any] = [:]
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+    /// Names in canonical order: by the UTF-8 bytes of the name (Unicode code point order), which
+    /// every language sorts the same way (Swift's own String order is not code point order).
+    public static func canonicalOrder(_ names: [String]) -> [String] {
+        names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The canonical header (docs/model-bundle.md, "Weights checksum"): one JSON object, keys
+    /// sorted by code point at every level, no whitespace, offsets of the tensors laid end to end
+    /// in canonical order, then spaces up to a multiple of 8 bytes including the 8-byte length.
+    /// Written by hand so the bytes are exactly those of the spec, whatever Foundation's JSON
+    /// encoder does (its sortedKeys is a locale-style collation and it escapes '/').
+    static func canonicalHeader(_ tensors: [(name: String, dtype: SafetensorsDType, shape: [Int])],
+                                metadata: [String: String]) -> Data {
+        var items: [(key: String, json: String)] = []
+        if !metadata.isEmpty {
+            let meta = canonicalOrder(Array(metadata.keys)).map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            items.append(("__metadata__", "{" + meta.joined(separator: ",") + "}"))
+        }
         var offset = 0
-        for (name, t) in tensors {
-            precondition(name != "__metadata__", "reserved tensor name")
-            let bytes = t.values.count * dtype.byteSize
-            header[name] = ["dtype": dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+        for t in tensors {
+            let bytes = t.shape.reduce(1, *) * t.dtype.byteSize
+            let shape = t.shape.map(String.init).joined(separator: ",")
+            items.append((t.name, "{\"data_offsets\":[\(offset),\(offset + bytes)],\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(shape)]}"))
             offset += bytes
         }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        // Pad with spaces so the data section starts 8-byte aligned (as the reference writer does).
+        let order = Dictionary(uniqueKeysWithValues: canonicalOrder(items.map(\.key)).enumerated().map { ($1, $0) })
+        items.sort { order[$0.key]! < order[$1.key]! }
+        var json = Data(("{" + items.map { "\(jsonString($0.key)):\($0.json)" }.joined(separator: ",") + "}").utf8)
         while (8 + json.count) % 8 != 0 { json.append(0x20) }
-        var out = Data(capacity: 8 + json.count + offset)
+        return json
+    }
+
+    /// A JSON string as Python's json.dumps(ensure_ascii=False) writes it: only '"', '\\' and
+    /// control characters escaped (\b \f \n \r \t, others \u00xx), everything else raw UTF-8.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    /// SHA-256 (lower-case hex) of the canonical serialization of this file's content: what a
+    /// bundle's `weights.sha256` records (formatVersion 2). It depends only on the tensors (names,
+    /// dtypes, shapes, bytes) and the metadata, not on the order or JSON spelling of this file.
+    public func canonicalSHA256() -> String {
+        let names = Self.canonicalOrder(tensorNames)
+        let header = Self.canonicalHeader(names.map { (name: $0, dtype: entries[$0]!.dtype, shape: entries[$0]!.shape) },
+                                          metadata: metadata)
+        var hasher = SHA256()
+        var length = UInt64(header.count).littleEndian
+        withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
+        hasher.update(data: header)
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            for name in names {
+                let e = entries[name]!
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.begin)..<(dataStart + e.end)]))
+            }
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: writing
+
+    /// Encodes tensors into the canonical safetensors bytes (tensors in canonical name order,
+    /// canonical header), so the file's own SHA-256 is its content checksum. Float16 conversion
+    /// fails with `nonFiniteValue` if a finite Float would overflow half precision.
+    public static func encode(_ tensors: [(name: String, tensor: WeightTensor)], dtype: SafetensorsDType,
+                              metadata: [String: String] = [:]) throws -> Data {
+        precondition(!tensors.contains { $0.name == "__metadata__" }, "reserved tensor name")
+        precondition(Set(tensors.map(\.name)).count == tensors.count, "duplicate tensor names")
+        let byName = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.tensor) })
+        let names = canonicalOrder(tensors.map(\.name))
+        let json = canonicalHeader(names.map { (name: $0, dtype: dtype, shape: byName[$0]!.shape) }, metadata: metadata)
+        let dataBytes = tensors.reduce(0) { $0 + $1.tensor.values.count * dtype.byteSize }
+        var out = Data(capacity: 8 + json.count + dataBytes)
         var length = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
         out.append(json)
-        for (name, t) in tensors {
+        for name in names {
+            let t = byName[name]!
             switch dtype {
             case .f32:
                 var le = t.values.map { $0.bitPattern.littleEndian }

@@ -41,13 +41,21 @@ struct ModelCommand: ParsableCommand {
             do {
                 var sources: [ModelManifest.SourceFile] = []
                 print("reading \(files.joined(separator: ", "))")
-                let weights = try KerasWeightsFile(paths: files)
+                // Names first; a file whose names carry other counters is matched as Keras loads it, by position.
+                let weights = try KerasWeightsFile(paths: files, matching: BSNetKerasLayout.scoreModel(shapes: ModelCommand.expectedTensors))
                 for (path, info) in zip(files, weights.sources) {
                     let url = URL(fileURLWithPath: path)
                     let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                     sources.append(.init(name: url.lastPathComponent, sha256: try ModelBundle.sha256Hex(ofFile: url),
-                                         bytes: bytes, kerasVersion: info.kerasVersion, backend: info.backend))
+                                         bytes: bytes, kerasVersion: info.kerasVersion, backend: info.backend,
+                                         matchedBy: info.rule, renamedGroups: info.renamedGroups.isEmpty ? nil : info.renamedGroups))
                     print("  \(url.lastPathComponent): \(info.tensorCount) tensors in \(info.layerCount) layers (Keras \(info.kerasVersion ?? "?"), \(info.backend ?? "?"))")
+                    if info.rule == .position {
+                        print("    names do not match BS-Net's; matched by position as Keras' load_weights does, every shape equal")
+                        if !info.renamedGroups.isEmpty {
+                            print("    \(info.renamedGroups.count) groups renamed: \(info.renamedGroups.map(\.description).joined(separator: ", "))")
+                        }
+                    }
                 }
                 if !weights.overriddenWithDifferentValues.isEmpty {
                     print("  note: \(weights.overriddenWithDifferentValues.count) tensors differ between files; the later file's values were used")
@@ -98,10 +106,16 @@ struct ModelCommand: ParsableCommand {
                 print("licence:       \(m.licence)")
                 print("intended use:  \(m.intendedUse)")
                 print("weights:       \(m.weights.file), \(m.weights.tensorCount) tensors, \(m.weights.parameterCount) parameters, \(m.weights.dtype.rawValue)")
-                print("weights SHA-256: \(m.weights.sha256) (checked)")
+                print("weights SHA-256: \(m.weights.sha256) (checked; \(m.checksumRule))")
                 print("created:       \(m.provenance.createdAt) by \(m.provenance.tool) \(m.provenance.toolVersion)")
                 for s in m.provenance.sources {
                     print("source:        \(s.name) sha256 \(s.sha256) (\(s.bytes) bytes, Keras \(s.kerasVersion ?? "?"))")
+                    switch s.matchedBy {
+                    case .position?: print("  matched by:  position (Keras' load_weights rule; the file's names differ from BS-Net's)")
+                    case .names?: print("  matched by:  names")
+                    case nil: break
+                    }
+                    for r in s.renamedGroups ?? [] { print("  renamed:     \(r)") }
                 }
                 if let notes = m.provenance.notes { print("notes:         \(notes)") }
                 if let t = m.training {
@@ -132,6 +146,11 @@ struct ModelCommand: ParsableCommand {
                 let w = bundle.manifest.weights
                 if bundle.manifest.isTestFixture { print("WARNING: random test fixture, not a trained model") }
                 print("OK: \(bundle.manifest.name) \(bundle.manifest.version): \(w.tensorCount) tensors, \(w.parameterCount) parameters, \(w.dtype.rawValue), SHA-256 \(w.sha256)")
+                if bundle.manifest.formatVersion < 2, let content = bundle.contentSHA256() {
+                    // Old bundles keep verifying; say what a re-import records now, so a changed hash is expected.
+                    print("note: formatVersion 1 bundle: its SHA-256 is of the whole file; the content checksum of these weights " +
+                          "(what an import or export records now, docs/model-bundle.md) is \(content)")
+                }
             } catch {
                 throw ModelCommand.fail(error)
             }

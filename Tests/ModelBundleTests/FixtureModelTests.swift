@@ -23,7 +23,7 @@ import Testing
         let c = try FixtureModel.writeRandomBundle(to: dir.appendingPathComponent("c"), specs: specs, seed: 8)
         #expect(a.manifest.weights.sha256 == b.manifest.weights.sha256)
         #expect(a.manifest.weights.sha256 != c.manifest.weights.sha256)
-        #expect(try ModelBundle.load(from: a.directory, expecting: specs).weights.tensorNames == specs.map(\.name))
+        #expect(try ModelBundle.load(from: a.directory, expecting: specs).weights.tensorNames == SafetensorsFile.canonicalOrder(specs.map(\.name)))
     }
 
     @Test func valuesFollowTheInitialisationRules() throws {

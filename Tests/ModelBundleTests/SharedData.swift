@@ -33,18 +33,59 @@ func float32SHA256(_ t: WeightTensor) -> String {
     return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
 }
 
+/// How a Keras version and save call lay out an h5 weights file (the variants Keras loads).
+struct KerasFileStyle {
+    /// "/" for `save_weights`, "/model_weights" for `model.save`.
+    var root = "/"
+    /// `model.save` with the optimizer: an /optimizer_weights group beside /model_weights.
+    var optimizer = false
+    var kerasVersion = "2.21.0"
+    /// TF 2.2 era (h5py 2.10): root attributes as fixed-length scalar strings.
+    var fixedLengthScalars = false
+    /// Weightless layers listed in layer_names (empty weight_names), inserted after the given
+    /// weight-carrying layer index: e.g. TF 2.2's `tf_op_layer_...` groups.
+    var weightless: [(after: Int, name: String)] = []
+
+    static let saveWeights = KerasFileStyle()
+    static let modelSave = KerasFileStyle(root: "/model_weights")
+    static let modelSaveWithOptimizer = KerasFileStyle(root: "/model_weights", optimizer: true)
+    static let tf22 = KerasFileStyle(kerasVersion: "2.3.0-tf", fixedLengthScalars: true,
+                                     weightless: [(0, "tf_op_layer_Mul"), (40, "tf_op_layer_strided_slice_3"), (86, "tf_op_layer_Reshape_1")])
+}
+
 /// A Keras-2-like weights file written through the test writer: `layers` in order, each with
-/// its tensors (names with ":0"), plus the usual root attributes.
-func writeKerasLikeH5(at url: URL, layers: [(String, [(String, WeightTensor)])], elementBytes: Int = 4) throws {
+/// its tensors (names with ":0"), plus the usual root attributes, laid out as `style` says.
+func writeKerasLikeH5(at url: URL, layers: [(String, [(String, WeightTensor)])], elementBytes: Int = 4,
+                      style: KerasFileStyle = .saveWeights) throws {
     let file = try #require(HDF5File.create(path: url.path))
-    try file.writeStringsAttribute("layer_names", on: "/", layers.map(\.0))
-    try file.writeStringsAttribute("keras_version", on: "/", ["2.21.0"], scalar: true)
-    try file.writeStringsAttribute("backend", on: "/", ["tensorflow"], scalar: true)
-    for (layer, weights) in layers {
-        try file.createGroup("/" + layer)
-        try file.writeStringsAttribute("weight_names", on: "/" + layer, weights.map(\.0))
+    var listed = layers
+    for w in style.weightless.sorted(by: { $0.after > $1.after }) where w.after < listed.count {
+        listed.insert((w.name, []), at: w.after + 1)
+    }
+    let prefix = style.root == "/" ? "/" : style.root + "/"
+    if style.root != "/" {
+        try file.createGroup(style.root)
+        try file.writeStringsAttribute("model_config", on: "/", [#"{"class_name": "Functional"}"#], scalar: true)
+        try file.writeStringsAttribute("keras_version", on: "/", [style.kerasVersion], scalar: true, fixedLength: style.fixedLengthScalars)
+    }
+    try file.writeStringsAttribute("layer_names", on: style.root, listed.map(\.0))
+    try file.writeStringsAttribute("keras_version", on: style.root, [style.kerasVersion], scalar: true, fixedLength: style.fixedLengthScalars)
+    try file.writeStringsAttribute("backend", on: style.root, ["tensorflow"], scalar: true, fixedLength: style.fixedLengthScalars)
+    for (layer, weights) in listed {
+        try file.createGroup(prefix + layer)
+        try file.writeStringsAttribute("weight_names", on: prefix + layer, weights.map(\.0))
         for (name, t) in weights {
-            try file.writeDataset("/\(layer)/\(name)", shape: t.shape, values: t.values, elementBytes: elementBytes)
+            try file.writeDataset("\(prefix)\(layer)/\(name)", shape: t.shape, values: t.values, elementBytes: elementBytes)
+        }
+    }
+    if style.optimizer {
+        // Adam slots named after the weights: never read by the importer, must not disturb it.
+        try file.createGroup("/optimizer_weights")
+        let slots = ["Adam/iter:0"] + layers.prefix(3).flatMap { $0.1.map { "Adam/\($0.0.dropLast(2))/m:0" } }
+        try file.writeStringsAttribute("weight_names", on: "/optimizer_weights", slots)
+        try file.writeDataset("/optimizer_weights/Adam/iter:0", shape: [], values: [7])
+        for (_, weights) in layers.prefix(3) {
+            for (name, t) in weights { try file.writeDataset("/optimizer_weights/Adam/\(name.dropLast(2))/m:0", shape: t.shape, values: t.values) }
         }
     }
 }

@@ -1,15 +1,14 @@
 """Write a Brixia model bundle (model.json + weights.safetensors) from the PyTorch BS-Net.
 
-The bytes follow what `brixia model import-keras` writes (Sources/ModelBundle): Keras tensor names
-(no ':0') and layouts, tensors in the authors' h5 order, header keys sorted, compact JSON with '/'
-escaped as Foundation's JSONSerialization does, padded with spaces to 8-byte alignment, metadata
-{"architecture", "naming": "keras"}; model.json pretty-printed with sorted keys like JSONEncoder.
+The weights file is the canonical serialization of docs/model-bundle.md ("Weights checksum"), the
+same bytes `brixia model import-keras` writes (Sources/ModelBundle): Keras tensor names (no ':0')
+and layouts, tensors sorted by name (code point), canonical header JSON, metadata
+{"architecture", "naming": "keras"}; so its SHA-256 is the content checksum model.json records.
 """
 import datetime
 import hashlib
 import json
 import os
-import re
 import shutil
 import struct
 import tempfile
@@ -28,82 +27,64 @@ OUTPUTS = ("segmentation (1,512,512,1) sigmoid lung probability; aligned segment
            "STN affine theta (1,6); scores (1,3,2,4): out[0,row,col,:] = softmax over grades 0-3 of region "
            "r = 2*row+col (rows top/middle/bottom, columns image-left/image-right)")
 
-# Keras' model.layers order interleaves the U-Net++ decoder by depth; the h5 (and so the bundle) uses it.
-DECODER_H5_ORDER = """5-1_upsample 5-1_bn1 4-1_upsample 5-1_conv2 4-1_bn1 5-1_bn2 3-1_upsample 4-2_upsample
-4-1_conv2 3-1_bn1 4-2_bn1 4-1_bn2 2-1_upsample 3-1_conv2 3-2_upsample 2-1_bn1 4-2_conv2 3-1_bn2 3-2_bn1
-4-2_bn2 2-1_conv2 2-2_upsample 3-3_upsample 3-2_conv2 2-1_bn2 2-2_bn1 3-3_bn1 3-2_bn2 2-2_conv2
-2-3_upsample 3-3_conv2 2-2_bn2 2-3_bn1 3-3_bn2 2-4_upsample 2-3_conv2 2-4_bn1 2-3_bn2 2-4_conv2 2-4_bn2
-1-5_upsample 1-5_bn1 1-5_conv2 1-5_bn2""".split()
-
-
-def h5_ordered(tensors):
-    """Reorder [(name, ...)] (model order) into the authors' h5 order: only decoder groups move."""
-    rank = {f"decoder_stage{g}": i for i, g in enumerate(DECODER_H5_ORDER)}
-    dec = [t for t in tensors if t[0].split("/")[0] in rank]
-    dec.sort(key=lambda t: rank[t[0].split("/")[0]])  # stable: keeps weight order inside a group
-    first = next(i for i, t in enumerate(tensors) if t[0].split("/")[0] in rank)
-    rest = [t for t in tensors if t[0].split("/")[0] not in rank]
-    return rest[:first] + dec + rest[first:]
-
-
 def keras_arrays(model):
-    """[(keras name, float32 array in Keras layout)] in h5 order."""
+    """[(keras name, float32 array in Keras layout)] in model order (the file sorts them by name)."""
     out = []
     for name, t, layout in model.keras_tensors():
         out.append((name, torch_to_keras(t.detach().cpu().numpy().astype(np.float32), layout)))
-    return h5_ordered(out)
+    return out
 
 
-# Swift's JSONSerialization(.sortedKeys) orders keys by a collation (case-insensitive, digit runs
-# compared as numbers, punctuation before digits before letters, '_' < '-' < '/'), not by code point.
-# Checked against `brixia model import-keras` on all 352 BS-Net names (tests/test_bundle_export.py).
-_PUNCT = {"_": 0, "-": 1, ",": 2, ";": 3, ":": 4, "!": 5, "?": 6, ".": 7, "'": 8, '"': 9, "(": 10, ")": 11,
-          "[": 12, "]": 13, "{": 14, "}": 15, "@": 16, "*": 17, "/": 18, "\\": 19, "&": 20, "#": 21, "%": 22}
+_BYTES = {"F32": 4, "F16": 2}
 
 
-def _collation_key(s):
-    key = []
-    for m in re.finditer(r"\d+|.", s.lower()):
-        t = m.group()
-        if t.isdigit():
-            key.append((1, int(t), ""))
-        elif t.isalpha():
-            key.append((2, 0, t))
-        else:
-            key.append((0, _PUNCT.get(t, 99), t))
-    return key
-
-
-def _json_foundation(obj):
-    """Compact JSON, keys in Foundation's sorted order, '/' escaped as '\\/' (as JSONSerialization does)."""
-    if isinstance(obj, dict):
-        items = sorted(obj.items(), key=lambda kv: _collation_key(kv[0]))
-        return "{" + ",".join(json.dumps(k).replace("/", "\\/") + ":" + _json_foundation(v) for k, v in items) + "}"
-    if isinstance(obj, list):
-        return "[" + ",".join(_json_foundation(v) for v in obj) + "]"
-    return json.dumps(obj).replace("/", "\\/")
+def canonical_header(entries, metadata=None):
+    """Canonical header bytes for [(name, dtype, shape)] (any order): keys sorted by code point at
+    every level, no whitespace, offsets of the tensors laid end to end in name order, padded with
+    spaces so 8 + len is a multiple of 8 (docs/model-bundle.md, "Weights checksum")."""
+    header, offset = {}, 0
+    if metadata:
+        header["__metadata__"] = dict(metadata)
+    for name, dtype, shape in sorted(entries, key=lambda e: e[0]):
+        n = _BYTES[dtype] * int(np.prod(shape, dtype=np.int64))
+        header[name] = {"data_offsets": [offset, offset + n], "dtype": dtype, "shape": [int(d) for d in shape]}
+        offset += n
+    js = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return js + b" " * ((-(8 + len(js))) % 8)
 
 
 def encode_safetensors(arrays, dtype="F32", metadata=None):
+    """The canonical serialization of [(name, array)]: its SHA-256 is the content checksum."""
     np_dtype = {"F32": "<f4", "F16": "<f2"}[dtype]
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header["__metadata__"] = metadata
+    blobs = {}
     for name, arr in arrays:
         a = np.ascontiguousarray(arr, dtype=np.float32)
         if dtype == "F16":
             h = a.astype(np_dtype)
             if np.any(np.isinf(h) & np.isfinite(a)):
                 raise ValueError(f"tensor '{name}' has values outside the float16 range; store float32")
-            data = h.tobytes()
+            blobs[name] = (list(a.shape), h.tobytes())
         else:
-            data = a.astype(np_dtype).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    js = _json_foundation(header).encode()
-    js += b" " * ((-(8 + len(js))) % 8)
-    return struct.pack("<Q", len(js)) + js + b"".join(blobs)
+            blobs[name] = (list(a.shape), a.astype(np_dtype).tobytes())
+    if len(blobs) != len(arrays) or "__metadata__" in blobs:
+        raise ValueError("tensor names must be unique and not '__metadata__'")
+    js = canonical_header([(n, dtype, shape) for n, (shape, _) in blobs.items()], metadata)
+    return struct.pack("<Q", len(js)) + js + b"".join(blobs[n][1] for n in sorted(blobs))
+
+
+def canonical_sha256(data):
+    """Content checksum of any safetensors bytes (formatVersion 2): the SHA-256 of their canonical
+    serialization, whatever the tensor order, JSON spelling or padding of `data`."""
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    metadata = header.pop("__metadata__", None)
+    body = memoryview(data)[8 + n:]
+    js = canonical_header([(k, v["dtype"], v["shape"]) for k, v in header.items()], metadata)
+    h = hashlib.sha256(struct.pack("<Q", len(js)) + js)
+    for name in sorted(header):
+        b, e = header[name]["data_offsets"]
+        h.update(body[b:e])
+    return h.hexdigest()
 
 
 def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sources=(), notes=None,
@@ -122,7 +103,7 @@ def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sourc
     if notes:
         provenance["notes"] = notes
     manifest = {
-        "format": "brixia-model-bundle", "formatVersion": 1, "name": name, "version": version,
+        "format": "brixia-model-bundle", "formatVersion": 2, "name": name, "version": version,
         "architecture": ARCHITECTURE, "inputSize": 512, "inputChannels": 1,
         "preprocessing": "brixia-cohen-equalize-4096", "outputs": OUTPUTS,
         "licence": licence or "unspecified: weights trained by the Brixia project; check the training data licences "
@@ -162,7 +143,9 @@ def read_bundle_into(model, bundle_dir):
     bundle_dir = Path(bundle_dir)
     manifest = json.loads((bundle_dir / "model.json").read_text())
     data = (bundle_dir / manifest["weights"]["file"]).read_bytes()
-    if hashlib.sha256(data).hexdigest() != manifest["weights"]["sha256"]:
+    # formatVersion 1 recorded the whole file's SHA-256; from 2 on it is the content checksum.
+    digest = canonical_sha256(data) if manifest.get("formatVersion", 1) >= 2 else hashlib.sha256(data).hexdigest()
+    if digest != manifest["weights"]["sha256"]:
         raise ValueError(f"{bundle_dir}: weights SHA-256 does not match model.json")
     tensors = load(data)
     with torch.no_grad():

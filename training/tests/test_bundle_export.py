@@ -106,3 +106,54 @@ def test_swift_engine_scores_match_pytorch(loaded, bundle, tmp_path):
     swift = np.load(out / "scores.npy")
     assert np.abs(swift - ours["scores"].numpy()).max() <= 1e-3
     assert np.abs(np.load(out / "affine.npy") - ours["theta"].numpy()).max() <= 1e-4
+
+
+# The spec's worked example (docs/model-bundle.md, "Weights checksum"); the Swift writer is tested
+# against the same header and SHA-256 (Tests/ModelBundleTests/ContentChecksumTests.swift).
+EXAMPLE_HEADER = ('{"B/bias":{"data_offsets":[0,4],"dtype":"F32","shape":[1]},"__metadata__":{"architecture":"demo/1"},'
+                  '"b/kernel":{"data_offsets":[4,12],"dtype":"F32","shape":[2]}}')
+EXAMPLE_SHA256 = "e89b837fe610b534df23e77a168fb75402245c5295db779a791cccc1043235f9"
+
+
+def test_canonical_bytes_match_the_spec():
+    import hashlib
+    import struct
+    from bsnet.bundle import canonical_sha256, encode_safetensors
+    arrays = [("b/kernel", np.array([1, -2], np.float32)), ("B/bias", np.array([0.5], np.float32))]
+    data = encode_safetensors(arrays, "F32", {"architecture": "demo/1"})
+    expected = struct.pack("<Q", 168) + EXAMPLE_HEADER.encode() + b" " * 7 + np.array([0.5, 1, -2], "<f4").tobytes()
+    assert data == expected
+    assert hashlib.sha256(data).hexdigest() == EXAMPLE_SHA256 == canonical_sha256(data)
+    # Source order does not matter.
+    assert encode_safetensors(arrays[::-1], "F32", {"architecture": "demo/1"}) == data
+
+
+def test_checksum_ignores_data_order_and_json_spelling():
+    import hashlib
+    import json
+    import struct
+    from bsnet.bundle import canonical_sha256, encode_safetensors
+    rng = np.random.default_rng(0)
+    arrays = [(n, rng.standard_normal(s).astype(np.float32)) for n, s in
+              [("conv0/kernel", (3, 3, 1, 2)), ("C1_reduced/bias", (4,)), ("_odd", (1,)), ("bn0/gamma", (2,))]]
+    data = encode_safetensors(arrays, "F32", {"architecture": "a", "naming": "keras"})
+    # Another writer: reversed data order, indented JSON with '\/' escapes, other padding.
+    header, blob = {"__metadata__": {"naming": "keras", "architecture": "a"}}, b""
+    for n, a in reversed(arrays):
+        header[n] = {"shape": list(a.shape), "dtype": "F32", "data_offsets": [len(blob), len(blob) + a.nbytes]}
+        blob += a.astype("<f4").tobytes()
+    js = json.dumps(header, indent=3).replace("/", "\\/").encode() + b"   "
+    other = struct.pack("<Q", len(js)) + js + blob
+    assert hashlib.sha256(other).hexdigest() != hashlib.sha256(data).hexdigest()
+    assert canonical_sha256(other) == canonical_sha256(data) == hashlib.sha256(data).hexdigest()
+    changed = other[:-1] + bytes([other[-1] ^ 1])
+    assert canonical_sha256(changed) != canonical_sha256(data)
+
+
+def test_shipped_model_checksum_is_its_content_checksum():
+    """models/bsnet-brixia-own predates the canonical layout: its manifest holds the content checksum."""
+    from bsnet.bundle import canonical_sha256
+    d = REPO / "models" / "bsnet-brixia-own"
+    man = json.loads((d / "model.json").read_text())
+    assert man["formatVersion"] == 2
+    assert canonical_sha256((d / "weights.safetensors").read_bytes()) == man["weights"]["sha256"]

@@ -54,8 +54,10 @@ int h5s_dataset_read_f32(int64_t file, const char *path, float *out, size_t coun
 int h5s_write_dataset(int64_t file, const char *path, int rank, const int64_t *dims,
                       const float *data, int elem_bytes);
 int h5s_create_group(int64_t file, const char *path);
-/* Writes a 1-D fixed-length string attribute (as h5py does for numpy bytes arrays), or a
- * scalar variable-length string when scalar_vlen != 0 (count must then be 1). */
+/* String attribute layouts: a 1-D fixed-length array (h5py for numpy bytes arrays), a scalar
+ * variable-length string (h5py for str), a scalar fixed-length string (h5py for numpy bytes,
+ * as TF 2.2-era Keras wrote keras_version). Scalars need count == 1. */
+enum { H5S_ATTR_ARRAY_FIXED = 0, H5S_ATTR_SCALAR_VLEN = 1, H5S_ATTR_SCALAR_FIXED = 2 };
 int h5s_write_attr_strings(int64_t file, const char *objpath, const char *attr,
-                           const char *const *strings, size_t count, int scalar_vlen);
+                           const char *const *strings, size_t count, int mode);
 #endif
