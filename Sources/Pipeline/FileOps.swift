@@ -168,7 +168,6 @@ public enum FileOps {
         return head + "~" + String(ContentHash.sha256(name).prefix(16))
     }
 
-    /// True for anything at the path, a dangling symbolic link included (never follows it).
     /// True when some process we can see holds `path` open for writing (Linux /proc). A sender that
     /// paused mid-file still has it open; a truncated file left behind does not.
     public static func isOpenForWriting(_ path: String) -> Bool {
@@ -191,6 +190,7 @@ public enum FileOps {
         return false
     }
 
+    /// True for anything at the path, a dangling symbolic link included (never follows it).
     public static func exists(_ url: URL) -> Bool { FileKind.of(url.path) != .missing }
 
     /// A file-name-safe token for a DICOM UID (UIDs are digits and dots, but never trust input):

@@ -85,15 +85,15 @@ public final class PipelineEngine: @unchecked Sendable {
             setAsideIrregular([InboxScanner.Irregular(url: file, kind: kind)])
             return .quarantined
         }
+        guard let before = FileKind.lstatRegular(file.path) else { return .vanished }
+        if let d = deferredUnreadable[file.path], d.size == before.size, d.mtime == before.mtime,
+           Date().timeIntervalSince(before.mtime) < config.incompleteFileGrace {   // wall clock: compared with an mtime
+            return .waiting   // unchanged since it was found unreadable: neither hash nor read it again yet
+        }
         let hash: String
         do { hash = try ContentHash.sha256(of: file) } catch {
             if !FileOps.exists(file) { return .vanished }
             throw error
-        }
-        guard let before = FileKind.lstatRegular(file.path) else { return .vanished }
-        if let d = deferredUnreadable[file.path], d.size == before.size, d.mtime == before.mtime,
-           Date().timeIntervalSince(before.mtime) < config.incompleteFileGrace {   // wall clock: compared with an mtime
-            return .waiting   // unchanged since it was found unreadable: no need to read it again yet
         }
         let inspected: InspectedInstance
         do { inspected = try deps.inspector.inspect(file: file) } catch let r as InputRejection {
@@ -106,7 +106,7 @@ public final class PipelineEngine: @unchecked Sendable {
             if changed || young || FileOps.isOpenForWriting(file.path) {
                 if deferredUnreadable[file.path] == nil {
                     log.info("unreadable file left in the inbox for now: it may still be being written", metadata: [
-                        "file": "\(SafeText.escape(relativeInboxPath(file)))", "reason": "\(SafeText.escape(r.reason))"])
+                        "file": "\(relativeInboxPath(file))", "reason": "\(r.reason)"])
                 }
                 deferredUnreadable[file.path] = now.map { (size: $0.size, mtime: $0.mtime) } ?? before
                 return .waiting
@@ -154,7 +154,9 @@ public final class PipelineEngine: @unchecked Sendable {
     /// Writes `<name>.reason.txt` first, then moves the file: a crash in between leaves the file in
     /// the inbox, and the next pass quarantines it again (overwriting the same reason). Every value in
     /// the reason file is escaped (one line per field; nothing from the input can add a line).
-    func quarantineFile(_ file: URL, reason: String, detail: [(String, String)] = []) throws {
+    /// `asIs` (links, FIFOs, devices): rename(2) moves the entry itself and there is no copy fallback
+    /// (copying would follow a link or block on a FIFO); if the rename fails the reason file goes too.
+    func quarantineFile(_ file: URL, reason: String, detail: [(String, String)] = [], asIs: Bool = false) throws {
         let rel = relativeInboxPath(file)
         let dir = Self.parentFolder(of: rel).map { config.quarantine.appendingPathComponent($0) } ?? config.quarantine
         try FileOps.requireInside(dir, root: config.quarantine, what: "quarantine entry")
@@ -163,50 +165,37 @@ public final class PipelineEngine: @unchecked Sendable {
         var text = "file: \(SafeText.escape(rel))\nreason: \(SafeText.escape(reason))\n"
             + "quarantined at: \(ISO8601DateFormatter().string(from: deps.now()))\n"
         for (k, v) in detail { text += "\(k): \(SafeText.escape(v))\n" }
-        try deps.fileWriter.writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: dst.path + ".reason.txt"))
-        try FileOps.move(file, to: dst)
+        let reasonFile = URL(fileURLWithPath: dst.path + ".reason.txt")
+        try deps.fileWriter.writeAtomically(Data(text.utf8), to: reasonFile)
+        if asIs {
+            guard rename(file.path, dst.path) == 0 else {
+                let err = FileOpError("move to \(dst.path)", file.path, errno: errno)
+                unlink(reasonFile.path)
+                throw err
+            }
+            FileOps.syncDirectory(dir.path)
+        } else {
+            try FileOps.move(file, to: dst)
+        }
         summary.filesQuarantined += 1
-        noteQuarantined(rel, reason: reason)
-        log.warning("file quarantined", metadata: ["file": "\(SafeText.escape(rel))", "reason": "\(SafeText.escape(reason))"])
-    }
-
-    /// The file is already safe in the quarantine with its reason file; a failure to note it in the
-    /// store only costs the `status` listing, so it is logged, not thrown.
-    func noteQuarantined(_ rel: String, reason: String) {
+        // The file is already safe with its reason file; failing to note it in the store only costs
+        // the `status` listing, so it is logged, not thrown.
         do { try deps.store.recordQuarantinedFile(SafeText.escape(rel), reason: SafeText.escape(reason), at: deps.now()) }
         catch { log.error("cannot record a quarantined file in the store", metadata: ["error": "\(error)"]) }
+        log.warning("file quarantined", metadata: ["file": "\(rel)", "reason": "\(reason)"])
     }
 
-    /// Sets aside an inbox entry that is not a regular file (symbolic link, FIFO, socket, device, a
-    /// folder nested too deep): the entry itself is renamed into the quarantine, never opened or
+    /// Sets aside inbox entries that are not regular files (symbolic links, FIFOs, sockets, devices,
+    /// folders nested too deep): each is renamed as it is into the quarantine, never opened or
     /// followed. Where it cannot be renamed (another file system), it stays and is reported once.
     func setAsideIrregular(_ entries: [InboxScanner.Irregular]) {
         for e in entries {
-            let rel = relativeInboxPath(e.url)
             let reason = "not a regular file: \(e.kind)"
-            do {
-                let dir = Self.parentFolder(of: rel).map { config.quarantine.appendingPathComponent($0) } ?? config.quarantine
-                try FileOps.requireInside(dir, root: config.quarantine, what: "quarantine entry")
-                try FileOps.ensureDirectory(dir)
-                let dst = FileOps.freeName(in: dir, for: e.url.lastPathComponent)
-                let text = "file: \(SafeText.escape(rel))\nreason: \(SafeText.escape(reason))\n"
-                    + "quarantined at: \(ISO8601DateFormatter().string(from: deps.now()))\n"
-                try deps.fileWriter.writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: dst.path + ".reason.txt"))
-                // rename(2) moves the link or node itself; no copy fallback (copying a FIFO blocks).
-                if rename(e.url.path, dst.path) != 0 {
-                    let err = FileOpError("move to \(dst.path)", e.url.path, errno: errno)
-                    unlink(dst.path + ".reason.txt")
-                    throw err
-                }
-                FileOps.syncDirectory(dir.path)
-                summary.filesQuarantined += 1
-                noteQuarantined(rel, reason: reason)
-                log.warning("file quarantined", metadata: ["file": "\(SafeText.escape(rel))", "reason": "\(SafeText.escape(reason))"])
-            } catch {
+            do { try quarantineFile(e.url, reason: reason, asIs: true) } catch {
                 if reportedIrregular.insert(e.url.path).inserted {
-                    summary.failures.append("inbox entry \(SafeText.escape(rel)) left in place: \(reason); \(error)")
-                    log.error("inbox entry left in place", metadata: [
-                        "file": "\(SafeText.escape(rel))", "reason": "\(SafeText.escape(reason))", "error": "\(error)"])
+                    let rel = SafeText.escape(relativeInboxPath(e.url))
+                    summary.failures.append("inbox entry \(rel) left in place: \(reason); \(error)")
+                    log.error("inbox entry left in place", metadata: ["file": "\(rel)", "reason": "\(reason)", "error": "\(error)"])
                 }
             }
         }
@@ -227,7 +216,8 @@ public final class PipelineEngine: @unchecked Sendable {
         return dst.path
     }
 
-    /// "a/b/c.dcm" -> "a/b"; nil for a bare name. (NSString's path helpers crash on some inputs.)
+    /// "a/b/c.dcm" -> "a/b"; nil for a bare name. (NSString.deletingLastPathComponent crashed this
+    /// Foundation on a bare one-character name such as "x".)
     static func parentFolder(of rel: String) -> String? {
         guard let i = rel.lastIndex(of: "/") else { return nil }
         let p = String(rel[..<i])

@@ -117,7 +117,7 @@ public final class PipelineRunner: @unchecked Sendable {
             let didWork = try await onQueue { [self] () -> Bool in
                 let now = engine.deps.now()
                 try engine.deps.store.promote(quietBefore: now.addingTimeInterval(-engine.config.quietPeriod), now: now)
-                let did = try engine.processNext(retryBefore: now) != nil
+                let did = try engine.processNext() != nil
                 if !did { engine.explanationTickLogged() }   // explanations only when no study waits
                 return did
             }

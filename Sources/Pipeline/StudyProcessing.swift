@@ -58,7 +58,7 @@ extension PipelineEngine {
             try quarantineStudyInputs(study, reason: e.reason)
             try deps.store.markQuarantined(studyInstanceUID: study, reason: e.reason, at: deps.now())
             summary.studiesQuarantined += 1
-            log.warning("study quarantined", metadata: ["study": "\(ref)", "reason": "\(SafeText.escape(e.reason))"])
+            log.warning("study quarantined", metadata: ["study": "\(ref)", "reason": "\(e.reason)"])
             return .quarantined(e.reason)
         } catch {
             // Transient (disk full, read-only outbox, database busy, ...): bounded retries with back-off.
@@ -285,10 +285,10 @@ extension PipelineEngine {
                     try quarantineStudyInputs(j.studyInstanceUID, reason: reason,
                                               history: (try? deps.store.history(studyInstanceUID: j.studyInstanceUID)) ?? [])
                     summary.studiesQuarantined += 1
-                    log.error("recovery: study quarantined as poison", metadata: ["study": "\(ref)", "reason": "\(SafeText.escape(reason))"])
+                    log.error("recovery: study quarantined as poison", metadata: ["study": "\(ref)", "reason": "\(reason)"])
                 default:
                     log.error("recovery: interrupted study failed for good; inputs kept in the inbox until `brixia retry`",
-                              metadata: ["study": "\(ref)", "error": "\(SafeText.escape(j.lastError ?? ""))"])
+                              metadata: ["study": "\(ref)", "error": "\(j.lastError ?? "")"])
                 }
             }
         }

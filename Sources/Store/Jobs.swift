@@ -233,20 +233,19 @@ extension BrixiaStore {
             let abandoned = try JobRecord.fetchAll(db, sql: sql + " ORDER BY jobs.id", arguments: arguments)
             return try abandoned.map { job in
                 let crashes = job.crashes + 1
-                try db.execute(sql: "UPDATE jobs SET crashes = ? WHERE id = ?", arguments: [crashes, job.id])
                 let error = "worker \(job.owner ?? "?") stopped during attempt \(job.attempts)"
                 if crashes >= configuration.maxCrashes {
                     // Poison: it keeps killing the worker; a human must look at it.
                     let why = "poison: the worker stopped \(crashes) times while processing this study (last: \(error))"
                     try transition(db, job: job, to: .quarantined, now: now, actor: "recovery", message: why,
-                                   lastError: why, failureKind: .crash)
+                                   lastError: why, failureKind: .crash, crashes: crashes)
                 } else if job.attempts >= configuration.maxAttempts {
                     try transition(db, job: job, to: .failed, now: now, actor: "recovery",
                                    message: "\(error); max attempts (\(configuration.maxAttempts)) reached",
-                                   lastError: error, failureKind: .crash)
+                                   lastError: error, failureKind: .crash, crashes: crashes)
                 } else {
                     try transition(db, job: job, to: .queued, now: now, actor: "recovery", message: error,
-                                   lastError: error, failureKind: .crash)
+                                   lastError: error, failureKind: .crash, crashes: crashes)
                 }
                 return RecoveredJob(job: try jobForStudy(db, studyRef: job.studyRef), previousOwner: job.owner)
             }
@@ -288,7 +287,7 @@ extension BrixiaStore {
     /// target state, and logs the transition.
     func transition(_ db: Database, job: JobRecord, to next: JobState, now: Date, actor: String?, message: String?,
                     resetAttempts: Bool = false, owner: String? = nil, lastError: String? = nil,
-                    failureKind: FailureKind? = nil, retryAt: Date? = nil) throws {
+                    failureKind: FailureKind? = nil, retryAt: Date? = nil, crashes: Int? = nil) throws {
         guard job.state.canTransition(to: next) else {
             throw StoreError.illegalTransition(study: job.studyInstanceUID, from: job.state, to: next)
         }
@@ -322,6 +321,10 @@ extension BrixiaStore {
         if let failureKind {
             sets.append("failure_kind = :kind")
             arguments["kind"] = failureKind.rawValue
+        }
+        if let crashes {
+            sets.append("crashes = :crashes")
+            arguments["crashes"] = crashes
         }
         try db.execute(sql: "UPDATE jobs SET \(sets.joined(separator: ", ")) WHERE id = :id",
                        arguments: StatementArguments(arguments))

@@ -45,6 +45,8 @@ public struct QueueStatus: Codable, Equatable, Sendable {
         public let attempts: Int
         public let lastError: String?
         public let updatedAt: Date
+        /// transient, deterministic or crash (nil for rows from before migration 0003).
+        public let failureKind: FailureKind?
     }
     public struct LastProcessed: Codable, Equatable, Sendable {
         public let studyInstanceUID: String
@@ -66,8 +68,6 @@ public struct QueueStatus: Codable, Equatable, Sendable {
     /// Files quarantined so far (all time) and the most recent ones.
     public let quarantinedFiles: Int
     public let recentQuarantine: [QuarantinedFile]
-    /// Failure kind per failed/quarantined study (transient, deterministic, crash), same order as `failures`.
-    public let failureKinds: [String?]
 }
 
 extension BrixiaStore {
@@ -154,7 +154,7 @@ extension BrixiaStore {
                 """, arguments: [maxFailures]).map { row in
                 let job = try JobRecord(row: row)
                 return QueueStatus.Failure(studyInstanceUID: job.studyInstanceUID, state: job.state, attempts: job.attempts,
-                                           lastError: job.lastError, updatedAt: job.updatedAt)
+                                           lastError: job.lastError, updatedAt: job.updatedAt, failureKind: job.failureKind)
             }
             let last = try Row.fetchOne(db, sql: """
                 SELECT s.study_uid, j.finished_at,
@@ -166,9 +166,6 @@ extension BrixiaStore {
                 QueueStatus.LastProcessed(studyInstanceUID: row["study_uid"], finishedAt: row["finished_at"],
                                           version: row["version"], global: row["global_score"])
             }
-            let kinds = try String?.fetchAll(db, sql: """
-                SELECT failure_kind FROM jobs WHERE state IN ('failed', 'quarantined') ORDER BY updated_at DESC LIMIT ?
-                """, arguments: [maxFailures])
             let quarantined = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE kind = 'file-quarantined'") ?? 0
             let recent = try Row.fetchAll(db, sql: """
                 SELECT at, actor, message FROM events WHERE kind = 'file-quarantined' ORDER BY id DESC LIMIT ?
@@ -176,7 +173,7 @@ extension BrixiaStore {
                 QueueStatus.QuarantinedFile(at: row["at"], file: row["actor"] ?? "", reason: row["message"] ?? "")
             }
             return QueueStatus(counts: counts, failures: failures, lastProcessed: last, quarantinedFiles: quarantined,
-                               recentQuarantine: recent, failureKinds: kinds)
+                               recentQuarantine: recent)
         }
     }
 }

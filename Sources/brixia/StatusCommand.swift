@@ -32,8 +32,8 @@ struct StatusCommand: ParsableCommand {
             out("failures: none")
         } else {
             out("failures (most recent first):")
-            for (i, f) in status.failures.enumerated() {
-                let kind = (i < status.failureKinds.count ? status.failureKinds[i] : nil).map { " (\($0))" } ?? ""
+            for f in status.failures {
+                let kind = f.failureKind.map { " (\($0.rawValue))" } ?? ""
                 out("  \(f.state.rawValue)\(kind) \(SafeText.escape(f.studyInstanceUID)) after \(f.attempts) attempt(s) at \(iso(f.updatedAt)): \(SafeText.escape(f.lastError ?? "-"))")
             }
             if status.failures.contains(where: { $0.state == .failed }) {

@@ -117,7 +117,7 @@ import Testing
         #expect(poison.lastError?.hasPrefix("poison") == true)
         let status = try temp.store.queueStatus()
         #expect(status.counts["quarantined"] == 2)
-        #expect(Set(status.failureKinds.compactMap { $0 }) == ["crash", "deterministic"])
+        #expect(Set(status.failures.compactMap(\.failureKind)) == [.crash, .deterministic])
     }
 
     @Test func crashRecoveryRequeuesAndCountsAttempts() throws {
