@@ -4,7 +4,8 @@ import PackageDescription
 
 let package = Package(
     name: "Brixia",
-    platforms: [.macOS(.v14)],
+    // Linux only (inotify, /proc, Glibc, Debian's DCMTK/OpenBLAS/HDF5): no Apple platform is declared because
+    // none could be met.
     products: [
         .executable(name: "brixia", targets: ["brixia"]),
     ],
@@ -43,11 +44,10 @@ let package = Package(
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // --- model bundles: safetensors + model.json, Keras h5 import through libhdf5.
-        .target(
-            name: "CHDF5",
-            cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
-            linkerSettings: [.unsafeFlags(["-L/usr/lib/x86_64-linux-gnu/hdf5/serial"]), .linkedLibrary("hdf5")]
-        ),
+        // libhdf5's paths come from pkg-config (Debian: hdf5-serial), not from hard-coded flags.
+        .systemLibrary(name: "CHDF5Lib", path: "Sources/CHDF5Lib", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "CHDF5", dependencies: ["CHDF5Lib"]),
         .target(name: "ModelBundle", dependencies: [
             "BSNetEngine", "CHDF5", .product(name: "Crypto", package: "swift-crypto"),
         ]),
