@@ -30,3 +30,19 @@ enum ContentHash {
         SHA256.hash(data: Data(s.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+/// The short study reference in info-level logs (`study=884b29800327`): the first 12 hex digits of the
+/// SHA-256 of the StudyInstanceUID, so logs name a study without carrying its UID. `show` accepts it.
+public enum StudyReference {
+    public static let length = 12
+    public static func of(_ studyInstanceUID: String) -> String {
+        String(ContentHash.sha256(studyInstanceUID).prefix(length))
+    }
+    /// The whole hash the reference is a prefix of.
+    public static func full(_ studyInstanceUID: String) -> String { ContentHash.sha256(studyInstanceUID) }
+    /// True for text that could be a reference (or a longer prefix of the hash), not a UID.
+    public static func looksLikeReference(_ s: String) -> Bool {
+        (6...64).contains(s.count) && s.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+}
+

@@ -4,6 +4,9 @@ import Store
 
 /// The resolved configuration (defaults < file < environment < flags).
 public struct PipelineConfig: Sendable, Equatable {
+    /// One default for every command that runs the network (run, serve, score, explain).
+    public static let defaultWorkerThreads = 2
+
     public var inbox: URL
     public var outbox: URL
     public var archive: URL
@@ -48,7 +51,7 @@ public struct PipelineConfig: Sendable, Equatable {
             inbox: workDir.appendingPathComponent("inbox"), outbox: workDir.appendingPathComponent("outbox"),
             archive: workDir.appendingPathComponent("archive"), quarantine: workDir.appendingPathComponent("quarantine"),
             database: workDir.appendingPathComponent("brixia.sqlite"), model: workDir.appendingPathComponent("model"),
-            quietPeriod: 10, workerThreads: 2, alertRules: AlertRule.defaults, trendThreshold: 2, outputs: [.sr, .sc],
+            quietPeriod: 10, workerThreads: defaultWorkerThreads, alertRules: AlertRule.defaults, trendThreshold: 2, outputs: [.sr, .sc],
             deleteInsteadOfArchive: false, stabilityPeriod: 2, rescanInterval: 30, retryDelay: 60, maxAttempts: 3)
     }
 }

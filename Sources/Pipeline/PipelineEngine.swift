@@ -54,7 +54,7 @@ public final class PipelineEngine: @unchecked Sendable {
     var stagingRoot: URL { config.outbox.appendingPathComponent(PipelineEngine.stagingFolderName) }
 
     /// A short, non-identifying reference for info-level logs (full UIDs only at debug).
-    static func ref(_ uid: String) -> String { String(ContentHash.sha256(uid).prefix(12)) }
+    static func ref(_ uid: String) -> String { StudyReference.of(uid) }
 
     public func resetSummary() { summary = RunSummary() }
 

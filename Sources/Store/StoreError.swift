@@ -23,7 +23,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .databaseNotFound(let path):
-            return "database not found: \(path) (no such file; pass --db with the pipeline's database)"
+            return "database not found: \(path) (no such file; point --db, --config or --work-dir at the pipeline's database)"
         case .schemaTooNew(let path, let unknown):
             return "database \(path) was written by a newer brixia (unknown migrations: \(unknown.joined(separator: ", ")))"
         case .invalidInput(let field, let reason):

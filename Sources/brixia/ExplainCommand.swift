@@ -21,13 +21,13 @@ struct ExplainCommand: ParsableCommand {
     )
 
     @Argument(help: "DICOM, PNG or JPEG chest X-ray.") var file: String
-    @Option(help: "Model bundle directory (model.json + weights.safetensors).") var model: String?
+    @Option(help: "Model bundle directory (model.json + weights.safetensors); default: BRIXIA_MODEL, else the shipped model, as for `score`.") var model: String?
     @Option(name: .customLong("keras-weights"), help: "Keras h5 weights instead of a bundle (e.g. the reference weights).")
     var kerasWeights: String?
     @Option(help: "Output directory for the PNG files.") var out: String
     @Option(help: "Approximate number of SLIC super-pixels over the whole image.") var segments = 180
     @Option(help: "SLIC compactness.") var compactness = 10.0
-    @Option(help: "BLAS threads for the network.") var threads = 2
+    @Option(help: "Worker threads for the network (default \(PipelineConfig.defaultWorkerThreads), as for `run` and `score`).") var threads = PipelineConfig.defaultWorkerThreads
     @Option(help: "Networks scoring occluded inputs in parallel, one BLAS thread each (1 = one network with --threads).")
     var workers = 1
     @Option(help: "Nice level for this process (0 keeps the current priority).") var nice: Int32 = 10
@@ -73,8 +73,9 @@ struct ExplainCommand: ParsableCommand {
         var modelLine: String
         let modelInfo: ModelInfo
         switch (model, kerasWeights) {
-        case let (dir?, nil):
-            let bundle = try ModelBundle.load(from: URL(fileURLWithPath: dir), expecting: BSNetSignature.tensors)
+        case (_, nil):
+            // Same resolution as `score`: --model, BRIXIA_MODEL, then the shipped default (with its note).
+            let bundle = try ScoreCommand.loadBundle(explicit: model)
             weights = bundle.weights
             let m = bundle.manifest
             modelInfo = ModelInfo(name: m.name, version: m.version, weightsSHA256: m.weights.sha256)
@@ -86,7 +87,6 @@ struct ExplainCommand: ParsableCommand {
             let sha = try ModelBundle.sha256Hex(ofFile: URL(fileURLWithPath: h5))
             modelInfo = ModelInfo(name: "Keras weights \(name)", version: "-", weightsSHA256: sha)
             modelLine = "Model: Keras weights \(name), SHA-256 \(sha.prefix(16))..."
-        case (nil, nil): throw UsageError(description: "no model: pass --model DIR (a bundle) or --keras-weights FILE")
         case (_?, _?): throw UsageError(description: "pass either --model or --keras-weights, not both")
         }
         // Opened once: the pixels for the model, the header for a segmentation (refused before the long part).

@@ -4,6 +4,7 @@ import DicomKit
 import Foundation
 import Imaging
 import ModelBundle
+import Pipeline
 
 /// `brixia score`: decode -> the authors' preprocessing -> BS-Net, for DICOM or PNG/JPEG files.
 /// No database and no reports: the quick answer for one or a few images.
@@ -23,8 +24,8 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Model bundle directory (default: $BRIXIA_MODEL, else the shipped bsnet-brixia-own).")
     var model: String?
 
-    @Option(help: "OpenBLAS threads.")
-    var threads: Int = 1
+    @Option(help: "Worker threads for the network (default \(PipelineConfig.defaultWorkerThreads), as for `run` and `explain`).")
+    var threads: Int = PipelineConfig.defaultWorkerThreads
 
     @Flag(help: "Print one JSON array with an object per file.")
     var json = false
@@ -48,6 +49,16 @@ struct ScoreCommand: ParsableCommand {
     }
 
     static func loadModel(explicit: String?, threads: Int) throws -> (bundle: ModelBundle, net: BSNet) {
+        let bundle = try loadBundle(explicit: explicit)
+        do {
+            return (bundle, try BSNet(weights: bundle.weights, threads: threads))
+        } catch {
+            throw ValidationError("model \(bundle.directory.path): \(error)")
+        }
+    }
+
+    /// The model every single-image command uses: --model, else BRIXIA_MODEL, else the shipped default.
+    static func loadBundle(explicit: String?) throws -> ModelBundle {
         let configured = explicit ?? ProcessInfo.processInfo.environment["BRIXIA_MODEL"]
         guard let dir = (configured?.isEmpty == false ? configured : nil) ?? DefaultModel.locate()?.path else {
             throw ValidationError("""
@@ -66,7 +77,7 @@ struct ScoreCommand: ParsableCommand {
             if bundle.manifest.isTestFixture {
                 FileHandle.standardError.write(Data("warning: \(dir) is a random test fixture, not a trained model: scores are meaningless\n".utf8))
             }
-            return (bundle, try BSNet(weights: bundle.weights, threads: threads))
+            return bundle
         } catch {
             throw ValidationError("model \(dir): \(error)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DicomNetwork
 import Foundation
+import Pipeline
 import Store
 import TextSafety
 
@@ -11,17 +12,18 @@ struct ShowCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: "StudyInstanceUID.")
-    var studyUID: String
+    @Argument(help: "StudyInstanceUID, or the short study reference the log prints (study=884b29800327; a unique prefix of it works too).")
+    var study: String
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func run() throws {
-        let d = try runReportingStoreErrors { try database.open().studyDetail(studyInstanceUID: studyUID) }
+        let store = try runReportingStoreErrors { try database.open() }
+        let d = try runReportingStoreErrors { try store.studyDetail(studyInstanceUID: try resolveStudy(in: store)) }
         let sends: [OutgoingItem]
         do {
-            sends = try OutgoingQueueReader.items(databasePath: database.db,
+            sends = try OutgoingQueueReader.items(databasePath: try database.path,
                                                   sopInstanceUIDs: d.analyses.flatMap { $0.outputs.map(\.sopInstanceUID) })
         } catch { throw CommandFailure(description: "\(error)") }
         if json {
@@ -70,6 +72,24 @@ struct ShowCommand: ParsableCommand {
         for e in d.history {
             let move = e.fromState.map { "\($0) -> \(e.toState ?? "?")" } ?? (e.toState.map { "-> \($0)" } ?? "")
             out("  \(iso(e.at))  \(e.kind)  \(move)  \(e.actor.map { "[\($0)] " } ?? "")\(e.message ?? "")")
+        }
+    }
+}
+
+extension ShowCommand {
+    /// A UID known to the store is taken as is; otherwise hex text is matched against the log's study
+    /// references (SHA-256 prefixes of the UIDs). An ambiguous prefix is an error listing the candidates.
+    func resolveStudy(in store: BrixiaStore) throws -> String {
+        guard StudyReference.looksLikeReference(study), !study.contains(".") else { return study }
+        let uids = try store.studies().map(\.studyInstanceUID)
+        if uids.contains(study) { return study }
+        let matches = uids.filter { StudyReference.full($0).hasPrefix(study) }
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw CommandFailure(description: "no study has the UID or log reference \(SafeText.escape(study))")
+        default:
+            throw CommandFailure(description: "reference \(study) matches \(matches.count) studies; give more digits or the UID: "
+                                 + matches.prefix(5).joined(separator: ", "))
         }
     }
 }

@@ -50,7 +50,7 @@ struct StatusCommand: ParsableCommand {
 
 extension StatusCommand {
     func outgoingStatus() throws -> [OutgoingDestinationStatus] {
-        do { return try OutgoingQueueReader.status(databasePath: database.db) } catch {
+        do { return try OutgoingQueueReader.status(databasePath: try database.path) } catch {
             throw CommandFailure(description: "\(error)")
         }
     }

@@ -1,19 +1,43 @@
 import ArgumentParser
+import Foundation
+import Pipeline
 import Store
 import TextSafety
 
-/// `--db FILE` for the commands that read the store.
+/// Where the query commands (studies, show, trend, status, retry) find the store: the same resolution as
+/// `run`/`serve` (flags > BRIXIA_* environment > config file > ./brixia-work), so after a default
+/// `run --once` they need no flag at all.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("SQLite database written by the pipeline.", valueName: "file"))
-    var db: String
+    @Option(name: .long, help: ArgumentHelp("SQLite database written by the pipeline (default: the one `run` uses, from --config/--work-dir, BRIXIA_DB, BRIXIA_CONFIG, BRIXIA_WORK_DIR, else ./brixia-work/brixia.sqlite).", valueName: "file"))
+    var db: String?
+    @Option(help: "The configuration file `run`/`serve` use; its database is read. Env: BRIXIA_CONFIG.")
+    var config: String?
+    @Option(name: .customLong("work-dir"), help: "The working folder `run`/`serve` use; its database is read. Env: BRIXIA_WORK_DIR.")
+    var workDir: String?
+
+    /// The database path, resolved like the pipeline resolves it.
+    var path: String {
+        get throws {
+            if let db { return db }
+            var o = ConfigOverrides()
+            o.workDir = workDir
+            do {
+                return try ConfigResolver.resolve(flags: o, configPath: config, environment: ProcessInfo.processInfo.environment,
+                                                  currentDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                                                  shippedModel: { nil }).database.path
+            } catch let e as ConfigError {
+                throw CommandFailure(description: e.description)
+            }
+        }
+    }
 
     /// Opens the existing database; a missing file is a clear error, never a new empty database.
     func open() throws -> BrixiaStore {
-        try BrixiaStore.openExisting(path: db)
+        try BrixiaStore.openExisting(path: try path)
     }
 }
 
-extension JobState: ExpressibleByArgument {
+extension Store.JobState: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 

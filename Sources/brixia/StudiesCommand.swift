@@ -1,20 +1,29 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Store
 import TextSafety
 
 struct StudiesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "studies",
-        abstract: "List studies with their job state and latest score (most recent study date first).")
+        abstract: "List studies with their job state and latest score (most recent study date first).",
+        discussion: """
+            The ref column is the short study reference the log prints (study=...); `brixia show REF` accepts it.
+
+            Examples:
+              brixia studies                                  # after `brixia run --once` in this folder
+              brixia studies --status failed --work-dir /var/lib/brixia
+              brixia studies --since 2026-01-01 --json --config /etc/brixia/brixia.conf
+            """)
 
     @OptionGroup var database: DatabaseOptions
 
     @Option(help: "Only studies dated on or after this day (YYYY-MM-DD); undated studies are then left out.")
     var since: String?
 
-    @Option(help: "Only studies whose job is in this state (\(JobState.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var status: JobState?
+    @Option(help: "Only studies whose job is in this state (\(Store.JobState.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var status: Store.JobState?
 
     @Option(help: "At most this many studies.")
     var limit: Int?
@@ -34,12 +43,12 @@ struct StudiesCommand: ParsableCommand {
             out("no studies match")
             return
         }
-        out("date                 state        ver  global  inst  patient ID       study UID")
+        out("date                 state        ver  global  inst  patient ID       ref           study UID")
         for s in studies {
             let version = s.latestVersion.map { "v\($0)" } ?? "-"
             let global = s.global.map(String.init) ?? "-"
             out("\(pad(s.date ?? "undated", 20)) \(pad(s.state?.rawValue ?? "-", 12)) \(pad(version, 4)) \(lpad(global, 6))  "
-                  + "\(lpad("\(s.eligibleInstances)/\(s.instances)", 4))  \(pad(SafeText.escape(s.patientID), 16)) \(s.studyInstanceUID)")
+                  + "\(lpad("\(s.eligibleInstances)/\(s.instances)", 4))  \(pad(SafeText.escape(s.patientID), 16)) \(StudyReference.of(s.studyInstanceUID))  \(s.studyInstanceUID)")
         }
         out("\(studies.count) stud\(studies.count == 1 ? "y" : "ies"). Scores: \(aiDisclaimer)")
     }
