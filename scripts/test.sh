@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
+# The man-page generator scripts/install.sh uses (InstallCLITests stages an install with it).
+swift build --product generate-manual
 # Serial: several suites run real daemons and networks with time limits; on 2 shared cores, running
 # every suite at once starves them.
 swift test --skip-build --no-parallel

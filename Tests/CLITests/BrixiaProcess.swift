@@ -35,8 +35,19 @@ enum Brixia {
         }
     }
 
-    static func runBlocking(_ args: [String], env: [String: String], cwd: URL?, timeout: TimeInterval) throws -> Result {
-        guard let bin = binary else { throw CLIError("brixia executable not found (run `swift build` first or set BRIXIA_BIN)") }
+    /// Another program (a script of the repository, a system tool) with the same limits.
+    static func runTool(_ tool: URL, _ args: [String], env: [String: String] = [:], cwd: URL? = nil,
+                        timeout: TimeInterval = 120) async throws -> Result {
+        try await withCheckedThrowingContinuation { cont in
+            DispatchQueue.global().async {
+                cont.resume(with: Swift.Result { try runBlocking(args, env: env, cwd: cwd, timeout: timeout, tool: tool) })
+            }
+        }
+    }
+
+    static func runBlocking(_ args: [String], env: [String: String], cwd: URL?, timeout: TimeInterval,
+                            tool: URL? = nil) throws -> Result {
+        guard let bin = tool ?? binary else { throw CLIError("brixia executable not found (run `swift build` first or set BRIXIA_BIN)") }
         let p = Process()
         p.executableURL = bin
         p.arguments = args
