@@ -51,6 +51,8 @@ public protocol JobStore: AnyObject, Sendable {
     /// `retryBefore`, other than the studies in `excluding`.
     func claimNext(now: Date, retryBefore: Date, excluding: Set<String>) throws -> StudyJob?
     func job(studyInstanceUID: String) throws -> StudyJob?
+    /// Jobs waiting in `queued` (the work `run --once` has ahead of it, for its progress line).
+    func queuedCount() throws -> Int
     func instances(studyInstanceUID: String) throws -> [StoredInstance]
     /// The latest analysis of the patient's most recent earlier study (by study date, never by arrival).
     func priorAnalysis(studyInstanceUID: String) throws -> PriorReference?

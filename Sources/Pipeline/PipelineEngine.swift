@@ -178,6 +178,7 @@ public final class PipelineEngine: @unchecked Sendable {
             try FileOps.move(file, to: dst)
         }
         summary.filesQuarantined += 1
+        summary.quarantined.append(QuarantinedInput(file: SafeText.escape(rel), reason: SafeText.escape(reason)))
         // The file is already safe with its reason file; failing to note it in the store only costs
         // the `status` listing, so it is logged, not thrown.
         do { try deps.store.recordQuarantinedFile(SafeText.escape(rel), reason: SafeText.escape(reason), at: deps.now()) }

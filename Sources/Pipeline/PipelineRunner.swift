@@ -48,8 +48,9 @@ public final class PipelineRunner: @unchecked Sendable {
 
     /// Processes everything present, without a quiet period, and returns the summary. Files still
     /// being written are waited for (up to `maxWait`).
-    public func runOnce(maxWait: TimeInterval = 120) async throws -> RunSummary {
+    public func runOnce(maxWait: TimeInterval = 120, progress: (@Sendable (RunProgress) -> Void)? = nil) async throws -> RunSummary {
         try await onQueue { [self] in
+            let started = Date()
             try engine.prepareFolders()
             try engine.recover()
             let deadline = Date().addingTimeInterval(maxWait)
@@ -62,10 +63,20 @@ public final class PipelineRunner: @unchecked Sendable {
             // operator's run is the wait); one that fails during this run waits for the next run.
             try engine.deps.store.promote(quietBefore: .distantFuture, now: engine.deps.now())
             var tried = Set<String>()
+            var total = try engine.deps.store.queuedCount()
+            var studyStart = Date()
             while let (study, outcome) = try engine.processNext(retryBefore: .distantFuture, excluding: tried) {
                 if case .failed = outcome { tried.insert(study) }
+                let result = engine.studyResult(study, outcome, seconds: Date().timeIntervalSince(studyStart))
+                engine.summary.studies.append(result)
+                // A study re-queued by a late instance counts again.
+                total = max(total, engine.summary.studies.count)
+                progress?(RunProgress(done: engine.summary.studies.count, total: total,
+                                      elapsed: Date().timeIntervalSince(started), last: result))
+                studyStart = Date()
             }
             try engine.runExplanationsToCompletion()   // only after every score is committed
+            engine.summary.elapsedSeconds = Date().timeIntervalSince(started)
             return engine.finishSummary(inboxFiles: scanner.listFiles().count)
         }
     }
@@ -153,6 +164,26 @@ extension PipelineEngine {
     func noteFailure(_ message: String) {
         summary.failures.append(message)
         log.error("internal failure", metadata: ["error": "\(message)"])
+    }
+
+    /// The run's record of one processed study; file names relative to the inbox (archived ones too).
+    func studyResult(_ study: String, _ outcome: JobOutcome, seconds: TimeInterval) -> StudyResult {
+        let files = ((try? deps.store.instances(studyInstanceUID: study)) ?? []).map { inputName($0.path) }
+        switch outcome {
+        case .done(let v):
+            return StudyResult(studyInstanceUID: study, ref: Self.ref(study), files: files, outcome: "done", version: v, reason: nil, seconds: seconds)
+        case .failed(let why):
+            return StudyResult(studyInstanceUID: study, ref: Self.ref(study), files: files, outcome: "failed", version: nil, reason: why, seconds: seconds)
+        case .quarantined(let why):
+            return StudyResult(studyInstanceUID: study, ref: Self.ref(study), files: files, outcome: "quarantined", version: nil, reason: why, seconds: seconds)
+        }
+    }
+
+    /// A recorded input path as the operator dropped it: relative to the inbox, escaped for terminals.
+    func inputName(_ path: String) -> String {
+        let inbox = config.inbox.standardizedFileURL.path
+        let rel = path.hasPrefix(inbox + "/") ? String(path.dropFirst(inbox.count + 1)) : URL(fileURLWithPath: path).lastPathComponent
+        return SafeText.escape(rel)
     }
 
     func finishSummary(inboxFiles: Int) -> RunSummary {

@@ -14,6 +14,12 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var filesLeftInInbox = 0
     /// Internal failures (system errors, not bad inputs), human-readable.
     public var failures: [String] = []
+    /// Files this run moved to the quarantine, with the reason (relative to the inbox).
+    public var quarantined: [QuarantinedInput] = []
+    /// What happened to each study processed by this run, in processing order.
+    public var studies: [StudyResult] = []
+    /// Wall-clock seconds of the run.
+    public var elapsedSeconds: Double = 0
 
     public init() {}
 
@@ -32,7 +38,64 @@ public struct RunSummary: Sendable, Equatable, Codable {
             "outputs written:     \(outputsWritten)",
             "files left in inbox: \(filesLeftInInbox)",
         ]
+        lines.append("elapsed:             \(RunProgress.clock(elapsedSeconds))")
         for f in failures { lines.append("failure: \(f)") }
         return lines.joined(separator: "\n")
     }
 }
+
+/// A file set aside by the run and why.
+public struct QuarantinedInput: Sendable, Equatable, Codable {
+    public var file: String
+    public var reason: String
+    public init(file: String, reason: String) { self.file = file; self.reason = reason }
+}
+
+/// One study's outcome in a run (`run --once` summary and `--json`). Scores and alerts are read from
+/// the store by the command, so this stays free of model details.
+public struct StudyResult: Sendable, Equatable, Codable {
+    public var studyInstanceUID: String
+    /// The short reference the log uses (StudyReference).
+    public var ref: String
+    /// The study's input files, relative to the inbox.
+    public var files: [String]
+    /// done, failed, quarantined
+    public var outcome: String
+    /// The analysis version written (done only).
+    public var version: Int?
+    /// Why it failed or was set aside.
+    public var reason: String?
+    public var seconds: Double
+
+    public init(studyInstanceUID: String, ref: String, files: [String], outcome: String, version: Int?, reason: String?, seconds: Double) {
+        self.studyInstanceUID = studyInstanceUID; self.ref = ref; self.files = files; self.outcome = outcome
+        self.version = version; self.reason = reason; self.seconds = seconds
+    }
+}
+
+/// Where a `run --once` is: n of N studies, elapsed time and an estimate of the rest.
+public struct RunProgress: Sendable, Equatable {
+    public var done: Int
+    public var total: Int
+    public var elapsed: TimeInterval
+    public var last: StudyResult
+
+    /// Mean time per study so far times the studies left (nil before the first one).
+    public var eta: TimeInterval? {
+        guard done > 0, total >= done else { return nil }
+        return elapsed / Double(done) * Double(total - done)
+    }
+
+    public var line: String {
+        let eta = self.eta.map { "ETA \(Self.clock($0))" } ?? "ETA -"
+        let file = last.files.first.map { " \($0)\(last.files.count > 1 ? " +\(last.files.count - 1)" : "")" } ?? ""
+        return "[\(done)/\(total)] \(Self.clock(elapsed)) elapsed, \(eta)  study \(last.ref)\(file): \(last.outcome)"
+    }
+
+    /// m:ss (h:mm:ss from an hour).
+    public static func clock(_ t: TimeInterval) -> String {
+        let s = max(0, Int(t.rounded()))
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+

@@ -46,7 +46,10 @@ extension PipelineEngine {
     func process(_ job: StudyJob) throws -> JobOutcome {
         let study = job.studyInstanceUID
         let ref = Self.ref(study)
-        log.info("processing study", metadata: ["study": "\(ref)", "attempt": "\(job.attempts)"])
+        // The file names the study for the operator (as dropped into the inbox); UIDs only at debug.
+        let files = ((try? deps.store.instances(studyInstanceUID: study)) ?? []).map { inputName($0.path) }
+        log.info("processing study", metadata: ["study": "\(ref)", "file": "\(files.first ?? "-")\(files.count > 1 ? " +\(files.count - 1)" : "")",
+                                                "attempt": "\(job.attempts)"])
         do {
             try checkpoint(.claimed)
             return try processOrThrow(job)

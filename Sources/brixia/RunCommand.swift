@@ -119,20 +119,39 @@ struct RunCommand: ParsableCommand {
             start (no model, missing inbox, database not openable; the message names the file); 75 when another \
             `brixia serve` or `run` holds the same database. Without --once it runs as the daemon (same as `brixia serve`).
 
+            Progress (n/N studies, elapsed, ETA, the file) goes to stderr: one redrawn line on a terminal, plain lines \
+            otherwise. The summary on stdout lists every study with its outcome, score, alerts or reason; --json \
+            gives the same for scripts.
+
             A study whose input cannot be scored or reported is quarantined at once; one that fails for a \
             transient reason (disk full, read-only outbox) is retried with back-off up to maxAttempts and then \
             stays failed, inputs kept in the inbox, until `brixia retry`.
+
+            Examples:
+              brixia run --once                              # ./brixia-work/inbox, the shipped model
+              brixia run --once --work-dir /srv/brixia --model /srv/brixia/model
+              brixia run --once --config /etc/brixia/brixia.conf --json > summary.json
             """)
 
     @OptionGroup var options: PipelineOptions
     @Flag(help: "Process what is in the inbox now (no quiet period) and exit.") var once = false
+    @Flag(help: "With --once: print the summary as JSON (counts, each study's outcome, scores, alerts, reasons, elapsed time) on stdout.")
+    var json = false
+
+    func validate() throws {
+        if json && !once { throw ValidationError("--json goes with --once (the daemon logs instead)") }
+    }
 
     func run() throws {
         guard once else { return try ServeCommand.serve(options) }
         let logger = options.bootstrapLogging()
         let runner = try options.makeRunner(logger: logger)
-        let summary = try blockingAwait { try await runner.runOnce() }
-        print(summary.text)
+        let summary = try blockingAwait {
+            try await runner.runOnce(progress: { TerminalProgress.shared.update($0.line) })
+        }
+        TerminalProgress.shared.finish()
+        let report = RunReport(summary: summary, database: runner.engine.config.database.path)
+        print(json ? report.json() : report.text())
         OutgoingReport.deliverOnce(config: runner.engine.config, logger: logger)
         if !summary.isClean { throw ExitCode(1) }
     }

@@ -22,8 +22,10 @@ struct SafeLogHandler: LogHandler {
 
     func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
              file: String, function: String, line: UInt) {
-        inner.log(level: level, message: Logger.Message(stringLiteral: SafeText.escape(message.description)),
-                  metadata: metadata.map(Self.escape), source: source, file: file, function: function, line: line)
+        TerminalProgress.shared.suspend {
+            inner.log(level: level, message: Logger.Message(stringLiteral: SafeText.escape(message.description)),
+                      metadata: metadata.map(Self.escape), source: source, file: file, function: function, line: line)
+        }
     }
 
     static func escape(_ m: Logger.Metadata) -> Logger.Metadata {

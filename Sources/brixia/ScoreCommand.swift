@@ -5,6 +5,7 @@ import Foundation
 import Imaging
 import ModelBundle
 import Pipeline
+import TextSafety
 
 /// `brixia score`: decode -> the authors' preprocessing -> BS-Net, for DICOM or PNG/JPEG files.
 /// No database and no reports: the quick answer for one or a few images.
@@ -38,12 +39,20 @@ struct ScoreCommand: ParsableCommand {
         let loaded = try Self.loadModel(explicit: model, threads: threads)
         var results: [ScoreResult] = []
         var failed = false
-        for path in files {
+        let started = Date()
+        for (i, path) in files.enumerated() {
             let r = Self.score(path: path, net: loaded.net, manifest: loaded.bundle.manifest)
             if r.error != nil { failed = true }
             results.append(r)
             if !json { print(r.text()) }
+            // Several files take a while (about half a second each): say where we are on stderr.
+            if files.count > 1 {
+                let elapsed = Date().timeIntervalSince(started)
+                let eta = elapsed / Double(i + 1) * Double(files.count - i - 1)
+                TerminalProgress.shared.update("[\(i + 1)/\(files.count)] \(RunProgress.clock(elapsed)) elapsed, ETA \(RunProgress.clock(eta))  \(SafeText.escape(path))")
+            }
         }
+        TerminalProgress.shared.finish()
         if json { print(JSONText.render(.array(results.map { .object($0.json()) }))) }
         if failed { throw ExitCode(1) }
     }

@@ -8,6 +8,11 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
     private var instancesBySOP: [String: StoredInstance] = [:]
     private var jobsByStudy: [String: Job] = [:]
     private var analysesByStudy: [String: [AnalysisRecord]] = [:]
+
+    func queuedCount() throws -> Int {
+        lock.lock(); defer { lock.unlock() }
+        return jobsByStudy.values.filter { $0.job.state == .queued }.count
+    }
     private(set) var outputsByStudy: [String: [PublishedOutput]] = [:]
     private var counter = 0
     var failCommit: Error?

@@ -11,6 +11,10 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
     public let owner: String
     let outbox: URL
 
+    public func queuedCount() throws -> Int {
+        try store.queueStatus(maxFailures: 0).counts[JobState.queued.rawValue] ?? 0
+    }
+
     public init(config: PipelineConfig) throws {
         try FileOps.ensureDirectory(config.database.deletingLastPathComponent())
         store = try BrixiaStore(path: config.database.path, configuration: StoreConfiguration(
