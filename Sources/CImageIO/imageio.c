@@ -154,3 +154,50 @@ int imgio_write_png(const char *path, const uint8_t *pixels, int32_t width, int3
     if (fclose(fp) != 0) { set_err(err, errlen, strerror(errno)); return 1; }
     return 0;
 }
+
+/* ---- PNG into memory (renderings embedded in DICOM and served as previews) ---- */
+struct membuf { uint8_t *data; size_t len, cap; int failed; };
+static void membuf_write(png_structp png, png_bytep bytes, png_size_t n) {
+    struct membuf *m = (struct membuf *)png_get_io_ptr(png);
+    if (m->failed) return;
+    if (m->len + n > m->cap) {
+        size_t cap = m->cap ? m->cap : 65536;
+        while (cap < m->len + n) cap *= 2;
+        uint8_t *d = realloc(m->data, cap);
+        if (!d) { m->failed = 1; png_error(png, "out of memory"); return; }
+        m->data = d; m->cap = cap;
+    }
+    memcpy(m->data + m->len, bytes, n);
+    m->len += n;
+}
+static void membuf_flush(png_structp png) { (void)png; }
+
+int imgio_encode_png(const uint8_t *pixels, int32_t width, int32_t height, int32_t channels,
+                     uint8_t **out, size_t *outlen, char *err, size_t errlen) {
+    if (!pixels || !out || !outlen || width <= 0 || height <= 0 || (channels != 1 && channels != 3)) {
+        set_err(err, errlen, "invalid arguments"); return 3;
+    }
+    struct membuf m = { NULL, 0, 0, 0 };
+    struct png_err e; e.msg[0] = 0;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &e, png_error_fn, png_warn_fn);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info) { if (png) png_destroy_write_struct(&png, NULL); set_err(err, errlen, "out of memory"); return 3; }
+    if (setjmp(e.jb)) {
+        png_destroy_write_struct(&png, &info);
+        free(m.data);
+        set_err(err, errlen, e.msg[0] ? e.msg : "PNG encoding failed");
+        return 3;
+    }
+    png_set_write_fn(png, &m, membuf_write, membuf_flush);
+    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8,
+                 channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int32_t y = 0; y < height; y++)
+        png_write_row(png, (png_const_bytep)(pixels + (size_t)y * width * channels));
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    *out = m.data; *outlen = m.len;
+    return 0;
+}
+

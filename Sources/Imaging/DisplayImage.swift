@@ -1,3 +1,4 @@
+import Foundation
 import CImageIO
 
 /// A grayscale image as displayed: row-major Float, 0 = black, 1 = white.
@@ -59,6 +60,20 @@ public enum ImageFile {
         }
         guard let p = ptr, w > 0, h > 0 else { throw ImagingError.corrupt(path: path, reason: "empty image") }
         return (Int(w), Int(h), Array(UnsafeBufferPointer(start: p, count: Int(w) * Int(h))))
+    }
+
+    /// Encodes an 8-bit PNG in memory with libpng: channels 1 (gray) or 3 (RGB, interleaved).
+    public static func encodePNG(width: Int, height: Int, channels: Int, bytes: [UInt8]) throws -> Data {
+        guard channels == 1 || channels == 3, width > 0, height > 0, bytes.count == width * height * channels else {
+            throw ImagingError.writeFailed(path: "(memory)", reason: "\(bytes.count) bytes for \(width)x\(height)x\(channels)")
+        }
+        var err = [CChar](repeating: 0, count: 256)
+        var out: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        let rc = imgio_encode_png(bytes, Int32(width), Int32(height), Int32(channels), &out, &length, &err, err.count)
+        guard rc == 0, let out else { throw ImagingError.writeFailed(path: "(memory)", reason: String(cString: err)) }
+        defer { imgio_free(out) }
+        return Data(bytes: out, count: length)
     }
 
     /// Writes an 8-bit PNG: channels 1 (gray) or 3 (RGB, interleaved).

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// A public drawing surface for images other modules render (e.g. the explainability maps), sharing the
 /// report page's raster, embedded font and PNG encoder. Added for the Explain module; the report page
@@ -45,8 +46,8 @@ public struct RenderedImage: Sendable {
     public static func textWidth(_ s: String, font: Font) -> Int { BitmapFont.face(face(font)).width(s) }
     public static func lineHeight(_ font: Font) -> Int { BitmapFont.face(face(font)).lineHeight }
 
-    /// The image as PNG bytes.
-    public func pngData() -> Data { PNGEncoder.encodeRGB(image.pixels, width: image.width, height: image.height) }
+    /// The image as PNG bytes (libpng).
+    public func pngData() throws -> Data { try ImageFile.encodePNG(width: image.width, height: image.height, channels: 3, bytes: image.pixels) }
 
     static func face(_ f: Font) -> BitmapFont.Face {
         switch f { case .regular13: .regular13; case .regular16: .regular16; case .bold16: .bold16; case .bold26: .bold26 }

@@ -1,5 +1,6 @@
 import CDcmBridge
 import Foundation
+import Imaging
 
 /// Writes the Brixia DICOM outputs (Comprehensive SR and rendered Secondary Capture) into the study of
 /// the analysed image, each in a new series with fresh UIDs.
@@ -107,7 +108,7 @@ public struct ReportWriter: Sendable {
     public func renderPNG(_ input: ReportInput, trend: [TrendPoint]) throws -> Data {
         try validate(input)
         let image = ReportRenderer.render(input, trend: trend)
-        return PNGEncoder.encodeRGB(image.pixels, width: image.width, height: image.height)
+        return try ImageFile.encodePNG(width: image.width, height: image.height, channels: 3, bytes: image.pixels)
     }
 
     /// Writes renderPNG's bytes to `url` atomically.

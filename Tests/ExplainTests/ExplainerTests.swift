@@ -85,7 +85,7 @@ struct ExplainerTests {
         for y in 40..<552 { for x in 0..<512 where page.pixel(x, y) == MapRenderer.contour { cyan += 1 } }
         #expect(cyan > 500)
         for kind in ExplainOutputs.kinds {
-            let png = [UInt8](MapRenderer.panel(e, kind: kind).pngData())
+            let png = [UInt8](try MapRenderer.panel(e, kind: kind).pngData())
             #expect(Array(png.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
         }
     }

@@ -19,6 +19,11 @@ int imgio_read_gray8(const char *path, uint8_t **pixels, int32_t *width, int32_t
 int imgio_write_png(const char *path, const uint8_t *pixels, int32_t width, int32_t height, int32_t channels,
                     char *err, size_t errlen);
 
+/* Encodes an 8-bit PNG (1 or 3 channels) into memory. On success returns 0 and *out (free with imgio_free)
+ * holds *outlen bytes; otherwise 3 with a message in err. */
+int imgio_encode_png(const uint8_t *pixels, int32_t width, int32_t height, int32_t channels,
+                     uint8_t **out, size_t *outlen, char *err, size_t errlen);
+
 void imgio_free(void *p);
 
 #ifdef __cplusplus
