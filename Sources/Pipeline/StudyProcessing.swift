@@ -223,6 +223,7 @@ extension PipelineEngine {
         if !(try deps.store.analysisVersions(studyInstanceUID: study)).contains(manifest.analysis.version) {
             try deps.store.commit(manifest.analysis, outputs: manifest.outputs, at: deps.now())
             summary.studiesProcessed += 1
+            if manifest.analysis.replaces != nil { summary.reportsAmended += 1 }
         }
         try checkpoint(.committed)
         // Reports are queued for the PACS before the staging goes: a crash from here on repeats it (idempotent).

@@ -92,6 +92,9 @@ final class StepCrasher: @unchecked Sendable {
             try Self.deliver(ws, i)
             let s = try await ws.runner().runOnce()
             #expect(s.isClean, "\(s.failures)")
+            // Run 1 reports day 35; run 2 day 7 and the amended day 35; run 3 day 0 and the amended day 7.
+            #expect((s.studiesProcessed, s.reportsAmended) == (i == 0 ? (1, 0) : (2, 1)))
+            #expect(s.text.contains("reports amended:     \(i == 0 ? 0 : 1)"))
         }
         try Self.expectFinalState(ws)
         // The first report of day 35 said "no prior"; only its amendment names day 7.
