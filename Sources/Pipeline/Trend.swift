@@ -59,7 +59,9 @@ extension Trend {
         guard let issued, !issued.outputs.isEmpty else { return nil }
         let priorText = prior.map { "prior is now the exam of \(display($0.studyDate))" } ?? "no prior exam"
         let reason: String
-        if !issued.priorKnown || issued.priorStudyInstanceUID != prior?.studyInstanceUID {
+        if !issued.priorKnown {
+            reason = "replaces version \(issued.version): study re-analysed (\(priorText)); change and trend recomputed"
+        } else if issued.priorStudyInstanceUID != prior?.studyInstanceUID {
             reason = "replaces version \(issued.version): the patient's exam history changed (\(priorText)); change and trend recomputed"
         } else {
             reason = "replaces version \(issued.version): study re-analysed (new or changed images, or a changed prior score)"
