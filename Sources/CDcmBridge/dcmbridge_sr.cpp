@@ -176,6 +176,21 @@ void buildTree(DSRDocument &doc, const dcmb_sr_input &in) {
     tr.textItem(g, T::RT_contains, code("121106", "DCM", "Comment"), str(in.disclaimer));
 }
 
+// Amended report: the replaced SR goes into the Predecessor Documents Sequence and the reason into a
+// Comment at the end of the root container (kept apart from buildTree so that tree changes merge cleanly).
+void addAmendment(DSRDocument &doc, const dcmb_sr_input &in) {
+    if (!present(in.predecessor_sop_instance_uid)) return;
+    check(doc.getPredecessorDocuments().addItem(str(in.context.study_instance_uid), str(in.predecessor_series_uid),
+                                                UID_ComprehensiveSRStorage, str(in.predecessor_sop_instance_uid)),
+          "predecessor document");
+    if (present(in.amendment_text)) {
+        Tree tr{doc.getTree()};
+        size_t root = doc.getTree().gotoRoot();
+        if (root == 0) throw WriteError(DCMB_WRITE_ENCODING_ERROR, "SR tree: no root for the amendment note");
+        tr.textItem(root, T::RT_contains, code("121106", "DCM", "Comment"), str(in.amendment_text));
+    }
+}
+
 void applyContext(DSRDocument &doc, const dcmb_context &c) {
     if (!isASCII(c)) check(doc.setSpecificCharacterSetType(T::CS_UTF8), "SpecificCharacterSet");
     check(doc.createNewSeriesInStudy(str(c.study_instance_uid)), "StudyInstanceUID");
@@ -218,6 +233,7 @@ extern "C" int dcmb_write_sr(const char *directory, const char *filename, const 
         applyContext(doc, in->context);
         check(doc.setPreliminaryFlag(T::PF_Preliminary), "PreliminaryFlag");
         buildTree(doc, *in);
+        addAmendment(doc, *in);
         check(doc.completeDocument(), "CompletionFlag");   // COMPLETE; VerificationFlag stays UNVERIFIED
         DSRCodingSchemeIdentificationList &cs = doc.getCodingSchemeIdentification();
         check(cs.addItem("99BRIXIA", "", "Brixia AI score codes", "Brixia project (local scheme, see docs/reports.md)"),

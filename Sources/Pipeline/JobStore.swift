@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// Job states (persisted): received -> queued -> processing -> done | failed | quarantined.
 /// A transient failure re-queues the job after a back-off until maxAttempts, then it is failed for
@@ -56,8 +57,12 @@ public protocol JobStore: AnyObject, Sendable {
     func instances(studyInstanceUID: String) throws -> [StoredInstance]
     /// The latest analysis of the patient's most recent earlier study (by study date, never by arrival).
     func priorAnalysis(studyInstanceUID: String) throws -> PriorReference?
-    /// The patient's dated exams with their latest global score: (study UID, point), any order.
-    func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, point: ScorePoint)]
+    /// The patient's dated exams with their latest global score: (study UID, its place, point), any order.
+    func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, order: ExamOrder, point: ScorePoint)]
+    /// Where the study stands among the patient's exams (Store's `ExamOrder`: the one ordering rule).
+    func examOrder(studyInstanceUID: String) throws -> ExamOrder?
+    /// The study's latest stored analysis as it was reported (nil: never reported).
+    func issuedReport(studyInstanceUID: String) throws -> IssuedReport?
     /// Versions of the analyses stored for the study.
     func analysisVersions(studyInstanceUID: String) throws -> [Int]
     func nextAnalysisVersion(studyInstanceUID: String) throws -> Int
@@ -87,5 +92,19 @@ public struct PublishedOutput: Sendable, Equatable, Codable {
     public var seriesInstanceUID: String?
     public init(kind: OutputKind, fileName: String, sopInstanceUID: String, seriesInstanceUID: String? = nil) {
         self.kind = kind; self.fileName = fileName; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+    }
+}
+
+/// An analysis already reported for a study: what a new version of its report replaces.
+public struct IssuedReport: Sendable, Equatable {
+    public var version: Int
+    /// Whether the store knows the prior that report named (false for analyses stored before migration 0005).
+    public var priorKnown: Bool
+    /// The prior exam that report named (nil: "no prior exam", or unknown).
+    public var priorStudyInstanceUID: String?
+    public var outputs: [PublishedOutput]
+    public init(version: Int, priorKnown: Bool, priorStudyInstanceUID: String?, outputs: [PublishedOutput]) {
+        self.version = version; self.priorKnown = priorKnown; self.priorStudyInstanceUID = priorStudyInstanceUID
+        self.outputs = outputs
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 /// Counters of one run (or of a daemon's life so far).
 public struct RunSummary: Sendable, Equatable, Codable {
     public var studiesProcessed = 0
+    /// Of those, reports re-issued as amended versions (an earlier exam arrived, or the study was re-analysed).
+    public var reportsAmended = 0
     public var studiesFailed = 0
     public var studiesQuarantined = 0
     public var filesArchived = 0
@@ -29,6 +31,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var text: String {
         var lines = [
             "studies processed:   \(studiesProcessed)",
+            "reports amended:     \(reportsAmended)",
             "studies quarantined: \(studiesQuarantined)",
             "studies failed:      \(studiesFailed)",
             "files archived:      \(filesArchived)",

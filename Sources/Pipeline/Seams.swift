@@ -139,6 +139,19 @@ public struct AnalysisRecord: Sendable, Equatable, Codable {
     public var instanceUIDs: [String]
     /// The patient's dated exams (this one included), oldest first, for the trend chart.
     public var history: [ScorePoint]
+    /// Set when this analysis re-issues an earlier report of the study (amended report).
+    public var replaces: ReplacedReport? = nil
+}
+
+/// The earlier report of the study that an analysis's outputs replace, and why (docs/operations.md).
+public struct ReplacedReport: Sendable, Equatable, Codable {
+    public var version: Int
+    /// The replaced outputs (SR and rendering): the new ones join their series, the SR names the old SR.
+    public var outputs: [PublishedOutput]
+    public var reason: String
+    public init(version: Int, outputs: [PublishedOutput], reason: String) {
+        self.version = version; self.outputs = outputs; self.reason = reason
+    }
 }
 
 public enum OutputKind: String, Sendable, Codable, CaseIterable { case sr, sc }

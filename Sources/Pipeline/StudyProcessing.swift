@@ -139,6 +139,8 @@ extension PipelineEngine {
 
         let version = try deps.store.nextAnalysisVersion(studyInstanceUID: study)
         let prior = try deps.store.priorAnalysis(studyInstanceUID: study)
+        let order = try deps.store.examOrder(studyInstanceUID: study)
+        let replaces = Trend.replacement(of: try deps.store.issuedReport(studyInstanceUID: study), prior: prior)
         let d = Trend.deltas(current: score, prior: prior)
         // Everything recorded now; instances arriving from here on re-queue the job at commit.
         let accounted = try deps.store.instances(studyInstanceUID: study)
@@ -147,11 +149,12 @@ extension PipelineEngine {
             studyInstanceUID: study, version: version, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
             studyDate: m.studyDate, source: m, score: score, model: deps.scorer.model, createdAt: deps.now(), prior: prior,
             globalDelta: d.global, zoneDeltas: d.zones,
-            trend: Trend.label(globalDelta: d.global, hasDate: !(m.studyDate ?? "").isEmpty, threshold: config.trendThreshold),
+            trend: Trend.label(globalDelta: d.global, order: order, threshold: config.trendThreshold),
             alerts: Trend.alerts(score: score, prior: prior, rules: config.alertRules),
             instanceUIDs: accounted.map(\.sopInstanceUID).sorted(),
             history: Trend.history(stored: try deps.store.scoreHistory(patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID),
-                                   current: study, date: m.studyDate, global: score.global))
+                                   current: order, global: score.global),
+            replaces: replaces)
 
         // Stage: outputs + manifest in a hidden folder of the outbox (same file system => rename).
         let staging = stagingFolder(study)
@@ -180,6 +183,10 @@ extension PipelineEngine {
                 AlertHook(executable: hook).run(alert: a, study: study, patientID: analysis.patientID, version: version,
                                                 global: score.global, log: log)
             }
+        }
+        if let r = replaces {
+            log.notice("report re-issued as an amendment", metadata: ["study": "\(Self.ref(study))", "version": "\(version)",
+                                                                      "replaces": "\(r.version)", "reason": "\(r.reason)"])
         }
         log.info("study done", metadata: ["study": "\(Self.ref(study))", "version": "\(version)",
                                           "global": "\(score.global)", "trend": "\(analysis.trend.rawValue)"])
@@ -219,6 +226,7 @@ extension PipelineEngine {
         if !(try deps.store.analysisVersions(studyInstanceUID: study)).contains(manifest.analysis.version) {
             try deps.store.commit(manifest.analysis, outputs: manifest.outputs, at: deps.now())
             summary.studiesProcessed += 1
+            if manifest.analysis.replaces != nil { summary.reportsAmended += 1 }
         }
         try checkpoint(.committed)
         // Reports are queued for the PACS before the staging goes: a crash from here on repeats it (idempotent).

@@ -7,8 +7,8 @@ enum Trend {
         return (current.global - prior.global, zip(current.zoneGrades, prior.zoneGrades).map { $0 - $1 })
     }
 
-    static func label(globalDelta: Int?, hasDate: Bool, threshold: Int) -> TrendLabel {
-        guard hasDate else { return .undated }
+    static func label(globalDelta: Int?, order: ExamOrder?, threshold: Int) -> TrendLabel {
+        guard order?.isDated ?? false else { return .undated }
         guard let d = globalDelta else { return .baseline }
         if d >= threshold { return .worse }
         if d <= -threshold { return .better }
@@ -46,10 +46,30 @@ enum Trend {
 }
 
 extension Trend {
-    /// The stored history with this exam put in date order (replacing an earlier version of it).
-    static func history(stored: [(study: String, point: ScorePoint)], current study: String, date: String?, global: Int) -> [ScorePoint] {
-        var points = stored.filter { $0.study != study }.map(\.point)
-        if let date, !date.isEmpty { points.append(ScorePoint(studyDate: date, global: global)) }
-        return points.sorted { $0.studyDate < $1.studyDate }
+    /// The stored history with this exam put in its place (`ExamOrder`), replacing an earlier version of it.
+    static func history(stored: [(study: String, order: ExamOrder, point: ScorePoint)], current order: ExamOrder?,
+                        global: Int) -> [ScorePoint] {
+        var points = stored.filter { $0.study != order?.studyInstanceUID && $0.order.isDated }.map { ($0.order, $0.point) }
+        if let order, let day = order.day { points.append((order, ScorePoint(studyDate: day, global: global))) }
+        return points.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// Why a study's report is re-issued, for the amended SR and rendering (nil: first report).
+    static func replacement(of issued: IssuedReport?, prior: PriorReference?) -> ReplacedReport? {
+        guard let issued, !issued.outputs.isEmpty else { return nil }
+        let priorText = prior.map { "prior is now the exam of \(display($0.studyDate))" } ?? "no prior exam"
+        let reason: String
+        if !issued.priorKnown {
+            reason = "replaces version \(issued.version): study re-analysed (\(priorText)); change and trend recomputed"
+        } else if issued.priorStudyInstanceUID != prior?.studyInstanceUID {
+            reason = "replaces version \(issued.version): the patient's exam history changed (\(priorText)); change and trend recomputed"
+        } else {
+            reason = "replaces version \(issued.version): study re-analysed (new or changed images, or a changed prior score)"
+        }
+        return ReplacedReport(version: issued.version, outputs: issued.outputs, reason: reason)
+    }
+
+    static func display(_ day: String?) -> String {
+        DicomDateKey.display(DicomDateKey.key(date: day, time: nil)) ?? "unknown date"
     }
 }

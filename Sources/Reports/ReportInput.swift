@@ -145,6 +145,8 @@ public struct ReportInput: Sendable, Equatable {
     public var equipment: EquipmentInfo
     /// When the report was produced (ContentDate/Time); local time zone.
     public var created: Date
+    /// Set when this report replaces an earlier one of the same study (nil: an original report).
+    public var amendment: ReportAmendment? = nil
     public init(patient: PatientInfo, study: StudyInfo, source: SourceImage, scores: BrixiaScores,
                 prior: PriorExam? = nil, change: ScoreChange? = nil, alerts: [ReportAlert] = [],
                 model: ModelInfo, equipment: EquipmentInfo, created: Date = Date()) {
@@ -167,4 +169,24 @@ public struct WrittenObject: Sendable, Equatable {
     public var sopInstanceUID: String
     public var seriesInstanceUID: String
     public var sopClassUID: String
+}
+
+/// What an amended report replaces and why. The amended SR joins the replaced SR's series and names it
+/// in the Predecessor Documents Sequence; the amended rendering joins the replaced rendering's series.
+public struct ReportAmendment: Sendable, Equatable {
+    /// The replaced SR (same study): SOP Instance UID and its series.
+    public var replacedSRInstanceUID: String?
+    public var replacedSRSeriesUID: String?
+    /// The series of the replaced rendered report (Secondary Capture).
+    public var replacedRenderingSeriesUID: String?
+    /// Instance Number of the new objects in those series (the analysis version).
+    public var instanceNumber: Int
+    /// Why it was re-issued, in words (written into the SR and onto the rendering).
+    public var reason: String
+    public init(replacedSRInstanceUID: String?, replacedSRSeriesUID: String?, replacedRenderingSeriesUID: String?,
+                instanceNumber: Int, reason: String) {
+        self.replacedSRInstanceUID = replacedSRInstanceUID; self.replacedSRSeriesUID = replacedSRSeriesUID
+        self.replacedRenderingSeriesUID = replacedRenderingSeriesUID; self.instanceNumber = instanceNumber
+        self.reason = reason
+    }
 }

@@ -27,7 +27,13 @@ enum ReportRenderer {
         drawScores(&img, input, x: 520, y: 186)
         drawTrend(&img, mergedTrend(input, trend), currentDate: input.study.date, x: 520, y: 420, w: 480, h: 230)
         drawFooter(&img, input)
+        if let a = input.amendment { drawAmendment(&img, a) }
         return img
+    }
+
+    /// One red line above the footer: an amended report says so, and why, on the image itself.
+    static func drawAmendment(_ img: inout RGBImage, _ a: ReportAmendment) {
+        img.text("AMENDED REPORT: \(a.reason)", x: 20, y: height - 128, .bold16, alertRed, maxWidth: 984)
     }
 
     static func drawHeader(_ img: inout RGBImage) {

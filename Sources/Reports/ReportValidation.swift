@@ -54,6 +54,18 @@ extension ReportWriter {
             }
         }
         if input.change != nil && input.prior == nil { throw bad("change", "a change needs the prior exam") }
+        if let a = input.amendment {
+            for (field, uid) in [("amendment.replacedSRInstanceUID", a.replacedSRInstanceUID),
+                                 ("amendment.replacedSRSeriesUID", a.replacedSRSeriesUID),
+                                 ("amendment.replacedRenderingSeriesUID", a.replacedRenderingSeriesUID)] {
+                if let uid, !DicomUID.isValid(uid) { throw bad(field, "\(quoted(uid)) is not a valid UID") }
+            }
+            if (a.replacedSRInstanceUID == nil) != (a.replacedSRSeriesUID == nil) {
+                throw bad("amendment", "the replaced SR needs both its SOP Instance UID and its series")
+            }
+            if a.reason.isEmpty { throw bad("amendment.reason", "empty: an amended report must say why") }
+            if !(1...99999).contains(a.instanceNumber) { throw bad("amendment.instanceNumber", "\(a.instanceNumber) not in 1...99999") }
+        }
         for a in input.alerts where a.code.isEmpty || a.code.utf8.count > 16 || a.meaning.isEmpty || a.meaning.count > 64 {
             throw bad("alerts", "code '\(a.code)' must be 1-16 characters and meaning 1-64")
         }

@@ -24,10 +24,11 @@ public struct ReportWriter: Sendable {
     public func writeSR(_ input: ReportInput, to directory: URL) throws -> WrittenObject {
         try validate(input)
         let pool = CStringPool()
-        let seriesUID = try newUID(), sopUID = try newUID()
+        let seriesUID = try input.amendment?.replacedSRSeriesUID ?? newUID(), sopUID = try newUID()
         var sr = dcmb_sr_input()
         sr.context = context(input, pool: pool, seriesUID: seriesUID, sopUID: sopUID, seriesNumber: srSeriesNumber,
                              description: "Brixia AI score (SR) - not verified by a physician")
+        applyAmendment(input.amendment, to: &sr, pool: pool)
         sr.source = imageRef(input.source, studyUID: input.study.studyInstanceUID, studyDate: input.study.date, pool: pool)
         if let prior = input.prior {
             sr.has_prior = 1
@@ -85,7 +86,7 @@ public struct ReportWriter: Sendable {
         try validate(input)
         let image = ReportRenderer.render(input, trend: trend)
         let pool = CStringPool()
-        let seriesUID = try newUID(), sopUID = try newUID()
+        let seriesUID = try input.amendment?.replacedRenderingSeriesUID ?? newUID(), sopUID = try newUID()
         var sc = dcmb_sc_input()
         sc.context = context(input, pool: pool, seriesUID: seriesUID, sopUID: sopUID, seriesNumber: scSeriesNumber,
                              description: "Brixia AI report - not for diagnostic use")
@@ -126,6 +127,14 @@ public struct ReportWriter: Sendable {
     }
 
     // MARK: - helpers
+
+    /// An amended SR names the SR it replaces (Predecessor Documents Sequence) and says why.
+    func applyAmendment(_ a: ReportAmendment?, to sr: inout dcmb_sr_input, pool: CStringPool) {
+        guard let a, let replaced = a.replacedSRInstanceUID else { return }
+        sr.predecessor_sop_instance_uid = pool.c(replaced)
+        sr.predecessor_series_uid = pool.c(a.replacedSRSeriesUID)
+        sr.amendment_text = pool.c(String(a.reason.prefix(1024)))
+    }
 
     func newUID() throws -> String {
         let uid = DicomUID.make(root: uidRoot)
@@ -173,7 +182,7 @@ public struct ReportWriter: Sendable {
         c.series_instance_uid = pool.c(seriesUID)
         c.sop_instance_uid = pool.c(sopUID)
         c.series_number = pool.c(String(seriesNumber))
-        c.instance_number = pool.c("1")
+        c.instance_number = pool.c(String(input.amendment?.instanceNumber ?? 1))
         c.series_description = pool.c(description)
         let (d, t) = DicomDateTime.split(input.created)
         c.content_date = pool.c(d)

@@ -31,6 +31,15 @@ extension BrixiaStore {
         }
     }
 
+    /// The study an analysis belongs to (nil: no such analysis).
+    public func studyInstanceUID(analysisID: Int64) throws -> String? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT studies.study_uid FROM analyses JOIN studies ON studies.id = analyses.study_ref WHERE analyses.id = ?
+                """, arguments: [analysisID])
+        }
+    }
+
     public func outputs(analysisID: Int64) throws -> [OutputRecord] {
         try pool.read { db in
             try OutputRecord.fetchAll(db, sql: "SELECT * FROM outputs WHERE analysis_ref = ? ORDER BY id", arguments: [analysisID])
@@ -100,18 +109,30 @@ extension BrixiaStore {
         let probabilities = analysis.probabilities.map { dict in
             Dictionary(uniqueKeysWithValues: dict.map { ($0.key.rawValue, $0.value) })
         }
+        var priorRef: Int64?
+        if case .study(let uid) = analysis.reportedPrior {
+            guard let ref = try Int64.fetchOne(db, sql: """
+                SELECT a.id FROM analyses a JOIN studies s ON s.id = a.study_ref WHERE s.study_uid = ?
+                ORDER BY a.version DESC LIMIT 1
+                """, arguments: [uid]) else {
+                throw StoreError.invalidInput(field: "prior", reason: "study \(uid) has no analysis")
+            }
+            priorRef = ref
+        }
+        let priorKnown = analysis.reportedPrior != .unknown
         // The version is computed inside the write transaction, and UNIQUE(study_ref, version) backs it up.
         let version = try nextVersion(db, studyRef: studyRef)
         let z = analysis.zones.ordered
         try db.execute(sql: """
             INSERT INTO analyses (study_ref, instance_ref, instance_revision, version, model_name, model_version,
                 weights_sha256, zone_a, zone_b, zone_c, zone_d, zone_e, zone_f, global_score, probabilities, theta,
-                confidence, timings, status, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                confidence, timings, status, created_at, prior_analysis_ref, prior_known)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [studyRef, instanceRef, instanceRevision, version, analysis.modelName, analysis.modelVersion,
                              analysis.weightsSHA256, z[0], z[1], z[2], z[3], z[4], z[5], analysis.zones.global,
                              try JSONColumn.encode(probabilities), try JSONColumn.encode(analysis.theta),
-                             analysis.confidence, try JSONColumn.encode(analysis.timingsMS), analysis.status.rawValue, now])
+                             analysis.confidence, try JSONColumn.encode(analysis.timingsMS), analysis.status.rawValue, now,
+                             priorRef, priorKnown ? 1 : 0])
         return try AnalysisRecord.fetchOne(db, sql: "SELECT * FROM analyses WHERE id = ?", arguments: [db.lastInsertedRowID])!
     }
 

@@ -132,16 +132,17 @@ extension BrixiaStore {
                             jobState: state, requeued: requeued)
     }
 
-    /// Recomputes the study's chronological key: StudyDate/StudyTime, else the earliest acquisition date/time.
+    /// Recomputes the study's chronological key (`ExamOrder`): StudyDate/StudyTime, else the earliest acquisition date/time.
     func refreshStudyOrdering(_ db: Database, studyRef: Int64, now: Date) throws {
         let study = try StudyRecord.fetchOne(db, sql: "SELECT * FROM studies WHERE id = ?", arguments: [studyRef])!
         let acquisitions = try String.fetchAll(db, sql: """
             SELECT acquisition_datetime FROM instances WHERE study_ref = ? AND acquisition_datetime IS NOT NULL
             """, arguments: [studyRef])
         let earliest = acquisitions.compactMap { raw in DicomDateKey.key(dateTime: raw).map { ($0, raw) } }.min { $0.0 < $1.0 }
-        let key = DicomDateKey.key(date: study.studyDate, time: study.studyTime) ?? earliest?.0
+        let order = ExamOrder(studyDate: study.studyDate, studyTime: study.studyTime, acquisitionDateTimes: acquisitions,
+                              studyInstanceUID: study.studyInstanceUID)
         try db.execute(sql: "UPDATE studies SET acquisition_datetime = ?, sort_key = ?, updated_at = ? WHERE id = ?",
-                       arguments: [earliest?.1, key, now, studyRef])
+                       arguments: [earliest?.1, order.dateKey, now, studyRef])
     }
 
     /// New content for an existing study. Returns the job state afterwards and whether a re-run was scheduled.

@@ -15,6 +15,8 @@ public struct JobCompletion: Sendable {
     public let newAlerts: [AlertRecord]
     /// The job went back to `queued` because new content arrived while it was processed.
     public let requeued: Bool
+    /// The later exam whose report this analysis made stale, queued to be re-issued (amended).
+    public let amendmentQueued: String?
 }
 
 public struct RecoveredJob: Sendable, Equatable {
@@ -95,14 +97,31 @@ extension BrixiaStore {
             let marks = skip.isEmpty ? "" : " AND studies.study_uid NOT IN (" + skip.map { _ in "?" }.joined(separator: ",") + ")"
             var args: [any DatabaseValueConvertible] = [retryBefore ?? now]
             args += skip
-            guard let job = try JobRecord.fetchOne(db, sql: JobRecord.selectSQL + """
+            let claimable = JobRecord.selectSQL + """
                  WHERE jobs.state = 'queued' AND (jobs.retry_at IS NULL OR jobs.retry_at <= ?)\(marks)
-                 ORDER BY jobs.queued_at, jobs.id LIMIT 1
-                """, arguments: StatementArguments(args)) else { return nil }
+                """
+            guard let first = try JobRecord.fetchOne(db, sql: claimable + " ORDER BY jobs.queued_at, jobs.id LIMIT 1",
+                                                     arguments: StatementArguments(args)) else { return nil }
+            // First in, first out across patients; within the patient of that job, the earliest exam
+            // (`ExamOrder`) first, so that a batch never reports a later exam before its prior.
+            let job = try earliestExamOfSamePatient(db, as: first, claimable: claimable, arguments: args)
             try transition(db, job: job, to: .processing, now: now, actor: owner, message: "claimed", owner: owner)
             let claimed = try jobForStudy(db, studyRef: job.studyRef)
             return ClaimedJob(job: claimed, assembly: try assembly(db, studyRef: job.studyRef))
         }
+    }
+
+    private func earliestExamOfSamePatient(_ db: Database, as job: JobRecord, claimable: String,
+                                           arguments: [any DatabaseValueConvertible]) throws -> JobRecord {
+        let samePatient = try JobRecord.fetchAll(db, sql: claimable + """
+             AND studies.patient_ref = (SELECT patient_ref FROM studies WHERE id = ?)
+            """, arguments: StatementArguments(arguments + [job.studyRef]))
+        guard samePatient.count > 1 else { return job }
+        var orders: [Int64: ExamOrder] = [:]
+        for j in samePatient {
+            orders[j.studyRef] = try StudyRecord.fetchOne(db, sql: "SELECT * FROM studies WHERE id = ?", arguments: [j.studyRef])!.order
+        }
+        return samePatient.min { orders[$0.studyRef]! < orders[$1.studyRef]! } ?? job
     }
 
     /// Re-queues failed jobs on an operator's request (`brixia retry`): attempts and crash counts
@@ -160,8 +179,10 @@ extension BrixiaStore {
             }
             let patientRef = try Int64.fetchOne(db, sql: "SELECT patient_ref FROM studies WHERE id = ?",
                                                 arguments: [job.studyRef])!
+            let amended = try queueAmendmentOfNextExam(db, after: stored, actor: owner, now: now)
             let alerts = try recordAlerts(db, patientRef: patientRef, now: now)
-            return JobCompletion(analysis: stored, outputs: storedOutputs, newAlerts: alerts, requeued: requeued)
+            return JobCompletion(analysis: stored, outputs: storedOutputs, newAlerts: alerts, requeued: requeued,
+                                 amendmentQueued: amended)
         }
     }
 

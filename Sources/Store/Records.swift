@@ -34,6 +34,11 @@ public struct StudyRecord: Codable, Equatable, Sendable, FetchableRecord {
     /// ISO 8601 date (and time when known) used for ordering.
     public var date: String? { DicomDateKey.display(sortKey) }
 
+    /// Where the study stands among the patient's exams (`ExamOrder`, the one ordering rule).
+    public var order: ExamOrder {
+        ExamOrder(dateKey: sortKey, acquisitionKey: DicomDateKey.key(dateTime: acquisitionDateTime), studyInstanceUID: studyInstanceUID)
+    }
+
     public init(row: Row) throws {
         id = row["id"]; studyInstanceUID = row["study_uid"]; patientRef = row["patient_ref"]
         studyDate = row["study_date"]; studyTime = row["study_time"]
@@ -130,6 +135,16 @@ public enum AnalysisStatus: String, Codable, Sendable, CaseIterable {
     case lowConfidence = "low-confidence"
 }
 
+/// The prior exam an analysis's report names.
+public enum ReportedPrior: Sendable, Equatable {
+    /// Not recorded (the caller does not report priors).
+    case unknown
+    /// "No prior exam".
+    case none
+    /// The latest analysis of this study at the time of the commit.
+    case study(String)
+}
+
 /// A model result to store; the store assigns the version (1, 2, ... per study).
 public struct NewAnalysis: Sendable, Equatable {
     /// The analysed image (must belong to the study); nil when not tied to one instance.
@@ -146,6 +161,9 @@ public struct NewAnalysis: Sendable, Equatable {
     /// Stage timings in milliseconds (e.g. "decode", "inference", "reports").
     public var timingsMS: [String: Double]
     public var status: AnalysisStatus
+    /// The prior exam the report of this analysis compares against (what `completeJob` checks to
+    /// re-issue a later exam's report when an earlier exam arrives late).
+    public var reportedPrior: ReportedPrior = .unknown
 
     public init(sopInstanceUID: String?, modelName: String, modelVersion: String, weightsSHA256: String,
                 zones: ZoneGrades, probabilities: [Zone: [Double]]? = nil, theta: [Double]? = nil,
@@ -180,6 +198,10 @@ public struct AnalysisRecord: Codable, Equatable, Sendable, FetchableRecord {
     public let timingsMS: [String: Double]
     public let status: AnalysisStatus
     public let createdAt: Date
+    /// The prior analysis its report compared against; meaningful only when `priorKnown`.
+    public let priorAnalysisRef: Int64?
+    /// False for analyses recorded without their prior (before migration 0005, or `.unknown`).
+    public let priorKnown: Bool
 
     public init(row: Row) throws {
         id = row["id"]; studyRef = row["study_ref"]; instanceRef = row["instance_ref"]
@@ -194,6 +216,8 @@ public struct AnalysisRecord: Codable, Equatable, Sendable, FetchableRecord {
         let rawStatus: String = row["status"]
         status = AnalysisStatus(rawValue: rawStatus) ?? .ok
         createdAt = row["created_at"]
+        priorAnalysisRef = row["prior_analysis_ref"]
+        priorKnown = (row["prior_known"] as Int?) == 1
     }
 }
 

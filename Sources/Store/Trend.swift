@@ -27,13 +27,19 @@ public struct ExamScore: Sendable, Equatable {
     public var sortKey: String?
     public var zones: ZoneGrades
     public var analysisID: Int64?
+    /// `DicomDateKey` of the study's earliest acquisition (the second key of `ExamOrder`).
+    public var acquisitionKey: String?
 
-    public init(studyInstanceUID: String, sortKey: String?, zones: ZoneGrades, analysisID: Int64? = nil) {
+    public init(studyInstanceUID: String, sortKey: String?, zones: ZoneGrades, analysisID: Int64? = nil,
+                acquisitionKey: String? = nil) {
         self.studyInstanceUID = studyInstanceUID
         self.sortKey = sortKey
         self.zones = zones
         self.analysisID = analysisID
+        self.acquisitionKey = acquisitionKey
     }
+
+    public var order: ExamOrder { ExamOrder(dateKey: sortKey, acquisitionKey: acquisitionKey, studyInstanceUID: studyInstanceUID) }
 }
 
 public struct TrendExam: Codable, Equatable, Sendable {
@@ -72,13 +78,12 @@ public struct PatientTrend: Codable, Equatable, Sendable {
     public let exams: [TrendExam]
 }
 
-/// Pure trend logic: orders exams by date (never by arrival), computes deltas against the previous dated
+/// Pure trend logic: orders exams by `ExamOrder` (never by arrival), computes deltas against the previous dated
 /// exam, labels them and evaluates alert rules.
 public enum TrendCalculator {
     public static func compute(patientID: String, exams: [ExamScore], options: TrendOptions = TrendOptions()) -> PatientTrend {
-        let dated = exams.filter { $0.sortKey != nil }
-            .sorted { ($0.sortKey!, $0.studyInstanceUID) < ($1.sortKey!, $1.studyInstanceUID) }
-        let undated = exams.filter { $0.sortKey == nil }.sorted { $0.studyInstanceUID < $1.studyInstanceUID }
+        let dated = exams.filter { $0.sortKey != nil }.sorted { $0.order < $1.order }
+        let undated = exams.filter { $0.sortKey == nil }.sorted { $0.order < $1.order }
 
         var result = [TrendExam]()
         var prior: ExamScore?

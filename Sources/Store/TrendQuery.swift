@@ -13,19 +13,14 @@ extension BrixiaStore {
         }
     }
 
-    /// Earlier studies of the same patient (PatientID + IssuerOfPatientID), most recent first, ordered by
-    /// study date/time (acquisition date/time as fallback), never by arrival. Empty for an undated study.
+    /// Earlier studies of the same patient (PatientID + IssuerOfPatientID), most recent first, in
+    /// `ExamOrder` (never by arrival). Empty for an undated study.
     public func priorStudies(studyInstanceUID uid: String) throws -> [StudyRecord] {
         try pool.read { db in
             guard let study = try StudyRecord.fetchOne(db, sql: "SELECT * FROM studies WHERE study_uid = ?", arguments: [uid]) else {
                 throw StoreError.unknownStudy(uid)
             }
-            guard let key = study.sortKey else { return [] }
-            return try StudyRecord.fetchAll(db, sql: """
-                SELECT * FROM studies
-                WHERE patient_ref = ? AND sort_key IS NOT NULL AND (sort_key < ? OR (sort_key = ? AND study_uid < ?))
-                ORDER BY sort_key DESC, study_uid DESC
-                """, arguments: [study.patientRef, key, key, uid])
+            return try priorStudies(db, of: study)
         }
     }
 
@@ -74,10 +69,20 @@ extension BrixiaStore {
         return rows[0]["id"]
     }
 
+    /// The patient's dated studies before `study` in `ExamOrder`, most recent first.
+    func priorStudies(_ db: Database, of study: StudyRecord) throws -> [StudyRecord] {
+        guard study.order.isDated else { return [] }
+        return try StudyRecord.fetchAll(db, sql: "SELECT * FROM studies WHERE patient_ref = ? AND sort_key IS NOT NULL",
+                                        arguments: [study.patientRef])
+            .filter { $0.order < study.order }
+            .sorted { $1.order < $0.order }
+    }
+
     func examScores(_ db: Database, patientRef: Int64) throws -> [ExamScore] {
         // The latest version per study through the UNIQUE(study_ref, version) index.
         try Row.fetchAll(db, sql: """
-            SELECT s.study_uid, s.sort_key, a.id, a.zone_a, a.zone_b, a.zone_c, a.zone_d, a.zone_e, a.zone_f
+            SELECT s.study_uid, s.sort_key, a.id, a.zone_a, a.zone_b, a.zone_c, a.zone_d, a.zone_e, a.zone_f,
+                   s.acquisition_datetime
             FROM studies s
             JOIN analyses a ON a.study_ref = s.id
              AND a.version = (SELECT MAX(version) FROM analyses WHERE study_ref = s.id)
@@ -85,7 +90,8 @@ extension BrixiaStore {
             ORDER BY s.sort_key, s.study_uid
             """, arguments: [patientRef]).map { row in
             ExamScore(studyInstanceUID: row["study_uid"], sortKey: row["sort_key"],
-                      zones: ZoneGrades(unchecked: (3...8).map { row[$0] }), analysisID: row["id"])
+                      zones: ZoneGrades(unchecked: (3...8).map { row[$0] }), analysisID: row["id"],
+                      acquisitionKey: DicomDateKey.key(dateTime: row["acquisition_datetime"]))
         }
     }
 

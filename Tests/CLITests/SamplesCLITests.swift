@@ -21,6 +21,8 @@ import Testing
             newest.append("\(patient)/\(files.last!)")
             rest += files.dropLast().map { "\(patient)/\($0)" }
         }
+        // A newest exam reported before its patient's earlier exams arrived is re-issued once (amended report).
+        let amended = Set(rest.map { $0.split(separator: "/")[0] }).count
         func deliver(_ rel: [String]) throws {
             for r in rel {
                 let dst = w.url("inbox/\(r)")
@@ -40,10 +42,10 @@ import Testing
         }
         let r2 = try await Brixia.run(args, env: E2E.env, timeout: 900)
         #expect(r2.status == 0, "\(r2.stdout)\n\(r2.stderr)")
-        #expect(r2.stdout.contains("studies processed:   \(rest.count)"))
+        #expect(r2.stdout.contains("studies processed:   \(rest.count + amended)"), "\(r2.stdout)")
         #expect(r2.stdout.contains("files quarantined:   2"))
         #expect(w.files("inbox").isEmpty)
-        #expect(w.files("outbox").count == 2 * (newest.count + rest.count))
+        #expect(w.files("outbox").count == 2 * (newest.count + rest.count + amended))
         #expect(w.files("archive").count == newest.count + rest.count)
         for name in ["Müller", "Lucía", "Jürgen"] {
             #expect(!r1.stderr.contains(name) && !r2.stderr.contains(name), "patient name in the log")
@@ -65,6 +67,10 @@ import Testing
                 #expect(try store.priorAnalysis(studyInstanceUID: exam.studyInstanceUID)?.study.studyInstanceUID == prev.studyInstanceUID)
                 #expect(exam.delta == exam.global - prev.global)
             }
+            // Only the newest exam, reported first, was re-issued, and once.
+            let versions = try t.exams.map { try store.analyses(studyInstanceUID: $0.studyInstanceUID).map(\.version) }
+            #expect(versions == Array(repeating: [1], count: max(0, versions.count - 1)) + [versions.count > 1 ? [1, 2] : [1]],
+                    "\(patient): \(versions)")
         }
     }
 }

@@ -53,6 +53,39 @@ final class Flag: @unchecked Sendable {
         #expect(ws.inboxFiles().isEmpty)
     }
 
+    /// The daemon: three exams of a patient arriving in the same second are reported in date order (each
+    /// names its true prior the first time); an even earlier exam arriving later re-issues only the exam
+    /// after it, once.
+    @Test(.timeLimit(.minutes(1)))
+    func daemonReportsSameSecondArrivalsInDateOrderAndAmendsOnALateEarlierExam() async throws {
+        let ws = try Workspace(realStore: true)
+        ws.realClock = true
+        ws.config.quietPeriod = 0.5
+        ws.config.stabilityPeriod = 0.05
+        ws.config.rescanInterval = 0.3
+        let store = try #require(ws.sqlStore).store
+        let runner = ws.runner()
+        let stop = Flag()
+        let daemon = Task.detached { try await runner.runDaemon(shouldStop: { stop.isSet }, tick: 0.05) }
+        for (i, (study, date)) in [("D35", "20200405"), ("D7", "20200308"), ("D0", "20200301")].enumerated() {
+            try ws.drop(FakeInstance.make(study: study, sop: study + ".1", date: date), as: "\(i)-\(study).dcm")
+        }
+        #expect(try await eventually(15) {
+            try ["D0", "D7", "D35"].allSatisfy { try store.job(studyInstanceUID: $0)?.state == .done }
+        })
+        for study in ["D0", "D7", "D35"] { #expect(try store.analyses(studyInstanceUID: study).map(\.version) == [1]) }
+        #expect(try store.priorAnalysis(studyInstanceUID: "D35")?.study.studyInstanceUID == "D7")
+        #expect(ws.scorer.scored == ["D0.1", "D7.1", "D35.1"])
+
+        try ws.drop(FakeInstance.make(study: "DM7", sop: "DM7.1", date: "20200223"), as: "late.dcm")
+        #expect(try await eventually(15) { try store.analyses(studyInstanceUID: "D0").count == 2 })
+        #expect(try await eventually(5) { ws.outputs().contains("brixia_D0_v2.sr.json") })
+        stop.set()
+        try await daemon.value
+        #expect(try store.analyses(studyInstanceUID: "D7").count == 1 && store.analyses(studyInstanceUID: "D35").count == 1)
+        #expect(ws.outputs().count == 2 * 5)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func failedJobIsRetriedByTheDaemonAfterItsDelay() async throws {
         let ws = try Workspace()

@@ -1,4 +1,5 @@
 import Foundation
+import struct Store.ExamOrder
 @testable import Pipeline
 
 /// Test double of the persisted state machine, following the JobStore contract.
@@ -83,12 +84,28 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, point: ScorePoint)] {
+    func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, order: ExamOrder, point: ScorePoint)] {
         locked {
             analysesByStudy.compactMap { k, v in
                 guard let a = v.max(by: { $0.version < $1.version }), a.patientID == patientID, let d = a.studyDate else { return nil }
-                return (k, ScorePoint(studyDate: d, global: a.score.global))
+                return (k, Self.order(k, date: d), ScorePoint(studyDate: d, global: a.score.global))
             }
+        }
+    }
+
+    static func order(_ study: String, date: String?) -> ExamOrder {
+        ExamOrder(studyDate: date, studyTime: nil, acquisitionDateTimes: [], studyInstanceUID: study)
+    }
+
+    func examOrder(studyInstanceUID: String) throws -> ExamOrder? {
+        locked { jobsByStudy[studyInstanceUID].map { Self.order(studyInstanceUID, date: $0.studyDate) } }
+    }
+
+    func issuedReport(studyInstanceUID: String) throws -> IssuedReport? {
+        locked {
+            guard let a = analysesByStudy[studyInstanceUID]?.max(by: { $0.version < $1.version }) else { return nil }
+            let outs = (outputsByStudy[studyInstanceUID] ?? []).filter { $0.fileName.contains("_v\(a.version).") }
+            return IssuedReport(version: a.version, priorKnown: true, priorStudyInstanceUID: a.prior?.studyInstanceUID, outputs: outs)
         }
     }
 

@@ -21,7 +21,8 @@ import Store
         let s2 = try await ws.runner().runOnce()
         #expect(s2.isClean)
         #expect(s2.duplicatesIgnored == 1)
-        #expect(try store.analyses(studyInstanceUID: "1.9.1").map(\.version) == [1])
+        // The older exam arrived after 1.9.1 was reported: 1.9.1's report is re-issued once (amended, v2).
+        #expect(try store.analyses(studyInstanceUID: "1.9.1").map(\.version) == [1, 2])
         #expect(try store.analyses(studyInstanceUID: "1.9.0").map(\.version) == [1])
         // Trend by date, not arrival: old (4) then new (13), delta +9.
         let trend = try store.trend(patientID: "P1")
@@ -29,13 +30,13 @@ import Store
         #expect(trend.exams.last?.delta == 9)
         #expect(Set(try store.alerts(studyInstanceUID: "1.9.1").map(\.rule)) == ["global>=12", "rise>=3"])
 
-        // A late instance re-analyses the study as version 2, with the old exam as prior now.
+        // A late instance re-analyses the study as version 3, with the old exam as prior.
         try ws.drop(FakeInstance.make(study: "1.9.1", sop: "1.9.1.2", date: "20200320", grades: [3, 3, 2, 2, 2, 2],
                                       acquisition: "20200320120000"), as: "a/late.dcm")
         let s3 = try await ws.runner().runOnce()
         #expect(s3.isClean)
-        #expect(try store.analyses(studyInstanceUID: "1.9.1").map(\.version) == [1, 2])
-        #expect(ws.outputs().contains("brixia_1.9.1_v2.sr.json"))
+        #expect(try store.analyses(studyInstanceUID: "1.9.1").map(\.version) == [1, 2, 3])
+        #expect(ws.outputs().contains("brixia_1.9.1_v2.sr.json") && ws.outputs().contains("brixia_1.9.1_v3.sr.json"))
         let outputs = try store.outputs(analysisID: try #require(try store.analyses(studyInstanceUID: "1.9.1").last).id)
         #expect(outputs.map(\.kind).sorted() == ["SC", "SR"])
         #expect(ws.inboxFiles().isEmpty)

@@ -68,6 +68,9 @@ typedef struct dcmb_sr_input {
     const dcmb_code *alerts;
     size_t alert_count;
     const char *disclaimer;   /* "AI-generated, not verified by a physician ..." */
+    /* amended report: the replaced SR (Predecessor Documents Sequence, same study) and why; NULL: original */
+    const char *predecessor_series_uid, *predecessor_sop_instance_uid;
+    const char *amendment_text;
 } dcmb_sr_input;
 
 /* Writes a Comprehensive SR (TID 1500) to directory/filename atomically (temp file + rename). */

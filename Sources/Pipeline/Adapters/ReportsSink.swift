@@ -93,10 +93,22 @@ public struct ReportsSink: ReportSink {
         var alerts: [ReportAlert] = []
         for f in a.alerts where !alerts.contains(Self.alert(f)) { alerts.append(Self.alert(f)) }
         let (patient, study) = Self.patientAndStudy(d, studyInstanceUID: a.studyInstanceUID)
-        return ReportInput(
+        var input = ReportInput(
             patient: patient, study: study, source: source, scores: BrixiaScores(zones: zones, global: a.score.global),
             prior: prior, change: change, alerts: alerts,
             model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
             equipment: equipment, created: a.createdAt)
+        input.amendment = Self.amendment(a)
+        return input
+    }
+
+    /// The replaced report of an amended analysis, as the report writer takes it.
+    static func amendment(_ a: AnalysisRecord) -> ReportAmendment? {
+        guard let r = a.replaces else { return nil }
+        let sr = r.outputs.first { $0.kind == .sr }, sc = r.outputs.first { $0.kind == .sc }
+        return ReportAmendment(replacedSRInstanceUID: sr?.seriesInstanceUID == nil ? nil : sr?.sopInstanceUID,
+                               replacedSRSeriesUID: sr?.sopInstanceUID == nil ? nil : sr?.seriesInstanceUID,
+                               replacedRenderingSeriesUID: sc?.seriesInstanceUID, instanceNumber: a.version,
+                               reason: r.reason)
     }
 }

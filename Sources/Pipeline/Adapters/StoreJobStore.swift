@@ -80,21 +80,41 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
         let assembly = try store.assembly(studyInstanceUID: study.studyInstanceUID)
         let inst = analysis.instanceRef.flatMap { ref in assembly.instances.first { $0.id == ref } }
         let series = inst.flatMap { i in assembly.series.first { $0.id == i.seriesRef } }
-        return PriorReference(studyInstanceUID: study.studyInstanceUID, studyDate: study.studyDate,
+        // An exam dated by its acquisition only (no StudyDate) is still a prior: its date is the one it is ordered by.
+        return PriorReference(studyInstanceUID: study.studyInstanceUID, studyDate: study.studyDate ?? study.order.day,
                               sopInstanceUID: inst?.sopInstanceUID ?? "", sopClassUID: inst?.sopClassUID,
                               seriesInstanceUID: series?.seriesInstanceUID, modality: series?.modality,
                               zoneGrades: analysis.zones.ordered, global: analysis.global)
     }
 
-    public func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, point: ScorePoint)] {
+    public func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, order: ExamOrder, point: ScorePoint)] {
         let trend: PatientTrend
         do { trend = try store.trend(patientID: patientID, issuer: issuerOfPatientID ?? "") } catch StoreError.unknownPatient {
             return []
         }
-        return trend.exams.compactMap { e in
-            guard let d = e.date else { return nil }
-            return (e.studyInstanceUID, ScorePoint(studyDate: String(d.prefix(10)).replacingOccurrences(of: "-", with: ""), global: e.global))
+        return try trend.exams.compactMap { e in
+            guard let order = try examOrder(studyInstanceUID: e.studyInstanceUID), let day = order.day else { return nil }
+            return (e.studyInstanceUID, order, ScorePoint(studyDate: day, global: e.global))
         }
+    }
+
+    public func examOrder(studyInstanceUID: String) throws -> ExamOrder? {
+        guard try store.job(studyInstanceUID: studyInstanceUID) != nil else { return nil }
+        return try store.assembly(studyInstanceUID: studyInstanceUID).study.order
+    }
+
+    public func issuedReport(studyInstanceUID: String) throws -> IssuedReport? {
+        guard try store.job(studyInstanceUID: studyInstanceUID) != nil,
+              let latest = try store.analyses(studyInstanceUID: studyInstanceUID).last else { return nil }
+        var priorStudy: String?
+        if let ref = latest.priorAnalysisRef { priorStudy = try store.studyInstanceUID(analysisID: ref) }
+        let outputs = try store.outputs(analysisID: latest.id).compactMap { o -> PublishedOutput? in
+            guard let kind = OutputKind(rawValue: o.kind.lowercased()) else { return nil }
+            return PublishedOutput(kind: kind, fileName: URL(fileURLWithPath: o.filePath).lastPathComponent,
+                                   sopInstanceUID: o.sopInstanceUID, seriesInstanceUID: o.seriesInstanceUID)
+        }
+        return IssuedReport(version: latest.version, priorKnown: latest.priorKnown, priorStudyInstanceUID: priorStudy,
+                            outputs: outputs)
     }
 
     public func analysisVersions(studyInstanceUID: String) throws -> [Int] {
@@ -118,10 +138,11 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
         let g = try Trend.grades(a.score.zoneGrades)
         var probs: [Zone: [Double]] = [:]
         for (z, p) in zip(Zone.allCases, a.score.zoneProbabilities) { probs[z] = p.map(Double.init) }
-        let analysis = NewAnalysis(sopInstanceUID: a.source.sopInstanceUID, modelName: a.model.name,
+        var analysis = NewAnalysis(sopInstanceUID: a.source.sopInstanceUID, modelName: a.model.name,
                                    modelVersion: a.model.version, weightsSHA256: a.model.weightsSHA256, zones: g,
                                    probabilities: probs.count == 6 ? probs : nil, theta: a.score.theta,
                                    timingsMS: a.score.timingsMS)
+        analysis.reportedPrior = a.prior.map { .study($0.studyInstanceUID) } ?? ReportedPrior.none
         let outs = outputs.map {
             NewOutput(kind: $0.kind.rawValue.uppercased(), sopInstanceUID: $0.sopInstanceUID,
                       seriesInstanceUID: $0.seriesInstanceUID, filePath: outbox.appendingPathComponent($0.fileName).path)
