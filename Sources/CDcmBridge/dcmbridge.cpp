@@ -28,6 +28,9 @@ extern "C" void dcmb_register_codecs(void) {
     std::call_once(g_codecs_once, [] {
         try {
             OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+            // Tags that reached us as VR UN (a PACS that did not know them) are re-read with the dictionary's VR,
+            // so Modality is "DX" and not the hex dump "44\58".
+            dcmEnableUnknownVRConversion.set(OFTrue);
             DJDecoderRegistration::registerCodecs();
             DJLSDecoderRegistration::registerCodecs();
             DcmRLEDecoderRegistration::registerCodecs();
@@ -48,6 +51,8 @@ struct dcmb_file {
     dcmb_limits limits{};
     // dcmb_check_pixels passed once; the decoders may then change the representation (decompression).
     bool pixelsChecked = false;
+    // SpecificCharacterSet as the file declared it; the dataset itself is converted to UTF-8 on open.
+    std::string declaredCharset;
     DcmDataset *ds() { return ff.getDataset(); }
     const DcmDataset *ds() const { return const_cast<DcmFileFormat &>(ff).getDataset(); }
 };
@@ -159,6 +164,26 @@ static bool deflatedSizeOK(const char *path, uint64_t limit, std::string &why) {
     return true;
 }
 
+// Converts every text value to UTF-8 (the dataset then declares ISO_IR 192), remembering the declared set.
+// A set DCMTK cannot convert, or bytes that are invalid in the declared set, fail: names are never guessed.
+static bool toUTF8(dcmb_file &f, char *err, size_t errlen) {
+    OFString cs;
+    if (f.ds()->findAndGetOFStringArray(DCM_SpecificCharacterSet, cs, OFFalse).good()) f.declaredCharset = cs.c_str();
+    std::string trimmed = f.declaredCharset;
+    while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\0')) trimmed.pop_back();
+    // Absent or ASCII: nothing to convert (the Swift side keeps its lenient reading of undeclared bytes).
+    if (trimmed.empty() || trimmed == "ISO_IR 6" || trimmed == "ISO_IR 192") return true;
+    OFCondition c = f.ds()->convertToUTF8();
+    if (c.good()) return true;
+    std::string shown;
+    for (size_t i = 0; i < trimmed.size() && i < 64; i++) {
+        unsigned char ch = (unsigned char)trimmed[i];
+        if (ch >= 0x20 && ch < 0x7F) shown += (char)ch; else { char b[8]; snprintf(b, sizeof b, "\\x%02x", ch); shown += b; }
+    }
+    setErr(err, errlen, "cannot convert Specific Character Set '" + shown + "' to Unicode: " + c.text());
+    return false;
+}
+
 extern "C" dcmb_file *dcmb_open(const char *path, int32_t *status, char *err, size_t errlen) {
     return dcmb_open_limited(path, nullptr, status, err, errlen);
 }
@@ -216,6 +241,7 @@ extern "C" dcmb_file *dcmb_open_limited(const char *path, const dcmb_limits *lim
             setErr(err, errlen, "cannot parse DICOM: " + text);
             return nullptr;
         }
+        if (!toUTF8(*f, err, errlen)) { *status = DCMB_ERR_CHARSET; return nullptr; }
         OFString ts;
         f->hasMeta = f->ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts).good() && !ts.empty();
         f->xfer = f->ds()->getOriginalXfer();
@@ -236,6 +262,14 @@ extern "C" void dcmb_close(dcmb_file *f) {
 }
 
 extern "C" int32_t dcmb_has_meta(const dcmb_file *f) { return f && f->hasMeta ? 1 : 0; }
+
+extern "C" int32_t dcmb_declared_charset(const dcmb_file *f, char *buf, size_t len) {
+    if (!f) return -1;
+    try {
+        setErr(buf, len, f->declaredCharset);
+        return (int32_t)f->declaredCharset.size();
+    } catch (...) { return -1; }
+}
 
 extern "C" int32_t dcmb_transfer_syntax(const dcmb_file *f, char *buf, size_t len) {
     if (!f) return -1;
@@ -310,6 +344,26 @@ extern "C" int32_t dcmb_sequence_count(const dcmb_file *f, uint16_t group, uint1
         DcmDataset *ds = const_cast<dcmb_file *>(f)->ds();
         if (ds->findAndGetSequence(DcmTagKey(group, element), seq, OFFalse).bad() || !seq) return -1;
         return (int32_t)seq->card();
+    } catch (...) { return -1; }
+}
+
+extern "C" int32_t dcmb_get_item_string(const dcmb_file *f, uint16_t seqGroup, uint16_t seqElement, uint32_t index,
+                                        uint16_t group, uint16_t element, char *buf, size_t len) {
+    if (buf && len) buf[0] = 0;
+    if (!f) return -1;
+    try {
+        DcmSequenceOfItems *seq = nullptr;
+        DcmDataset *ds = const_cast<dcmb_file *>(f)->ds();
+        if (ds->findAndGetSequence(DcmTagKey(seqGroup, seqElement), seq, OFFalse).bad() || !seq) return -1;
+        if (index >= seq->card()) return -1;
+        DcmItem *item = seq->getItem(index);
+        DcmElement *el = nullptr;
+        if (!item || item->findAndGetElement(DcmTagKey(group, element), el, OFFalse).bad() || !el) return -1;
+        OFString v;
+        if (el->getOFStringArray(v).bad()) return 0;
+        std::string s(v.c_str(), v.size());
+        setErr(buf, len, s);
+        return (int32_t)s.size();
     } catch (...) { return -1; }
 }
 
