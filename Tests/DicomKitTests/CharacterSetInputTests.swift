@@ -41,7 +41,8 @@ struct CharacterSetInputTests {
         }
         let d = try DicomFile(path: encoded).instance
         #expect(d.patient.name == name, "\(charset)")
-        #expect(d.specificCharacterSet == charset)
+        // dcmconv drops a declaration of the default repertoire (ISO_IR 6).
+        #expect(d.specificCharacterSet == (charset == "ISO_IR 6" ? "" : charset))
     }
 
     static func esc(_ s: String) -> [UInt8] { [0x1B] + Array(s.utf8) }
