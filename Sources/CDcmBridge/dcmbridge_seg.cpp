@@ -96,7 +96,11 @@ void buildDataset(DcmDataset &ds, const dcmb_seg_input &in, const std::string &s
     if (in.pixel_spacing_row > 0 && in.pixel_spacing_col > 0) {
         char v[64];
         std::snprintf(v, sizeof v, "%.6g\\%.6g", in.pixel_spacing_row, in.pixel_spacing_col);
-        put(item(shared, DCM_PixelMeasuresSequence), DCM_PixelSpacing, v);
+        DcmItem &measures = item(shared, DCM_PixelMeasuresSequence);
+        put(measures, DCM_PixelSpacing, v);
+        // Meaningless for a projection image, but readers (highdicom) require it beside PixelSpacing; 1 mm is
+        // what highdicom itself writes for a source without SliceThickness.
+        put(measures, DCM_SliceThickness, "1");
     }
     DcmItem &frame = item(ds, DCM_PerFrameFunctionalGroupsSequence);
     Uint32 index = 1;
