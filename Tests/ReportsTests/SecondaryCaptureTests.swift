@@ -114,6 +114,21 @@ struct SecondaryCaptureTests {
         #expect(f.width("W") > f.width("i"))
     }
 
+    /// The name line of the page is drawn from the name's letters: two Cyrillic names that differ in one letter
+    /// render differently, and a name the font cannot draw renders exactly as the placeholder text does.
+    @Test func renderedNameLineShowsCyrillicAndFallsBackForCJK() {
+        func nameLine(_ name: String) -> [UInt8] {
+            var input = Fixtures.input(withPrior: false)
+            input.patient.name = name
+            let img = ReportRenderer.render(input, trend: [])
+            return (64...88).flatMap { y in (20...500).flatMap { x -> [UInt8] in let c = img.pixel(x, y); return [c.r, c.g, c.b] } }
+        }
+        #expect(nameLine("Люксембург^Иван") != nameLine("Люксембург^Ивак"))
+        #expect(nameLine("Люксембург^Иван") != nameLine(ReportText.unrenderableName))
+        #expect(nameLine("王^小明") == nameLine(ReportText.unrenderableName))
+        #expect(nameLine("Yamada^Tarou=山田^太郎") == nameLine("Yamada^Tarou"))
+    }
+
     @Test func namesFallBackToADrawableGroupOrAPlaceholder() {
         #expect(ReportText.name("Люксембург^Иван") == "Люксембург Иван")
         // Japanese PN: alphabetic = ideographic = phonetic; the alphabetic group is drawn.
