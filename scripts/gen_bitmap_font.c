@@ -3,8 +3,11 @@
  * Build and run (regenerates Sources/Reports/BitmapFontData.swift):
  *   cc -O2 $(pkg-config --cflags freetype2) scripts/gen_bitmap_font.c $(pkg-config --libs freetype2) -o /tmp/genfont
  *   /tmp/genfont > Sources/Reports/BitmapFontData.swift
- * Blob layout per face: u8 pixelSize, u8 ascender, u8 lineHeight, then for each code point in
- * 32..126 and 160..255: u8 advance, i8 left, i8 top, u8 width, u8 rows, width*rows alpha bytes. */
+ * Blob layout per face: u8 pixelSize, u8 ascender, u8 lineHeight, u16 (big-endian) glyph count, then per
+ * glyph: u16 (big-endian) code point, u8 advance, i8 left, i8 top, u8 width, u8 rows, width*rows alpha bytes.
+ * Code points: ASCII, Latin-1, Latin Extended-A (ISO_IR 101/109/110/148/203 names), Greek (ISO_IR 126) and
+ * Cyrillic (ISO_IR 144): the left-to-right scripts DejaVu Sans covers among DICOM's character sets. Hebrew and
+ * Arabic (right-to-left), Thai and CJK are not drawn; ReportText falls back for them (docs/reports.md). */
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include <stdio.h>
@@ -17,10 +20,17 @@ static void face(FT_Library lib, const char *path, int px) {
     FT_Face f;
     if (FT_New_Face(lib, path, 0, &f) || FT_Set_Pixel_Sizes(f, 0, px)) { fprintf(stderr, "cannot load %s\n", path); exit(1); }
     put(px); put((int)(f->size->metrics.ascender >> 6)); put((int)(f->size->metrics.height >> 6));
-    for (int cp = 32; cp <= 255; cp++) {
-        if (cp == 127) cp = 160;
+    static const int ranges[][2] = { {32, 126}, {160, 255}, {0x100, 0x17F}, {0x384, 0x3CE}, {0x401, 0x45F} };
+    int count = 0;
+    for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
+        for (int cp = ranges[r][0]; cp <= ranges[r][1]; cp++) if (FT_Get_Char_Index(f, cp)) count++;
+    put(count >> 8); put(count & 0xff);
+    for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
+    for (int cp = ranges[r][0]; cp <= ranges[r][1]; cp++) {
+        if (!FT_Get_Char_Index(f, cp)) continue;   // unassigned (e.g. U+038B): not in the font, not drawn
         if (FT_Load_Char(f, cp, FT_LOAD_RENDER | FT_LOAD_TARGET_LIGHT)) { fprintf(stderr, "glyph %d\n", cp); exit(1); }
         FT_GlyphSlot g = f->glyph;
+        put(cp >> 8); put(cp & 0xff);
         put((int)((g->advance.x + 32) >> 6)); put(g->bitmap_left & 0xff); put(g->bitmap_top & 0xff);
         put(g->bitmap.width); put(g->bitmap.rows);
         for (unsigned y = 0; y < g->bitmap.rows; y++)

@@ -12,6 +12,7 @@ PKGS=(
   dicom3tools                 # dciodvfy: validates every DICOM object we write
   unzip                       # reading .npz reference vectors in tests
   orthanc curl                # a real PACS on loopback for the DICOM networking tests
+  python3-venv                # the consumer venv (highdicom) of the conformance test (scripts/consumer-venv.sh)
 )
 missing=()
 for p in "${PKGS[@]}"; do

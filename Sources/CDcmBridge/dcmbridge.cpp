@@ -11,6 +11,7 @@
 #include "dcmtk/oflog/oflog.h"
 #include <openjpeg-2.5/openjpeg.h>
 #include <zlib.h>
+#include <iconv.h>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -28,6 +29,9 @@ extern "C" void dcmb_register_codecs(void) {
     std::call_once(g_codecs_once, [] {
         try {
             OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+            // Tags that reached us as VR UN (a PACS that did not know them) are re-read with the dictionary's VR,
+            // so Modality is "DX" and not the hex dump "44\58".
+            dcmEnableUnknownVRConversion.set(OFTrue);
             DJDecoderRegistration::registerCodecs();
             DJLSDecoderRegistration::registerCodecs();
             DcmRLEDecoderRegistration::registerCodecs();
@@ -48,6 +52,8 @@ struct dcmb_file {
     dcmb_limits limits{};
     // dcmb_check_pixels passed once; the decoders may then change the representation (decompression).
     bool pixelsChecked = false;
+    // SpecificCharacterSet as the file declared it; the dataset itself is converted to UTF-8 on open.
+    std::string declaredCharset;
     DcmDataset *ds() { return ff.getDataset(); }
     const DcmDataset *ds() const { return const_cast<DcmFileFormat &>(ff).getDataset(); }
 };
@@ -159,6 +165,127 @@ static bool deflatedSizeOK(const char *path, uint64_t limit, std::string &why) {
     return true;
 }
 
+// ---- Japanese ISO 2022 (IR 13/87/159) ----
+// DCMTK hands ISO 2022 IR 87 and IR 159 to iconv as "ISO-IR-87"/"ISO-IR-159", names glibc's iconv does not
+// know, so Debian's DCMTK cannot convert Japanese names. These sets are decoded here instead: the escape
+// sequences of PS3.5 6.1.2.5 select the code element, the bytes are re-encoded as EUC-JP (same repertoire,
+// no escapes) and glibc converts that to UTF-8. Anything outside the declared elements is an error.
+
+static std::vector<std::string> charsetTerms(const std::string &declared) {
+    std::vector<std::string> terms;
+    size_t start = 0;
+    for (;;) {
+        size_t end = declared.find('\\', start);
+        std::string t = declared.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        while (!t.empty() && (t.back() == ' ' || t.back() == '\0')) t.pop_back();
+        while (!t.empty() && t.front() == ' ') t.erase(t.begin());
+        terms.push_back(t);
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return terms;
+}
+
+// True when every term is one of the Japanese ISO 2022 family and IR 87 or IR 159 is among them.
+static bool isJapanese2022(const std::vector<std::string> &terms) {
+    bool kanji = false;
+    for (const std::string &t : terms) {
+        if (t == "ISO 2022 IR 87" || t == "ISO 2022 IR 159") kanji = true;
+        else if (!(t.empty() || t == "ISO 2022 IR 6" || t == "ISO 2022 IR 13" || t == "ISO_IR 13")) return false;
+    }
+    return kanji;
+}
+
+// One value in the Japanese ISO 2022 sets -> UTF-8; false (with why) on a byte the declared elements cannot hold.
+static bool japaneseToUTF8(const std::string &in, std::string &out, std::string &why) {
+    enum G0 { ASCII, JIS0208, JIS0212 } g0 = ASCII;
+    std::string euc;
+    for (size_t i = 0; i < in.size();) {
+        unsigned char b = (unsigned char)in[i];
+        if (b == 0x1B) {
+            std::string seq = in.substr(i + 1, 3);
+            if (seq.compare(0, 2, "(B") == 0 || seq.compare(0, 2, "(J") == 0) { g0 = ASCII; i += 3; continue; }
+            if (seq.compare(0, 2, "$B") == 0 || seq.compare(0, 2, "$@") == 0) { g0 = JIS0208; i += 3; continue; }
+            if (seq.compare(0, 3, "$(D") == 0) { g0 = JIS0212; i += 4; continue; }
+            if (seq.compare(0, 2, ")I") == 0) { i += 3; continue; }   // G1 katakana: bytes 0xA1-0xDF below
+            why = "unsupported escape sequence in a Japanese ISO 2022 value";
+            return false;
+        }
+        // Control characters return G0 to ASCII (PS3.5 6.1.2.5.3). "^", "=" and "\\" do only in ASCII: encoders
+        // switch back before them, and inside a two-byte run they are data bytes (e.g. "$^" is one kana).
+        if (b < 0x21 && b != 0x1B) { g0 = ASCII; euc += (char)b; i++; continue; }
+        if (b >= 0xA1 && b <= 0xDF) { euc += (char)0x8E; euc += (char)b; i++; continue; }   // JIS X 0201 katakana
+        if (b >= 0x80) { why = "byte outside the declared Japanese character sets"; return false; }
+        if (g0 == ASCII) { euc += (char)b; i++; continue; }
+        if (i + 1 >= in.size()) { why = "truncated two-byte character"; return false; }
+        unsigned char b2 = (unsigned char)in[i + 1];
+        if (b < 0x21 || b > 0x7E || b2 < 0x21 || b2 > 0x7E) { why = "invalid two-byte character"; return false; }
+        if (g0 == JIS0212) euc += (char)0x8F;
+        euc += (char)(b | 0x80); euc += (char)(b2 | 0x80);
+        i += 2;
+    }
+    iconv_t cd = iconv_open("UTF-8", "EUC-JP");
+    if (cd == (iconv_t)-1) { why = "iconv has no EUC-JP"; return false; }
+    std::vector<char> buf(euc.size() * 4 + 16);
+    char *src = &euc[0], *dst = buf.data();
+    size_t inLeft = euc.size(), outLeft = buf.size();
+    size_t r = euc.empty() ? 0 : iconv(cd, &src, &inLeft, &dst, &outLeft);
+    iconv_close(cd);
+    if (r == (size_t)-1) { why = std::string("invalid JIS character: ") + strerror(errno); return false; }
+    out.assign(buf.data(), buf.size() - outLeft);
+    return true;
+}
+
+static bool convertsWithCharset(DcmEVR vr) {
+    return vr == EVR_PN || vr == EVR_LO || vr == EVR_SH || vr == EVR_ST || vr == EVR_LT || vr == EVR_UT || vr == EVR_UC;
+}
+
+// Converts every text value of the dataset (sequences included) from the Japanese ISO 2022 sets.
+static bool japaneseDatasetToUTF8(DcmDataset &ds, std::string &why) {
+    DcmStack stack;
+    while (ds.nextObject(stack, OFTrue).good()) {
+        DcmObject *obj = stack.top();
+        if (!obj || !convertsWithCharset(obj->ident())) continue;
+        DcmElement *el = OFstatic_cast(DcmElement *, obj);
+        char *raw = nullptr;
+        Uint32 len = 0;
+        if (el->getString(raw, len).bad() || !raw || len == 0) continue;
+        std::string in(raw, len), out;
+        if (!japaneseToUTF8(in, out, why)) {
+            why = std::string(DcmTag(el->getTag()).getTagName()) + ": " + why;
+            return false;
+        }
+        if (out != in && el->putString(out.c_str(), (Uint32)out.size()).bad()) { why = "cannot store the converted value"; return false; }
+    }
+    return ds.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192").good();
+}
+
+// Converts every text value to UTF-8 (the dataset then declares ISO_IR 192), remembering the declared set.
+// A set DCMTK cannot convert, or bytes that are invalid in the declared set, fail: names are never guessed.
+static bool toUTF8(dcmb_file &f, char *err, size_t errlen) {
+    OFString cs;
+    if (f.ds()->findAndGetOFStringArray(DCM_SpecificCharacterSet, cs, OFFalse).good()) f.declaredCharset = cs.c_str();
+    std::string trimmed = f.declaredCharset;
+    while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\0')) trimmed.pop_back();
+    // Absent or ASCII: nothing to convert (the Swift side keeps its lenient reading of undeclared bytes).
+    if (trimmed.empty() || trimmed == "ISO_IR 6" || trimmed == "ISO_IR 192") return true;
+    std::string detail;
+    if (isJapanese2022(charsetTerms(trimmed))) {
+        if (japaneseDatasetToUTF8(*f.ds(), detail)) return true;
+    } else {
+        OFCondition c = f.ds()->convertToUTF8();
+        if (c.good()) return true;
+        detail = c.text();
+    }
+    std::string shown;
+    for (size_t i = 0; i < trimmed.size() && i < 64; i++) {
+        unsigned char ch = (unsigned char)trimmed[i];
+        if (ch >= 0x20 && ch < 0x7F) shown += (char)ch; else { char b[8]; snprintf(b, sizeof b, "\\x%02x", ch); shown += b; }
+    }
+    setErr(err, errlen, "cannot convert Specific Character Set '" + shown + "' to Unicode: " + detail);
+    return false;
+}
+
 extern "C" dcmb_file *dcmb_open(const char *path, int32_t *status, char *err, size_t errlen) {
     return dcmb_open_limited(path, nullptr, status, err, errlen);
 }
@@ -216,6 +343,7 @@ extern "C" dcmb_file *dcmb_open_limited(const char *path, const dcmb_limits *lim
             setErr(err, errlen, "cannot parse DICOM: " + text);
             return nullptr;
         }
+        if (!toUTF8(*f, err, errlen)) { *status = DCMB_ERR_CHARSET; return nullptr; }
         OFString ts;
         f->hasMeta = f->ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts).good() && !ts.empty();
         f->xfer = f->ds()->getOriginalXfer();
@@ -236,6 +364,14 @@ extern "C" void dcmb_close(dcmb_file *f) {
 }
 
 extern "C" int32_t dcmb_has_meta(const dcmb_file *f) { return f && f->hasMeta ? 1 : 0; }
+
+extern "C" int32_t dcmb_declared_charset(const dcmb_file *f, char *buf, size_t len) {
+    if (!f) return -1;
+    try {
+        setErr(buf, len, f->declaredCharset);
+        return (int32_t)f->declaredCharset.size();
+    } catch (...) { return -1; }
+}
 
 extern "C" int32_t dcmb_transfer_syntax(const dcmb_file *f, char *buf, size_t len) {
     if (!f) return -1;
@@ -310,6 +446,26 @@ extern "C" int32_t dcmb_sequence_count(const dcmb_file *f, uint16_t group, uint1
         DcmDataset *ds = const_cast<dcmb_file *>(f)->ds();
         if (ds->findAndGetSequence(DcmTagKey(group, element), seq, OFFalse).bad() || !seq) return -1;
         return (int32_t)seq->card();
+    } catch (...) { return -1; }
+}
+
+extern "C" int32_t dcmb_get_item_string(const dcmb_file *f, uint16_t seqGroup, uint16_t seqElement, uint32_t index,
+                                        uint16_t group, uint16_t element, char *buf, size_t len) {
+    if (buf && len) buf[0] = 0;
+    if (!f) return -1;
+    try {
+        DcmSequenceOfItems *seq = nullptr;
+        DcmDataset *ds = const_cast<dcmb_file *>(f)->ds();
+        if (ds->findAndGetSequence(DcmTagKey(seqGroup, seqElement), seq, OFFalse).bad() || !seq) return -1;
+        if (index >= seq->card()) return -1;
+        DcmItem *item = seq->getItem(index);
+        DcmElement *el = nullptr;
+        if (!item || item->findAndGetElement(DcmTagKey(group, element), el, OFFalse).bad() || !el) return -1;
+        OFString v;
+        if (el->getOFStringArray(v).bad()) return 0;
+        std::string s(v.c_str(), v.size());
+        setErr(buf, len, s);
+        return (int32_t)s.size();
     } catch (...) { return -1; }
 }
 

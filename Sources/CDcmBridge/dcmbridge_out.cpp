@@ -19,8 +19,10 @@ static bool asciiOnly(const char *s) {
 bool isASCII(const dcmb_context &c) {
     const char *fields[] = { c.patient_id, c.issuer_of_patient_id, c.patient_name, c.study_id, c.accession_number,
                              c.study_description, c.referring_physician_name, c.institution_name, c.series_description,
-                             c.manufacturer_model_name };
+                             c.manufacturer_model_name, c.accession_issuer_local, c.accession_issuer_universal };
     for (const char *f : fields) if (!asciiOnly(f)) return false;
+    for (size_t i = 0; i < c.other_patient_id_count && c.other_patient_ids; i++)
+        if (!asciiOnly(c.other_patient_ids[i].id) || !asciiOnly(c.other_patient_ids[i].issuer)) return false;
     return true;
 }
 
@@ -31,20 +33,34 @@ void put(DcmItem &item, const DcmTagKey &tag, const std::string &value) {
                          std::string("cannot set ") + DcmTag(tag).getTagName() + " to '" + value + "': " + c.text());
 }
 
-void putCommon(DcmItem &ds, const dcmb_context &c, const char *sopClassUID, const char *modality) {
+static DcmItem &newItem(DcmItem &parent, const DcmTagKey &seq, long index) {
+    DcmItem *it = nullptr;
+    OFCondition c = parent.findOrCreateSequenceItem(seq, it, index);
+    if (c.bad() || !it) throw WriteError(DCMB_WRITE_ENCODING_ERROR, std::string("cannot create ") + DcmTag(seq).getTagName());
+    return *it;
+}
+
+void putPatientAndStudy(DcmItem &ds, const dcmb_context &c) {
     auto putOpt = [&ds](const DcmTagKey &tag, const char *v) { put(ds, tag, str(v)); };   // type 2: empty allowed
+    // Every text value is UTF-8 (the reader converted the source's character set); plain ASCII needs no declaration.
     if (!isASCII(c)) put(ds, DCM_SpecificCharacterSet, "ISO_IR 192");
-    // SOP Common
-    put(ds, DCM_SOPClassUID, sopClassUID);
-    put(ds, DCM_SOPInstanceUID, str(c.sop_instance_uid));
-    put(ds, DCM_InstanceCreationDate, str(c.content_date));
-    put(ds, DCM_InstanceCreationTime, str(c.content_time));
+    if (present(c.timezone_offset_from_utc)) put(ds, DCM_TimezoneOffsetFromUTC, c.timezone_offset_from_utc);
     // Patient
     putOpt(DCM_PatientName, c.patient_name);
     putOpt(DCM_PatientID, c.patient_id);
     if (present(c.issuer_of_patient_id)) put(ds, DCM_IssuerOfPatientID, c.issuer_of_patient_id);
     putOpt(DCM_PatientBirthDate, c.patient_birth_date);
     putOpt(DCM_PatientSex, c.patient_sex);
+    ds.findAndDeleteElement(DCM_OtherPatientIDsSequence);
+    for (size_t i = 0; i < c.other_patient_id_count && c.other_patient_ids; i++) {
+        const dcmb_other_patient_id &o = c.other_patient_ids[i];
+        DcmItem &it = newItem(ds, DCM_OtherPatientIDsSequence, -2);   // -2: append a new item
+        put(it, DCM_PatientID, str(o.id));
+        if (present(o.issuer)) put(it, DCM_IssuerOfPatientID, o.issuer);
+        put(it, DCM_TypeOfPatientID, present(o.type) ? o.type : "TEXT");
+    }
+    // Patient Study
+    if (present(c.patient_age)) put(ds, DCM_PatientAge, c.patient_age);
     // General Study
     put(ds, DCM_StudyInstanceUID, str(c.study_instance_uid));
     putOpt(DCM_StudyDate, c.study_date);
@@ -52,7 +68,25 @@ void putCommon(DcmItem &ds, const dcmb_context &c, const char *sopClassUID, cons
     putOpt(DCM_ReferringPhysicianName, c.referring_physician_name);
     putOpt(DCM_StudyID, c.study_id);
     putOpt(DCM_AccessionNumber, c.accession_number);
+    ds.findAndDeleteElement(DCM_IssuerOfAccessionNumberSequence);
+    if (present(c.accession_issuer_local) || present(c.accession_issuer_universal)) {
+        DcmItem &it = newItem(ds, DCM_IssuerOfAccessionNumberSequence, 0);
+        if (present(c.accession_issuer_local)) put(it, DCM_LocalNamespaceEntityID, c.accession_issuer_local);
+        if (present(c.accession_issuer_universal)) {
+            put(it, DCM_UniversalEntityID, c.accession_issuer_universal);
+            put(it, DCM_UniversalEntityIDType, present(c.accession_issuer_universal_type) ? c.accession_issuer_universal_type : "ISO");
+        }
+    }
     if (present(c.study_description)) put(ds, DCM_StudyDescription, c.study_description);
+}
+
+void putCommon(DcmItem &ds, const dcmb_context &c, const char *sopClassUID, const char *modality) {
+    // SOP Common
+    put(ds, DCM_SOPClassUID, sopClassUID);
+    put(ds, DCM_SOPInstanceUID, str(c.sop_instance_uid));
+    put(ds, DCM_InstanceCreationDate, str(c.content_date));
+    put(ds, DCM_InstanceCreationTime, str(c.content_time));
+    putPatientAndStudy(ds, c);
     // General Series
     put(ds, DCM_Modality, modality);
     put(ds, DCM_SeriesInstanceUID, str(c.series_instance_uid));

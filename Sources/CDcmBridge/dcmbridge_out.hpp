@@ -22,6 +22,10 @@ bool isASCII(const dcmb_context &c);
 // Puts a string attribute; throws WriteError(INVALID_INPUT) naming the tag when DCMTK refuses it.
 void put(DcmItem &item, const DcmTagKey &tag, const std::string &value);
 
+// The one mapping of the source's patient and study attributes onto every output (SR, SCs, SEG): Patient,
+// Patient Study, General Study, TimezoneOffsetFromUTC and SpecificCharacterSet.
+void putPatientAndStudy(DcmItem &ds, const dcmb_context &c);
+
 // SOP Common, Patient, General Study and General Series attributes of a new object in the source's study.
 void putCommon(DcmItem &ds, const dcmb_context &c, const char *sopClassUID, const char *modality);
 

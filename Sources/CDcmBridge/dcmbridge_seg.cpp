@@ -8,7 +8,6 @@
 #include "dcmbridge_out.hpp"
 #include "dcmbridge_seg.h"
 #include <cstdio>
-#include <unistd.h>
 
 using namespace dcmb_out;
 
@@ -47,6 +46,8 @@ void derivation(DcmItem &fg, const dcmb_seg_input &in) {
     put(s, DCM_ReferencedSOPClassUID, str(in.source.sop_class_uid));
     put(s, DCM_ReferencedSOPInstanceUID, str(in.source.sop_instance_uid));
     putCode(s, DCM_PurposeOfReferenceCodeSequence, "121322", "DCM", "Source image for image processing operation");
+    // The segmentation is on the source's own pixel grid: readers (highdicom) may then map it by source instance.
+    put(s, DCM_SpatialLocationsPreserved, "YES");
 }
 
 void buildDataset(DcmDataset &ds, const dcmb_seg_input &in, const std::string &serial) {
@@ -95,7 +96,11 @@ void buildDataset(DcmDataset &ds, const dcmb_seg_input &in, const std::string &s
     if (in.pixel_spacing_row > 0 && in.pixel_spacing_col > 0) {
         char v[64];
         std::snprintf(v, sizeof v, "%.6g\\%.6g", in.pixel_spacing_row, in.pixel_spacing_col);
-        put(item(shared, DCM_PixelMeasuresSequence), DCM_PixelSpacing, v);
+        DcmItem &measures = item(shared, DCM_PixelMeasuresSequence);
+        put(measures, DCM_PixelSpacing, v);
+        // Meaningless for a projection image, but readers (highdicom) require it beside PixelSpacing; 1 mm is
+        // what highdicom itself writes for a source without SliceThickness.
+        put(measures, DCM_SliceThickness, "1");
     }
     DcmItem &frame = item(ds, DCM_PerFrameFunctionalGroupsSequence);
     Uint32 index = 1;
@@ -103,9 +108,8 @@ void buildDataset(DcmDataset &ds, const dcmb_seg_input &in, const std::string &s
     if (cd.bad()) throw WriteError(DCMB_WRITE_ENCODING_ERROR, std::string("DimensionIndexValues: ") + cd.text());
     derivation(frame, in);
     putU16(item(frame, DCM_SegmentIdentificationSequence), DCM_ReferencedSegmentNumber, 1);
-    // Multi-frame Dimension: the only dimension is the segment
-    char dimUID[100];
-    dcmGenerateUniqueIdentifier(dimUID, SITE_INSTANCE_UID_ROOT);
+    // Multi-frame Dimension: the only dimension is the segment (UID under Brixia's root, from the caller)
+    const std::string dimUID = str(in.dimension_organization_uid);
     put(item(ds, DCM_DimensionOrganizationSequence), DCM_DimensionOrganizationUID, dimUID);
     DcmItem &dim = item(ds, DCM_DimensionIndexSequence);
     put(dim, DCM_DimensionOrganizationUID, dimUID);
@@ -137,12 +141,12 @@ extern "C" int dcmb_write_seg(const char *directory, const char *filename, const
         if (!present(in->source.sop_instance_uid) || !present(in->source.sop_class_uid) || !present(in->source.series_instance_uid))
             return fail(err, errlen, DCMB_WRITE_INVALID_INPUT,
                         target + ": a segmentation needs the source image's SOP class, SOP instance and series UIDs");
-        // Device Serial Number is type 1 here: without a configured one, the host name identifies the installation.
+        if (!present(in->dimension_organization_uid))
+            return fail(err, errlen, DCMB_WRITE_INVALID_INPUT, target + ": missing Dimension Organization UID");
+        // Device Serial Number is type 1 here. Without a configured one it says so: the host name would leak
+        // the machine's name to every PACS the object reaches.
         std::string serial = str(in->context.device_serial_number);
-        if (serial.empty()) {
-            char host[65] = {0};
-            serial = (gethostname(host, sizeof host - 1) == 0 && host[0]) ? std::string(host) : std::string("unknown");
-        }
+        if (serial.empty()) serial = "not configured";
         DcmFileFormat ff;
         buildDataset(*ff.getDataset(), *in, serial);
         saveAtomically(ff, directory, filename);

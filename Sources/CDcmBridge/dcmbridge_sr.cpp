@@ -74,12 +74,60 @@ DSRCodedEntryValue modalityCode(const std::string &m) {
     return code(m.c_str(), "DCM", m.c_str());
 }
 
-void addLibraryEntry(Tree &tr, size_t group, const dcmb_image_ref &img) {
-    size_t e = tr.imageItem(group, T::RT_contains, nullptr, img);
+// TID 1601 Image Library Group with the TID 1602 descriptors highdicom writes for a projection image
+// (modality, study date, rows, columns, patient orientation, pixel spacing), then the image as "Source".
+void addLibraryGroup(Tree &tr, size_t lib, const dcmb_image_ref &img) {
+    const DSRCodedEntryValue libGroup = code("126200", "DCM", "Image Library Group");
+    const DSRCodedEntryValue pixels = code("{pixels}", "UCUM", "Pixels");
+    const DSRCodedEntryValue mm = code("mm", "UCUM", "millimeter");
+    size_t g = tr.child(lib, T::RT_contains, T::VT_Container, &libGroup);
     if (present(img.modality))
-        tr.codeItem(e, T::RT_hasAcqContext, code("121139", "DCM", "Modality"), modalityCode(img.modality));
+        tr.codeItem(g, T::RT_hasAcqContext, code("121139", "DCM", "Modality"), modalityCode(img.modality));
     if (present(img.study_date))
-        tr.textItem(e, T::RT_hasAcqContext, code("111060", "DCM", "Study Date"), img.study_date, T::VT_Date);
+        tr.textItem(g, T::RT_hasAcqContext, code("111060", "DCM", "Study Date"), img.study_date, T::VT_Date);
+    if (img.rows > 0 && img.columns > 0) {
+        tr.numItem(g, T::RT_hasAcqContext, code("110910", "DCM", "Pixel Data Rows"), std::to_string(img.rows), pixels);
+        tr.numItem(g, T::RT_hasAcqContext, code("110911", "DCM", "Pixel Data Columns"), std::to_string(img.columns), pixels);
+    }
+    const std::string orientation = str(img.patient_orientation);
+    const size_t sep = orientation.find('\\');
+    if (sep != std::string::npos && sep > 0 && sep + 1 < orientation.size()) {
+        tr.textItem(g, T::RT_hasAcqContext, code("111044", "DCM", "Patient Orientation Row"), orientation.substr(0, sep));
+        tr.textItem(g, T::RT_hasAcqContext, code("111043", "DCM", "Patient Orientation Column"), orientation.substr(sep + 1));
+    }
+    if (img.pixel_spacing_row > 0 && img.pixel_spacing_col > 0) {
+        // PixelSpacing is (row spacing = vertical, column spacing = horizontal)
+        tr.numItem(g, T::RT_hasAcqContext, code("111026", "DCM", "Horizontal Pixel Spacing"), fmt(img.pixel_spacing_col, "%.6g"), mm);
+        tr.numItem(g, T::RT_hasAcqContext, code("111066", "DCM", "Vertical Pixel Spacing"), fmt(img.pixel_spacing_row, "%.6g"), mm);
+    }
+    const DSRCodedEntryValue source = code("260753009", "SCT", "Source");
+    tr.imageItem(g, T::RT_contains, &source, img);
+}
+
+// The rows every TID 1501 measurement group starts with, in highdicom's order: tracking identifier and
+// UID, time point, TID 4019 algorithm identification, the analysed image, the finding site with laterality.
+size_t addMeasurementGroup(Tree &tr, size_t parent, const dcmb_sr_input &in, const char *trackingID, const char *trackingUID,
+                           const DSRCodedEntryValue &site, const DSRCodedEntryValue &side) {
+    const DSRCodedEntryValue groupName = code("125007", "DCM", "Measurement Group");
+    size_t g = tr.child(parent, T::RT_contains, T::VT_Container, &groupName);
+    check(tr.item().setTemplateIdentification("1501", "DCMR"), "measurement group template");
+    tr.textItem(g, T::RT_hasObsContext, code("112039", "DCM", "Tracking Identifier"), str(trackingID));
+    tr.textItem(g, T::RT_hasObsContext, code("112040", "DCM", "Tracking Unique Identifier"), str(trackingUID), T::VT_UIDRef);
+    // TID 1502 Time Point Context: the study date of the analysed image.
+    if (present(in.context.study_date))
+        tr.textItem(g, T::RT_hasObsContext, code("C2348792", "UMLS", "Time Point"), str(in.context.study_date));
+    // TID 4019 Algorithm Identification (weights checksum as the algorithm parameter).
+    // No Algorithm Family CODE row: highdicom 0.28 then lists "Artificial Intelligence" as a qualitative evaluation.
+    tr.textItem(g, T::RT_hasConceptMod, code("111001", "DCM", "Algorithm Name"), str(in.algorithm_name));
+    tr.textItem(g, T::RT_hasConceptMod, code("111003", "DCM", "Algorithm Version"), str(in.algorithm_version));
+    if (present(in.weights_sha256))
+        tr.textItem(g, T::RT_hasConceptMod, code("111002", "DCM", "Algorithm Parameters"),
+                    std::string("weights SHA-256 ") + in.weights_sha256);
+    const DSRCodedEntryValue source = code("260753009", "SCT", "Source");
+    tr.imageItem(g, T::RT_contains, &source, in.source);
+    size_t fs = tr.codeItem(g, T::RT_hasConceptMod, code("363698007", "SCT", "Finding Site"), site);
+    tr.codeItem(fs, T::RT_hasConceptMod, code("272741003", "SCT", "Laterality"), side);
+    return g;
 }
 
 void buildTree(DSRDocument &doc, const dcmb_sr_input &in) {
@@ -112,36 +160,19 @@ void buildTree(DSRDocument &doc, const dcmb_sr_input &in) {
     // TID 1600 Image Library: current image, then the prior (if any) in its own group.
     const DSRCodedEntryValue libName = code("111028", "DCM", "Image Library");
     size_t lib = tr.child(root, T::RT_contains, T::VT_Container, &libName);
-    const DSRCodedEntryValue libGroup = code("126200", "DCM", "Image Library Group");
-    addLibraryEntry(tr, tr.child(lib, T::RT_contains, T::VT_Container, &libGroup), in.source);
-    if (in.has_prior) addLibraryEntry(tr, tr.child(lib, T::RT_contains, T::VT_Container, &libGroup), in.prior);
+    addLibraryGroup(tr, lib, in.source);
+    if (in.has_prior) addLibraryGroup(tr, lib, in.prior);
 
-    // TID 1501 measurement group.
+    // TID 1501: one measurement group per zone (its own tracking identifier, finding site and concept name,
+    // as highdicom writes six measured regions), then one for the global score and the longitudinal content.
     const DSRCodedEntryValue measurements = code("126010", "DCM", "Imaging Measurements");
-    const DSRCodedEntryValue groupName = code("125007", "DCM", "Measurement Group");
     size_t ms = tr.child(root, T::RT_contains, T::VT_Container, &measurements);
-    size_t g = tr.child(ms, T::RT_contains, T::VT_Container, &groupName);
-    tr.textItem(g, T::RT_hasObsContext, code("112039", "DCM", "Tracking Identifier"), str(in.tracking_identifier));
-    tr.textItem(g, T::RT_hasObsContext, code("112040", "DCM", "Tracking Unique Identifier"), str(in.tracking_uid), T::VT_UIDRef);
-    // TID 4019 Algorithm Identification (weights checksum as the algorithm parameter).
-    tr.textItem(g, T::RT_hasConceptMod, code("111001", "DCM", "Algorithm Name"), str(in.algorithm_name));
-    tr.textItem(g, T::RT_hasConceptMod, code("111003", "DCM", "Algorithm Version"), str(in.algorithm_version));
-    tr.textItem(g, T::RT_hasConceptMod, code("122405", "DCM", "Algorithm Manufacturer"), str(in.context.manufacturer));
-    if (present(in.weights_sha256))
-        tr.textItem(g, T::RT_hasConceptMod, code("111002", "DCM", "Algorithm Parameters"),
-                    std::string("weights SHA-256 ") + in.weights_sha256);
-    // No Algorithm Family CODE row: highdicom 0.28 then lists "Artificial Intelligence" as a qualitative evaluation.
-    // TID 1502 Time Point Context: the study date of the analysed image.
-    if (present(in.context.study_date))
-        tr.textItem(g, T::RT_hasObsContext, code("C2348792", "UMLS", "Time Point"), str(in.context.study_date));
-    tr.imageItem(g, T::RT_contains, &sourceOfMeasurement, in.source);
-
-    const DSRCodedEntryValue zoneScore = code("BRX-ZONE", BRX, "Brixia zone score");
     for (int i = 0; i < 6; ++i) {
         const dcmb_sr_zone &z = in.zones[i];
         if (z.grade < 0 || z.grade > 3)
             throw WriteError(DCMB_WRITE_INVALID_INPUT, std::string("zone ") + str(z.label) + " grade out of 0...3");
-        size_t n = tr.numItem(g, T::RT_contains, zoneScore, std::to_string(z.grade), unitScore);
+        size_t g = addMeasurementGroup(tr, ms, in, z.tracking_identifier, z.tracking_uid, code(z.finding_site), code(z.laterality));
+        size_t n = tr.numItem(g, T::RT_contains, code(z.concept), std::to_string(z.grade), unitScore);
         size_t fs = tr.codeItem(n, T::RT_hasConceptMod, findingSite, code(z.finding_site));
         tr.codeItem(fs, T::RT_hasConceptMod, laterality, code(z.laterality));
         if (z.has_probabilities) {
@@ -152,6 +183,7 @@ void buildTree(DSRDocument &doc, const dcmb_sr_input &in) {
             }
         }
     }
+    size_t g = addMeasurementGroup(tr, ms, in, in.tracking_identifier, in.tracking_uid, lung, bilateral);
     size_t gl = tr.numItem(g, T::RT_contains, code("BRX-GLOBAL", BRX, "Brixia score"), std::to_string(in.global), unitScore);
     size_t gfs = tr.codeItem(gl, T::RT_hasConceptMod, findingSite, lung);
     tr.codeItem(gfs, T::RT_hasConceptMod, laterality, bilateral);
@@ -193,18 +225,9 @@ void addAmendment(DSRDocument &doc, const dcmb_sr_input &in) {
 
 void applyContext(DSRDocument &doc, const dcmb_context &c) {
     if (!isASCII(c)) check(doc.setSpecificCharacterSetType(T::CS_UTF8), "SpecificCharacterSet");
+    // Patient and study attributes are put after DSRDocument::write by putPatientAndStudy, the mapping every
+    // writer shares; only the study UID is needed here.
     check(doc.createNewSeriesInStudy(str(c.study_instance_uid)), "StudyInstanceUID");
-    check(doc.setPatientName(str(c.patient_name)), "PatientName");
-    check(doc.setPatientID(str(c.patient_id)), "PatientID");
-    if (present(c.issuer_of_patient_id)) check(doc.setIssuerOfPatientID(c.issuer_of_patient_id), "IssuerOfPatientID");
-    if (present(c.patient_birth_date)) check(doc.setPatientBirthDate(c.patient_birth_date), "PatientBirthDate");
-    if (present(c.patient_sex)) check(doc.setPatientSex(c.patient_sex), "PatientSex");
-    if (present(c.study_date)) check(doc.setStudyDate(c.study_date), "StudyDate");
-    if (present(c.study_time)) check(doc.setStudyTime(c.study_time), "StudyTime");
-    if (present(c.study_id)) check(doc.setStudyID(c.study_id), "StudyID");
-    if (present(c.accession_number)) check(doc.setAccessionNumber(c.accession_number), "AccessionNumber");
-    if (present(c.study_description)) check(doc.setStudyDescription(c.study_description), "StudyDescription");
-    if (present(c.referring_physician_name)) check(doc.setReferringPhysicianName(c.referring_physician_name), "ReferringPhysicianName");
     check(doc.setManufacturer(str(c.manufacturer)), "Manufacturer");
     if (present(c.manufacturer_model_name)) check(doc.setManufacturerModelName(c.manufacturer_model_name), "ManufacturerModelName");
     if (present(c.software_versions)) check(doc.setSoftwareVersions(c.software_versions), "SoftwareVersions");
@@ -245,6 +268,7 @@ extern "C" int dcmb_write_sr(const char *directory, const char *filename, const 
         DcmDataset *ds = ff.getDataset();
         OFCondition c = doc.write(*ds);
         if (c.bad()) throw WriteError(DCMB_WRITE_ENCODING_ERROR, std::string("DSRDocument::write: ") + c.text());
+        putPatientAndStudy(*ds, in->context);
         // Our own UIDs replace the OFFIS-rooted ones that DSRDocument generated.
         put(*ds, DCM_SeriesInstanceUID, str(in->context.series_instance_uid));
         put(*ds, DCM_SOPInstanceUID, str(in->context.sop_instance_uid));

@@ -18,6 +18,8 @@ public enum DicomError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The file or its declared image is larger than the configured `DicomLimits`.
     case limitExceeded(path: String, reason: String)
     case decodeFailed(path: String, reason: String)
+    /// The declared Specific Character Set cannot be converted to Unicode (unknown set or invalid bytes).
+    case unsupportedCharacterSet(path: String, reason: String)
     case internalError(path: String, reason: String)
 
     public var path: String {
@@ -25,7 +27,7 @@ public enum DicomError: Error, Equatable, CustomStringConvertible, Sendable {
         case .fileNotFound(let p), .isDirectory(let p), .emptyFile(let p), .missingPixelData(let p): return p
         case .unreadable(let p, _), .notDicom(let p, _), .truncated(let p, _), .corrupt(let p, _),
              .pixelDataTooShort(let p, _), .notMonochrome(let p, _), .invalidGeometry(let p, _), .limitExceeded(let p, _),
-             .decodeFailed(let p, _), .internalError(let p, _):
+             .decodeFailed(let p, _), .internalError(let p, _), .unsupportedCharacterSet(let p, _):
             return p
         case .unsupportedTransferSyntax(let p, _, _): return p
         case .multiFrame(let p, _): return p
@@ -50,6 +52,7 @@ public enum DicomError: Error, Equatable, CustomStringConvertible, Sendable {
         case .invalidGeometry: return "invalidGeometry"
         case .limitExceeded: return "limitExceeded"
         case .decodeFailed: return "decodeFailed"
+        case .unsupportedCharacterSet: return "unsupportedCharacterSet"
         case .internalError: return "internalError"
         }
     }
@@ -76,6 +79,7 @@ public enum DicomError: Error, Equatable, CustomStringConvertible, Sendable {
         case .invalidGeometry(_, let r): return r
         case .limitExceeded(_, let r): return "over the input limits: \(r)"
         case .decodeFailed(_, let r): return "cannot decode pixel data: \(r)"
+        case .unsupportedCharacterSet(_, let r): return r
         case .internalError(_, let r): return "internal error: \(r)"
         }
     }

@@ -153,6 +153,7 @@ public final class DicomFile {
         case DCMB_ERR_IO.rawValue: return .unreadable(path: path, reason: message)
         case DCMB_ERR_BAD_GEOMETRY.rawValue: return .invalidGeometry(path: path, reason: message)
         case DCMB_ERR_LIMIT.rawValue: return .limitExceeded(path: path, reason: message)
+        case DCMB_ERR_CHARSET.rawValue: return .unsupportedCharacterSet(path: path, reason: message)
         default: return .internalError(path: path, reason: message)
         }
     }
@@ -183,9 +184,28 @@ public final class DicomFile {
         }
         func int(_ g: UInt16, _ e: UInt16, _ def: Int) -> Int { number(g, e).map { Int($0) } ?? def }
 
+        // dcmb_open converted the dataset to UTF-8 (it now says ISO_IR 192) unless nothing was declared.
         let charset = str(0x0008, 0x0005)
         func text(_ g: UInt16, _ e: UInt16) -> String {
             DicomText.decode(bytes(g, e), characterSet: charset).trimmed(" \0")
+        }
+        func itemText(_ sg: UInt16, _ se: UInt16, _ i: UInt32, _ g: UInt16, _ e: UInt16) -> String {
+            var buf = [CChar](repeating: 0, count: 1024)
+            let n = dcmb_get_item_string(h, sg, se, i, g, e, &buf, buf.count)
+            if n <= 0 { return "" }
+            let b = buf.prefix(min(Int(n), buf.count - 1)).map { UInt8(bitPattern: $0) }
+            return DicomText.decode(b, characterSet: charset).trimmed(" \0")
+        }
+        var declared = [CChar](repeating: 0, count: 256)
+        _ = dcmb_declared_charset(h, &declared, declared.count)
+        let issuer = DicomInstance.Issuer(localNamespace: itemText(0x0008, 0x0051, 0, 0x0040, 0x0031),
+                                          universalID: itemText(0x0008, 0x0051, 0, 0x0040, 0x0032),
+                                          universalIDType: itemText(0x0008, 0x0051, 0, 0x0040, 0x0033))
+        // Bounded: a hostile file may carry thousands of items; 16 other IDs is more than any real patient has.
+        let otherIDs = (0..<UInt32(min(16, max(0, Int(dcmb_sequence_count(h, 0x0010, 0x1002)))))).compactMap { i in
+            let id = itemText(0x0010, 0x1002, i, 0x0010, 0x0020)
+            return id.isEmpty ? nil : DicomInstance.OtherPatientID(id: id, issuer: itemText(0x0010, 0x1002, i, 0x0010, 0x0021),
+                                                                   type: itemText(0x0010, 0x1002, i, 0x0010, 0x0022))
         }
         var tsBuf = [CChar](repeating: 0, count: 128)
         _ = dcmb_transfer_syntax(h, &tsBuf, tsBuf.count)
@@ -203,11 +223,14 @@ public final class DicomFile {
             path: path,
             hasFileMeta: dcmb_has_meta(h) != 0,
             transferSyntaxUID: String(cString: tsBuf),
-            specificCharacterSet: charset,
+            specificCharacterSet: String(cString: declared).trimmed(" \0"),
             patient: .init(id: text(0x0010, 0x0020), issuerOfPatientID: text(0x0010, 0x0021), name: text(0x0010, 0x0010),
-                           sex: str(0x0010, 0x0040), birthDate: str(0x0010, 0x0030), speciesDescription: text(0x0010, 0x2201)),
+                           sex: str(0x0010, 0x0040), birthDate: str(0x0010, 0x0030), speciesDescription: text(0x0010, 0x2201),
+                           age: str(0x0010, 0x1010), otherIDs: otherIDs),
             study: .init(instanceUID: str(0x0020, 0x000D), date: str(0x0008, 0x0020), time: str(0x0008, 0x0030),
-                         accessionNumber: text(0x0008, 0x0050), description: text(0x0008, 0x1030)),
+                         accessionNumber: text(0x0008, 0x0050), description: text(0x0008, 0x1030),
+                         id: text(0x0020, 0x0010), referringPhysicianName: text(0x0008, 0x0090),
+                         accessionIssuer: issuer.isEmpty ? nil : issuer, timezoneOffsetFromUTC: str(0x0008, 0x0201)),
             series: .init(instanceUID: str(0x0020, 0x000E), number: number(0x0020, 0x0011).map { Int($0) },
                           modality: str(0x0008, 0x0060), bodyPartExamined: str(0x0018, 0x0015),
                           viewPosition: str(0x0018, 0x5101), description: text(0x0008, 0x103E),

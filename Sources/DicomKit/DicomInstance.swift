@@ -3,12 +3,34 @@ public struct DicomInstance: Sendable, Equatable {
     public struct Patient: Sendable, Equatable {
         public var id: String
         public var issuerOfPatientID: String
-        /// Decoded per SpecificCharacterSet (ISO_IR 100 latin1, ISO_IR 192 UTF-8, default ASCII).
+        /// Decoded from the declared SpecificCharacterSet by DCMTK (every set it can convert); without a
+        /// declaration, UTF-8 when the bytes are valid UTF-8, else Latin-1 (docs/dicom-input.md).
         public var name: String
         public var sex: String
         public var birthDate: String
         /// Species description (0010,2201); empty for human patients.
         public var speciesDescription: String
+        /// PatientAge (0010,1010), e.g. "063Y"; empty when absent.
+        public var age: String = ""
+        /// Other Patient IDs Sequence (0010,1002) items.
+        public var otherIDs: [OtherPatientID] = []
+    }
+    public struct OtherPatientID: Sendable, Equatable {
+        public var id: String
+        public var issuer: String
+        /// TypeOfPatientID (0010,0022): TEXT, RFID or BARCODE.
+        public var type: String
+        public init(id: String, issuer: String, type: String) { self.id = id; self.issuer = issuer; self.type = type }
+    }
+    /// Issuer of Accession Number Sequence (0008,0051), first item.
+    public struct Issuer: Sendable, Equatable {
+        public var localNamespace: String
+        public var universalID: String
+        public var universalIDType: String
+        public init(localNamespace: String, universalID: String, universalIDType: String) {
+            self.localNamespace = localNamespace; self.universalID = universalID; self.universalIDType = universalIDType
+        }
+        public var isEmpty: Bool { localNamespace.isEmpty && universalID.isEmpty }
     }
     public struct Study: Sendable, Equatable {
         public var instanceUID: String
@@ -16,6 +38,12 @@ public struct DicomInstance: Sendable, Equatable {
         public var time: String
         public var accessionNumber: String
         public var description: String
+        /// StudyID (0020,0010).
+        public var id: String = ""
+        public var referringPhysicianName: String = ""
+        public var accessionIssuer: Issuer? = nil
+        /// TimezoneOffsetFromUTC (0008,0201), "+HHMM" / "-HHMM".
+        public var timezoneOffsetFromUTC: String = ""
     }
     public struct Series: Sendable, Equatable {
         public var instanceUID: String
@@ -71,6 +99,7 @@ public struct DicomInstance: Sendable, Equatable {
     public var path: String
     public var hasFileMeta: Bool
     public var transferSyntaxUID: String
+    /// As declared in the file; every text value above was converted from it to Unicode by DCMTK.
     public var specificCharacterSet: String
     public var patient: Patient
     public var study: Study

@@ -6,6 +6,12 @@ public enum OutputReadiness {
     /// The value representations of the copied values.
     public enum VR: String, Sendable {
         case UI, PN, LO, SH, CS, DA, TM
+        /// Age string nnnD/W/M/Y.
+        case AS
+        /// Unlimited text (control characters refused, like every VR here).
+        case UT
+        /// TimezoneOffsetFromUTC: SH of the form &ZZXX ("+0100", "-0530").
+        case timezoneOffset
     }
 
     /// Longest accepted input file name in UTF-8 bytes: outputs and quarantine files add suffixes such as
@@ -65,6 +71,16 @@ public enum OutputReadiness {
             return isDate(value) ? nil : "not a date YYYYMMDD (DA)"
         case .TM:
             return isTime(value) ? nil : "not a time HH[MM[SS[.FFFFFF]]] (TM)"
+        case .AS:
+            let u = Array(value.utf8)
+            let ok = u.count == 4 && u[0..<3].allSatisfy { (48...57).contains($0) } && "DWMY".utf8.contains(u[3])
+            return ok ? nil : "not an age nnnD, nnnW, nnnM or nnnY (AS)"
+        case .UT:
+            return nil
+        case .timezoneOffset:
+            let u = Array(value.utf8)
+            let ok = u.count == 5 && (u[0] == 43 || u[0] == 45) && u[1...].allSatisfy { (48...57).contains($0) }
+            return ok ? nil : "not a time zone offset +HHMM or -HHMM"
         }
     }
 
@@ -121,7 +137,14 @@ public enum OutputReadiness {
             ("PatientBirthDate", d.patient.birthDate, .DA), ("StudyDate", d.study.date, .DA),
             ("StudyTime", d.study.time, .TM), ("AccessionNumber", d.study.accessionNumber, .SH),
             ("StudyDescription", d.study.description, .LO), ("Modality", d.series.modality, .CS),
-        ]
+            ("StudyID", d.study.id, .SH), ("ReferringPhysicianName", d.study.referringPhysicianName, .PN),
+            ("TimezoneOffsetFromUTC", d.study.timezoneOffsetFromUTC, .timezoneOffset), ("PatientAge", d.patient.age, .AS),
+            ("IssuerOfAccessionNumberSequence LocalNamespaceEntityID", d.study.accessionIssuer?.localNamespace ?? "", .UT),
+            ("IssuerOfAccessionNumberSequence UniversalEntityID", d.study.accessionIssuer?.universalID ?? "", .UT),
+            ("IssuerOfAccessionNumberSequence UniversalEntityIDType", d.study.accessionIssuer?.universalIDType ?? "", .CS),
+        ] + d.patient.otherIDs.flatMap { o in [
+            ("OtherPatientIDsSequence PatientID", o.id, VR.LO), ("OtherPatientIDsSequence IssuerOfPatientID", o.issuer, .LO),
+            ("OtherPatientIDsSequence TypeOfPatientID", o.type, .CS)] }
         for (name, value, vr) in copied {
             if let p = problem(value, vr: vr) { return "\(name) \(quote(value)) \(p)" }
         }

@@ -26,8 +26,21 @@ public struct ExplanationJob: Sendable, Codable, Equatable {
     }
 }
 
-/// What the worker wrote into `out/`.
+/// What the worker wrote into `out/`: the SC and, beside it, the strength map as a SEG.
 public struct ExplanationResult: Sendable, Codable, Equatable {
+    public var fileName: String
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String?
+    /// The DICOM Segmentation of the strength map (absent in results of workers before it was written).
+    public var segmentation: ExplanationFile?
+    public init(fileName: String, sopInstanceUID: String, seriesInstanceUID: String?, segmentation: ExplanationFile? = nil) {
+        self.fileName = fileName; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+        self.segmentation = segmentation
+    }
+}
+
+/// One more object written by the worker into `out/`.
+public struct ExplanationFile: Sendable, Codable, Equatable {
     public var fileName: String
     public var sopInstanceUID: String
     public var seriesInstanceUID: String?
@@ -151,6 +164,7 @@ public struct ExplanationJobFolder: Sendable {
         try FileOps.ensureDirectory(tmp)
         let r = try write(tmp)
         try FileOps.fsyncFile(tmp.appendingPathComponent(r.fileName).path)
+        if let seg = r.segmentation { try FileOps.fsyncFile(tmp.appendingPathComponent(seg.fileName).path) }
         try POSIXFileWriter().writeAtomically(try JSONEncoder().encode(r), to: tmp.appendingPathComponent(Self.resultName))
         if rename(tmp.path, outFolder.path) != 0 { throw FileOpError("rename", tmp.path, errno: errno) }
         FileOps.syncDirectory(url.path)

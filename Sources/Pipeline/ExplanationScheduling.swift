@@ -29,7 +29,8 @@ public protocol ExplanationLauncher: Sendable {
 public protocol ExplanationOutputStore: AnyObject {
     /// SOP Instance UIDs of the explanation outputs recorded for the study's analysis `version`.
     func explanationOutputUIDs(studyInstanceUID: String, version: Int) throws -> [String]
-    func recordExplanation(studyInstanceUID: String, version: Int, sopInstanceUID: String, seriesInstanceUID: String?,
+    /// `kind`: explanationOutputKind (the SC) or explanationSegmentationKind (the SEG).
+    func recordExplanation(studyInstanceUID: String, version: Int, kind: String, sopInstanceUID: String, seriesInstanceUID: String?,
                            file: URL, at: Date) throws
 }
 
@@ -38,6 +39,8 @@ public enum ExplanationStep: String, Sendable, CaseIterable { case recorded, pub
 
 /// Store output kind of the explanation Secondary Capture.
 public let explanationOutputKind = "EXPLAIN-SC"
+/// Store output kind of the explanation's strength map as a DICOM Segmentation.
+public let explanationSegmentationKind = "EXPLAIN-SEG"
 
 extension PipelineEngine {
     static let explanationFolderName = ".brixia-explain"
@@ -164,15 +167,25 @@ extension PipelineEngine {
             throw ExplanationJobError(folder: folder.url.path, reason: "the job store cannot record explanation outputs")
         }
         let dst = config.outbox.appendingPathComponent(job.outputFileName)
-        if !(try store.explanationOutputUIDs(studyInstanceUID: a.studyInstanceUID, version: a.version)).contains(r.sopInstanceUID) {
-            try store.recordExplanation(studyInstanceUID: a.studyInstanceUID, version: a.version, sopInstanceUID: r.sopInstanceUID,
-                                        seriesInstanceUID: r.seriesInstanceUID, file: dst, at: deps.now())
+        // The SEG sits beside the SC: <base>.explain.dcm and <base>.explain-seg.dcm.
+        let segDst = config.outbox.appendingPathComponent(
+            (job.outputFileName.hasSuffix(".dcm") ? String(job.outputFileName.dropLast(4)) : job.outputFileName) + "-seg.dcm")
+        let recorded = try store.explanationOutputUIDs(studyInstanceUID: a.studyInstanceUID, version: a.version)
+        if !recorded.contains(r.sopInstanceUID) {
+            try store.recordExplanation(studyInstanceUID: a.studyInstanceUID, version: a.version, kind: explanationOutputKind,
+                                        sopInstanceUID: r.sopInstanceUID, seriesInstanceUID: r.seriesInstanceUID, file: dst, at: deps.now())
+        }
+        if let seg = r.segmentation, !recorded.contains(seg.sopInstanceUID) {
+            try store.recordExplanation(studyInstanceUID: a.studyInstanceUID, version: a.version, kind: explanationSegmentationKind,
+                                        sopInstanceUID: seg.sopInstanceUID, seriesInstanceUID: seg.seriesInstanceUID, file: segDst, at: deps.now())
         }
         try explanationCheckpoint(.recorded)
-        let src = folder.outFolder.appendingPathComponent(r.fileName)
-        if FileOps.exists(src) {
-            try FileOps.move(src, to: dst)
-            summary.outputsWritten += 1
+        for (name, target) in [(r.fileName, dst)] + (r.segmentation.map { [($0.fileName, segDst)] } ?? []) {
+            let src = folder.outFolder.appendingPathComponent(name)
+            if FileOps.exists(src) {
+                try FileOps.move(src, to: target)
+                summary.outputsWritten += 1
+            }
         }
         try explanationCheckpoint(.published)
         try FileManager.default.removeItem(at: folder.url)

@@ -37,8 +37,10 @@ public enum ProductionPipeline {
             logger.warning("scoring with a RANDOM TEST FIXTURE model (BRIXIA_ALLOW_TEST_FIXTURE=1): results are meaningless")
         }
         let store = try StoreJobStore(config: config)
+        let installation = try store.store.installationIdentity(orCreate: TrackingDerivation.freshInstallation)
         var deps = PipelineDependencies(inspector: DicomKitInspector(), scorer: scorer,
-                                        reports: ReportsSink(softwareVersion: softwareVersion), store: store)
+                                        reports: ReportsSink(softwareVersion: softwareVersion, installation: installation),
+                                        store: store)
         if config.explain { deps.explanationLauncher = explanationLauncher(config: config) }
         return deps
     }

@@ -11,6 +11,20 @@ enum BrixiaCodes {
         }
     }
 
+    /// Each zone's score has its own concept name, so generic TID 1500 viewers (which show concept names, not
+    /// finding-site modifiers) tell the six measurements apart.
+    static func zoneScore(_ zone: LungZone) -> Code {
+        let side = zone.isRight ? "right" : "left"
+        let level = ["upper", "middle", "lower"][zone.level]
+        return Code(value: "BRX-ZONE-\(zone.rawValue)", scheme: "99BRIXIA", meaning: "Brixia zone \(zone.rawValue) score (\(side) \(level))")
+    }
+
+    /// The text Tracking Identifier of a zone's measurement group (the UID is TrackingUIDs').
+    static func trackingIdentifier(_ zone: LungZone) -> String {
+        "Brixia zone \(zone.rawValue) (\(zone.isRight ? "right" : "left") \(["upper", "middle", "lower"][zone.level]) lung zone)"
+    }
+    static let globalTrackingIdentifier = "Brixia score (global)"
+
     static func laterality(_ zone: LungZone) -> Code {
         zone.isRight ? Code(value: "24028007", scheme: "SCT", meaning: "Right")
                      : Code(value: "7771000", scheme: "SCT", meaning: "Left")

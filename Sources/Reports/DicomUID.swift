@@ -3,16 +3,16 @@ import Foundation
 
 /// UID generation under a configurable root. The default root "2.25" turns a random UUID into
 /// 2.25.<128-bit decimal> (PS3.5 B.2), which needs no registration.
-enum DicomUID {
+public enum DicomUID {
     /// PS3.5 9.1 grammar; the one definition is DicomKit's OutputReadiness.
-    static func isValid(_ uid: String) -> Bool { OutputReadiness.isValidUID(uid) }
+    public static func isValid(_ uid: String) -> Bool { OutputReadiness.isValidUID(uid) }
 
     /// root + "." + decimal of a fresh UUID.
-    static func make(root: String, uuid: UUID = UUID()) -> String {
+    public static func make(root: String, uuid: UUID = UUID()) -> String {
         "\(root).\(decimal(of: uuid))"
     }
 
-    static func decimal(of uuid: UUID) -> String {
+    public static func decimal(of uuid: UUID) -> String {
         var bytes = withUnsafeBytes(of: uuid.uuid) { Array($0) }
         var digits: [UInt8] = []
         while bytes.contains(where: { $0 != 0 }) {

@@ -13,8 +13,32 @@ public struct PatientInfo: Sendable, Equatable {
     public var sex: String?
     /// YYYYMMDD or nil.
     public var birthDate: String?
-    public init(id: String, issuer: String? = nil, name: String, sex: String? = nil, birthDate: String? = nil) {
+    /// PatientAge as in the source, e.g. "063Y".
+    public var age: String?
+    /// Other Patient IDs Sequence of the source.
+    public var otherIDs: [OtherPatientID]
+    public init(id: String, issuer: String? = nil, name: String, sex: String? = nil, birthDate: String? = nil,
+                age: String? = nil, otherIDs: [OtherPatientID] = []) {
         self.id = id; self.issuer = issuer; self.name = name; self.sex = sex; self.birthDate = birthDate
+        self.age = age; self.otherIDs = otherIDs
+    }
+}
+
+public struct OtherPatientID: Sendable, Equatable {
+    public var id: String
+    public var issuer: String?
+    /// TEXT, RFID or BARCODE.
+    public var type: String
+    public init(id: String, issuer: String? = nil, type: String = "TEXT") { self.id = id; self.issuer = issuer; self.type = type }
+}
+
+/// Issuer of Accession Number Sequence item (HL7 v2 HD: local namespace and/or universal ID with its type).
+public struct AccessionIssuer: Sendable, Equatable {
+    public var localNamespace: String?
+    public var universalID: String?
+    public var universalIDType: String?
+    public init(localNamespace: String? = nil, universalID: String? = nil, universalIDType: String? = nil) {
+        self.localNamespace = localNamespace; self.universalID = universalID; self.universalIDType = universalIDType
     }
 }
 
@@ -27,11 +51,16 @@ public struct StudyInfo: Sendable, Equatable {
     public var studyID: String?
     public var description: String?
     public var referringPhysicianName: String?
+    public var accessionIssuer: AccessionIssuer?
+    /// TimezoneOffsetFromUTC of the source ("+HHMM"), which qualifies its dates and times.
+    public var timezoneOffsetFromUTC: String?
     public init(studyInstanceUID: String, date: String? = nil, time: String? = nil, accessionNumber: String? = nil,
-                studyID: String? = nil, description: String? = nil, referringPhysicianName: String? = nil) {
+                studyID: String? = nil, description: String? = nil, referringPhysicianName: String? = nil,
+                accessionIssuer: AccessionIssuer? = nil, timezoneOffsetFromUTC: String? = nil) {
         self.studyInstanceUID = studyInstanceUID; self.date = date; self.time = time
         self.accessionNumber = accessionNumber; self.studyID = studyID; self.description = description
         self.referringPhysicianName = referringPhysicianName
+        self.accessionIssuer = accessionIssuer; self.timezoneOffsetFromUTC = timezoneOffsetFromUTC
     }
 }
 
@@ -43,10 +72,28 @@ public struct SourceImage: Sendable, Equatable {
     public var modality: String          // CR / DX
     public var laterality: String?
     public var viewPosition: String?     // AP / PA
+    /// Image Library entry descriptors (TID 1602), when known: size, PatientOrientation "row\\column", spacing in mm.
+    public var rows: Int?
+    public var columns: Int?
+    public var patientOrientation: String?
+    public var pixelSpacing: (row: Double, column: Double)?
     public init(sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, modality: String,
-                laterality: String? = nil, viewPosition: String? = nil) {
+                laterality: String? = nil, viewPosition: String? = nil, rows: Int? = nil, columns: Int? = nil,
+                patientOrientation: String? = nil, pixelSpacing: (row: Double, column: Double)? = nil) {
         self.sopClassUID = sopClassUID; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
         self.modality = modality; self.laterality = laterality; self.viewPosition = viewPosition
+        self.rows = rows; self.columns = columns; self.patientOrientation = patientOrientation; self.pixelSpacing = pixelSpacing
+    }
+    /// PatientOrientation (0020,0020) of a projection image: two values of the letters A P R L H F.
+    public static func isPatientOrientation(_ s: String) -> Bool {
+        let parts = s.split(separator: "\\", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 8 && $0.allSatisfy { "APRLHF".contains($0) } }
+    }
+    public static func == (a: SourceImage, b: SourceImage) -> Bool {
+        a.sopClassUID == b.sopClassUID && a.sopInstanceUID == b.sopInstanceUID && a.seriesInstanceUID == b.seriesInstanceUID
+            && a.modality == b.modality && a.laterality == b.laterality && a.viewPosition == b.viewPosition
+            && a.rows == b.rows && a.columns == b.columns && a.patientOrientation == b.patientOrientation
+            && a.pixelSpacing?.row == b.pixelSpacing?.row && a.pixelSpacing?.column == b.pixelSpacing?.column
     }
 }
 
@@ -133,6 +180,15 @@ public struct EquipmentInfo: Sendable, Equatable {
     }
 }
 
+/// TID 1501 Tracking Unique Identifiers: one per zone and one for the global score, the same for every
+/// exam of a patient so viewers can follow "zone A" over time. The pipeline derives them per installation
+/// and patient (Pipeline's TrackingDerivation); without them a report gets fresh ones.
+public struct TrackingUIDs: Sendable, Equatable {
+    public var zones: [LungZone: String]
+    public var global: String
+    public init(zones: [LungZone: String], global: String) { self.zones = zones; self.global = global }
+}
+
 public struct ReportInput: Sendable, Equatable {
     public var patient: PatientInfo
     public var study: StudyInfo
@@ -147,12 +203,13 @@ public struct ReportInput: Sendable, Equatable {
     public var created: Date
     /// Set when this report replaces an earlier one of the same study (nil: an original report).
     public var amendment: ReportAmendment? = nil
+    public var tracking: TrackingUIDs?
     public init(patient: PatientInfo, study: StudyInfo, source: SourceImage, scores: BrixiaScores,
                 prior: PriorExam? = nil, change: ScoreChange? = nil, alerts: [ReportAlert] = [],
-                model: ModelInfo, equipment: EquipmentInfo, created: Date = Date()) {
+                model: ModelInfo, equipment: EquipmentInfo, created: Date = Date(), tracking: TrackingUIDs? = nil) {
         self.patient = patient; self.study = study; self.source = source; self.scores = scores
         self.prior = prior; self.change = change; self.alerts = alerts; self.model = model
-        self.equipment = equipment; self.created = created
+        self.equipment = equipment; self.created = created; self.tracking = tracking
     }
 }
 

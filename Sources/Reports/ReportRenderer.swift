@@ -45,17 +45,16 @@ enum ReportRenderer {
 
     static func drawIdentifiers(_ img: inout RGBImage, _ input: ReportInput) {
         let p = input.patient, s = input.study
-        let name = p.name.replacingOccurrences(of: "^", with: " ").trimmingCharacters(in: .whitespaces)
-        img.text("Patient: \(name)", x: 20, y: 68, .bold16, black, maxWidth: 480)
-        var id = "ID: \(p.id)"
-        if let issuer = p.issuer, !issuer.isEmpty { id += " (\(issuer))" }
+        img.text("Patient: \(ReportText.name(p.name))", x: 20, y: 68, .bold16, black, maxWidth: 480)
+        var id = "ID: \(ReportText.text(p.id))"
+        if let issuer = p.issuer, !issuer.isEmpty { id += " (\(ReportText.text(issuer)))" }
         img.text(id, x: 20, y: 92, .regular16, black, maxWidth: 480)
         img.text("Sex: \(p.sex ?? "-")   Birth date: \(DicomDateTime.display(p.birthDate).isEmpty ? "-" : DicomDateTime.display(p.birthDate))",
                  x: 20, y: 116, .regular16, black, maxWidth: 480)
         img.text("Study date: \(DicomDateTime.display(s.date))  \(displayTime(s.time))", x: 520, y: 68, .regular16, black, maxWidth: 484)
-        img.text("Accession: \(s.accessionNumber ?? "-")   \(input.source.modality) \(input.source.viewPosition ?? "")",
+        img.text("Accession: \(ReportText.text(s.accessionNumber ?? "-"))   \(input.source.modality) \(input.source.viewPosition ?? "")",
                  x: 520, y: 92, .regular16, black, maxWidth: 484)
-        if let d = s.description, !d.isEmpty { img.text("Study: \(d)", x: 520, y: 116, .regular16, black, maxWidth: 484) }
+        if let d = s.description, !d.isEmpty { img.text("Study: \(ReportText.text(d))", x: 520, y: 116, .regular16, black, maxWidth: 484) }
         img.text("Study UID: \(s.studyInstanceUID)", x: 20, y: 142, .regular13, grey, maxWidth: 984)
         img.fill(x: 20, y: 166, w: width - 40, h: 2, lightGrey)
     }

@@ -24,7 +24,12 @@ extension ReportWriter {
             ("source.modality", input.source.modality, .CS), ("prior.studyDate", input.prior?.studyDate, .DA),
             ("equipment.institutionName", input.equipment.institutionName, .LO),
             ("equipment.deviceSerialNumber", input.equipment.deviceSerialNumber, .LO),
-        ]
+            ("patient.age", input.patient.age, .AS), ("study.timezoneOffsetFromUTC", input.study.timezoneOffsetFromUTC, .timezoneOffset),
+            ("study.accessionIssuer.localNamespace", input.study.accessionIssuer?.localNamespace, .UT),
+            ("study.accessionIssuer.universalID", input.study.accessionIssuer?.universalID, .UT),
+            ("study.accessionIssuer.universalIDType", input.study.accessionIssuer?.universalIDType, .CS),
+        ] + input.patient.otherIDs.flatMap { o -> [(String, String?, OutputReadiness.VR)] in [
+            ("patient.otherIDs.id", o.id, .LO), ("patient.otherIDs.issuer", o.issuer, .LO), ("patient.otherIDs.type", o.type, .CS)] }
         for (field, value, vr) in copied {
             if let value, let p = OutputReadiness.problem(value, vr: vr) { throw bad(field, "\(quoted(value)) \(p)") }
         }
@@ -70,6 +75,14 @@ extension ReportWriter {
             throw bad("alerts", "code '\(a.code)' must be 1-16 characters and meaning 1-64")
         }
         if input.model.name.isEmpty || input.model.version.isEmpty { throw bad("model", "name and version are required") }
+        if let t = input.tracking {
+            guard t.zones.count == 6 else { throw bad("tracking.zones", "need one tracking UID for each zone A-F") }
+            for (field, uid) in [("tracking.global", t.global)] + t.zones.map({ ("tracking.zones.\($0.key.rawValue)", $0.value) })
+                where !DicomUID.isValid(uid) { throw bad(field, "\(quoted(uid)) is not a valid UID") }
+        }
+        if let p = input.source.patientOrientation, !SourceImage.isPatientOrientation(p) {
+            throw bad("source.patientOrientation", "\(quoted(p)) is not a row and a column direction such as P\\F")
+        }
         if let uid = input.equipment.deviceUID, !DicomUID.isValid(uid) { throw bad("equipment.deviceUID", "\(quoted(uid)) is not a valid UID") }
     }
 }

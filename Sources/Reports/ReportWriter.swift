@@ -40,12 +40,15 @@ public struct ReportWriter: Sendable {
         sr.algorithm_name = pool.c(input.model.name)
         sr.algorithm_version = pool.c(input.model.version)
         sr.weights_sha256 = pool.c(input.model.weightsSHA256)
-        sr.tracking_identifier = pool.c("Brixia score")
-        sr.tracking_uid = pool.c(try newUID())
+        sr.tracking_identifier = pool.c(BrixiaCodes.globalTrackingIdentifier)
+        sr.tracking_uid = pool.c(try input.tracking?.global ?? newUID())
         var zones: [dcmb_sr_zone] = []
         for zone in LungZone.allCases {
             let z = input.scores.zones.first { $0.zone == zone }!
             var cz = dcmb_sr_zone()
+            cz.concept = code(BrixiaCodes.zoneScore(zone), pool)
+            cz.tracking_identifier = pool.c(BrixiaCodes.trackingIdentifier(zone))
+            cz.tracking_uid = pool.c(try input.tracking?.zones[zone] ?? newUID())
             cz.finding_site = code(BrixiaCodes.findingSite(zone), pool)
             cz.laterality = code(BrixiaCodes.laterality(zone), pool)
             cz.label = pool.c(zone.rawValue)
@@ -156,6 +159,11 @@ public struct ReportWriter: Sendable {
         r.sop_instance_uid = pool.c(image.sopInstanceUID)
         r.modality = pool.c(image.modality)
         r.study_date = pool.c(studyDate)
+        r.rows = UInt32(clamping: image.rows ?? 0)
+        r.columns = UInt32(clamping: image.columns ?? 0)
+        r.patient_orientation = pool.c(image.patientOrientation)
+        r.pixel_spacing_row = image.pixelSpacing?.row ?? 0
+        r.pixel_spacing_col = image.pixelSpacing?.column ?? 0
         return r
     }
 
@@ -174,6 +182,14 @@ public struct ReportWriter: Sendable {
         c.accession_number = pool.c(input.study.accessionNumber)
         c.study_description = pool.c(input.study.description)
         c.referring_physician_name = pool.c(input.study.referringPhysicianName)
+        c.timezone_offset_from_utc = pool.c(input.study.timezoneOffsetFromUTC)
+        c.patient_age = pool.c(input.patient.age)
+        c.accession_issuer_local = pool.c(input.study.accessionIssuer?.localNamespace)
+        c.accession_issuer_universal = pool.c(input.study.accessionIssuer?.universalID)
+        c.accession_issuer_universal_type = pool.c(input.study.accessionIssuer?.universalIDType)
+        let others = input.patient.otherIDs.map { dcmb_other_patient_id(id: pool.c($0.id), issuer: pool.c($0.issuer), type: pool.c($0.type)) }
+        c.other_patient_ids = pool.array(others)
+        c.other_patient_id_count = others.count
         c.manufacturer = pool.c(Self.manufacturer)
         c.manufacturer_model_name = pool.c("Brixia \(input.model.name)")
         c.software_versions = pool.c("\(input.equipment.softwareVersion)\\\(input.model.name) \(input.model.version)")

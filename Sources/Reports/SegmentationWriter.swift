@@ -55,6 +55,7 @@ extension ReportWriter {
                              meaning: pool.c(property.type.meaning))
         seg.pixel_spacing_row = pixelSpacing?.row ?? 0
         seg.pixel_spacing_col = pixelSpacing?.column ?? 0
+        seg.dimension_organization_uid = pool.c(try newUID())
         seg.rows = UInt32(rows)
         seg.cols = UInt32(columns)
         let filename = "BRIXIA_SEG_\(sopUID).dcm"

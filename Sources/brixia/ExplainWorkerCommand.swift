@@ -93,10 +93,18 @@ struct ExplainWorkerCommand: ParsableCommand {
             throw PermanentFailure(description: "\(ExplainError.emptyLungMask)")
         }
         let report = try ReportsSink(softwareVersion: softwareVersion).reportInput(for: a, sourceFile: folder.source)
+        let d = try DicomFile.readInstance(path: folder.source.path)
         try folder.commitResult { dir in
             let w = try ExplainOutputs.writeSecondaryCapture(e, theta: base.theta, report: report, to: dir)
+            // The strength map as a SEG beside the SC, on the source's grid (highdicom reads it by source instance).
+            let s = try ExplainOutputs.writeSegmentation(
+                e, report: report, rows: d.geometry.rows, columns: d.geometry.columns,
+                patientOrientation: d.instance.patientOrientation,
+                pixelSpacing: d.geometry.pixelSpacing.map { ($0.row, $0.column) }, to: dir)
             return ExplanationResult(fileName: w.path.lastPathComponent, sopInstanceUID: w.sopInstanceUID,
-                                     seriesInstanceUID: w.seriesInstanceUID)
+                                     seriesInstanceUID: w.seriesInstanceUID,
+                                     segmentation: ExplanationFile(fileName: s.path.lastPathComponent, sopInstanceUID: s.sopInstanceUID,
+                                                                   seriesInstanceUID: s.seriesInstanceUID))
         }
         FileHandle.standardError.write(Data(String(format: "explained in %.1f s: %d lung super-pixels, %d occluded runs\n",
                                                    Date().timeIntervalSince(t0), e.superPixels.count, e.maps.passes).utf8))

@@ -108,6 +108,7 @@ struct InspectReport {
             ("format", .string(format)),
             ("patientID", s(d?.patient.id)),
             ("patientName", s(d?.patient.name)),
+            ("specificCharacterSet", s(d?.specificCharacterSet)),
             ("studyInstanceUID", s(d?.study.instanceUID)),
             ("studyDate", s(d?.study.date)),
             ("seriesInstanceUID", s(d?.series.instanceUID)),
@@ -149,6 +150,7 @@ struct InspectReport {
         if let error { add("error", error) }
         if let d = dicom {
             add("patient", "\(d.patient.id) \(d.patient.name) sex \(d.patient.sex) born \(d.patient.birthDate)")
+            add("character set", d.specificCharacterSet.isEmpty ? nil : "\(d.specificCharacterSet) (text converted to Unicode)")
             add("study", "\(d.study.instanceUID) date \(d.study.date) \(d.study.time) accession \(d.study.accessionNumber) \(d.study.description)")
             add("series", "\(d.series.instanceUID) #\(d.series.number.map(String.init) ?? "-") \(d.series.modality) \(d.series.bodyPartExamined) view '\(d.series.viewPosition)' \(d.series.description) [\(d.series.manufacturer)]")
             add("instance", "\(d.instance.sopInstanceUID) class \(d.instance.sopClassUID) type \(d.instance.imageType.joined(separator: "\\")) frames \(d.instance.numberOfFrames) \(d.instance.presentationIntentType)")

@@ -45,7 +45,13 @@ import Testing
         #expect(!r.timedOut)
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let name = "brixia_\(study)_v1.explain.dcm"
-        #expect(w.files("outbox") == [name, "brixia_\(study)_v1.sc.dcm", "brixia_\(study)_v1.sr.dcm"])
+        let segName = "brixia_\(study)_v1.explain-seg.dcm"
+        #expect(w.files("outbox") == [segName, name, "brixia_\(study)_v1.sc.dcm", "brixia_\(study)_v1.sr.dcm"])
+        // The strength map as a SEG beside the SC: valid, in the study, referencing the analysed image.
+        let segCheck = try Self.tool(Self.dciodvfy!, [w.url("outbox/\(segName)").path])
+        #expect(!segCheck.split(separator: "\n").contains { $0.hasPrefix("Error") }, "\(segCheck)")
+        let segDump = try Self.tool("/usr/bin/dcmdump", ["-Un", "+L", w.url("outbox/\(segName)").path])
+        #expect(segDump.contains("[\(study)]") && segDump.contains("[\(study).1]") && segDump.contains("(0028,135a) CS [YES]"))
         #expect(w.files("outbox", hidden: true).allSatisfy { !$0.hasPrefix(".brixia-explain/") }, "\(w.files("outbox", hidden: true))")
         // The scores were committed before the explanation was even queued.
         let log = r.stderr
@@ -73,6 +79,7 @@ import Testing
         let store = try BrixiaStore.openExisting(path: w.url("brixia.sqlite").path)
         let a = try #require(try store.analyses(studyInstanceUID: study).first)
         #expect(try store.outputs(analysisID: a.id).filter { $0.kind == "EXPLAIN-SC" }.count == 1)
+        #expect(try store.outputs(analysisID: a.id).filter { $0.kind == "EXPLAIN-SEG" }.count == 1)
     }
 
     /// `brixia explain FILE --seg`: the strength map as a FRACTIONAL SEG in the image's study, on the image's grid,
@@ -144,11 +151,12 @@ import Testing
         d2.signal(SIGTERM)
         _ = await d2.waitAsync(timeout: 30)
         let log = (try? String(contentsOf: w.url("serve.log"), encoding: .utf8)) ?? ""
-        #expect(w.files("outbox") == [name, "brixia_\(study)_v1.sc.dcm", "brixia_\(study)_v1.sr.dcm"], "\(log)")
+        #expect(w.files("outbox") == ["brixia_\(study)_v1.explain-seg.dcm", name, "brixia_\(study)_v1.sc.dcm", "brixia_\(study)_v1.sr.dcm"], "\(log)")
         let store = try BrixiaStore.openExisting(path: w.url("brixia.sqlite").path)
         let a = try #require(try store.analyses(studyInstanceUID: study).first)
         #expect(try store.analyses(studyInstanceUID: study).count == 1)
         #expect(try store.outputs(analysisID: a.id).filter { $0.kind == "EXPLAIN-SC" }.count == 1)
+        #expect(try store.outputs(analysisID: a.id).filter { $0.kind == "EXPLAIN-SEG" }.count == 1)
         #expect(!w.files("outbox", hidden: true).contains { $0.hasPrefix(".brixia-explain/") }, "\(w.files("outbox", hidden: true))")
     }
 }

@@ -72,5 +72,29 @@ import Testing
             #expect(versions == Array(repeating: [1], count: max(0, versions.count - 1)) + [versions.count > 1 ? [1, 2] : [1]],
                     "\(patient): \(versions)")
         }
+
+        // Longitudinal tracking: every SR of a patient carries the same seven Tracking UIDs (zones A-F, global),
+        // different from another patient's, and all SRs the one Device Observer UID of this installation.
+        var trackingByPatient: [String: Set<[String]>] = [:]
+        var observers = Set<String>()
+        for name in w.files("outbox") where name.hasSuffix(".sr.dcm") {
+            let dump = try ExplainPipelineCLITests.tool("/usr/bin/dsrdump", ["+Pl", w.url("outbox/\(name)").path])
+            func values(_ concept: String) -> [String] {
+                dump.split(separator: "\n").filter { $0.contains(concept) }.compactMap { line in
+                    line.range(of: ")=\"").map { String(line[$0.upperBound...].prefix { $0 != "\"" }) }
+                }
+            }
+            let patient = try #require(try ExplainPipelineCLITests.tool("/usr/bin/dcmdump", ["+P", "PatientID", w.url("outbox/\(name)").path])
+                .split(separator: "[").dropFirst().first?.split(separator: "]").first.map(String.init))
+            let uids = values("Tracking Unique Identifier")
+            #expect(uids.count == 7 && Set(uids).count == 7, "\(name): \(uids)")
+            trackingByPatient[patient, default: []].insert(uids)
+            observers.formUnion(values("Device Observer UID"))
+        }
+        #expect(trackingByPatient.count == 3)
+        for (patient, sets) in trackingByPatient { #expect(sets.count == 1, "\(patient) has \(sets.count) different tracking UID sets") }
+        let allUIDs: [String] = trackingByPatient.values.flatMap { (sets: Set<[String]>) -> [String] in sets.flatMap { $0 } }
+        #expect(Set(allUIDs).count == 21, "tracking UIDs shared between patients")
+        #expect(observers.count == 1, "device observer UIDs: \(observers)")
     }
 }

@@ -42,10 +42,12 @@ final class FakeExplanationWorker: ExplanationWorker, @unchecked Sendable {
             if let fail { status = fail } else {
                 try! folder.commitResult { dir in
                     let job = try folder.job()
-                    let name = "SC_\(n).json"
+                    let name = "SC_\(n).json", segName = "SEG_\(n).json"
                     try JSONEncoder().encode(job.analysis.score).write(to: dir.appendingPathComponent(name))
-                    return ExplanationResult(fileName: name, sopInstanceUID: "2.25.9\(n)\(abs(job.analysis.studyInstanceUID.hashValue % 1000))",
-                                             seriesInstanceUID: "2.25.8")
+                    try Data("seg".utf8).write(to: dir.appendingPathComponent(segName))
+                    let uid = "2.25.9\(n)\(abs(job.analysis.studyInstanceUID.hashValue % 1000))"
+                    return ExplanationResult(fileName: name, sopInstanceUID: uid, seriesInstanceUID: "2.25.8",
+                                             segmentation: ExplanationFile(fileName: segName, sopInstanceUID: uid + "1", seriesInstanceUID: "2.25.7"))
                 }
                 status = 0
             }
@@ -67,7 +69,7 @@ extension Workspace {
 
     var explainRoot: URL { config.outbox.appendingPathComponent(PipelineEngine.explanationFolderName) }
 
-    /// EXPLAIN-SC rows of the study's analysis `version` (real SQLite store).
+    /// EXPLAIN-SC and EXPLAIN-SEG rows of the study's analysis `version` (real SQLite store).
     func explanationUIDs(_ study: String, version: Int = 1) throws -> [String] {
         try #require(sqlStore).explanationOutputUIDs(studyInstanceUID: study, version: version)
     }
@@ -104,15 +106,16 @@ extension Workspace {
         let s = try await ws.runner(explaining: launcher).runOnce()
         #expect(s.isClean, "\(s.failures)")
         #expect(committedAtLaunch == [true])
-        #expect(ws.outputs() == ["brixia_E.1_v1.explain.dcm", "brixia_E.1_v1.sc.json", "brixia_E.1_v1.sr.json"])
-        #expect(try ws.explanationUIDs("E.1").count == 1)
+        #expect(ws.outputs() == ["brixia_E.1_v1.explain-seg.dcm", "brixia_E.1_v1.explain.dcm", "brixia_E.1_v1.sc.json", "brixia_E.1_v1.sr.json"])
+        #expect(try ws.explanationUIDs("E.1").count == 2)   // the SC and the SEG
         // The job carried the committed analysis and its source; nothing is left queued.
         #expect(ws.files(ws.explainRoot).isEmpty)
         let published = try JSONDecoder().decode(ImageScore.self, from: Data(contentsOf: ws.config.outbox.appendingPathComponent("brixia_E.1_v1.explain.dcm")))
         #expect(published.global == 7)
         let stored = try store.store.analyses(studyInstanceUID: "E.1")
         let outs = try store.store.outputs(analysisID: try #require(stored.first?.id))
-        #expect(outs.map(\.kind).sorted() == ["EXPLAIN-SC", "SC", "SR"])
+        #expect(outs.map(\.kind).sorted() == ["EXPLAIN-SC", "EXPLAIN-SEG", "SC", "SR"])
+        #expect(outs.first { $0.kind == "EXPLAIN-SEG" }?.filePath == ws.config.outbox.appendingPathComponent("brixia_E.1_v1.explain-seg.dcm").path)
         #expect(outs.first { $0.kind == "EXPLAIN-SC" }?.filePath == ws.config.outbox.appendingPathComponent("brixia_E.1_v1.explain.dcm").path)
     }
 
@@ -132,8 +135,8 @@ extension Workspace {
         let s = try await again.runner(explaining: launcher).runOnce()
         #expect(s.isClean, "\(s.failures)")
         #expect(launcher.launches.count == 1)
-        #expect(again.outputs() == ["brixia_E.2_v1.explain.dcm", "brixia_E.2_v1.sc.json", "brixia_E.2_v1.sr.json"])
-        #expect(try again.explanationUIDs("E.2").count == 1)
+        #expect(again.outputs() == ["brixia_E.2_v1.explain-seg.dcm", "brixia_E.2_v1.explain.dcm", "brixia_E.2_v1.sc.json", "brixia_E.2_v1.sr.json"])
+        #expect(try again.explanationUIDs("E.2").count == 2)   // SC + SEG
         #expect(again.files(again.explainRoot).isEmpty)
     }
 
@@ -148,7 +151,7 @@ extension Workspace {
         crashing.engine.explanationInterruptCheck = { $0 == step }
         await #expect(throws: ExplanationInterrupted.self) { _ = try await crashing.runOnce() }
         let uids = try ws.explanationUIDs("E.3")
-        #expect(uids.count == 1)
+        #expect(uids.count == 2)   // the SC and the SEG, recorded before the crash
 
         let again = ws.reopened()
         let s = try await again.runner(explaining: launcher).runOnce()

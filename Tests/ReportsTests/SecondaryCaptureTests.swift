@@ -116,11 +116,44 @@ struct SecondaryCaptureTests {
         #expect(DicomUID.isValid("2.25.256") && !DicomUID.isValid("2.25.0256") && !DicomUID.isValid("2..5"))
     }
 
-    @Test func fontCoversLatin1() {
+    @Test func fontCoversLatinGreekCyrillicButNotCJK() {
+        for face in [BitmapFont.Face.regular13, .regular16, .bold16, .bold26] {
+            let f = BitmapFont.face(face)
+            #expect(f.covers("Müller^Jörg") && f.covers("Dvořák^Łukasz Ő") && f.covers("Παπαδόπουλος^Γιώργος")
+                    && f.covers("Люксембург^Иван"), "face \(face)")
+            #expect(!f.covers("山田^太郎") && !f.covers("שרה") && !f.covers("\u{FFFD}"), "face \(face)")
+        }
         let f = BitmapFont.face(.regular16)
-        #expect(f.glyphs.count == 191)
         #expect(f.width("Müller") > f.width("Mller"))
+        #expect(f.width("Иван") > f.width("Ива"))
         #expect(f.width("W") > f.width("i"))
+    }
+
+    /// The name line of the page is drawn from the name's letters: two Cyrillic names that differ in one letter
+    /// render differently, and a name the font cannot draw renders exactly as the placeholder text does.
+    @Test func renderedNameLineShowsCyrillicAndFallsBackForCJK() {
+        func nameLine(_ name: String) -> [UInt8] {
+            var input = Fixtures.input(withPrior: false)
+            input.patient.name = name
+            let img = ReportRenderer.render(input, trend: [])
+            return (64...88).flatMap { y in (20...500).flatMap { x -> [UInt8] in let c = img.pixel(x, y); return [c.r, c.g, c.b] } }
+        }
+        #expect(nameLine("Люксембург^Иван") != nameLine("Люксембург^Ивак"))
+        #expect(nameLine("Люксембург^Иван") != nameLine(ReportText.unrenderableName))
+        #expect(nameLine("王^小明") == nameLine(ReportText.unrenderableName))
+        #expect(nameLine("Yamada^Tarou=山田^太郎") == nameLine("Yamada^Tarou"))
+    }
+
+    @Test func namesFallBackToADrawableGroupOrAPlaceholder() {
+        #expect(ReportText.name("Люксембург^Иван") == "Люксембург Иван")
+        // Japanese PN: alphabetic = ideographic = phonetic; the alphabetic group is drawn.
+        #expect(ReportText.name("Yamada^Tarou=山田^太郎=やまだ^たろう") == "Yamada Tarou")
+        // Only ideographic: the placeholder, never "?" or replacement boxes.
+        #expect(ReportText.name("=王^小明") == ReportText.unrenderableName)
+        #expect(ReportText.name("王^小明") == ReportText.unrenderableName)
+        #expect(ReportText.text("东方医院") == ReportText.unrenderableText)
+        #expect(ReportText.text("ACC-17") == "ACC-17")
+        #expect(BitmapFont.face(.bold16).covers(ReportText.unrenderableName))
     }
 }
 

@@ -11,7 +11,7 @@ import Testing
         let tables = try temp.store.pool.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        #expect(tables == ["alerts", "analyses", "events", "instances", "jobs", "outputs", "patients", "series", "studies"])
+        #expect(tables == ["alerts", "analyses", "events", "installation", "instances", "jobs", "outputs", "patients", "series", "studies"])
     }
 
     @Test func reopeningIsIdempotentAndKeepsData() throws {
@@ -66,5 +66,25 @@ import Testing
         #expect(throws: StoreError.databaseNotFound(path: path)) { _ = try BrixiaStore.openExisting(path: path) }
         #expect(!FileManager.default.fileExists(atPath: path))
         #expect(StoreError.databaseNotFound(path: path).description.contains(path))
+    }
+}
+
+@Suite("Installation identity")
+struct InstallationIdentityTests {
+    @Test func createdOnceAndKeptAcrossReopen() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("brixia-install-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("b.sqlite").path
+        let first = InstallationIdentity(deviceObserverUID: "2.25.1234", trackingSecret: String(repeating: "a1", count: 32))
+        let other = InstallationIdentity(deviceObserverUID: "2.25.5678", trackingSecret: String(repeating: "b2", count: 32))
+        let store = try BrixiaStore(path: path)
+        #expect(try store.installationIdentity(orCreate: { first }) == first)
+        #expect(try store.installationIdentity(orCreate: { other }) == first)
+        #expect(try BrixiaStore(path: path).installationIdentity(orCreate: { other }) == first)
+        #expect(throws: StoreError.self) {
+            try BrixiaStore(path: dir.appendingPathComponent("c.sqlite").path)
+                .installationIdentity(orCreate: { InstallationIdentity(deviceObserverUID: "2.25.1", trackingSecret: "short") })
+        }
     }
 }

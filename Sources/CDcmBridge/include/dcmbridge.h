@@ -28,7 +28,8 @@ typedef enum dcmb_status {
     DCMB_ERR_IO = 10,                /* file could not be opened or read */
     DCMB_ERR_INTERNAL = 11,          /* unexpected C++ exception, bad argument */
     DCMB_ERR_BAD_GEOMETRY = 12,      /* rows/columns/bits missing, out of range, or not matching the Pixel Data */
-    DCMB_ERR_LIMIT = 13              /* file or declared image larger than the configured dcmb_limits */
+    DCMB_ERR_LIMIT = 13,             /* file or declared image larger than the configured dcmb_limits */
+    DCMB_ERR_CHARSET = 14            /* Specific Character Set not convertible to UTF-8 (unknown set, invalid bytes) */
 } dcmb_status;
 
 /* Input limits, enforced before anything proportional to a declared size is allocated. 0 = no limit. */
@@ -52,7 +53,11 @@ int32_t dcmb_has_meta(const dcmb_file *f);
 /* Transfer syntax UID of the dataset as read (from File Meta, or the detected one). Returns the length. */
 int32_t dcmb_transfer_syntax(const dcmb_file *f, char *buf, size_t len);
 
-/* Whole value of a top-level element as its raw bytes (all values joined with '\', no charset conversion),
+/* SpecificCharacterSet as declared in the file (the loaded dataset is converted to UTF-8 by dcmb_open, so text
+ * values read below are UTF-8 whatever the file used). Returns the length; 0 when absent. */
+int32_t dcmb_declared_charset(const dcmb_file *f, char *buf, size_t len);
+
+/* Whole value of a top-level element as its bytes (all values joined with '\'; UTF-8 after dcmb_open's conversion),
  * NUL-terminated and truncated to len-1. Returns the full value length, or -1 when the element is absent. */
 int32_t dcmb_get_string(const dcmb_file *f, uint16_t group, uint16_t element, char *buf, size_t len);
 /* Value multiplicity of a top-level element; -1 when absent. */
@@ -61,6 +66,10 @@ int32_t dcmb_value_count(const dcmb_file *f, uint16_t group, uint16_t element);
 int32_t dcmb_get_number(const dcmb_file *f, uint16_t group, uint16_t element, uint32_t idx, double *out);
 /* Number of items of a top-level sequence; -1 when absent. */
 int32_t dcmb_sequence_count(const dcmb_file *f, uint16_t group, uint16_t element);
+
+/* dcmb_get_string for an element of item `index` of a top-level sequence; -1 when the item or element is absent. */
+int32_t dcmb_get_item_string(const dcmb_file *f, uint16_t seq_group, uint16_t seq_element, uint32_t index,
+                             uint16_t group, uint16_t element, char *buf, size_t len);
 
 /* Pixel data description: present (0/1), encapsulated (0/1), byte length of native data (0 when encapsulated). */
 void dcmb_pixel_info(const dcmb_file *f, int32_t *present, int32_t *encapsulated, uint64_t *native_length);

@@ -19,6 +19,7 @@ typedef struct dcmb_seg_input {
     const char *derivation_description; /* ST: method, model, weights SHA-256 */
     dcmb_code category, type;         /* Segmented Property Category / Type */
     double pixel_spacing_row, pixel_spacing_col; /* mm, from the source (PixelSpacing or ImagerPixelSpacing); 0 = unknown */
+    const char *dimension_organization_uid; /* under the writer's UID root */
     const uint8_t *fractions;         /* rows*cols values, 0..255 = 0..1 */
     uint32_t rows, cols;              /* the source image's size */
 } dcmb_seg_input;

@@ -22,6 +22,9 @@ typedef enum dcmb_write_status {
 
 typedef struct dcmb_code { const char *value, *scheme, *meaning; } dcmb_code;
 
+/* One Other Patient IDs Sequence item. */
+typedef struct dcmb_other_patient_id { const char *id, *issuer, *type; } dcmb_other_patient_id;
+
 /* Patient, study and equipment attributes copied onto every output so it joins the source study. */
 typedef struct dcmb_context {
     const char *patient_id, *issuer_of_patient_id, *patient_name, *patient_sex, *patient_birth_date;
@@ -32,17 +35,29 @@ typedef struct dcmb_context {
     /* the new object */
     const char *series_instance_uid, *sop_instance_uid, *series_number, *instance_number, *series_description;
     const char *content_date, *content_time; /* YYYYMMDD, HHMMSS */
+    /* more study-level attributes of the source (all optional) */
+    const char *timezone_offset_from_utc;   /* "+HHMM" */
+    const char *patient_age;                /* "063Y" */
+    const char *accession_issuer_local, *accession_issuer_universal, *accession_issuer_universal_type;
+    const dcmb_other_patient_id *other_patient_ids;
+    size_t other_patient_id_count;
 } dcmb_context;
 
 typedef struct dcmb_image_ref {
     const char *study_instance_uid, *series_instance_uid, *sop_class_uid, *sop_instance_uid;
     const char *modality, *study_date;
+    /* Image Library entry descriptors (TID 1602) as highdicom writes them; 0 / NULL = unknown */
+    uint32_t rows, columns;
+    const char *patient_orientation;      /* "row\column", e.g. "P\F" */
+    double pixel_spacing_row, pixel_spacing_col;   /* mm */
 } dcmb_image_ref;
 
 typedef struct dcmb_sr_zone {
+    dcmb_code concept;        /* the zone's measurement name, BRX-ZONE-A.. (99BRIXIA) */
     dcmb_code finding_site;   /* upper/middle/lower zone of lung (SCT) */
     dcmb_code laterality;     /* right/left (SCT) */
-    const char *label;        /* "A".."F", used in the tracking text */
+    const char *label;        /* "A".."F", used in error messages */
+    const char *tracking_identifier, *tracking_uid;   /* of the zone's measurement group */
     int32_t grade;            /* 0..3 */
     int32_t has_probabilities;
     double probabilities[4];  /* p(grade 0..3) */
@@ -57,7 +72,7 @@ typedef struct dcmb_sr_input {
     /* device observer / algorithm */
     const char *device_observer_uid, *device_observer_name;
     const char *algorithm_name, *algorithm_version, *weights_sha256;
-    const char *tracking_identifier, *tracking_uid;
+    const char *tracking_identifier, *tracking_uid;   /* of the global score's measurement group */
     dcmb_sr_zone zones[6];
     int32_t global;
     int32_t has_confidence;

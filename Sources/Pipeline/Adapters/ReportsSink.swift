@@ -8,10 +8,14 @@ import Store
 public struct ReportsSink: ReportSink {
     let writer: ReportWriter
     let equipment: EquipmentInfo
+    /// The installation's stored identity: its Device Observer UID and the key of the tracking identifiers.
+    let installation: InstallationIdentity?
 
-    public init(softwareVersion: String, deviceUID: String? = nil, institutionName: String? = nil) {
+    public init(softwareVersion: String, installation: InstallationIdentity? = nil, institutionName: String? = nil) {
         writer = ReportWriter()
-        equipment = EquipmentInfo(institutionName: institutionName, softwareVersion: softwareVersion, deviceUID: deviceUID)
+        self.installation = installation
+        equipment = EquipmentInfo(institutionName: institutionName, softwareVersion: softwareVersion,
+                                  deviceUID: installation?.deviceObserverUID)
     }
 
     static func alert(_ a: FiredAlert) -> ReportAlert {
@@ -52,14 +56,22 @@ public struct ReportsSink: ReportSink {
     }
 
     /// What every report object of the analysis is written from (also the explanation worker's SC).
-    /// The Patient and General Study modules of a report, copied from the source image's header (empty
-    /// type 2 values become absent).
+    /// The one mapping of the source's patient and study attributes onto every output (SR, SCs, SEG):
+    /// copied from the source image's header (empty type 2 values become absent); dcmb_out's
+    /// putPatientAndStudy is its C++ half.
     public static func patientAndStudy(_ d: DicomInstance, studyInstanceUID: String) -> (PatientInfo, StudyInfo) {
         func opt(_ s: String) -> String? { s.isEmpty ? nil : s }
+        let issuer = d.study.accessionIssuer.map {
+            AccessionIssuer(localNamespace: opt($0.localNamespace), universalID: opt($0.universalID),
+                            universalIDType: opt($0.universalIDType))
+        }
         return (PatientInfo(id: d.patient.id, issuer: opt(d.patient.issuerOfPatientID), name: d.patient.name,
-                            sex: opt(d.patient.sex), birthDate: opt(d.patient.birthDate)),
+                            sex: opt(d.patient.sex), birthDate: opt(d.patient.birthDate), age: opt(d.patient.age),
+                            otherIDs: d.patient.otherIDs.map { OtherPatientID(id: $0.id, issuer: opt($0.issuer), type: $0.type.isEmpty ? "TEXT" : $0.type) }),
                 StudyInfo(studyInstanceUID: studyInstanceUID, date: opt(d.study.date), time: opt(d.study.time),
-                          accessionNumber: opt(d.study.accessionNumber), description: opt(d.study.description)))
+                          accessionNumber: opt(d.study.accessionNumber), studyID: opt(d.study.id),
+                          description: opt(d.study.description), referringPhysicianName: opt(d.study.referringPhysicianName),
+                          accessionIssuer: issuer, timezoneOffsetFromUTC: opt(d.study.timezoneOffsetFromUTC)))
     }
 
     public func reportInput(for a: AnalysisRecord, sourceFile: URL) throws -> ReportInput {
@@ -70,7 +82,13 @@ public struct ReportsSink: ReportSink {
         }
         let source = SourceImage(sopClassUID: a.source.sopClassUID, sopInstanceUID: a.source.sopInstanceUID,
                                  seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality,
-                                 laterality: nil, viewPosition: a.source.viewPosition)
+                                 laterality: nil, viewPosition: a.source.viewPosition,
+                                 rows: d.geometry.rows > 0 ? d.geometry.rows : nil,
+                                 columns: d.geometry.columns > 0 ? d.geometry.columns : nil,
+                                 // optional descriptor: an unusable value is left out rather than refusing the report
+                                 patientOrientation: SourceImage.isPatientOrientation(d.instance.patientOrientation)
+                                     ? d.instance.patientOrientation : nil,
+                                 pixelSpacing: d.geometry.pixelSpacing.map { ($0.row, $0.column) })
         let zones = zip(LungZone.allCases, zip(a.score.zoneGrades, a.score.zoneProbabilities)).map { z, gp in
             ZoneScore(zone: z, grade: gp.0, probabilities: gp.1.map(Double.init))
         }
@@ -97,7 +115,8 @@ public struct ReportsSink: ReportSink {
             patient: patient, study: study, source: source, scores: BrixiaScores(zones: zones, global: a.score.global),
             prior: prior, change: change, alerts: alerts,
             model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
-            equipment: equipment, created: a.createdAt)
+            equipment: equipment, created: a.createdAt,
+            tracking: installation.map { TrackingDerivation.uids(installation: $0, patientID: patient.id, issuer: patient.issuer) })
         input.amendment = Self.amendment(a)
         return input
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Store
 
-/// Explanation outputs are ordinary rows of Store's `outputs` table (kind EXPLAIN-SC) attached to the
+/// Explanation outputs are ordinary rows of Store's `outputs` table (kinds EXPLAIN-SC and EXPLAIN-SEG) attached to the
 /// analysis they explain, so `brixia show` lists them; the SOP Instance UID column is UNIQUE.
 extension StoreJobStore: ExplanationOutputStore {
     func analysisID(_ study: String, version: Int) throws -> Int64 {
@@ -13,13 +13,13 @@ extension StoreJobStore: ExplanationOutputStore {
 
     public func explanationOutputUIDs(studyInstanceUID: String, version: Int) throws -> [String] {
         try store.outputs(analysisID: try analysisID(studyInstanceUID, version: version))
-            .filter { $0.kind == explanationOutputKind }.map(\.sopInstanceUID)
+            .filter { $0.kind == explanationOutputKind || $0.kind == explanationSegmentationKind }.map(\.sopInstanceUID)
     }
 
-    public func recordExplanation(studyInstanceUID: String, version: Int, sopInstanceUID: String, seriesInstanceUID: String?,
-                                  file: URL, at: Date) throws {
+    public func recordExplanation(studyInstanceUID: String, version: Int, kind: String, sopInstanceUID: String,
+                                  seriesInstanceUID: String?, file: URL, at: Date) throws {
         try store.addOutputs(analysisID: try analysisID(studyInstanceUID, version: version), outputs: [
-            NewOutput(kind: explanationOutputKind, sopInstanceUID: sopInstanceUID, seriesInstanceUID: seriesInstanceUID,
+            NewOutput(kind: kind, sopInstanceUID: sopInstanceUID, seriesInstanceUID: seriesInstanceUID,
                       filePath: file.path)], now: at)
     }
 }
