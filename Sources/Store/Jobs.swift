@@ -100,15 +100,41 @@ extension BrixiaStore {
             let claimable = JobRecord.selectSQL + """
                  WHERE jobs.state = 'queued' AND (jobs.retry_at IS NULL OR jobs.retry_at <= ?)\(marks)
                 """
-            guard let first = try JobRecord.fetchOne(db, sql: claimable + " ORDER BY jobs.queued_at, jobs.id LIMIT 1",
-                                                     arguments: StatementArguments(args)) else { return nil }
             // First in, first out across patients; within the patient of that job, the earliest exam
-            // (`ExamOrder`) first, so that a batch never reports a later exam before its prior.
-            let job = try earliestExamOfSamePatient(db, as: first, claimable: claimable, arguments: args)
+            // (`ExamOrder`) first, so that a batch never reports a later exam before its prior. A patient
+            // whose earlier exam is still arriving (received, quiet period not over) waits for it: it
+            // is queued within one quiet period, and reporting now would name the wrong prior.
+            var job: JobRecord?
+            var skippedPatients = Set<Int64>()
+            for candidate in try JobRecord.fetchAll(db, sql: claimable + " ORDER BY jobs.queued_at, jobs.id",
+                                                    arguments: StatementArguments(args)) {
+                guard let patient = try Int64.fetchOne(db, sql: "SELECT patient_ref FROM studies WHERE id = ?",
+                                                       arguments: [candidate.studyRef]),
+                      !skippedPatients.contains(patient) else { continue }
+                let earliest = try earliestExamOfSamePatient(db, as: candidate, claimable: claimable, arguments: args)
+                if try earlierExamStillArriving(db, patient: patient, than: earliest.studyRef) {
+                    skippedPatients.insert(patient)
+                    continue
+                }
+                job = earliest
+                break
+            }
+            guard let job else { return nil }
             try transition(db, job: job, to: .processing, now: now, actor: owner, message: "claimed", owner: owner)
             let claimed = try jobForStudy(db, studyRef: job.studyRef)
             return ClaimedJob(job: claimed, assembly: try assembly(db, studyRef: job.studyRef))
         }
+    }
+
+    /// True when the patient has a study in `received` (instances still arriving) dated before `studyRef`.
+    private func earlierExamStillArriving(_ db: Database, patient: Int64, than studyRef: Int64) throws -> Bool {
+        guard let order = try StudyRecord.fetchOne(db, sql: "SELECT * FROM studies WHERE id = ?", arguments: [studyRef])?.order
+        else { return false }
+        let arriving = try StudyRecord.fetchAll(db, sql: """
+            SELECT studies.* FROM studies JOIN jobs ON jobs.study_ref = studies.id
+            WHERE studies.patient_ref = ? AND jobs.state = 'received' AND studies.id != ?
+            """, arguments: [patient, studyRef])
+        return arriving.contains { $0.order < order }
     }
 
     private func earliestExamOfSamePatient(_ db: Database, as job: JobRecord, claimable: String,

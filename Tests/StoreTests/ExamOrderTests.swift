@@ -58,6 +58,25 @@ import Testing
         #expect(order == ["P1-D0", "P1-D7", "P1-D35", "P2-D9"])
     }
 
+    /// A patient's later exam is not claimed while an earlier one is still arriving (received, not yet
+    /// queued): its report would name the wrong prior. Other patients are not held up.
+    @Test func aLaterExamWaitsWhileAnEarlierOneOfThePatientIsStillArriving() throws {
+        let temp = try TempStore()
+        let s = temp.store
+        try s.recordInstance(Fixture.instance(patient: "P1", study: "P1-D35", date: "20200405", sop: "P1-D35.1"), now: Fixture.t0)
+        try s.enqueue(studyInstanceUID: "P1-D35", now: Fixture.t0)
+        try s.recordInstance(Fixture.instance(patient: "P2", study: "P2-D9", date: "20200101", sop: "P2-D9.1"), now: Fixture.t0)
+        try s.enqueue(studyInstanceUID: "P2-D9", now: Fixture.t0)
+        // Still in its quiet period: recorded, not queued.
+        try s.recordInstance(Fixture.instance(patient: "P1", study: "P1-D0", date: "20200301", sop: "P1-D0.1"), now: Fixture.t0)
+        let first = try #require(try s.claimNextJob(owner: "w", now: Fixture.t0))
+        #expect(first.job.studyInstanceUID == "P2-D9")
+        _ = try s.completeJob(jobID: first.job.id, owner: "w", analysis: Fixture.analysis(sop: nil, grades: [0, 0, 0, 0, 0, 0]), now: Fixture.t0)
+        #expect(try s.claimNextJob(owner: "w", now: Fixture.t0) == nil, "P1-D35 must wait for P1-D0")
+        try s.enqueue(studyInstanceUID: "P1-D0", now: Fixture.t0)
+        #expect(try s.claimNextJob(owner: "w", now: Fixture.t0)?.job.studyInstanceUID == "P1-D0")
+    }
+
     /// Runs the claimed study to done the way the pipeline does: its report names the store's prior.
     @discardableResult
     private func report(_ s: BrixiaStore, _ study: String, grades: [Int]) throws -> JobCompletion {
