@@ -12,6 +12,8 @@ PKGS=(
   dicom3tools                 # dciodvfy: validates every DICOM object we write
   unzip                       # reading .npz reference vectors in tests
   orthanc curl                # a real PACS on loopback for the DICOM networking tests
+  chromium chromium-driver    # headless browser test of the web console (scripts/console-browser-test.sh)
+  fonts-dejavu-core python3-venv
 )
 missing=()
 for p in "${PKGS[@]}"; do
