@@ -15,12 +15,14 @@ for tool in chromium chromedriver; do
 done
 venv="${BRIXIA_CONSOLE_VENV:-/var/cache/brixia-console-venv}"
 if ! mkdir -p "$(dirname "$venv")" 2>/dev/null || [ ! -w "$(dirname "$venv")" ]; then venv="$HOME/.cache/brixia-console-venv"; fi
-req="selenium==4.53.0"
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.brixia-stamp" 2>/dev/null)" != "$req" ]; then
+# Pinned (selenium 4.27.1 and what it needs): newer selenium wants a certifi newer than PyPI may offer.
+req="$here/console-browser-requirements.txt"
+stamp="$(sha256sum "$req" | cut -d' ' -f1)"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.brixia-stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "$req"
-  echo "$req" > "$venv/.brixia-stamp"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  echo "$stamp" > "$venv/.brixia-stamp"
 fi
 # Selenium must use the system chromium/chromedriver, never download a browser.
 export SE_OFFLINE=true

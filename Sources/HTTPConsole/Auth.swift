@@ -65,7 +65,8 @@ struct Gate: Sendable {
     /// A browser POST must come from a page of this server: its Origin (or, without one, its Referer)
     /// must name the Host it was sent to.
     static func sameOrigin(_ request: Request) -> Bool {
-        guard let host = request.header("Host") ?? request.uri.host, !host.isEmpty else { return false }
+        // HTTPTypes moves the Host header into the request's authority.
+        guard let host = request.head.authority ?? request.header("Host"), !host.isEmpty else { return false }
         let source = request.header("Origin") ?? request.header("Referer")
         guard let source, source != "null", let url = URL(string: source), let h = url.host else { return false }
         let sourceHost = url.port.map { "\(h):\($0)" } ?? h
