@@ -36,12 +36,13 @@ enum Charts {
     /// ("amended" label), and below it one row per zone with the grade of each exam as a coloured cell.
     static func trendSVG(_ exams: [ChartExam], title: String) -> String {
         let n = max(exams.count, 1)
-        let left = 70.0, right = 30.0, top = 40.0, plotH = 260.0
+        // Room on the left for the axis and zone labels, on the right for the last date label.
+        let left = 80.0, inset = 40.0, right = 60.0, top = 40.0, plotH = 260.0
         let step = 110.0
-        let width = left + right + step * Double(max(n - 1, 1))
+        let width = left + inset + right + step * Double(n - 1)
         let zoneTop = top + plotH + 60, cell = 26.0
         let height = zoneTop + cell * 6 + 60
-        func x(_ i: Int) -> Double { n == 1 ? left + step / 2 : left + step * Double(i) }
+        func x(_ i: Int) -> Double { left + inset + step * Double(i) }
         func y(_ g: Int) -> Double { top + plotH * (1 - Double(g) / 18) }
         var s = """
             <svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" viewBox="0 0 \(Int(width)) \(Int(height))" width="\(Int(width))" height="\(Int(height))" aria-labelledby="trend-title">

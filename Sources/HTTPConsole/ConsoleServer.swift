@@ -137,7 +137,7 @@ public final class ConsoleServer: Sendable {
     // MARK: login
 
     func loginPage(next: String?, error: String?, status: HTTPResponse.Status = .ok) -> Response {
-        let body = library.render(["next": safeNext(next), "error": error as Any], withTemplate: "login") ?? ""
+        let body = library.render(mustacheContext(["next": safeNext(next), "error": error]), withTemplate: "login") ?? ""
         return layout(title: "Sign in", who: nil, body: body, status: status)
     }
 
@@ -208,4 +208,10 @@ public final class ConsoleServer: Sendable {
         let f = ISO8601DateFormatter()
         return f.string(from: d)
     }
+}
+
+/// Template contexts without absent values: a nil wrapped in Any would render as the text "nil" and
+/// count as present in a section.
+func mustacheContext(_ d: [String: Any?]) -> [String: Any] {
+    d.compactMapValues { $0 }
 }

@@ -39,14 +39,14 @@ extension ConsoleServer {
             let amended = version > 1
             chart.append(ChartExam(label: e.date.map { String($0.prefix(10)) } ?? "undated", global: e.global, zones: e.zones.ordered,
                                    alert: !e.alerts.isEmpty, amended: amended))
-            exams.append([
+            exams.append(mustacheContext([
                 "index": i, "date": e.date ?? "undated", "global": e.global, "trend": e.trend.rawValue,
-                "delta": e.delta.map { $0 > 0 ? "+\($0)" : "\($0)" } as Any,
+                "delta": e.delta.map { $0 > 0 ? "+\($0)" : "\($0)" },
                 "alerts": e.alerts.map { ["message": $0.message] }, "amended": amended, "version": version,
                 "uidPath": urlPathComponent(e.studyInstanceUID),
                 "zones": Charts.zoneDiagramSVG(zones: e.zones.ordered, title: "Zone grades of the exam of \(e.date ?? "undated")"),
                 "report": latest.map(hasReportImage) ?? false,
-            ])
+            ]))
         }
         let svg = Charts.trendSVG(chart, title: "Brixia score trend of patient \(id) (AI-generated)")
         return page("Patient \(id)", who: p, template: "patient", ["chart": svg, "exams": exams])
@@ -58,27 +58,27 @@ extension ConsoleServer {
         let d = a.study
         try audit(p, "view-study", c, patient: d.patient.patientID, study: uid)
         let analyses: [[String: Any]] = d.analyses.map { x in
-            ["version": x.analysis.version, "global": x.analysis.global, "amended": x.analysis.version > 1,
+            mustacheContext(["version": x.analysis.version, "global": x.analysis.global, "amended": x.analysis.version > 1,
              "model": x.analysis.modelName, "modelVersion": x.analysis.modelVersion,
-             "confidence": x.analysis.confidence.map { String(format: "%.2f", $0) } as Any,
+             "confidence": x.analysis.confidence.map { String(format: "%.2f", $0) },
              "created": Self.iso(x.analysis.createdAt), "alerts": x.alerts.map { ["message": $0.message] },
              "zones": Charts.zoneDiagramSVG(zones: x.analysis.zones.ordered, title: "Zone grades, analysis v\(x.analysis.version)"),
              // The image served is the latest SC; show it with the latest analysis only.
              "report": x.analysis.id == d.analyses.last?.analysis.id && hasReportImage(x),
              "uidPath": urlPathComponent(uid),
-             "outputs": x.outputs.map { ["kind": $0.kind, "sop": $0.sopInstanceUID] }]
+             "outputs": x.outputs.map { ["kind": $0.kind, "sop": $0.sopInstanceUID] }])
         }
-        let ctx: [String: Any] = [
+        let ctx: [String: Any] = mustacheContext([
             "patientID": d.patient.patientID, "patientPath": urlPathComponent(d.patient.patientID), "uid": uid,
             "uidPath": urlPathComponent(uid), "date": d.date ?? "undated", "state": d.job?.state.rawValue ?? "received",
-            "lastError": d.job?.lastError as Any, "eligible": a.qc.eligibleInstances, "instances": a.qc.instances,
+            "lastError": d.job?.lastError, "eligible": a.qc.eligibleInstances, "instances": a.qc.instances,
             "ineligible": a.qc.ineligible.map { ["sop": $0.sopInstanceUID, "reason": $0.reason ?? ""] },
             "operator": p.role == .operator, "csrf": p.session?.csrf ?? "", "failed": d.job?.state == .failed,
             "hasOutputs": !(d.analyses.last?.outputs.isEmpty ?? true), "analyses": analyses,
             "delivery": a.delivery.map { ["destination": $0.destination, "sop": $0.sopInstanceUID, "state": $0.state.rawValue,
                                           "attempts": $0.attempts, "lastError": $0.lastError ?? ""] },
             "history": d.history.suffix(50).map { ["at": Self.iso($0.at), "kind": $0.kind, "message": $0.message ?? ""] },
-        ]
+        ])
         let flash: String? = switch r.query("done") {
         case "retry": "Study queued again."
         case "resend": "Report queued for sending again."

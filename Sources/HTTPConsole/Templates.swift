@@ -132,6 +132,7 @@ enum Templates {
     <table id="quarantined-studies"><thead><tr><th>Study</th><th>Reason</th><th>When</th></tr></thead><tbody>
     {{#studies}}<tr><td><a href="/studies/{{uidPath}}">{{uid}}</a></td><td>{{reason}}</td><td>{{at}}</td></tr>{{/studies}}
     </tbody></table>
+    {{^studies}}<p>No quarantined study.</p>{{/studies}}
     """
 
     static let failures = """
@@ -183,7 +184,7 @@ enum Templates {
     .filters { display: flex; gap: 1em; flex-wrap: wrap; align-items: end; }
     .exam-figures { display: flex; gap: 1.5em; flex-wrap: wrap; align-items: flex-start; }
     img.report { max-width: 100%; height: auto; border: 1px solid #444; }
-    .chart svg { max-width: 100%; height: auto; }
+    .chart svg { width: 100%; max-width: 820px; height: auto; }
     dl.facts { display: grid; grid-template-columns: max-content auto; gap: .3em 1.2em; }
     dt { color: #aaa; }
     .legend span { padding: 0 .4em; margin-right: .4em; }

@@ -164,6 +164,7 @@ import Testing
         #expect(worklist.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
         let patient = try await http.get("/patients/BRX-0001", headers: cookie)
         #expect(patient.status == 200 && patient.text.contains("<svg") && patient.text.contains("id=\"exam-3\""))
+        #expect(!patient.text.contains("(nil)") && !patient.text.contains("Optional("), "absent values must not render")
         let png = try await http.get("/studies/\(uid)/report.png", headers: cookie)
         #expect(png.status == 200 && png.header("Content-Type") == "image/png")
         #expect(png.body.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
