@@ -137,12 +137,12 @@ public final class ConsoleServer: Sendable {
     // MARK: login
 
     func loginPage(next: String?, error: String?, status: HTTPResponse.Status = .ok) -> Response {
-        let body = library.render(mustacheContext(["next": safeNext(next), "error": error]), withTemplate: "login") ?? ""
+        let body = library.render(mustacheContext(["next": Self.safeNext(next), "error": error]), withTemplate: "login") ?? ""
         return layout(title: "Sign in", who: nil, body: body, status: status)
     }
 
     /// Only local paths: a crafted ?next= must not send the user elsewhere after login.
-    func safeNext(_ next: String?) -> String {
+    static func safeNext(_ next: String?) -> String {
         guard let n = next, n.hasPrefix("/"), !n.hasPrefix("//"), !n.contains("\\"), n.count < 500 else { return "/" }
         return n
     }
@@ -169,7 +169,7 @@ public final class ConsoleServer: Sendable {
         gate.throttle.reset(["user:\(name.lowercased())"])
         let session = gate.sessions.create(user: user.name, role: user.role)
         logger.info("console login", metadata: ["user": "\(user.name)", "role": "\(user.role.rawValue)", "remote": "\(context.remote)"])
-        var r = Reply.redirect(safeNext(form["next"]))
+        var r = Reply.redirect(Self.safeNext(form["next"]))
         r.setCookie(gate.sessionCookie(session))
         return r
     }

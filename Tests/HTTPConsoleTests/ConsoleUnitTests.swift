@@ -134,3 +134,31 @@ import Testing
         #expect(Set(keys).count == keys.count)
     }
 }
+
+@Suite struct CookieAndRedirectTests {
+    func gate(secure: Bool) -> Gate {
+        Gate(users: UsersCache(url: URL(fileURLWithPath: "/nonexistent")), sessions: SessionStore(), throttle: LoginThrottle(),
+             secureCookies: secure)
+    }
+
+    @Test func sessionCookieIsHttpOnlyStrictAndSecureBehindTLS() {
+        let s = SessionStore().create(user: "alice", role: .viewer)
+        let plain = gate(secure: false).sessionCookie(s).description
+        #expect(plain.contains("brixia_session=\(s.id)") && plain.contains("HttpOnly") && plain.contains("SameSite=Strict"))
+        #expect(!plain.contains("Secure"))
+        #expect(gate(secure: true).sessionCookie(s).description.contains("Secure"))
+        #expect(gate(secure: true).clearedCookie().description.contains("Max-Age=0"))
+    }
+
+    @Test func loginRedirectsOnlyToLocalPaths() {
+        #expect(ConsoleServer.safeNext("/patients/BRX-0001") == "/patients/BRX-0001")
+        for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", nil] {
+            #expect(ConsoleServer.safeNext(hostile) == "/", "\(hostile ?? "nil")")
+        }
+    }
+
+    @Test func formBodiesAreDecoded() {
+        let f = FormBody.parse("username=a%20b&password=p%26q+r&csrf=&x")
+        #expect(f["username"] == "a b" && f["password"] == "p&q r" && f["csrf"] == "" && f["x"] == "")
+    }
+}
