@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Store
 import Testing
 
 /// The web console and HTTP API as a person and a script use them: the sample studies through
@@ -39,6 +40,19 @@ import Testing
 
         let once = try await Brixia.run(["run", "--once", "--config", cfg.path], env: E2E.env, timeout: 900)
         #expect(once.stdout.contains("studies processed:   7"), "\(once.stdout)\n\(once.stderr)")
+
+        // A study that failed for good (as after a full disk), for the failures page and the retry action.
+        let failedUID = "\(E2E.root).4242"
+        do {
+            let store = try BrixiaStore.openExisting(path: w.url("brixia.sqlite").path)
+            _ = try store.recordInstance(IncomingInstance(
+                patientID: "BRX-FAIL", studyInstanceUID: failedUID, studyDate: "20260310", seriesInstanceUID: "\(failedUID).1",
+                modality: "DX", sopInstanceUID: "\(failedUID).1.1", filePath: w.url("archive/gone.dcm").path,
+                contentSHA256: String(repeating: "ab", count: 32), eligible: true))
+            _ = try store.enqueue(studyInstanceUID: failedUID)
+            let job = try #require(try store.claimNextJob(owner: "console-test"))
+            _ = try store.failJob(jobID: job.job.id, owner: "console-test", error: "disk full writing the SR (test)", retryable: false)
+        }
 
         // Users: passwords on stdin, a token each for the API.
         for (name, role) in [("olivia", "operator"), ("victor", "viewer")] {
@@ -80,6 +94,7 @@ import Testing
         #expect(ready.status == 200 && ready.json["status"] as? String == "ready")
         let metrics = try await http.get("/metrics")
         #expect(metrics.text.contains("brixia_studies_processed_total 7"), "\(metrics.text)")
+        #expect(metrics.text.contains("brixia_studies_failed_total 1"))
         #expect(metrics.text.contains("brixia_files_quarantined_total 2"))
         #expect(metrics.text.contains("brixia_study_processing_seconds_count 7"))
         #expect(metrics.text.contains("brixia_jobs{state=\"done\"} 7"))
@@ -94,19 +109,20 @@ import Testing
         let all = try await http.get("/api/v1/studies", headers: viewerAuth)
         #expect(all.status == 200)
         try hasFields(all, "Studies")
-        #expect(all.json["count"] as? Int == 7)
+        #expect(all.json["count"] as? Int == 8)
         #expect((all.json["disclaimer"] as? String)?.contains("not for diagnostic use") == true)
         let studies = all.json["studies"] as? [[String: Any]] ?? []
-        #expect(studies.allSatisfy { ($0["reference"] as? String)?.count == 12 && $0["global"] is Int })
+        #expect(studies.allSatisfy { ($0["reference"] as? String)?.count == 12 })
+        #expect(studies.filter { $0["state"] as? String == "done" }.allSatisfy { $0["global"] is Int })
         #expect(!all.text.contains("Müller"), "the list carries no patient names")
         #expect(try await http.get("/api/v1/studies?patient=BRX-0001", headers: viewerAuth).json["count"] as? Int == 4)
         #expect(try await http.get("/api/v1/studies?status=done", headers: viewerAuth).json["count"] as? Int == 7)
-        #expect(try await http.get("/api/v1/studies?status=failed", headers: viewerAuth).json["count"] as? Int == 0)
+        #expect(try await http.get("/api/v1/studies?status=failed", headers: viewerAuth).json["count"] as? Int == 1)
         #expect(try await http.get("/api/v1/studies?date=2026-03-02", headers: viewerAuth).json["count"] as? Int == 1)
         #expect(try await http.get("/api/v1/studies?status=bogus", headers: viewerAuth).status == 400)
         let alerted = try await http.get("/api/v1/studies?alert=true", headers: viewerAuth).json["count"] as? Int ?? -1
         let calm = try await http.get("/api/v1/studies?alert=false", headers: viewerAuth).json["count"] as? Int ?? -1
-        #expect(alerted + calm == 7 && alerted >= 0)
+        #expect(alerted + calm == 8 && alerted >= 0)
 
         let uid = try #require(studies.first { $0["patientID"] as? String == "BRX-0001" }?["studyInstanceUID"] as? String)
         let one = try await http.get("/api/v1/studies/\(uid)", headers: viewerAuth)
@@ -181,6 +197,17 @@ import Testing
         let ok = try await http.request("POST", path, headers: cookie.merging(origin) { $1 }, form: ["csrf": csrf])
         #expect(ok.status == 303 && ok.header("Location")?.hasSuffix("?done=resend") == true, "\(ok.status) \(ok.text)")
 
+        // Retry from the failures page: the operator's button, then the study is queued again (the daemon takes it).
+        let failures = try await http.get("/failures", headers: cookie).text
+        #expect(failures.contains(failedUID) && failures.contains("disk full writing the SR (test)"))
+        let fcsrf = try #require(failures.range(of: "name=\"csrf\" value=\"").map { String(failures[$0.upperBound...].prefix(64)) })
+        #expect(fcsrf == csrf, "one CSRF token per session")
+        let retry = try await http.request("POST", "/studies/\(failedUID)/retry", headers: cookie.merging(origin) { $1 }, form: ["csrf": csrf])
+        #expect(retry.status == 303 && retry.header("Location")?.hasSuffix("?done=retry") == true, "\(retry.status) \(retry.text)")
+        let after = try await http.get("/api/v1/studies/\(failedUID)", headers: viewerAuth)
+        let events = ((after.json["study"] as? [String: Any])?["history"] as? [[String: Any]]) ?? []
+        #expect(events.contains { ($0["message"] as? String)?.contains("retry requested by console:olivia") == true }, "\(after.text.prefix(2000))")
+
         // A viewer's session passes CSRF but not the role check.
         let vLogin = try await http.request("POST", "/login", headers: origin, form: ["username": "victor", "password": "victor password 123"])
         let vCookie = ["Cookie": vLogin.header("Set-Cookie")?.split(separator: ";").first.map(String.init) ?? ""]
@@ -206,6 +233,7 @@ import Testing
         #expect(entries.contains { $0["user"] as? String == "victor" && $0["action"] as? String == "api-view-trend" })
         #expect(entries.contains { $0["user"] as? String == "olivia" && $0["action"] as? String == "resend" && $0["studyInstanceUID"] as? String == uid })
         #expect(entries.contains { $0["action"] as? String == "view-report-image" })
+        #expect(entries.contains { $0["action"] as? String == "retry" && $0["studyInstanceUID"] as? String == failedUID })
 
         // --- login failures are rate-limited (last: it locks this address out for a while)
         var statuses: [Int] = []
