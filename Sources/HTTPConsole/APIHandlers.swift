@@ -152,8 +152,9 @@ extension ConsoleServer {
         return (d, i)
     }
 
-    func apiOutgoing() throws -> Response {
+    func apiOutgoing(_ c: ConsoleContext, _ p: Principal) throws -> Response {
         let (d, i) = outgoingState()
+        try audit(p, "api-view-outgoing", c)
         return Reply.json(OutgoingAnswer(disclaimer: Disclaimer.text, destinations: d, items: i))
     }
 

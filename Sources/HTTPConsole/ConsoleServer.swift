@@ -46,10 +46,10 @@ public final class ConsoleServer: Sendable {
             }
         }
         let log = logger
-        let where_ = "http://\(config.address.contains(":") ? "[\(config.address)]" : config.address):\(config.port)"
+        let listenURL = "http://\(config.address.contains(":") ? "[\(config.address)]" : config.address):\(config.port)"
         return Application(router: router,
                            configuration: .init(address: .hostname(config.address, port: config.port), serverName: nil),
-                           onServerRunning: { _ in log.info("web console listening", metadata: ["url": "\(where_)"]) },
+                           onServerRunning: { _ in log.info("web console listening", metadata: ["url": "\(listenURL)"]) },
                            logger: logger)
     }
 
@@ -101,8 +101,12 @@ public final class ConsoleServer: Sendable {
         case ("POST", "/api/v1/studies/{studyUID}/resend"): return { [self] r, c, p in try await action(.resend, r, c, p, api: true) }
         case ("GET", "/api/v1/patients/{patientID}/trend"): return { [self] r, c, p in try apiTrend(r, c, p) }
         case ("GET", "/api/v1/quarantine"): return { [self] r, c, p in try apiQuarantine(r, c, p) }
-        case ("GET", "/api/v1/queue"): return { [self] _, _, _ in Reply.json(QueueAnswer(disclaimer: Disclaimer.text, queue: try store.queueStatus(maxFailures: 200))) }
-        case ("GET", "/api/v1/outgoing"): return { [self] _, _, _ in try apiOutgoing() }
+        case ("GET", "/api/v1/queue"): return { [self] _, c, p in
+            let q = try store.queueStatus(maxFailures: 200)
+            try audit(p, "api-view-queue", c)
+            return Reply.json(QueueAnswer(disclaimer: Disclaimer.text, queue: q))
+        }
+        case ("GET", "/api/v1/outgoing"): return { [self] _, c, p in try apiOutgoing(c, p) }
         case ("GET", "/api/v1/audit"): return { [self] r, _, p in try apiAudit(r, p) }
         case ("GET", "/"): return { [self] r, c, p in try worklistPage(r, c, p) }
         case ("GET", "/patients/{patientID}"): return { [self] r, c, p in try patientPage(r, c, p) }
