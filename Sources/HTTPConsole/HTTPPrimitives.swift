@@ -92,8 +92,9 @@ extension Request {
         context.parameters.get(name).flatMap { $0.removingPercentEncoding }
     }
 
+    /// A query parameter decoded once, the way browsers encode forms ('+' is a space, %2B a plus).
     func query(_ name: String) -> String? {
-        uri.queryParameters[Substring(name)].map { String($0).removingPercentEncoding ?? String($0) }.flatMap { $0.isEmpty ? nil : $0 }
+        FormBody.parse(uri.query ?? "")[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

@@ -162,3 +162,10 @@ import Testing
         #expect(f["username"] == "a b" && f["password"] == "p&q r" && f["csrf"] == "" && f["x"] == "")
     }
 }
+
+@Suite struct QueryDecodingTests {
+    @Test func plusIsSpaceAndEncodedPlusStaysPlus() {
+        let q = FormBody.parse("patient=BRX+0001&id=A%2BB&date=2026-03-02")
+        #expect(q["patient"] == "BRX 0001" && q["id"] == "A+B" && q["date"] == "2026-03-02")
+    }
+}
