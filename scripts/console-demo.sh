@@ -3,13 +3,15 @@
 # its work folder with the console on http://127.0.0.1:PORT and a one-off operator account.
 #
 #   scripts/console-demo.sh WORK_FOLDER [PORT]      # PORT default 8080; Ctrl-C stops it
+#   BRIXIA_BIN=.build/debug/brixia scripts/console-demo.sh WORK_FOLDER
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:?usage: scripts/console-demo.sh WORK_FOLDER_OF_scripts/demo.sh [PORT]}"
 port="${2:-8080}"
 work="$(cd "$work" && pwd)"
 [ -f "$work/brixia.sqlite" ] || { echo "$work has no brixia.sqlite: run scripts/demo.sh first" >&2; exit 1; }
-bin="$(cd "$repo" && swift build -c release --show-bin-path)/brixia"
+# The release binary demo.sh built (BRIXIA_BIN overrides, e.g. a debug build).
+bin="${BRIXIA_BIN:-$(cd "$repo" && swift build -c release --show-bin-path)/brixia}"
 if [ ! -x "$bin" ]; then
   (cd "$repo" && swift build -c release --product brixia 2>&1 | grep -E "error|Build complete" || true)
 fi
