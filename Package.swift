@@ -88,7 +88,7 @@ let package = Package(
 
         // --- HTTP API and web console inside `brixia serve` (reads the store; never the other way round).
         .target(name: "HTTPConsole", dependencies: [
-            "Store", "DicomNetwork", "Reports", "TextSafety",
+            "Store", "DicomNetwork", "Reports",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),
