@@ -15,6 +15,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // --- DICOM in: the only C++ in the project, behind a plain C API.
@@ -80,9 +86,25 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // --- HTTP API and web console inside `brixia serve` (reads the store; never the other way round).
+        .target(name: "HTTPConsole", dependencies: [
+            "Store", "DicomNetwork", "Reports",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         .executableTarget(name: "brixia", dependencies: [
             "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline", "Explain", "DicomNetwork",
+            "HTTPConsole",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -94,6 +116,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit", "ModelBundle"]),
         .testTarget(name: "CLITests", dependencies: ["ModelBundle", "BSNetEngine", "Store"]),
+        .testTarget(name: "HTTPConsoleTests", dependencies: ["HTTPConsole", "Store"]),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "BSNetEngine", "ModelBundle", "Reports", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DicomNetworkTests", dependencies: ["DicomNetwork", "DicomKit", "Store"]),
     ],

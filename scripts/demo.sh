@@ -72,5 +72,8 @@ echo
 echo "== trend of sample patient BRX-0001"
 "$bin" trend BRX-0001 --db "$work/brixia.sqlite"
 echo
+echo "To look at these results in the web console (worklist, trend charts, report images):"
+echo "    scripts/console-demo.sh $work"
+echo
 echo "AI-generated results, not verified by a physician: not for diagnostic use."
 exit $rc

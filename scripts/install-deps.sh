@@ -13,6 +13,8 @@ PKGS=(
   unzip                       # reading .npz reference vectors in tests
   orthanc curl                # a real PACS on loopback for the DICOM networking tests
   python3-venv                # the consumer venv (highdicom) of the conformance test (scripts/consumer-venv.sh)
+  chromium chromium-driver    # headless browser test of the web console (scripts/console-browser-test.sh)
+  fonts-dejavu-core
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -242,3 +242,22 @@ public final class OutgoingQueue: Sendable {
         }
     }
 }
+
+extension OutgoingQueue {
+    /// Sends these reports again (the console's "resend"): every queue row of the given SOP Instance UIDs,
+    /// sent or failed, goes back to pending with a fresh retry window. Returns how many rows.
+    @discardableResult
+    public func requeue(sopInstanceUIDs: [String], now: Date = Date()) throws -> Int {
+        guard !sopInstanceUIDs.isEmpty else { return 0 }
+        return try write { db in
+            let marks = Array(repeating: "?", count: sopInstanceUIDs.count).joined(separator: ", ")
+            var args: [DatabaseValueConvertible] = [now, now]
+            args += sopInstanceUIDs as [DatabaseValueConvertible]
+            try db.execute(sql: """
+                UPDATE outgoing_queue SET state = 'pending', attempts = 0, next_attempt_at = ?, enqueued_at = ?, sent_at = NULL
+                WHERE sop_instance_uid IN (\(marks))
+                """, arguments: StatementArguments(args))
+            return db.changesCount
+        }
+    }
+}

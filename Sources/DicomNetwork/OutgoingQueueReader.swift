@@ -29,3 +29,28 @@ public enum OutgoingQueueReader {
         }
     }
 }
+
+extension OutgoingQueueReader {
+    /// Queue rows in the given states (all destinations), oldest first, at most `limit`.
+    public static func items(databasePath: String, states: [OutgoingState], limit: Int = 500) throws -> [OutgoingItem] {
+        guard FileManager.default.fileExists(atPath: databasePath) else {
+            throw DicomNetworkError.queue("no database at \(databasePath)")
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        do {
+            let q = try DatabaseQueue(path: databasePath, configuration: config)
+            return try q.read { db in
+                guard try db.tableExists("outgoing_queue"), !states.isEmpty else { return [] }
+                let marks = Array(repeating: "?", count: states.count).joined(separator: ", ")
+                var args: [DatabaseValueConvertible] = states.map(\.rawValue)
+                args.append(max(0, limit))
+                return try Row.fetchAll(db, sql: "SELECT * FROM outgoing_queue WHERE state IN (\(marks)) ORDER BY id LIMIT ?",
+                                        arguments: StatementArguments(args)).map(OutgoingQueue.item)
+            }
+        } catch {
+            throw DicomNetworkError.queue("\(databasePath): \(error)")
+        }
+    }
+}

@@ -41,6 +41,8 @@ public struct PipelineConfig: Sendable, Equatable {
     public var alertHook: URL? = nil
     /// Storage SCP and PACS destinations (NetworkSettings.swift); off unless configured.
     public var network = NetworkSettings()
+    /// Web console and HTTP API (HTTPSettings.swift); nil = off (the default).
+    public var http: HTTPSettings? = nil
     /// Explanation maps as an extra Secondary Capture, computed after the scores at low priority (off by default).
     public var explain: Bool = false
     /// SLIC super-pixels over the whole image for the explanation maps.
@@ -121,7 +123,7 @@ public enum ConfigResolver {
         "alertRules", "trendThreshold", "outputs", "deleteInsteadOfArchive", "stabilitySeconds", "rescanIntervalSeconds",
         "retryDelaySeconds", "maxAttempts", "alertHook", "explain", "explainSegments", "maxCrashes",
         "incompleteFileSeconds", "fileGroup",
-    ]).union(NetworkSettings.fileKeys)
+    ]).union(NetworkSettings.fileKeys).union(HTTPSettings.fileKeys)
 
     /// Resolves flags > environment > file > defaults. `configPath` is the --config flag.
     /// `shippedModel` finds the default model (DefaultModel); tests pass their own.
@@ -132,6 +134,7 @@ public enum ConfigResolver {
         var file = ConfigFile()
         var fileBase = cwd
         var networkFile = NetworkConfigFile()
+        var httpFile = HTTPConfigFile()
         if let path = configPath ?? environment["BRIXIA_CONFIG"] {
             let url = absolute(path, base: cwd)
             var data: Data
@@ -151,6 +154,7 @@ public enum ConfigResolver {
             do {
                 file = try JSONDecoder().decode(ConfigFile.self, from: data)
                 networkFile = try JSONDecoder().decode(NetworkConfigFile.self, from: data)
+                httpFile = try JSONDecoder().decode(HTTPConfigFile.self, from: data)
             } catch {
                 throw ConfigError("config file \(url.path) is not valid: \(describe(error))")
             }
@@ -238,6 +242,7 @@ public enum ConfigResolver {
             throw ConfigError("\(name) (\(dir.path)) must not be inside the inbox (\(c.inbox.path))")
         }
         c.network = try NetworkSettings.resolve(networkFile, inbox: c.inbox)
+        c.http = try HTTPSettings.resolve(httpFile, fileBase: fileBase, workDir: workDir)
         return c
     }
 
@@ -259,6 +264,7 @@ public enum ConfigResolver {
                            "incompleteFileSeconds"])
             .union(NetworkSettings.numberKeys)
         let ints = Set(["workerThreads", "trendThreshold", "maxAttempts", "explainSegments", "maxCrashes"]).union(NetworkSettings.intKeys)
+            .union(HTTPSettings.intKeys)
         let lists = Set(["outputs", "alertRules"]).union(NetworkSettings.listKeys)
         var obj: [String: Any] = [:]
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -268,12 +274,13 @@ public enum ConfigResolver {
                 throw ConfigError("config file \(file) line \(n + 1): expected key = value, got '\(line)'")
             }
             let rawKey = String(line[..<eq]).trimmed, value = String(line[line.index(after: eq)...]).trimmed
-            let key = keyAliases[rawKey] ?? NetworkSettings.keyAliases[rawKey] ?? rawKey
+            let key = keyAliases[rawKey] ?? NetworkSettings.keyAliases[rawKey] ?? HTTPSettings.keyAliases[rawKey] ?? rawKey
             func bad(_ what: String) -> ConfigError { ConfigError("config file \(file) line \(n + 1): \(rawKey) must be \(what), got '\(value)'") }
             if numbers.contains(key) { guard let v = Double(value) else { throw bad("a number") }; obj[key] = v }
             else if ints.contains(key) { guard let v = Int(value) else { throw bad("an integer") }; obj[key] = v }
             else if lists.contains(key) { obj[key] = value.split(separator: ",").map { String($0).trimmed } }
-            else if key == "deleteInsteadOfArchive" || key == "explain" || NetworkSettings.boolKeys.contains(key) {
+            else if key == "deleteInsteadOfArchive" || key == "explain" || NetworkSettings.boolKeys.contains(key)
+                        || HTTPSettings.boolKeys.contains(key) {
                 switch value.lowercased() {
                 case "1", "true", "yes": obj[key] = true
                 case "0", "false", "no": obj[key] = false

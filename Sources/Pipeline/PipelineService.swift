@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Store
 
 /// `brixia serve` as a swift-service-lifecycle Service. On graceful shutdown (SIGTERM/SIGINT via
 /// the ServiceGroup) the loop finishes the study in hand and returns; a study cut short by a
@@ -33,12 +34,20 @@ final class StopFlag: @unchecked Sendable {
 public enum PipelineDaemon {
     /// Runs the pipeline service, plus the storage SCP and the outgoing sender when configured
     /// (NetworkServices), in a ServiceGroup that shuts down gracefully on SIGTERM/SIGINT.
-    public static func run(runner: PipelineRunner, logger: Logger) async throws {
+    /// `extraServices` (the web console) run in the same group and stop with it.
+    public static func run(runner: PipelineRunner, logger: Logger, extraServices: [any Service] = []) async throws {
         let services: [any Service] = [PipelineService(runner: runner)] + (try NetworkServices.make(config: runner.engine.config, logger: logger))
+            + extraServices
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
     }
+}
+
+extension PipelineRunner {
+    /// The daemon's own store, for consumers in the same process (the web console): one connection pool,
+    /// not a second writer. nil with test doubles that keep jobs elsewhere.
+    public var sharedStore: BrixiaStore? { (engine.deps.store as? StoreJobStore)?.store }
 }

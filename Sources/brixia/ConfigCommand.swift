@@ -2,6 +2,7 @@ import ArgumentParser
 import BSNetEngine
 import DicomNetwork
 import Foundation
+import HTTPConsole
 import ModelBundle
 import Pipeline
 import Store
@@ -61,6 +62,7 @@ struct ConfigCheckCommand: ParsableCommand {
         findings.append(modelFinding(cfg.model))
         if let hook = cfg.alertHook { findings.append(Finding(level: .ok, item: "alertHook", detail: "\(hook.path) is executable")) }
         findings += networkFindings(cfg.network)
+        findings += httpFindings(cfg.http)
         report(findings, file: path)
         if findings.contains(where: { $0.level == .failed }) { throw ExitCode(1) }
     }
@@ -151,6 +153,30 @@ struct ConfigCheckCommand: ParsableCommand {
             } catch {
                 out.append(Finding(level: .failed, item: "destination", detail: "\(d): C-ECHO failed: \(error)"))
             }
+        }
+        return out
+    }
+
+    /// The web console: port free, users file present with at least one user, and a warning when it listens
+    /// beyond loopback without Secure cookies (then TLS is missing in front of it).
+    func httpFindings(_ h: HTTPSettings?) -> [Finding] {
+        guard let h else { return [Finding(level: .ok, item: "http", detail: "off (no httpPort)")] }
+        var out: [Finding] = []
+        switch PortProbe.canBind(address: h.address, port: UInt16(h.port)) {
+        case .success: out.append(Finding(level: .ok, item: "http", detail: "web console on http://\(h.address):\(h.port)"))
+        case .failure(let why):
+            out.append(Finding(level: .warning, item: "http", detail: "\(h.address):\(h.port) cannot be bound now (\(why)); a running brixia serve holds it, or another program does"))
+        }
+        let loopback = h.address == "127.0.0.1" || h.address == "::1" || h.address.hasPrefix("127.")
+        if !loopback && !h.secureCookies {
+            out.append(Finding(level: .warning, item: "http", detail: "listens on \(h.address) without httpSecureCookies: put a TLS reverse proxy in front (docs/http-api.md) and set http_secure_cookies = true"))
+        }
+        do {
+            try ConsoleServer.checkUsersFile(h.usersFile)
+            let n = try UsersFile.load(h.usersFile).users.count
+            out.append(Finding(level: .ok, item: "httpUsersFile", detail: "\(h.usersFile.path): \(n) user(s)"))
+        } catch {
+            out.append(Finding(level: .failed, item: "httpUsersFile", detail: "\(error)"))
         }
         return out
     }

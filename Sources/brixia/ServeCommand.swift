@@ -1,8 +1,10 @@
 import ArgumentParser
 import DicomNetwork
 import Foundation
+import HTTPConsole
 import Logging
 import Pipeline
+import ServiceLifecycle
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +15,9 @@ struct ServeCommand: ParsableCommand {
             next start re-queues it. With `scpPort` in the config file a DICOM storage SCP receives studies into the \
             inbox (only from the calling AE titles in `scpAllowedCallingAETitles`, or from anyone with \
             `scpAllowAnyCaller = true`; it listens only on `scpBindAddress`); with `destinations` every finished \
-            study's SR and SC are queued and sent to each PACS, with retries (see docs/pacs.md). Exit status: 0 after \
+            study's SR and SC are queued and sent to each PACS, with retries (see docs/pacs.md). With `httpPort` the \
+            web console and HTTP API listen on `httpAddress` (default 127.0.0.1), for the users in `httpUsersFile` \
+            (`brixia user add`; see docs/http-api.md). Exit status: 0 after \
             SIGTERM/SIGINT, 2 configuration or storage problem at start, 75 another serve/run holds the database, \
             1 other error (e.g. the SCP port cannot be opened).
             """)
@@ -25,11 +29,29 @@ struct ServeCommand: ParsableCommand {
     static func serve(_ options: PipelineOptions) throws {
         let logger = options.bootstrapLogging()
         let runner = try options.makeRunner(logger: logger)
+        let console = try consoleService(runner: runner, logger: logger)
         do {
-            try blockingAwait { try await PipelineDaemon.run(runner: runner, logger: logger) }
+            try blockingAwait { try await PipelineDaemon.run(runner: runner, logger: logger, extraServices: console) }
         } catch let e as DicomNetworkError {
             FileHandle.standardError.write(Data("brixia serve: \(e)\n".utf8))
             throw ExitCode(1)
+        }
+    }
+
+    /// The web console, when `httpPort` is configured; a missing or empty users file stops the start (exit 2):
+    /// no patient data is served without a login.
+    static func consoleService(runner: PipelineRunner, logger: Logger) throws -> [any Service] {
+        let cfg = runner.engine.config
+        guard let http = cfg.http else { return [] }
+        guard let store = runner.sharedStore else { return [] }
+        let console = ConsoleConfig(address: http.address, port: http.port, usersFile: http.usersFile,
+                                    secureCookies: http.secureCookies, databasePath: cfg.database.path,
+                                    destinations: cfg.network.destinations, outgoingPolicy: cfg.network.retry)
+        do {
+            return [try ConsoleService(config: console, store: store, logger: logger)]
+        } catch {
+            FileHandle.standardError.write(Data("brixia serve: web console: \(error)\n".utf8))
+            throw ExitCode(2)
         }
     }
 }
