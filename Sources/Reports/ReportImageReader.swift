@@ -1,5 +1,6 @@
 import CDcmBridge
 import Foundation
+import Imaging
 
 /// Reads a rendered report page (the Secondary Capture Brixia wrote) back as PNG, so the web console
 /// shows exactly the pixels that went to PACS instead of re-drawing them.
@@ -18,6 +19,6 @@ public enum ReportImageReader {
         }
         defer { dcmb_free_rgb(out) }
         let bytes = Array(UnsafeBufferPointer(start: out, count: Int(rows) * Int(cols) * 3))
-        return PNGEncoder.encodeRGB(bytes, width: Int(cols), height: Int(rows))
+        return try ImageFile.encodePNG(width: Int(cols), height: Int(rows), channels: 3, bytes: bytes)
     }
 }
