@@ -313,6 +313,26 @@ extern "C" int32_t dcmb_sequence_count(const dcmb_file *f, uint16_t group, uint1
     } catch (...) { return -1; }
 }
 
+extern "C" int32_t dcmb_get_item_string(const dcmb_file *f, uint16_t seq_group, uint16_t seq_element, uint32_t item,
+                                        uint16_t group, uint16_t element, char *buf, size_t len) {
+    if (buf && len) buf[0] = 0;
+    if (!f) return -1;
+    try {
+        DcmSequenceOfItems *seq = nullptr;
+        DcmDataset *ds = const_cast<dcmb_file *>(f)->ds();
+        if (ds->findAndGetSequence(DcmTagKey(seq_group, seq_element), seq, OFFalse).bad() || !seq) return -1;
+        if (item >= seq->card()) return -1;
+        DcmItem *it = seq->getItem(item);
+        DcmElement *el = nullptr;
+        if (!it || it->findAndGetElement(DcmTagKey(group, element), el, OFFalse).bad() || !el) return -1;
+        OFString v;
+        if (el->getOFStringArray(v).bad()) return 0;
+        std::string s(v.c_str(), v.size());
+        setErr(buf, len, s);
+        return (int32_t)s.size();
+    } catch (...) { return -1; }
+}
+
 static DcmPixelData *pixelData(DcmDataset *ds) {
     DcmElement *el = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, el, OFFalse).bad() || !el) return nullptr;

@@ -199,7 +199,19 @@ public final class DicomFile {
         }
         let imageType = str(0x0008, 0x0008).split(separator: "\\", omittingEmptySubsequences: false)
             .map { String($0).trimmed(" ") }
-        return DicomInstance(
+        func itemString(_ sg: UInt16, _ se: UInt16, _ item: Int, _ g: UInt16, _ e: UInt16) -> String {
+            var buf = [CChar](repeating: 0, count: 256)
+            let n = dcmb_get_item_string(h, sg, se, UInt32(item), g, e, &buf, buf.count)
+            if n < 0 { return "" }
+            return DicomText.latin1(buf.prefix(min(Int(n), buf.count - 1)).map { UInt8(bitPattern: $0) }).trimmed(" \0")
+        }
+        // Only the first few items matter (a view code sequence has one); a hostile count is not walked.
+        let viewCodes = (0..<min(8, max(0, Int(dcmb_sequence_count(h, 0x0054, 0x0220))))).map {
+            DicomInstance.CodedEntry(value: itemString(0x0054, 0x0220, $0, 0x0008, 0x0100),
+                                     scheme: itemString(0x0054, 0x0220, $0, 0x0008, 0x0102),
+                                     meaning: itemString(0x0054, 0x0220, $0, 0x0008, 0x0104))
+        }
+        var result = DicomInstance(
             path: path,
             hasFileMeta: dcmb_has_meta(h) != 0,
             transferSyntaxUID: String(cString: tsBuf),
@@ -231,5 +243,11 @@ public final class DicomFile {
             hasPixelData: present != 0,
             pixelDataEncapsulated: enc != 0
         )
+        result.viewCodes = viewCodes
+        result.lossyImageCompression = str(0x0028, 0x2110)
+        result.lossyImageCompressionRatio = numbers(0x0028, 0x2112)
+        result.lossyImageCompressionMethod = str(0x0028, 0x2114).split(separator: "\\").map { String($0).trimmed(" ") }
+            .filter { !$0.isEmpty }
+        return result
     }
 }

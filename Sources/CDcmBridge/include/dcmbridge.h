@@ -61,6 +61,10 @@ int32_t dcmb_value_count(const dcmb_file *f, uint16_t group, uint16_t element);
 int32_t dcmb_get_number(const dcmb_file *f, uint16_t group, uint16_t element, uint32_t idx, double *out);
 /* Number of items of a top-level sequence; -1 when absent. */
 int32_t dcmb_sequence_count(const dcmb_file *f, uint16_t group, uint16_t element);
+/* Like dcmb_get_string, for an element of item `item` of a top-level sequence (e.g. the CodeValue of the first
+ * View Code Sequence item). -1 when the sequence, the item or the element is absent. */
+int32_t dcmb_get_item_string(const dcmb_file *f, uint16_t seq_group, uint16_t seq_element, uint32_t item,
+                             uint16_t group, uint16_t element, char *buf, size_t len);
 
 /* Pixel data description: present (0/1), encapsulated (0/1), byte length of native data (0 when encapsulated). */
 void dcmb_pixel_info(const dcmb_file *f, int32_t *present, int32_t *encapsulated, uint64_t *native_length);
