@@ -146,6 +146,8 @@ public struct NewAnalysis: Sendable, Equatable {
     /// Stage timings in milliseconds (e.g. "decode", "inference", "reports").
     public var timingsMS: [String: Double]
     public var status: AnalysisStatus
+    /// Where the analysed image came from and how it was prepared (issue #14 item 6); nil when unknown.
+    public var provenance: InputProvenance? = nil
 
     public init(sopInstanceUID: String?, modelName: String, modelVersion: String, weightsSHA256: String,
                 zones: ZoneGrades, probabilities: [Zone: [Double]]? = nil, theta: [Double]? = nil,
@@ -180,6 +182,8 @@ public struct AnalysisRecord: Codable, Equatable, Sendable, FetchableRecord {
     public let timingsMS: [String: Double]
     public let status: AnalysisStatus
     public let createdAt: Date
+    /// Input provenance (Schemas/0004_not_scored.sql); nil for rows written before it.
+    public let provenance: InputProvenance?
 
     public init(row: Row) throws {
         id = row["id"]; studyRef = row["study_ref"]; instanceRef = row["instance_ref"]
@@ -194,6 +198,7 @@ public struct AnalysisRecord: Codable, Equatable, Sendable, FetchableRecord {
         let rawStatus: String = row["status"]
         status = AnalysisStatus(rawValue: rawStatus) ?? .ok
         createdAt = row["created_at"]
+        provenance = try JSONColumn.decode(InputProvenance.self, row["input_provenance"])
     }
 }
 
