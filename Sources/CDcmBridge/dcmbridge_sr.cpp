@@ -6,6 +6,7 @@
 #include "dcmtk/dcmsr/dsrdoc.h"
 #include <cstdio>
 #include "dcmbridge_out.hpp"
+#include "dcmbridge_sr_shared.hpp"
 #include "dcmbridge_sr.h"
 
 using namespace dcmb_out;
@@ -237,3 +238,6 @@ extern "C" int dcmb_write_sr(const char *directory, const char *filename, const 
         return DCMB_WRITE_OK;
     });
 }
+
+// Shared with the "AI analysis not performed" SR (dcmbridge_sr_np.cpp): the same patient/study/equipment header.
+void dcmb_out::applySRContext(DSRDocument &doc, const dcmb_context &c) { applyContext(doc, c); }
