@@ -3,6 +3,8 @@ import Foundation
 /// Counters of one run (or of a daemon's life so far).
 public struct RunSummary: Sendable, Equatable, Codable {
     public var studiesProcessed = 0
+    /// Of the studies processed, those examined but not scored (failed the image-content check).
+    public var studiesNotScored = 0
     public var studiesFailed = 0
     public var studiesQuarantined = 0
     public var filesArchived = 0
@@ -32,6 +34,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
             "outputs written:     \(outputsWritten)",
             "files left in inbox: \(filesLeftInInbox)",
         ]
+        if studiesNotScored > 0 { lines.insert("studies not scored:  \(studiesNotScored) (see `brixia studies`)", at: 1) }
         for f in failures { lines.append("failure: \(f)") }
         return lines.joined(separator: "\n")
     }

@@ -35,6 +35,7 @@ public struct ReportsSink: ReportSink {
 
     private func write(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                        into directory: URL) throws -> [WrittenOutput] {
+        if a.notScored != nil { return try writeNotPerformed(for: a, sourceFile: sourceFile, baseName: baseName, into: directory) }
         let input = try reportInput(for: a, sourceFile: sourceFile)
         var out: [WrittenOutput] = []
         for kind in OutputKind.allCases where kinds.contains(kind) {
@@ -98,5 +99,26 @@ public struct ReportsSink: ReportSink {
             prior: prior, change: change, alerts: alerts,
             model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
             equipment: equipment, created: a.createdAt)
+    }
+
+    /// A study examined but not scored: only the short "AI analysis not performed: <reason>" SR, whatever the
+    /// configured kinds (the reading radiologist must see why no score came back; a rendering would show none).
+    private func writeNotPerformed(for a: AnalysisRecord, sourceFile: URL, baseName: String,
+                                   into directory: URL) throws -> [WrittenOutput] {
+        let d: DicomInstance
+        do { d = try DicomFile.readInstance(path: sourceFile.path) } catch let e as DicomError {
+            throw InputRejection(file: sourceFile.path, reason: e.reason)
+        }
+        let (patient, study) = Self.patientAndStudy(d, studyInstanceUID: a.studyInstanceUID)
+        let source = SourceImage(sopClassUID: a.source.sopClassUID, sopInstanceUID: a.source.sopInstanceUID,
+                                 seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality,
+                                 laterality: nil, viewPosition: a.source.viewPosition)
+        let input = NotPerformedInput(patient: patient, study: study, source: source, reason: a.notScored?.reason ?? "unknown",
+                                      model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
+                                      equipment: equipment, created: a.createdAt)
+        let w = try writer.writeNotPerformedSR(input, to: directory)
+        let named = directory.appendingPathComponent("\(baseName).sr.dcm")
+        try FileOps.move(w.path, to: named)
+        return [WrittenOutput(kind: .sr, file: named, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID)]
     }
 }
