@@ -4,7 +4,7 @@
 # Positives: every image of ../shared/data/cohen and ../shared/data/opacity and the frontal files of
 # ../shared/data/dicom. Negatives: the lateral dog thorax and the lying-MONOCHROME1 file of data/dicom, the
 # project's own report rendering (SC of a sample study made by `brixia run --once`, converted to PNG with
-# dcmj2pnm), and, made from every 10th positive, inverted / rotated 90 / rotated 180 / cropped copies,
+# dcmj2pnm), and, made from every 15th positive, inverted / rotated 90 / rotated 180 / cropped copies,
 # plus uniform and noise images. About 330 forward passes: several minutes on 2 cores; run it once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +33,4 @@ D="$SHARED/data/dicom"
     --positive "$D/CR-MONO1-10-chest.dcm" --positive "$D/RG1_J2KI.dcm" --positive "$D/siim_cr_chest_jpegbaseline.dcm" \
     --negative "$D/fuji_dx_animal_thorax_small_MONO1_inverse.dcm" --negative "$D/siim_cr_chest_fake_MONOCHROME1.dcm" \
     --negative "$tmp/rendering-1.png" \
-    --derive-every 10 --details "${DETAILS:-$tmp/details.jsonl}"
+    --derive-every 15 --details "${DETAILS:-$tmp/details.jsonl}"

@@ -175,6 +175,7 @@ void buildTree(DSRDocument &doc, const dcmb_sr_input &in) {
     for (size_t i = 0; i < in.alert_count; ++i)
         tr.codeItem(g, T::RT_contains, code("BRX-ALERT", BRX, "Brixia alert"), code(in.alerts[i]));
     tr.textItem(g, T::RT_contains, code("121106", "DCM", "Comment"), str(in.disclaimer));
+    if (present(in.input_note)) tr.textItem(g, T::RT_contains, code("121106", "DCM", "Comment"), str(in.input_note));
 }
 
 void applyContext(DSRDocument &doc, const dcmb_context &c) {

@@ -45,6 +45,12 @@ public enum QualityCheck {
         public var mediastinumMean: Double
         public var polarityMargin: Double { mediastinumMean - lungMean }
         public var modeShare: Double
+        /// Per lung (image left = patient's right, then left): where its mass lies within its bounding box,
+        /// (centroid y - box centre y) / box height: > 0 when the lung is wider at the base than at the apex, as
+        /// upright lungs are; < 0 upside down.
+        public var massOffsets: (right: Double, left: Double) = (0, 0)
+        /// Per lung: bounding-box height as a fraction of the frame.
+        public var heights: (right: Double, left: Double) = (0, 0)
 
         public init(lungFraction: Double, rightLungFraction: Double, leftLungFraction: Double, symmetry: Double,
                     largestTwoShare: Double, rightCentroid: (x: Double, y: Double), leftCentroid: (x: Double, y: Double),
@@ -88,7 +94,15 @@ public enum QualityCheck {
                          symmetry: 0, largestTwoShare: total == 0 ? 0 : Double(two.reduce(0) { $0 + $1.area }) / Double(total),
                          rightCentroid: (a?.cx ?? 0, a?.cy ?? 0), leftCentroid: (b?.cx ?? 0, b?.cy ?? 0),
                          lungMean: 0, mediastinumMean: 0, modeShare: modeShare(input))
-        if let a, let b { m.symmetry = Double(min(a.area, b.area)) / Double(max(a.area, b.area)) }
+        if let a, let b {
+            m.symmetry = Double(min(a.area, b.area)) / Double(max(a.area, b.area))
+            func offset(_ c: Component) -> Double {
+                let h = Double(c.maxY - c.minY + 1)
+                return (c.cy * Double(side) - 0.5 - Double(c.minY + c.maxY) / 2) / h
+            }
+            m.massOffsets = (offset(a), offset(b))
+            m.heights = (Double(a.maxY - a.minY + 1) / Double(side), Double(b.maxY - b.minY + 1) / Double(side))
+        }
         let (lungMean, medMean) = polarity(input: input, lungs: two, labels: labels)
         m.lungMean = lungMean; m.mediastinumMean = medMean
         return verdict(m, thresholds: t)

@@ -59,6 +59,8 @@ struct QualityEvalCommand: ParsableCommand {
                     ("largestTwoShare", .double(m.largestTwoShare)),
                     ("centroids", .array([m.rightCentroid.x, m.rightCentroid.y, m.leftCentroid.x, m.leftCentroid.y].map { .double($0) })),
                     ("polarityMargin", .double(m.polarityMargin)), ("modeShare", .double(m.modeShare)),
+                    ("massOffsets", .array([m.massOffsets.right, m.massOffsets.left].map { .double($0) })),
+                    ("heights", .array([m.heights.right, m.heights.left].map { .double($0) })),
                 ]))
                 if wrong { FileHandle.standardError.write(Data("\(item.expectPass ? "FALSE REJECT" : "FALSE ACCEPT") \(item.label): \(r.reason ?? "passed")\n".utf8)) }
             } catch {
@@ -99,7 +101,10 @@ struct QualityEvalCommand: ParsableCommand {
                     lungFraction: d("lungFraction"), rightLungFraction: d("rightLung"), leftLungFraction: d("leftLung"),
                     symmetry: d("symmetry"), largestTwoShare: d("largestTwoShare"), rightCentroid: (c[0], c[1]),
                     leftCentroid: (c[2], c[3]), lungMean: 0, mediastinumMean: d("polarityMargin"), modeShare: d("modeShare"))
-                let r = QualityCheck.verdict(m)
+                var mm = m
+                if let o = o["massOffsets"] as? [Double], o.count == 2 { mm.massOffsets = (o[0], o[1]) }
+                if let h = o["heights"] as? [Double], h.count == 2 { mm.heights = (h[0], h[1]) }
+                let r = QualityCheck.verdict(mm)
                 wrong = r.passed != expectPass
                 if wrong { print("\(expectPass ? "FALSE REJECT" : "FALSE ACCEPT") \(image): \(r.reason ?? "passed")") }
             } else if !expectPass { continue }

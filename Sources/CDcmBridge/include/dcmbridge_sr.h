@@ -68,6 +68,7 @@ typedef struct dcmb_sr_input {
     const dcmb_code *alerts;
     size_t alert_count;
     const char *disclaimer;   /* "AI-generated, not verified by a physician ..." */
+    const char *input_note;   /* provenance of the analysed image (lossy compression, preprocessing); "" = absent */
 } dcmb_sr_input;
 
 /* Writes a Comprehensive SR (TID 1500) to directory/filename atomically (temp file + rename). */

@@ -94,11 +94,22 @@ public struct ReportsSink: ReportSink {
         var alerts: [ReportAlert] = []
         for f in a.alerts where !alerts.contains(Self.alert(f)) { alerts.append(Self.alert(f)) }
         let (patient, study) = Self.patientAndStudy(d, studyInstanceUID: a.studyInstanceUID)
-        return ReportInput(
+        var input = ReportInput(
             patient: patient, study: study, source: source, scores: BrixiaScores(zones: zones, global: a.score.global),
             prior: prior, change: change, alerts: alerts,
             model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
             equipment: equipment, created: a.createdAt)
+        input.sourceProvenance = a.score.provenance.map(Self.sourceProvenance)
+        return input
+    }
+
+    /// The store's provenance record as the reports state it (issue #14 item 6).
+    static func sourceProvenance(_ p: InputProvenance) -> SourceProvenance {
+        var steps: [String] = []
+        if let pi = p.photometricInterpretation { steps.append(p.inverted ? "\(pi) inverted for display" : pi) }
+        if let voi = p.voi { steps.append("VOI \(voi)") }
+        return SourceProvenance(lossy: p.lossy, lossyRatio: p.lossyRatio, lossyMethod: p.lossyMethod,
+                                preprocessing: steps.joined(separator: ", "))
     }
 
     /// A study examined but not scored: only the short "AI analysis not performed: <reason>" SR, whatever the
