@@ -43,9 +43,10 @@ import Testing
         failing([], "two lungs not found")
         failing([(0.5, 0.25), (0.5, 0.75)], "not where a frontal chest has them")            // rotated 90 degrees
         failing([(0.3, 0.48), (0.7, 0.48)], flat: true, "flat gray level")                     // a blank or rendering
+        failing([(0.3, 0.72), (0.7, 0.72)], "not where a frontal chest has them")              // low in the frame (upside down)
         // A small second region: not symmetric.
         var m = Self.maps(lungs: [(0.3, 0.48)])
-        let small = Self.maps(lungs: [(0.7, 0.48)], rx: 0.06, ry: 0.10)
+        let small = Self.maps(lungs: [(0.7, 0.48)], rx: 0.05, ry: 0.20)
         for i in 0..<m.seg.count where small.seg[i] > 0.5 { m.seg[i] = 0.9; m.input[i] = small.input[i] }
         let r = QualityCheck.check(segmentation: m.seg, input: m.input)
         #expect(!r.passed && r.failures.contains { $0.contains("not symmetric") }, "\(r.failures)")
