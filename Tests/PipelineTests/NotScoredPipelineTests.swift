@@ -52,4 +52,26 @@ import Testing
         #expect(try store.analyses(studyInstanceUID: "6.1").count == 1)
         #expect(try store.notScored(studyInstanceUID: "6.1").isEmpty)
     }
+
+    /// The not-scored result goes through the same staging / manifest / rename / commit steps: a crash at any
+    /// of them, then a restart, leaves exactly one not-scored result and one SR, the input archived.
+    @Test(arguments: ProcessingStep.allCases)
+    func crashAtEveryStepRecordsItExactlyOnce(step: ProcessingStep) async throws {
+        let ws = try Workspace(realStore: true)
+        var bad = FakeInstance.make(study: "5.1", sop: "5.1.1", date: "20200301")
+        bad.scorer = "qc-fail"
+        try ws.drop(bad, as: "a.dcm")
+        let crashing = ws.runner()
+        crashing.engine.interruptCheck = { $0 == step }
+        await #expect(throws: ProcessingInterrupted.self) { _ = try await crashing.runOnce() }
+        let s = try await ws.runner().runOnce()
+        #expect(s.isClean, "\(s.text)")
+        let store = try #require(ws.sqlStore).store
+        #expect(try store.notScored(studyInstanceUID: "5.1").map(\.version) == [1])
+        #expect(try store.analyses(studyInstanceUID: "5.1").isEmpty)
+        #expect(ws.outputs() == ["brixia_5.1_v1.sr.json"])
+        #expect(try store.studyDetail(studyInstanceUID: "5.1").notScored.first?.outputs.count == 1)
+        #expect(ws.inboxFiles().isEmpty && ws.files(ws.config.quarantine).isEmpty)
+        #expect(try store.job(studyInstanceUID: "5.1")?.state == .done)
+    }
 }
