@@ -109,7 +109,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "DicomKitTests", dependencies: ["DicomKit", "Imaging"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "BSNetEngine", "ModelBundle"]),
         .testTarget(name: "EngineTests", dependencies: ["BSNetEngine", "ModelBundle"]),
         .testTarget(name: "ModelBundleTests", dependencies: ["ModelBundle", "BSNetEngine"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),

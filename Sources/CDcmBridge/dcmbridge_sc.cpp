@@ -34,7 +34,9 @@ void buildDataset(DcmDataset &ds, const dcmb_sc_input &in) {
     put(ds, DCM_ImageType, "DERIVED\\SECONDARY");
     put(ds, DCM_BurnedInAnnotation, "YES");
     put(ds, DCM_RecognizableVisualFeatures, "NO");
-    put(ds, DCM_LossyImageCompression, "00");
+    put(ds, DCM_LossyImageCompression, in.source_lossy ? "01" : "00");
+    if (in.source_lossy && present(in.lossy_ratio)) put(ds, DCM_LossyImageCompressionRatio, in.lossy_ratio);
+    if (in.source_lossy && present(in.lossy_method)) put(ds, DCM_LossyImageCompressionMethod, in.lossy_method);
     if (present(in.derivation_description)) put(ds, DCM_DerivationDescription, in.derivation_description);
     if (present(in.source.sop_instance_uid)) {
         DcmItem *ref = nullptr;

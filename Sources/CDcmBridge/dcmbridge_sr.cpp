@@ -6,6 +6,7 @@
 #include "dcmtk/dcmsr/dsrdoc.h"
 #include <cstdio>
 #include "dcmbridge_out.hpp"
+#include "dcmbridge_sr_shared.hpp"
 #include "dcmbridge_sr.h"
 
 using namespace dcmb_out;
@@ -206,6 +207,7 @@ void buildTree(DSRDocument &doc, const dcmb_sr_input &in) {
     for (size_t i = 0; i < in.alert_count; ++i)
         tr.codeItem(g, T::RT_contains, code("BRX-ALERT", BRX, "Brixia alert"), code(in.alerts[i]));
     tr.textItem(g, T::RT_contains, code("121106", "DCM", "Comment"), str(in.disclaimer));
+    if (present(in.input_note)) tr.textItem(g, T::RT_contains, code("121106", "DCM", "Comment"), str(in.input_note));
 }
 
 // Amended report: the replaced SR goes into the Predecessor Documents Sequence and the reason into a
@@ -277,3 +279,6 @@ extern "C" int dcmb_write_sr(const char *directory, const char *filename, const 
         return DCMB_WRITE_OK;
     });
 }
+
+// Shared with the "AI analysis not performed" SR (dcmbridge_sr_np.cpp): the same patient/study/equipment header.
+void dcmb_out::applySRContext(DSRDocument &doc, const dcmb_context &c) { applyContext(doc, c); }

@@ -219,7 +219,13 @@ public final class DicomFile {
         }
         let imageType = str(0x0008, 0x0008).split(separator: "\\", omittingEmptySubsequences: false)
             .map { String($0).trimmed(" ") }
-        return DicomInstance(
+        // Only the first few items matter (a view code sequence has one); a hostile count is not walked.
+        let viewCodes = (0..<min(8, max(0, Int(dcmb_sequence_count(h, 0x0054, 0x0220))))).map {
+            DicomInstance.CodedEntry(value: itemText(0x0054, 0x0220, UInt32($0), 0x0008, 0x0100),
+                                     scheme: itemText(0x0054, 0x0220, UInt32($0), 0x0008, 0x0102),
+                                     meaning: itemText(0x0054, 0x0220, UInt32($0), 0x0008, 0x0104))
+        }
+        var result = DicomInstance(
             path: path,
             hasFileMeta: dcmb_has_meta(h) != 0,
             transferSyntaxUID: String(cString: tsBuf),
@@ -254,5 +260,11 @@ public final class DicomFile {
             hasPixelData: present != 0,
             pixelDataEncapsulated: enc != 0
         )
+        result.viewCodes = viewCodes
+        result.lossyImageCompression = str(0x0028, 0x2110)
+        result.lossyImageCompressionRatio = numbers(0x0028, 0x2112)
+        result.lossyImageCompressionMethod = str(0x0028, 0x2114).split(separator: "\\").map { String($0).trimmed(" ") }
+            .filter { !$0.isEmpty }
+        return result
     }
 }

@@ -109,6 +109,20 @@ public struct DicomInstance: Sendable, Equatable {
     public var presentation: Presentation
     public var hasPixelData: Bool
     public var pixelDataEncapsulated: Bool
+    /// View Code Sequence (0054,0220) items, in order (empty when absent).
+    public var viewCodes: [CodedEntry] = []
+    /// Lossy Image Compression (0028,2110) "00"/"01" ("" when absent), ratio (0028,2112) and method (0028,2114).
+    public var lossyImageCompression: String = ""
+    public var lossyImageCompressionRatio: [Double] = []
+    public var lossyImageCompressionMethod: [String] = []
+
+    /// A code triplet from a header sequence.
+    public struct CodedEntry: Sendable, Equatable {
+        public var value: String
+        public var scheme: String
+        public var meaning: String
+        public init(value: String, scheme: String, meaning: String) { self.value = value; self.scheme = scheme; self.meaning = meaning }
+    }
 
     public var transferSyntaxName: String { TransferSyntax.name(transferSyntaxUID) }
     public var isMonochrome: Bool {

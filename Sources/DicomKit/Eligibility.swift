@@ -1,3 +1,5 @@
+import Foundation
+
 /// Whether an instance is a frontal chest radiograph that Brixia should score, and why (not).
 public struct Eligibility: Sendable, Equatable {
     public var eligible: Bool
@@ -26,7 +28,6 @@ public enum InstanceSelector {
     public static let minimumSide = 256
 
     private static let lateralWords: Set<String> = ["LAT", "LATERAL", "LL", "RL", "LLAT", "RLAT", "LATERALE", "SEITLICH"]
-    private static let lateralViews: Set<String> = ["LL", "RL", "LATERAL", "LAT", "RLD", "LLD", "LLO", "RLO"]
     private static let frontalViews: Set<String> = ["AP", "PA"]
     private static let veterinaryWords: Set<String> = ["CANINE", "FELINE", "EQUINE", "BOVINE", "VETERINARY", "VETERINARIAN", "DOG", "CAT"]
 
@@ -36,6 +37,16 @@ public enum InstanceSelector {
         e.reason = OutputReadiness.printable(e.reason)
         e.warnings = e.warnings.map { OutputReadiness.printable($0) }
         return e
+    }
+
+    private static func describe(_ v: ViewClass) -> String {
+        switch v {
+        case .frontal: return "frontal view"
+        case .lateral: return "lateral view"
+        case .oblique: return "oblique view"
+        case .decubitus: return "decubitus view"
+        case .other: return "not a frontal chest projection"
+        }
     }
 
     private static func rules(_ d: DicomInstance) -> Eligibility {
@@ -100,40 +111,58 @@ public enum InstanceSelector {
             return .reject("non-human patient (PatientSpeciesDescription '\(d.patient.speciesDescription)')")
         }
 
-        // 6. Frontal view only.
-        let view = d.series.viewPosition.uppercased()
-        if lateralViews.contains(view) { return .reject("lateral view (ViewPosition \(view)); only frontal AP/PA views are scored") }
+        // 6. Body part: when present it must name the chest (a leg or knee radiograph is not scored).
+        let body = d.series.bodyPartExamined
+        if !body.trimmingCharacters(in: .whitespaces).isEmpty, !ViewEvidenceReader.isChest(bodyPart: body) {
+            return .reject("BodyPartExamined '\(body)' is not the chest (expected CHEST, THORAX, LUNG or a local spelling)")
+        }
+
+        // 7. Frontal view only. Strong evidence: ViewPosition, View Code Sequence, PatientOrientation; any of
+        // them saying lateral/oblique/decubitus/other rejects, even when another says frontal (conflict).
+        let strong = [ViewEvidenceReader.viewPosition(d.series.viewPosition),
+                      ViewEvidenceReader.viewCode(d.viewCodes),
+                      ViewEvidenceReader.patientOrientation(d.instance.patientOrientation)].compactMap { $0 }
+        let frontal = strong.filter { $0.view == .frontal }
+        if let bad = strong.first(where: { $0.view != .frontal }) {
+            let conflict = frontal.first.map { "; conflicts with \($0.source)" } ?? ""
+            return .reject("\(Self.describe(bad.view)) (\(bad.source)\(conflict)); only frontal AP/PA views are scored")
+        }
+        // Weak evidence: free-text descriptions count only when neither ViewPosition nor the View Code Sequence
+        // says frontal (a study described "CHEST PA AND LAT" holds both views). PatientOrientation alone does not
+        // overrule them: the Fuji dog lateral says L\F.
         let hints: [(String, String)] = [
             ("AcquisitionDeviceProcessingDescription", d.instance.acquisitionDeviceProcessingDescription),
             ("ProtocolName", d.series.protocolName),
             ("SeriesDescription", d.series.description),
             ("StudyDescription", d.study.description),
         ]
-        for (name, value) in hints where words(value).contains(where: { lateralWords.contains($0) }) {
-            if !frontalViews.contains(view) {
+        if !frontal.contains(where: { $0.source.hasPrefix("ViewPosition") || $0.source.hasPrefix("View Code") }) {
+            for (name, value) in hints where words(value).contains(where: { lateralWords.contains($0) }) {
                 return .reject("lateral view (\(name) '\(value)'); only frontal AP/PA views are scored")
             }
         }
         for (name, value) in hints where words(value).contains(where: { veterinaryWords.contains($0) }) {
             return .reject("non-human (veterinary) study (\(name) '\(value)')")
         }
-        if !frontalViews.contains(view) {
-            warnings.append(view.isEmpty ? "view position unknown (no ViewPosition); assumed frontal"
-                                         : "view position '\(view)' not recognised; assumed frontal")
+        // ImageLaterality: a frontal chest covers both sides (B), or is unpaired (U) / unset.
+        let laterality = d.instance.imageLaterality.trimmingCharacters(in: .whitespaces).uppercased()
+        if laterality == "L" || laterality == "R" {
+            return .reject("ImageLaterality \(laterality): an image of one side only; a frontal chest radiograph covers both lungs")
+        }
+        let view = d.series.viewPosition.uppercased()
+        if frontal.isEmpty {
+            warnings.append(view.isEmpty ? "view position unknown (no ViewPosition, View Code Sequence or PatientOrientation); assumed frontal, the image-content check decides"
+                                         : "view position '\(view)' not recognised; assumed frontal, the image-content check decides")
         }
 
-        // 7. Size sanity.
+        // 8. Size sanity.
         let g = d.geometry
         if g.rows < minimumSide || g.columns < minimumSide {
             return .reject("image too small (\(g.columns)x\(g.rows)) for a chest radiograph (minimum \(minimumSide) px)")
         }
 
-        let body = d.series.bodyPartExamined.uppercased()
-        if !body.isEmpty, !["CHEST", "THORAX", "LUNG", "TORACE", "TORAX", "BRUST", "PORT CHEST"].contains(where: { body.contains($0) }) {
-            warnings.append("BodyPartExamined '\(body)' is not CHEST")
-        }
         let kind = isSC ? "Secondary Capture \(modality)" : modality
-        let viewText = frontalViews.contains(view) ? view : "unknown view"
+        let viewText = frontalViews.contains(view) ? view : (frontal.isEmpty ? "unknown view" : "frontal")
         return .accept("\(kind) \(viewText) chest radiograph", warnings: warnings)
     }
 

@@ -5,6 +5,8 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var studiesProcessed = 0
     /// Of those, reports re-issued as amended versions (an earlier exam arrived, or the study was re-analysed).
     public var reportsAmended = 0
+    /// Of the studies processed, those examined but not scored (failed the image-content check).
+    public var studiesNotScored = 0
     public var studiesFailed = 0
     public var studiesQuarantined = 0
     public var filesArchived = 0
@@ -41,6 +43,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
             "outputs written:     \(outputsWritten)",
             "files left in inbox: \(filesLeftInInbox)",
         ]
+        if studiesNotScored > 0 { lines.insert("studies not scored:  \(studiesNotScored) (see `brixia studies`)", at: 1) }
         lines.append("elapsed:             \(RunProgress.clock(elapsedSeconds))")
         for f in failures { lines.append("failure: \(f)") }
         return lines.joined(separator: "\n")

@@ -78,17 +78,40 @@ public struct ImageScore: Sendable, Equatable, Codable {
     public var theta: [Double]?
     /// Stage timings in milliseconds (decode, preprocess, network).
     public var timingsMS: [String: Double]
+    /// Where the image came from and how it was prepared (lossy compression, inversion, VOI), when known.
+    public var provenance: InputProvenance? = nil
     public var global: Int { zoneGrades.reduce(0, +) }
     public init(zoneGrades: [Int], zoneProbabilities: [[Float]], theta: [Double]? = nil, timingsMS: [String: Double] = [:]) {
         self.zoneGrades = zoneGrades; self.zoneProbabilities = zoneProbabilities; self.theta = theta; self.timingsMS = timingsMS
     }
 }
 
+/// The image was read and run through the network, but the image-content check on the network's own outputs
+/// says it is not a usable frontal chest radiograph (docs/quality-check.md). Not an input error: the study
+/// gets a "not scored" result with this reason (issue #14 item 3).
+public struct ContentCheckFailure: Error, Sendable, Equatable {
+    public var file: String
+    public var reason: String
+    public var measures: [String: Double]
+    public var provenance: InputProvenance?
+    public init(file: String, reason: String, measures: [String: Double], provenance: InputProvenance? = nil) {
+        self.file = file; self.reason = reason; self.measures = measures; self.provenance = provenance
+    }
+}
+
+/// Why an analysis carries no score (`AnalysisRecord.notScored`).
+public struct NotScoredInfo: Sendable, Equatable, Codable {
+    public var reason: String
+    public var measures: [String: Double]
+    public init(reason: String, measures: [String: Double]) { self.reason = reason; self.measures = measures }
+}
+
 /// Decodes, preprocesses and runs the network on one image.
 public protocol StudyScorer: Sendable {
     var model: ModelIdentity { get }
-    /// Throws `InputRejection` when the image itself cannot be used (decode failure, ...);
-    /// any other error is treated as a system failure and the job is retried later.
+    /// Throws `InputRejection` when the image itself cannot be used (decode failure, ...) and
+    /// `ContentCheckFailure` when it fails the image-content check; any other error is treated as a system
+    /// failure and the job is retried later.
     func score(file: URL, metadata: InstanceMetadata) throws -> ImageScore
 }
 
@@ -139,6 +162,9 @@ public struct AnalysisRecord: Sendable, Equatable, Codable {
     public var instanceUIDs: [String]
     /// The patient's dated exams (this one included), oldest first, for the trend chart.
     public var history: [ScorePoint]
+    /// Set when the study was examined but not scored: `score` is then empty (no zones), and there is no
+    /// prior, delta, alert or history; the only output is the "AI analysis not performed" SR.
+    public var notScored: NotScoredInfo? = nil
     /// Set when this analysis re-issues an earlier report of the study (amended report).
     public var replaces: ReplacedReport? = nil
 }

@@ -134,27 +134,46 @@ extension PipelineEngine {
         }
         let all = try candidates(study: study)
         guard !all.isEmpty else { throw InputRejection(file: study, reason: "no eligible image left in the study") }
-        let (primary, score) = try scoreFirstUsable(all)
+        let outcome = try scoreFirstUsable(all)
         try checkpoint(.scored)
 
         let version = try deps.store.nextAnalysisVersion(studyInstanceUID: study)
-        let prior = try deps.store.priorAnalysis(studyInstanceUID: study)
-        let order = try deps.store.examOrder(studyInstanceUID: study)
-        let replaces = Trend.replacement(of: try deps.store.issuedReport(studyInstanceUID: study), prior: prior)
-        let d = Trend.deltas(current: score, prior: prior)
         // Everything recorded now; instances arriving from here on re-queue the job at commit.
         let accounted = try deps.store.instances(studyInstanceUID: study)
-        let m = primary.metadata
-        let analysis = AnalysisRecord(
-            studyInstanceUID: study, version: version, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
-            studyDate: m.studyDate, source: m, score: score, model: deps.scorer.model, createdAt: deps.now(), prior: prior,
-            globalDelta: d.global, zoneDeltas: d.zones,
-            trend: Trend.label(globalDelta: d.global, order: order, threshold: config.trendThreshold),
-            alerts: Trend.alerts(score: score, prior: prior, rules: config.alertRules),
-            instanceUIDs: accounted.map(\.sopInstanceUID).sorted(),
-            history: Trend.history(stored: try deps.store.scoreHistory(patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID),
-                                   current: order, global: score.global),
-            replaces: replaces)
+        let primary: Candidate, analysis: AnalysisRecord
+        switch outcome {
+        case .scored(let c, let score):
+            primary = c
+            let prior = try deps.store.priorAnalysis(studyInstanceUID: study)
+            let order = try deps.store.examOrder(studyInstanceUID: study)
+            let replaces = Trend.replacement(of: try deps.store.issuedReport(studyInstanceUID: study), prior: prior)
+            let d = Trend.deltas(current: score, prior: prior)
+            let m = c.metadata
+            analysis = AnalysisRecord(
+                studyInstanceUID: study, version: version, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
+                studyDate: m.studyDate, source: m, score: score, model: deps.scorer.model, createdAt: deps.now(), prior: prior,
+                globalDelta: d.global, zoneDeltas: d.zones,
+                trend: Trend.label(globalDelta: d.global, order: order, threshold: config.trendThreshold),
+                alerts: Trend.alerts(score: score, prior: prior, rules: config.alertRules),
+                instanceUIDs: accounted.map(\.sopInstanceUID).sorted(),
+                history: Trend.history(stored: try deps.store.scoreHistory(patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID),
+                                       current: order, global: score.global),
+                replaces: replaces)
+        case .notScored(let c, let failure):
+            // A result, not silence: no score, prior, alert or trend point; the SR says why (issue #14 item 3).
+            primary = c
+            let m = c.metadata
+            var empty = ImageScore(zoneGrades: [], zoneProbabilities: [])
+            empty.provenance = failure.provenance
+            analysis = AnalysisRecord(
+                studyInstanceUID: study, version: version, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
+                studyDate: m.studyDate, source: m,
+                score: empty,
+                model: deps.scorer.model, createdAt: deps.now(), prior: nil, globalDelta: nil, zoneDeltas: nil,
+                trend: .baseline, alerts: [], instanceUIDs: accounted.map(\.sopInstanceUID).sorted(), history: [],
+                notScored: NotScoredInfo(reason: failure.reason, measures: failure.measures))
+        }
+        let score = analysis.score
 
         // Stage: outputs + manifest in a hidden folder of the outbox (same file system => rename).
         let staging = stagingFolder(study)
@@ -162,10 +181,14 @@ extension PipelineEngine {
         try FileOps.ensureDirectory(config.outbox)
         try FileOps.ensureDirectory(staging)
         let base = "brixia_\(FileOps.safeToken(study))_v\(version)"
-        let written = try deps.reports.writeOutputs(for: analysis, sourceFile: primary.url, kinds: config.outputs,
+        // Not scored: the SR that says why is the only output (a rendering would show no score).
+        let kinds: Set<OutputKind> = analysis.notScored == nil ? config.outputs : [.sr]
+        let written = try deps.reports.writeOutputs(for: analysis, sourceFile: primary.url, kinds: kinds,
                                                     baseName: base, into: staging)
         for w in written { try FileOps.fsyncFile(w.file.path) }
-        try stageExplanation(analysis, sourceFile: primary.url, baseName: base, staging: staging)
+        if analysis.notScored == nil {
+            try stageExplanation(analysis, sourceFile: primary.url, baseName: base, staging: staging)
+        }
         let inputs = try candidates(study: study).filter(\.inInbox).map(\.url.path)
         let manifest = StagingManifest(
             analysis: analysis,
@@ -184,27 +207,43 @@ extension PipelineEngine {
                                                 global: score.global, log: log)
             }
         }
-        if let r = replaces {
+        if let r = analysis.replaces {
             log.notice("report re-issued as an amendment", metadata: ["study": "\(Self.ref(study))", "version": "\(version)",
                                                                       "replaces": "\(r.version)", "reason": "\(r.reason)"])
         }
-        log.info("study done", metadata: ["study": "\(Self.ref(study))", "version": "\(version)",
-                                          "global": "\(score.global)", "trend": "\(analysis.trend.rawValue)"])
+        if let ns = analysis.notScored {
+            log.notice("study not scored", metadata: ["study": "\(Self.ref(study))", "version": "\(version)",
+                                                      "reason": "\(ns.reason)"])
+        } else {
+            log.info("study done", metadata: ["study": "\(Self.ref(study))", "version": "\(version)",
+                                              "global": "\(score.global)", "trend": "\(analysis.trend.rawValue)"])
+        }
         return .done(version: version)
     }
 
+    enum ScoringOutcome {
+        case scored(Candidate, ImageScore)
+        /// No candidate passed the image-content check; the first failure is reported.
+        case notScored(Candidate, ContentCheckFailure)
+    }
+
     /// Scores candidates in order; one the scorer rejects is quarantined (if in the inbox) and the
-    /// next is tried.
-    private func scoreFirstUsable(_ candidates: [Candidate]) throws -> (Candidate, ImageScore) {
+    /// next is tried. One that fails the image-content check is kept (it is the study's result if no
+    /// other image passes) and the next is tried.
+    private func scoreFirstUsable(_ candidates: [Candidate]) throws -> ScoringOutcome {
         var lastRejection: InputRejection?
+        var firstFailure: (Candidate, ContentCheckFailure)?
         for c in candidates {
             do {
-                return (c, try deps.scorer.score(file: c.url, metadata: c.metadata))
+                return .scored(c, try deps.scorer.score(file: c.url, metadata: c.metadata))
             } catch let r as InputRejection {
                 lastRejection = r
                 if c.inInbox { try quarantineFile(c.url, reason: "cannot be scored: \(r.reason)") }
+            } catch let f as ContentCheckFailure {
+                if firstFailure == nil { firstFailure = (c, f) }
             }
         }
+        if let (c, f) = firstFailure { return .notScored(c, f) }
         throw lastRejection ?? InputRejection(file: "", reason: "no usable image")
     }
 
@@ -227,6 +266,7 @@ extension PipelineEngine {
             try deps.store.commit(manifest.analysis, outputs: manifest.outputs, at: deps.now())
             summary.studiesProcessed += 1
             if manifest.analysis.replaces != nil { summary.reportsAmended += 1 }
+            if manifest.analysis.notScored != nil { summary.studiesNotScored += 1 }
         }
         try checkpoint(.committed)
         // Reports are queued for the PACS before the staging goes: a crash from here on repeats it (idempotent).

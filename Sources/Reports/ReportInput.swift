@@ -204,6 +204,8 @@ public struct ReportInput: Sendable, Equatable {
     /// Set when this report replaces an earlier one of the same study (nil: an original report).
     public var amendment: ReportAmendment? = nil
     public var tracking: TrackingUIDs?
+    /// Lossy compression and preprocessing of the analysed image (issue #14 item 6); nil when unknown.
+    public var sourceProvenance: SourceProvenance? = nil
     public init(patient: PatientInfo, study: StudyInfo, source: SourceImage, scores: BrixiaScores,
                 prior: PriorExam? = nil, change: ScoreChange? = nil, alerts: [ReportAlert] = [],
                 model: ModelInfo, equipment: EquipmentInfo, created: Date = Date(), tracking: TrackingUIDs? = nil) {
@@ -245,5 +247,38 @@ public struct ReportAmendment: Sendable, Equatable {
         self.replacedSRInstanceUID = replacedSRInstanceUID; self.replacedSRSeriesUID = replacedSRSeriesUID
         self.replacedRenderingSeriesUID = replacedRenderingSeriesUID; self.instanceNumber = instanceNumber
         self.reason = reason
+    }
+}
+
+/// What was done to the analysed image before the network, and whether it was lossy compressed: stated in
+/// the SR and the rendering, and Lossy Image Compression "01" on the Secondary Capture when the source was lossy.
+public struct SourceProvenance: Sendable, Equatable {
+    public var lossy: Bool
+    public var lossyRatio: [Double]
+    public var lossyMethod: [String]
+    /// e.g. "MONOCHROME1 inverted for display, VOI window"
+    public var preprocessing: String
+    public init(lossy: Bool, lossyRatio: [Double] = [], lossyMethod: [String] = [], preprocessing: String) {
+        self.lossy = lossy; self.lossyRatio = lossyRatio; self.lossyMethod = lossyMethod; self.preprocessing = preprocessing
+    }
+
+    /// One line for people: "Input: lossy compressed (ratio 10, ISO_10918_1); MONOCHROME1 inverted, VOI window".
+    public var text: String {
+        var s = lossy ? "Input: LOSSY compressed" : "Input: not lossy compressed"
+        var detail: [String] = []
+        if !lossyRatio.isEmpty { detail.append("ratio " + lossyRatio.map { String(format: "%g", $0) }.joined(separator: "/")) }
+        if !lossyMethod.isEmpty { detail.append(lossyMethod.joined(separator: "/")) }
+        if !detail.isEmpty { s += " (" + detail.joined(separator: ", ") + ")" }
+        return preprocessing.isEmpty ? s : s + "; " + preprocessing
+    }
+
+    /// Lossy Image Compression Ratio / Method values for the Secondary Capture (DS / CS multi-valued). Values
+    /// copied from a hostile header that DICOM would refuse are left out rather than failing the report.
+    var ratioValue: String {
+        lossyRatio.filter { $0.isFinite && $0 > 0 && $0 < 1e9 }.map { String(format: "%g", $0) }.joined(separator: "\\")
+    }
+    var methodValue: String {
+        lossyMethod.filter { v in !v.isEmpty && v.count <= 16 && v.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" || $0 == " " } && v.allSatisfy(\.isASCII) }
+            .joined(separator: "\\")
     }
 }

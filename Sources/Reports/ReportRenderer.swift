@@ -193,8 +193,9 @@ enum ReportRenderer {
     static func drawFooter(_ img: inout RGBImage, _ input: ReportInput) {
         let y = height - 96
         img.fill(x: 20, y: y - 8, w: width - 40, h: 2, lightGrey)
-        img.text("Model: \(input.model.name) \(input.model.version)   Software: Brixia \(input.equipment.softwareVersion)",
-                 x: 20, y: y, .regular13, black, maxWidth: 984)
+        let provenance = input.sourceProvenance.map { "   \($0.text)" } ?? ""
+        img.text("Model: \(input.model.name) \(input.model.version)   Software: Brixia \(input.equipment.softwareVersion)\(provenance)",
+                 x: 20, y: y, .regular13, input.sourceProvenance?.lossy == true ? alertRed : black, maxWidth: 984)
         img.text("Weights SHA-256: \(input.model.weightsSHA256)", x: 20, y: y + 18, .regular13, black)
         let (d, t) = DicomDateTime.split(input.created)
         img.text("Generated \(DicomDateTime.display(d)) \(displayTime(t))   Source image \(input.source.sopInstanceUID)",

@@ -73,6 +73,7 @@ public struct ReportWriter: Sendable {
         let alerts = input.alerts.map { code(.init(value: $0.code, scheme: $0.scheme, meaning: $0.meaning), pool) }
         sr.alert_count = alerts.count
         sr.disclaimer = pool.c(BrixiaCodes.disclaimer)
+        sr.input_note = pool.c(input.sourceProvenance?.text)
 
         let filename = "BRIXIA_SR_\(sopUID).dcm"
         try call(directory, filename) { dir, name, err, len in
@@ -95,6 +96,11 @@ public struct ReportWriter: Sendable {
                              description: "Brixia AI report - not for diagnostic use")
         sc.source = imageRef(input.source, studyUID: input.study.studyInstanceUID, studyDate: input.study.date, pool: pool)
         sc.derivation_description = pool.c("Rendered Brixia score report (\(input.model.name) \(input.model.version)); AI generated, not for diagnostic use")
+        if let p = input.sourceProvenance, p.lossy {
+            sc.source_lossy = 1
+            sc.lossy_ratio = pool.c(p.ratioValue)
+            sc.lossy_method = pool.c(p.methodValue)
+        }
         sc.rows = UInt32(image.height)
         sc.cols = UInt32(image.width)
         let filename = "BRIXIA_SC_\(sopUID).dcm"

@@ -87,8 +87,11 @@ extension BrixiaStore {
     }
 
     func nextVersion(_ db: Database, studyRef: Int64) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) + 1 FROM analyses WHERE study_ref = ?",
-                         arguments: [studyRef])!
+        // Not-scored results share the study's version sequence (Schemas/0004_not_scored.sql).
+        try Int.fetchOne(db, sql: """
+            SELECT MAX(COALESCE((SELECT MAX(version) FROM analyses WHERE study_ref = ?), 0),
+                       COALESCE((SELECT MAX(version) FROM not_scored WHERE study_ref = ?), 0)) + 1
+            """, arguments: [studyRef, studyRef])!
     }
 
     func insertAnalysis(_ db: Database, studyRef: Int64, analysis: NewAnalysis, now: Date) throws -> AnalysisRecord {
@@ -133,7 +136,11 @@ extension BrixiaStore {
                              try JSONColumn.encode(probabilities), try JSONColumn.encode(analysis.theta),
                              analysis.confidence, try JSONColumn.encode(analysis.timingsMS), analysis.status.rawValue, now,
                              priorRef, priorKnown ? 1 : 0])
-        return try AnalysisRecord.fetchOne(db, sql: "SELECT * FROM analyses WHERE id = ?", arguments: [db.lastInsertedRowID])!
+        let id = db.lastInsertedRowID
+        if let p = analysis.provenance {
+            try db.execute(sql: "UPDATE analyses SET input_provenance = ? WHERE id = ?", arguments: [try JSONColumn.encode(p), id])
+        }
+        return try AnalysisRecord.fetchOne(db, sql: "SELECT * FROM analyses WHERE id = ?", arguments: [id])!
     }
 
     func insertOutputs(_ db: Database, analysisRef: Int64, outputs: [NewOutput], now: Date) throws -> [OutputRecord] {

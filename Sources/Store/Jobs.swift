@@ -318,7 +318,7 @@ extension BrixiaStore {
     }
 
     /// The job, if it is `processing` and claimed by `owner`.
-    private func ownedJob(_ db: Database, jobID: Int64, owner: String, intended: JobState) throws -> JobRecord {
+    func ownedJob(_ db: Database, jobID: Int64, owner: String, intended: JobState) throws -> JobRecord {
         guard let job = try JobRecord.fetchOne(db, sql: JobRecord.selectSQL + " WHERE jobs.id = ?", arguments: [jobID]) else {
             throw StoreError.unknownJob(jobID)
         }

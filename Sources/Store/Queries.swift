@@ -17,6 +17,8 @@ public struct StudySummary: Codable, Equatable, Sendable {
     public let latestVersion: Int?
     public let global: Int?
     public let updatedAt: Date
+    /// The reason when the study's latest result is "not scored" (issue #14 item 3); nil otherwise.
+    public var notScoredReason: String? = nil
 }
 
 /// `brixia show`: everything stored about one study.
@@ -35,6 +37,8 @@ public struct StudyDetail: Codable, Sendable {
     public let analyses: [AnalysisDetail]
     public let job: JobRecord?
     public let history: [EventRecord]
+    /// Results that were not scored (the image failed the image-content check), oldest first.
+    public var notScored: [NotScoredDetail] = []
 }
 
 /// `brixia status`: queue depth per state, failures, last processed study.
@@ -68,6 +72,15 @@ public struct QueueStatus: Codable, Equatable, Sendable {
     /// Files quarantined so far (all time) and the most recent ones.
     public let quarantinedFiles: Int
     public let recentQuarantine: [QuarantinedFile]
+    /// A study whose latest result is "not scored", with the reason (issue #14 item 3).
+    public struct NotScoredStudy: Codable, Equatable, Sendable {
+        public let studyInstanceUID: String
+        public let at: Date
+        public let reason: String
+    }
+    /// Studies whose latest result is "not scored" (all time), and the most recent ones.
+    public var notScoredStudies: Int = 0
+    public var recentNotScored: [NotScoredStudy] = []
 }
 
 extension BrixiaStore {
@@ -95,7 +108,7 @@ extension BrixiaStore {
                        p.patient_id, p.issuer, j.state, j.attempts, j.updated_at AS job_updated,
                        (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id) AS n,
                        (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id AND i.eligible) AS n_eligible,
-                       a.version, a.global_score
+                       a.version, a.global_score, \(Self.latestNotScoredReasonSQL) AS not_scored_reason
                 FROM studies s
                 JOIN patients p ON p.id = s.patient_ref
                 LEFT JOIN jobs j ON j.study_ref = s.id
@@ -107,12 +120,14 @@ extension BrixiaStore {
                 let stateText: String? = row["state"]
                 let studyUpdated: Date = row["updated_at"]
                 let jobUpdated: Date? = row["job_updated"]
-                return StudySummary(studyInstanceUID: row["study_uid"], patientID: row["patient_id"], issuer: row["issuer"],
+                var summary = StudySummary(studyInstanceUID: row["study_uid"], patientID: row["patient_id"], issuer: row["issuer"],
                                     date: DicomDateKey.display(row["sort_key"]), accessionNumber: row["accession_number"],
                                     description: row["description"], instances: row["n"], eligibleInstances: row["n_eligible"],
                                     state: stateText.flatMap(JobState.init(rawValue:)), attempts: row["attempts"],
                                     latestVersion: row["version"], global: row["global_score"],
                                     updatedAt: max(studyUpdated, jobUpdated ?? studyUpdated))
+                summary.notScoredReason = row["not_scored_reason"]
+                return summary
             }
         }
     }
@@ -137,9 +152,11 @@ extension BrixiaStore {
             let job = try JobRecord.fetchOne(db, sql: JobRecord.selectSQL + " WHERE jobs.study_ref = ?", arguments: [ref])
             let history = try EventRecord.fetchAll(db, sql: "SELECT * FROM events WHERE study_ref = ? ORDER BY id",
                                                    arguments: [ref])
-            return StudyDetail(patient: assembly.patient, study: assembly.study, date: assembly.study.date,
-                               series: assembly.series, instances: assembly.instances, analyses: details, job: job,
-                               history: history)
+            var detail = StudyDetail(patient: assembly.patient, study: assembly.study, date: assembly.study.date,
+                                     series: assembly.series, instances: assembly.instances, analyses: details, job: job,
+                                     history: history)
+            detail.notScored = try notScoredDetails(db, studyRef: ref, instances: assembly.instances)
+            return detail
         }
     }
 
@@ -172,8 +189,19 @@ extension BrixiaStore {
                 """, arguments: [maxFailures]).map { row in
                 QueueStatus.QuarantinedFile(at: row["at"], file: row["actor"] ?? "", reason: row["message"] ?? "")
             }
-            return QueueStatus(counts: counts, failures: failures, lastProcessed: last, quarantinedFiles: quarantined,
-                               recentQuarantine: recent)
+            var status = QueueStatus(counts: counts, failures: failures, lastProcessed: last, quarantinedFiles: quarantined,
+                                     recentQuarantine: recent)
+            let notScored = try Row.fetchAll(db, sql: """
+                SELECT s.study_uid, ns.created_at, ns.reason FROM not_scored ns JOIN studies s ON s.id = ns.study_ref
+                WHERE ns.version > COALESCE((SELECT MAX(version) FROM analyses WHERE study_ref = s.id), 0)
+                  AND ns.version = (SELECT MAX(version) FROM not_scored WHERE study_ref = s.id)
+                ORDER BY ns.created_at DESC
+                """)
+            status.notScoredStudies = notScored.count
+            status.recentNotScored = notScored.prefix(maxFailures).map {
+                QueueStatus.NotScoredStudy(studyInstanceUID: $0["study_uid"], at: $0["created_at"], reason: $0["reason"])
+            }
+            return status
         }
     }
 }

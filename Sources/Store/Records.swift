@@ -164,6 +164,8 @@ public struct NewAnalysis: Sendable, Equatable {
     /// The prior exam the report of this analysis compares against (what `completeJob` checks to
     /// re-issue a later exam's report when an earlier exam arrives late).
     public var reportedPrior: ReportedPrior = .unknown
+    /// Where the analysed image came from and how it was prepared (issue #14 item 6); nil when unknown.
+    public var provenance: InputProvenance? = nil
 
     public init(sopInstanceUID: String?, modelName: String, modelVersion: String, weightsSHA256: String,
                 zones: ZoneGrades, probabilities: [Zone: [Double]]? = nil, theta: [Double]? = nil,
@@ -202,6 +204,8 @@ public struct AnalysisRecord: Codable, Equatable, Sendable, FetchableRecord {
     public let priorAnalysisRef: Int64?
     /// False for analyses recorded without their prior (before migration 0005, or `.unknown`).
     public let priorKnown: Bool
+    /// Input provenance (Schemas/0004_not_scored.sql); nil for rows written before it.
+    public let provenance: InputProvenance?
 
     public init(row: Row) throws {
         id = row["id"]; studyRef = row["study_ref"]; instanceRef = row["instance_ref"]
@@ -218,6 +222,7 @@ public struct AnalysisRecord: Codable, Equatable, Sendable, FetchableRecord {
         createdAt = row["created_at"]
         priorAnalysisRef = row["prior_analysis_ref"]
         priorKnown = (row["prior_known"] as Int?) == 1
+        provenance = try JSONColumn.decode(InputProvenance.self, row["input_provenance"])
     }
 }
 

@@ -6,7 +6,7 @@ import Store
 struct DevCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev", abstract: "Developer tools (benchmarks).", shouldDisplay: false,
-        subcommands: [FillDB.self, BenchTrend.self])
+        subcommands: [FillDB.self, BenchTrend.self, QualityEvalCommand.self])
 
     struct FillDB: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -16,7 +16,10 @@ struct ScoreCommand: ParsableCommand {
         discussion: """
             AI-generated results, not verified by a physician: not for diagnostic use.
             The model is --model DIR, else $BRIXIA_MODEL, else the shipped default (bsnet-brixia-own). Zones: A/B/C = patient's right lung \
-            (image left) upper/middle/lower, D/E/F = left lung. Exit status 1 when any file could not be scored.
+            (image left) upper/middle/lower, D/E/F = left lung. A file whose header is not a frontal chest radiograph, \
+            or whose image fails the image-content check (two plausible lungs, darker than the mediastinum), gets no \
+            score: "AI analysis not performed: <reason>". Exit status: 0 every file scored; \(ScoreExit.notScored) at least \
+            one not scored (ineligible or failed check) and none unreadable; 1 any file could not be read or scored.
             """)
 
     @Argument(help: "DICOM, PNG or JPEG files.")
@@ -38,11 +41,11 @@ struct ScoreCommand: ParsableCommand {
     func run() throws {
         let loaded = try Self.loadModel(explicit: model, threads: threads)
         var results: [ScoreResult] = []
-        var failed = false
+        var failed = false, notScored = false
         let started = Date()
         for (i, path) in files.enumerated() {
             let r = Self.score(path: path, net: loaded.net, manifest: loaded.bundle.manifest)
-            if r.error != nil { failed = true }
+            if r.error != nil { failed = true } else if r.notPerformedReason != nil { notScored = true }
             results.append(r)
             if !json { print(r.text()) }
             // Several files take a while (about half a second each): say where we are on stderr.
@@ -55,6 +58,7 @@ struct ScoreCommand: ParsableCommand {
         TerminalProgress.shared.finish()
         if json { print(JSONText.render(.array(results.map { .object($0.json()) }))) }
         if failed { throw ExitCode(1) }
+        if notScored { throw ExitCode(ScoreExit.notScored) }
     }
 
     static func loadModel(explicit: String?, threads: Int) throws -> (bundle: ModelBundle, net: BSNet) {
@@ -92,33 +96,54 @@ struct ScoreCommand: ParsableCommand {
         }
     }
 
-    /// Decodes a DICOM file, or a PNG/JPEG when the file is not DICOM; the note says when a DICOM image is not
-    /// eligible for clinical scoring.
-    static func displayImage(path: String) throws -> (DisplayImage, String) {
+    /// Decodes a DICOM file, or a PNG/JPEG when the file is not DICOM; `ineligible` is the header's reason not to
+    /// score a DICOM file (a plain image has no header: the note says so and the content check decides).
+    static func displayImage(path: String) throws -> (image: DisplayImage, ineligible: String?, note: String) {
         let (image, dicom) = try InputImage.open(path)
-        guard let f = dicom else { return (image, "") }
+        guard let f = dicom else { return (image, nil, "plain image file (no DICOM header); the image-content check decides") }
         let e = InstanceSelector.eligibility(of: f.instance)
-        return (image, e.eligible ? "" : "not eligible for clinical scoring: \(e.reason)")
+        return (image, e.eligible ? nil : e.reason, e.warnings.joined(separator: "; "))
     }
 
     static func score(path: String, net: BSNet, manifest: ModelManifest) -> ScoreResult {
         var r = ScoreResult(path: path, model: manifest)
         do {
             let t0 = Date()
-            let (image, note) = try displayImage(path: path)
+            let (image, ineligible, note) = try displayImage(path: path)
+            r.note = note
+            if let ineligible {
+                r.eligible = false
+                r.notPerformedReason = "not eligible: \(ineligible)"
+                return r
+            }
+            r.eligible = true
             let t1 = Date()
             let input = Preprocessor.modelInput(from: image)
             let t2 = Date()
             let out = try net.run(input)
             let t3 = Date()
-            r.note = note
-            r.output = out
             r.timings = (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), t3.timeIntervalSince(t2))
+            if manifest.isTestFixture {
+                // Random weights segment nothing: the check would refuse every image. Fixtures are for
+                // software tests only (the pipeline refuses them for patients).
+                r.qcSkipped = "image-content check not applied: the model is a random test fixture"
+            } else {
+                let qc = QualityCheck.check(segmentation: out.segmentation, input: input)
+                r.qc = qc
+                if let reason = qc.reason { r.notPerformedReason = reason; return r }
+            }
+            r.output = out
         } catch {
             r.error = "\(error)"
         }
         return r
     }
+}
+
+/// Exit statuses of `brixia score` (docs/operations.md).
+enum ScoreExit {
+    /// At least one file was not scored (not eligible, or failed the image-content check); none unreadable.
+    static let notScored: Int32 = 3
 }
 
 struct ScoreResult {
@@ -127,37 +152,70 @@ struct ScoreResult {
     var output: BSNetOutput?
     var note = ""
     var error: String?
+    /// Header eligibility (nil when the file could not be read).
+    var eligible: Bool?
+    var qc: QualityCheck.Result?
+    var qcSkipped: String?
+    /// Why no score is reported for a readable file.
+    var notPerformedReason: String?
     var timings: (decode: Double, preprocess: Double, network: Double) = (0, 0, 0)
 
     init(path: String, model: ModelManifest) { self.path = path; self.model = model }
 
     func json() -> [(String, JSONText.Value)] {
-        guard let out = output, error == nil else {
-            return [("path", .string(path)), ("error", .string(error ?? "unknown error"))]
+        let label: (String, JSONText.Value) = ("label", .string("AI-generated, not verified by a physician; not for diagnostic use"))
+        guard error == nil else {
+            return [("path", .string(path)), ("error", .string(error ?? "unknown error")), ("eligible", eligible.map { .bool($0) } ?? .null),
+                    ("qc", .null), ("reason", .string(error ?? "unknown error"))]
         }
+        let common: [(String, JSONText.Value)] = [
+            ("path", .string(path)), ("eligible", .bool(eligible ?? false)), ("qc", qcJSON()),
+            ("reason", notPerformedReason.map { .string("AI analysis not performed: \($0)") } ?? .null),
+            ("scored", .bool(output != nil)),
+        ]
+        let model: (String, JSONText.Value) = ("model", .object([("name", .string(self.model.name)), ("version", .string(self.model.version)),
+                                                                  ("weightsSHA256", .string(self.model.weights.sha256))]))
+        guard let out = output else { return common + [model, ("note", note.isEmpty ? .null : .string(note)), label] }
         let grades = out.grades
-        return [
-            ("path", .string(path)),
+        return common + [
             ("zones", .object(BrixiaZone.allCases.map { ($0.rawValue, .int(grades[$0]!)) })),
             ("global", .int(out.globalScore)),
             ("probabilities", .object(BrixiaZone.allCases.map { z in
                 (z.rawValue, .array(out.probabilities(z).map { .double(Double($0)) })) })),
             ("confidence", .double(out.confidence)),
-            ("model", .object([("name", .string(model.name)), ("version", .string(model.version)),
-                               ("weightsSHA256", .string(model.weights.sha256))])),
+            model,
             ("timings", .object([("decode", .double(timings.decode)), ("preprocess", .double(timings.preprocess)),
                                  ("network", .double(timings.network))])),
             ("note", note.isEmpty ? .null : .string(note)),
-            ("label", .string("AI-generated, not verified by a physician; not for diagnostic use")),
+            label,
         ]
+    }
+
+    /// {passed, failures, measures}, {skipped: reason} for a fixture model, null when not run.
+    func qcJSON() -> JSONText.Value {
+        if let qcSkipped { return .object([("passed", .null), ("skipped", .string(qcSkipped))]) }
+        guard let qc else { return .null }
+        let m = qc.measures
+        return .object([
+            ("passed", .bool(qc.passed)), ("failures", .array(qc.failures.map { .string($0) })),
+            ("lungFraction", .double(m.lungFraction)), ("symmetry", .double(m.symmetry)),
+            ("largestTwoShare", .double(m.largestTwoShare)), ("polarityMargin", .double(m.polarityMargin)),
+            ("modeShare", .double(m.modeShare)),
+        ])
     }
 
     /// The six zones in their anatomical layout as a radiologist sees the film (patient's right on the left).
     func text() -> String {
-        guard let out = output, error == nil else { return "\(path): error: \(error ?? "unknown")" }
-        let g = out.grades
+        if let error { return "\(path): error: \(error)" }
         var lines = ["\(path)"]
         if !note.isEmpty { lines.append("  note: \(note)") }
+        if let qcSkipped { lines.append("  note: \(qcSkipped)") }
+        guard let out = output else {
+            lines.append("  AI analysis not performed: \(notPerformedReason ?? "unknown reason")")
+            lines.append("  no score is reported for this image")
+            return lines.joined(separator: "\n")
+        }
+        let g = out.grades
         lines += [
             "            right lung   left lung",
             "  upper       A: \(g[.A]!)        D: \(g[.D]!)",

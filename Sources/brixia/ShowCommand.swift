@@ -24,7 +24,8 @@ struct ShowCommand: ParsableCommand {
         let sends: [OutgoingItem]
         do {
             sends = try OutgoingQueueReader.items(databasePath: try database.path,
-                                                  sopInstanceUIDs: d.analyses.flatMap { $0.outputs.map(\.sopInstanceUID) })
+                                                  sopInstanceUIDs: d.analyses.flatMap { $0.outputs.map(\.sopInstanceUID) }
+                                                      + d.notScored.flatMap { $0.outputs.map(\.sopInstanceUID) })
         } catch { throw CommandFailure(description: "\(error)") }
         if json {
             print(try OutgoingReport.merge(try StoreJSON.encode(d), key: "outgoing", value: sends))
@@ -51,6 +52,7 @@ struct ShowCommand: ParsableCommand {
             out("  v\(r.version)  \(iso(r.createdAt))  global \(r.global)  \(zones)  status \(r.status.rawValue)  confidence \(confidence)")
             out("    model \(r.modelName) \(r.modelVersion)  weights sha256 \(r.weightsSHA256)")
             if let instance = a.analysedInstance { out("    image \(instance) (revision \(r.instanceRevision ?? 1))") }
+            if let p = r.provenance { out("    input " + provenanceText(p)) }
             if !r.timingsMS.isEmpty {
                 out("    timings " + r.timingsMS.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value)) ms" }.joined(separator: ", "))
             }
@@ -59,6 +61,20 @@ struct ShowCommand: ParsableCommand {
                 for i in sends where i.sopInstanceUID == o.sopInstanceUID { out("      " + OutgoingReport.itemLine(i)) }
             }
             for alert in a.alerts { out("    ALERT \(alert.rule): \(alert.message)") }
+        }
+        if !d.notScored.isEmpty {
+            out("not scored (\(d.notScored.count)):")
+            for n in d.notScored {
+                let r = n.result
+                out("  v\(r.version)  \(iso(r.createdAt))  AI analysis not performed: \(SafeText.escape(r.reason))")
+                out("    model \(r.modelName) \(r.modelVersion)  stage \(r.stage)")
+                if let instance = n.examinedInstance { out("    image \(instance)") }
+                if let p = r.provenance { out("    input " + provenanceText(p)) }
+                for o in n.outputs {
+                    out("    output \(o.kind)  \(o.sopInstanceUID)  \(o.filePath)")
+                    for i in sends where i.sopInstanceUID == o.sopInstanceUID { out("      " + OutgoingReport.itemLine(i)) }
+                }
+            }
         }
         out("")
         if let job = d.job {
@@ -92,4 +108,16 @@ extension ShowCommand {
                                  + matches.prefix(5).joined(separator: ", "))
         }
     }
+}
+
+/// One line: transfer syntax, lossy compression, photometric interpretation, inversion, VOI (issue #14 item 6).
+func provenanceText(_ p: InputProvenance) -> String {
+    var parts = [p.lossy ? "LOSSY compressed" : "not lossy compressed"]
+    if !p.lossyRatio.isEmpty { parts.append("ratio " + p.lossyRatio.map { String(format: "%g", $0) }.joined(separator: "\\")) }
+    if !p.lossyMethod.isEmpty { parts.append("method " + p.lossyMethod.joined(separator: "\\")) }
+    if let ts = p.transferSyntaxUID { parts.append("transfer syntax \(ts)") }
+    if let pi = p.photometricInterpretation { parts.append(pi) }
+    parts.append(p.inverted ? "inverted for display" : "not inverted")
+    if let voi = p.voi { parts.append("VOI \(voi)") }
+    return parts.joined(separator: ", ")
 }

@@ -40,6 +40,10 @@ struct StatusCommand: ParsableCommand {
                 out("  failed studies keep their inputs in the inbox; re-queue them with `brixia retry STUDY_UID` or `brixia retry --all-failed`")
             }
         }
+        out("not-scored studies: \(status.notScoredStudies)")
+        for n in status.recentNotScored {
+            out("  \(iso(n.at))  \(SafeText.escape(n.studyInstanceUID)): AI analysis not performed: \(SafeText.escape(n.reason))")
+        }
         out("quarantined files: \(status.quarantinedFiles)")
         for q in status.recentQuarantine {
             out("  \(iso(q.at))  \(SafeText.escape(q.file)): \(SafeText.escape(q.reason))")

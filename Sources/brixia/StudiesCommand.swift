@@ -46,9 +46,13 @@ struct StudiesCommand: ParsableCommand {
         out("date                 state        ver  global  inst  patient ID       ref           study UID")
         for s in studies {
             let version = s.latestVersion.map { "v\($0)" } ?? "-"
-            let global = s.global.map(String.init) ?? "-"
-            out("\(pad(s.date ?? "undated", 20)) \(pad(s.state?.rawValue ?? "-", 12)) \(pad(version, 4)) \(lpad(global, 6))  "
+            // A study whose latest result is "not scored" shows that, not an older score.
+            let global = s.notScoredReason != nil ? "-" : (s.global.map(String.init) ?? "-")
+            let state = s.notScoredReason != nil && s.state == .done ? "not-scored" : (s.state?.rawValue ?? "-")
+            let shownVersion = s.notScoredReason != nil ? "-" : version
+            out("\(pad(s.date ?? "undated", 20)) \(pad(state, 12)) \(pad(shownVersion, 4)) \(lpad(global, 6))  "
                   + "\(lpad("\(s.eligibleInstances)/\(s.instances)", 4))  \(pad(SafeText.escape(s.patientID), 16)) \(StudyReference.of(s.studyInstanceUID))  \(s.studyInstanceUID)")
+            if let reason = s.notScoredReason { out("    AI analysis not performed: \(SafeText.escape(reason))") }
         }
         out("\(studies.count) stud\(studies.count == 1 ? "y" : "ies"). Scores: \(aiDisclaimer)")
     }

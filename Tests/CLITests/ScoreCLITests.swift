@@ -95,4 +95,39 @@ import Testing
         #expect(r.status != 0)
         #expect(r.stderr.contains("/nonexistent/brixia-model"))
     }
+
+    /// Issue #14 item 3: a file that is not a frontal chest by header, and one whose image fails the content check
+    /// (a flat image with a frontal chest header), get no score: the reason, exit status 3, and
+    /// `eligible` / `qc` / `reason` in --json.
+    @Test(.enabled(if: ScoreCLITests.hasShippedModel, "no models/bsnet-brixia-own in this checkout"),
+          .timeLimit(.minutes(10)))
+    func notScoredFilesSayWhyAndExit3() async throws {
+        let w = try WorkDir()
+        let lateral = Brixia.repoRoot.appendingPathComponent("Samples/rejects/lateral_LL.dcm")
+        var flat = DicomFixture(study: "2.25.71", sop: "2.25.71.1")
+        flat.size = 320
+        flat.pixelData = Data(repeating: 0x08, count: 320 * 320 * 2)   // one gray level: nothing to see
+        let flatURL = w.url("flat.dcm")
+        try flat.write(to: flatURL)
+
+        let r = try await Brixia.run(["score", "--json", lateral.path, flatURL.path], env: ["BRIXIA_MODEL": ""], timeout: 300)
+        #expect(r.status == 3, "not scored, none unreadable: exit 3\n\(r.stderr)")
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(array.count == 2)
+        let lat = array[0]
+        #expect(lat["eligible"] as? Bool == false)
+        #expect((lat["reason"] as? String)?.hasPrefix("AI analysis not performed: not eligible: lateral view") == true)
+        #expect(lat["qc"] is NSNull && lat["zones"] == nil && lat["global"] == nil)
+        let f = array[1]
+        #expect(f["eligible"] as? Bool == true)
+        let qc = try #require(f["qc"] as? [String: Any])
+        #expect(qc["passed"] as? Bool == false)
+        #expect((f["reason"] as? String)?.hasPrefix("AI analysis not performed: image-content check failed") == true)
+        #expect(f["zones"] == nil && f["global"] == nil, "no score is reported")
+
+        let text = try await Brixia.run(["score", lateral.path], env: ["BRIXIA_MODEL": ""], timeout: 300)
+        #expect(text.status == 3)
+        #expect(text.stdout.contains("AI analysis not performed: not eligible: lateral view"))
+        #expect(!text.stdout.contains("global:"))
+    }
 }

@@ -53,6 +53,10 @@ final class FakeScorer: StudyScorer, @unchecked Sendable {
     func score(file: URL, metadata: InstanceMetadata) throws -> ImageScore {
         let f = try FakeInstance.read(file)
         if f.scorer == "reject" { throw InputRejection(file: file.path, reason: "pixel data cannot be decoded") }
+        if f.scorer == "qc-fail" {
+            throw ContentCheckFailure(file: file.path, reason: "image-content check failed: two lungs not found",
+                                      measures: ["lungFraction": 0.01])
+        }
         lock.lock(); scored.append(metadata.sopInstanceUID); lock.unlock()
         return ImageScore(zoneGrades: f.grades, zoneProbabilities: f.grades.map { g in (0..<4).map { $0 == g ? 1 : 0 } })
     }

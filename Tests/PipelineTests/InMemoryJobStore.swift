@@ -77,9 +77,10 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
         locked {
             guard let me = jobsByStudy[studyInstanceUID], let d = me.studyDate else { return nil }
             let earlier = jobsByStudy.values.filter { $0.patientID == me.patientID && ($0.studyDate ?? "") < d && $0.studyDate != nil
-                && !(analysesByStudy[$0.job.studyInstanceUID] ?? []).isEmpty }
+                && !(analysesByStudy[$0.job.studyInstanceUID] ?? []).filter { $0.notScored == nil }.isEmpty }
             guard let p = earlier.max(by: { ($0.studyDate ?? "") < ($1.studyDate ?? "") }),
-                  let a = analysesByStudy[p.job.studyInstanceUID]?.max(by: { $0.version < $1.version }) else { return nil }
+                  let a = analysesByStudy[p.job.studyInstanceUID]?.filter({ $0.notScored == nil }).max(by: { $0.version < $1.version })
+            else { return nil }
             return Trend.prior(from: a)
         }
     }
@@ -87,7 +88,8 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
     func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, order: ExamOrder, point: ScorePoint)] {
         locked {
             analysesByStudy.compactMap { k, v in
-                guard let a = v.max(by: { $0.version < $1.version }), a.patientID == patientID, let d = a.studyDate else { return nil }
+                guard let a = v.filter({ $0.notScored == nil }).max(by: { $0.version < $1.version }), a.patientID == patientID,
+                      let d = a.studyDate else { return nil }
                 return (k, Self.order(k, date: d), ScorePoint(studyDate: d, global: a.score.global))
             }
         }

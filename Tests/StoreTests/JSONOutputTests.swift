@@ -58,7 +58,7 @@ import Testing
     @Test func showJSONParses() throws {
         let temp = try populated()
         let detail = try #require(try parse(StoreJSON.encode(temp.store.studyDetail(studyInstanceUID: "S2"))) as? [String: Any])
-        #expect(Set(detail.keys) == ["patient", "study", "date", "series", "instances", "analyses", "job", "history"])
+        #expect(Set(detail.keys) == ["patient", "study", "date", "series", "instances", "analyses", "job", "history", "notScored"])
         let analyses = try #require(detail["analyses"] as? [[String: Any]])
         #expect(analyses.count == 1)
         let outputs = try #require(analyses[0]["outputs"] as? [[String: Any]])

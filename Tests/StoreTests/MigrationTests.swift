@@ -11,7 +11,8 @@ import Testing
         let tables = try temp.store.pool.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        #expect(tables == ["alerts", "analyses", "audit_log", "events", "installation", "instances", "jobs", "outputs", "patients", "series", "studies"])
+        #expect(tables == ["alerts", "analyses", "audit_log", "events", "installation", "instances", "jobs", "not_scored",
+                           "not_scored_outputs", "outputs", "patients", "series", "studies"])
     }
 
     @Test func reopeningIsIdempotentAndKeepsData() throws {

@@ -66,7 +66,6 @@ int32_t dcmb_value_count(const dcmb_file *f, uint16_t group, uint16_t element);
 int32_t dcmb_get_number(const dcmb_file *f, uint16_t group, uint16_t element, uint32_t idx, double *out);
 /* Number of items of a top-level sequence; -1 when absent. */
 int32_t dcmb_sequence_count(const dcmb_file *f, uint16_t group, uint16_t element);
-
 /* dcmb_get_string for an element of item `index` of a top-level sequence; -1 when the item or element is absent. */
 int32_t dcmb_get_item_string(const dcmb_file *f, uint16_t seq_group, uint16_t seq_element, uint32_t index,
                              uint16_t group, uint16_t element, char *buf, size_t len);

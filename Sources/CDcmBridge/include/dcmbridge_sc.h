@@ -12,6 +12,10 @@ typedef struct dcmb_sc_input {
     const char *derivation_description;
     const uint8_t *rgb;               /* rows*cols*3 bytes, interleaved R,G,B */
     uint32_t rows, cols;
+    /* Derived from a lossy compressed source: Lossy Image Compression 01 with the source's ratio and method
+     * (DICOM PS3.3 C.7.6.1.1.5: once lossy, always flagged). */
+    int32_t source_lossy;
+    const char *lossy_ratio, *lossy_method;   /* "" = absent */
 } dcmb_sc_input;
 
 int dcmb_write_sc(const char *directory, const char *filename, const dcmb_sc_input *input,

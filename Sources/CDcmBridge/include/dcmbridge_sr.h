@@ -86,6 +86,7 @@ typedef struct dcmb_sr_input {
     /* amended report: the replaced SR (Predecessor Documents Sequence, same study) and why; NULL: original */
     const char *predecessor_series_uid, *predecessor_sop_instance_uid;
     const char *amendment_text;
+    const char *input_note;   /* provenance of the analysed image (lossy compression, preprocessing); "" = absent */
 } dcmb_sr_input;
 
 /* Writes a Comprehensive SR (TID 1500) to directory/filename atomically (temp file + rename). */

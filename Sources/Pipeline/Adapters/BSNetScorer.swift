@@ -3,6 +3,7 @@ import DicomKit
 import Foundation
 import Imaging
 import ModelBundle
+import Store
 
 /// StudyScorer over DicomKit (display decode) -> Imaging (the authors' preprocessing) -> BS-Net.
 public final class BSNetScorer: StudyScorer, @unchecked Sendable {
@@ -33,9 +34,11 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
     public func score(file: URL, metadata: InstanceMetadata) throws -> ImageScore {
         let t0 = Date()
         let input: [Float]
+        let provenance: InputProvenance
         do {
             let f = try DicomFile(path: file.path)
-            let (px, _) = try f.decodeDisplay()
+            let (px, voi) = try f.decodeDisplay()
+            provenance = Self.provenance(f.instance, voi: voi)
             input = Preprocessor.modelInput(from: try DisplayImage(width: px.width, height: px.height, pixels: px.values))
         } catch let e as DicomError {
             switch e {
@@ -48,10 +51,39 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         let t1 = Date()
         lock.lock(); defer { lock.unlock() }
         let out = try net.run(input)
+        // The image-content check (docs/quality-check.md). A random test fixture segments nothing, so it would
+        // refuse every image; fixtures never score patients (refused unless allowTestFixture).
+        if !isTestFixture {
+            let qc = QualityCheck.check(segmentation: out.segmentation, input: input)
+            if let reason = qc.reason {
+                throw ContentCheckFailure(file: file.path, reason: reason, measures: Self.measures(qc.measures),
+                                          provenance: provenance)
+            }
+        }
         let grades = BrixiaZone.allCases.map { out.grades[$0]! }
         let probs = BrixiaZone.allCases.map { out.probabilities($0) }
-        return ImageScore(zoneGrades: grades, zoneProbabilities: probs, theta: out.theta.map(Double.init),
-                          timingsMS: ["decode+preprocess": t1.timeIntervalSince(t0) * 1000,
-                                      "network": Date().timeIntervalSince(t1) * 1000])
+        var score = ImageScore(zoneGrades: grades, zoneProbabilities: probs, theta: out.theta.map(Double.init),
+                               timingsMS: ["decode+preprocess": t1.timeIntervalSince(t0) * 1000,
+                                           "network": Date().timeIntervalSince(t1) * 1000])
+        score.provenance = provenance
+        return score
+    }
+
+    static func measures(_ m: QualityCheck.Measures) -> [String: Double] {
+        ["lungFraction": m.lungFraction, "symmetry": m.symmetry, "largestTwoShare": m.largestTwoShare,
+         "polarityMargin": m.polarityMargin, "modeShare": m.modeShare,
+         "rightLungFraction": m.rightLungFraction, "leftLungFraction": m.leftLungFraction]
+    }
+
+    /// Lossy compression (attribute or transfer syntax) and the display path the network's input went through.
+    static func provenance(_ d: DicomInstance, voi: VOISource) -> InputProvenance {
+        let ts = d.transferSyntaxUID
+        let lossySyntax = !ts.isEmpty && TransferSyntax.isSupported(ts) && !TransferSyntax.lossless.contains(ts)
+        let pi = d.geometry.photometricInterpretation
+        let inverted = (pi == "MONOCHROME1") != (d.presentation.presentationLUTShape.uppercased() == "INVERSE" && pi != "MONOCHROME1")
+        return InputProvenance(transferSyntaxUID: ts.isEmpty ? nil : ts,
+                               lossy: d.lossyImageCompression == "01" || lossySyntax,
+                               lossyRatio: d.lossyImageCompressionRatio, lossyMethod: d.lossyImageCompressionMethod,
+                               photometricInterpretation: pi.isEmpty ? nil : pi, inverted: inverted, voi: voi.rawValue)
     }
 }

@@ -39,6 +39,7 @@ public struct ReportsSink: ReportSink {
 
     private func write(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                        into directory: URL) throws -> [WrittenOutput] {
+        if a.notScored != nil { return try writeNotPerformed(for: a, sourceFile: sourceFile, baseName: baseName, into: directory) }
         let input = try reportInput(for: a, sourceFile: sourceFile)
         var out: [WrittenOutput] = []
         for kind in OutputKind.allCases where kinds.contains(kind) {
@@ -118,6 +119,7 @@ public struct ReportsSink: ReportSink {
             equipment: equipment, created: a.createdAt,
             tracking: installation.map { TrackingDerivation.uids(installation: $0, patientID: patient.id, issuer: patient.issuer) })
         input.amendment = Self.amendment(a)
+        input.sourceProvenance = a.score.provenance.map(Self.sourceProvenance)
         return input
     }
 
@@ -129,5 +131,35 @@ public struct ReportsSink: ReportSink {
                                replacedSRSeriesUID: sr?.sopInstanceUID == nil ? nil : sr?.seriesInstanceUID,
                                replacedRenderingSeriesUID: sc?.seriesInstanceUID, instanceNumber: a.version,
                                reason: r.reason)
+    }
+
+    /// The store's provenance record as the reports state it (issue #14 item 6).
+    static func sourceProvenance(_ p: InputProvenance) -> SourceProvenance {
+        var steps: [String] = []
+        if let pi = p.photometricInterpretation { steps.append(p.inverted ? "\(pi) inverted for display" : pi) }
+        if let voi = p.voi { steps.append("VOI \(voi)") }
+        return SourceProvenance(lossy: p.lossy, lossyRatio: p.lossyRatio, lossyMethod: p.lossyMethod,
+                                preprocessing: steps.joined(separator: ", "))
+    }
+
+    /// A study examined but not scored: only the short "AI analysis not performed: <reason>" SR, whatever the
+    /// configured kinds (the reading radiologist must see why no score came back; a rendering would show none).
+    private func writeNotPerformed(for a: AnalysisRecord, sourceFile: URL, baseName: String,
+                                   into directory: URL) throws -> [WrittenOutput] {
+        let d: DicomInstance
+        do { d = try DicomFile.readInstance(path: sourceFile.path) } catch let e as DicomError {
+            throw InputRejection(file: sourceFile.path, reason: e.reason)
+        }
+        let (patient, study) = Self.patientAndStudy(d, studyInstanceUID: a.studyInstanceUID)
+        let source = SourceImage(sopClassUID: a.source.sopClassUID, sopInstanceUID: a.source.sopInstanceUID,
+                                 seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality,
+                                 laterality: nil, viewPosition: a.source.viewPosition)
+        let input = NotPerformedInput(patient: patient, study: study, source: source, reason: a.notScored?.reason ?? "unknown",
+                                      model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
+                                      equipment: equipment, created: a.createdAt)
+        let w = try writer.writeNotPerformedSR(input, to: directory)
+        let named = directory.appendingPathComponent("\(baseName).sr.dcm")
+        try FileOps.move(w.path, to: named)
+        return [WrittenOutput(kind: .sr, file: named, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID)]
     }
 }

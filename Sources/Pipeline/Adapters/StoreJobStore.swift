@@ -117,8 +117,10 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
                             outputs: outputs)
     }
 
+    /// Scored and not-scored results alike (they share the version sequence).
     public func analysisVersions(studyInstanceUID: String) throws -> [Int] {
-        try store.analyses(studyInstanceUID: studyInstanceUID).map(\.version)
+        try (store.analyses(studyInstanceUID: studyInstanceUID).map(\.version)
+             + store.notScored(studyInstanceUID: studyInstanceUID).map(\.version)).sorted()
     }
 
     public func nextAnalysisVersion(studyInstanceUID: String) throws -> Int {
@@ -135,6 +137,19 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
         guard next == a.version else {
             throw StoreError.conflict("study \(a.studyInstanceUID): staged analysis is version \(a.version) but the store's next version is \(next) (another worker on this database?)")
         }
+        if let ns = a.notScored {
+            let outs = outputs.map {
+                NewOutput(kind: $0.kind.rawValue.uppercased(), sopInstanceUID: $0.sopInstanceUID,
+                          seriesInstanceUID: $0.seriesInstanceUID, filePath: outbox.appendingPathComponent($0.fileName).path)
+            }
+            try store.completeJobNotScored(
+                jobID: try jobID(a.studyInstanceUID), owner: owner,
+                result: NewNotScored(sopInstanceUID: a.source.sopInstanceUID, stage: .qualityCheck, reason: ns.reason,
+                                     qc: ns.measures, modelName: a.model.name, modelVersion: a.model.version,
+                                     weightsSHA256: a.model.weightsSHA256, provenance: a.score.provenance),
+                outputs: outs, now: at)
+            return
+        }
         let g = try Trend.grades(a.score.zoneGrades)
         var probs: [Zone: [Double]] = [:]
         for (z, p) in zip(Zone.allCases, a.score.zoneProbabilities) { probs[z] = p.map(Double.init) }
@@ -143,6 +158,7 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
                                    probabilities: probs.count == 6 ? probs : nil, theta: a.score.theta,
                                    timingsMS: a.score.timingsMS)
         analysis.reportedPrior = a.prior.map { .study($0.studyInstanceUID) } ?? ReportedPrior.none
+        analysis.provenance = a.score.provenance
         let outs = outputs.map {
             NewOutput(kind: $0.kind.rawValue.uppercased(), sopInstanceUID: $0.sopInstanceUID,
                       seriesInstanceUID: $0.seriesInstanceUID, filePath: outbox.appendingPathComponent($0.fileName).path)

@@ -1,0 +1,98 @@
+import BSNetEngine
+import Foundation
+import ModelBundle
+import Testing
+@testable import Imaging
+
+/// The image-content check's rules on synthetic maps (every rule can fail), and on real images with the shipped
+/// model (issue #14 item 2). Thresholds: docs/quality-check.md.
+@Suite struct QualityCheckRuleTests {
+    static let n = QualityCheck.side
+
+    /// Two elliptical lungs (probability 0.9) centred at (cx, cy) fractions; lungs about 0.2 in the input,
+    /// the rest 0.6-0.8 (mediastinum and soft tissue brighter).
+    static func maps(lungs: [(Double, Double)], rx: Double = 0.13, ry: Double = 0.22) -> (seg: [Float], input: [Float]) {
+        var seg = [Float](repeating: 0.02, count: n * n), input = [Float](repeating: 0, count: n * n)
+        for y in 0..<n { for x in 0..<n {
+            input[y * n + x] = 0.6 + Float((x * 13 + y * 5) % 200) / 1000   // textured, not one flat level
+            let fx = (Double(x) + 0.5) / Double(n), fy = (Double(y) + 0.5) / Double(n)
+            for (cx, cy) in lungs where pow((fx - cx) / rx, 2) + pow((fy - cy) / ry, 2) <= 1 {
+                seg[y * n + x] = 0.9; input[y * n + x] = 0.2 + Float((x * 7 + y * 3) % 50) / 1000
+            }
+        } }
+        return (seg, input)
+    }
+
+    @Test func aPlausibleFrontalChestPasses() {
+        let m = Self.maps(lungs: [(0.3, 0.48), (0.7, 0.48)])
+        let r = QualityCheck.check(segmentation: m.seg, input: m.input)
+        #expect(r.passed, "\(r.failures)")
+        #expect(abs(r.measures.symmetry - 1) < 0.01 && r.measures.polarityMargin > 0.3)
+    }
+
+    @Test func everyRuleCanFail() {
+        func failing(_ lungs: [(Double, Double)], invert: Bool = false, flat: Bool = false, _ word: String) {
+            var m = Self.maps(lungs: lungs)
+            if invert { m.input = m.input.map { 1 - $0 } }
+            if flat { m.input = [Float](repeating: 0.5, count: Self.n * Self.n) }
+            let r = QualityCheck.check(segmentation: m.seg, input: m.input)
+            #expect(!r.passed && r.failures.contains { $0.contains(word) }, "\(word): \(r.failures)")
+        }
+        failing([(0.3, 0.48), (0.7, 0.48)], invert: true, "not darker than the mediastinum")   // lying MONOCHROME1
+        failing([(0.3, 0.48)], "two lungs not found")
+        failing([], "two lungs not found")
+        failing([(0.5, 0.25), (0.5, 0.75)], "not where a frontal chest has them")            // rotated 90 degrees
+        failing([(0.3, 0.48), (0.7, 0.48)], flat: true, "flat gray level")                     // a blank or rendering
+        failing([(0.3, 0.72), (0.7, 0.72)], "not where a frontal chest has them")              // low in the frame (upside down)
+        // A small second region: not symmetric.
+        var m = Self.maps(lungs: [(0.3, 0.48)])
+        let small = Self.maps(lungs: [(0.7, 0.48)], rx: 0.05, ry: 0.20)
+        for i in 0..<m.seg.count where small.seg[i] > 0.5 { m.seg[i] = 0.9; m.input[i] = small.input[i] }
+        let r = QualityCheck.check(segmentation: m.seg, input: m.input)
+        #expect(!r.passed && r.failures.contains { $0.contains("not symmetric") }, "\(r.failures)")
+    }
+}
+
+/// Real images through the shipped model: a few held-out positives (data/opacity, not used to set the
+/// thresholds) pass with a margin on every measure, and negatives made from them fail.
+@Suite struct QualityCheckShippedModelTests {
+    static var shipped: URL? { DefaultModel.locate() }
+    static let positives = ["data/opacity/images/1312A392-67A3-4EBF-9319-810CF6DA5EF6.jpeg",
+                            "data/opacity/images/23E99E2E-447C-46E5-8EB2-D35D12473C39.png",
+                            "data/cohen/images/0.jpg"]
+
+    @Test(.enabled(if: SharedData.available, "needs ../shared (reference images)"),
+          .enabled(if: QualityCheckShippedModelTests.shipped != nil, "no shipped models/bsnet-brixia-own in this checkout"),
+          .timeLimit(.minutes(10)))
+    func positivesPassWithMarginsAndNegativesFail() throws {
+        let bundle = try ModelBundle.load(from: try #require(Self.shipped), expecting: BSNetSignature.tensors)
+        let net = try BSNet(weights: bundle.weights, threads: 2)
+        let t = QualityCheck.Thresholds()
+        func check(_ image: DisplayImage) throws -> QualityCheck.Result {
+            let input = Preprocessor.modelInput(from: image)
+            return QualityCheck.check(segmentation: try net.run(input).segmentation, input: input)
+        }
+        for p in Self.positives {
+            let image = try DisplayImage.read(path: SharedData.path(p))
+            let r = try check(image)
+            let m = r.measures
+            #expect(r.passed, "\(p): \(r.failures)")
+            // Margins: well inside the thresholds, not just over them.
+            #expect(m.polarityMargin >= t.minPolarityMargin + 0.1, "\(p): polarity \(m.polarityMargin)")
+            #expect(m.lungFraction >= 2 * t.minLungFraction && m.lungFraction <= t.maxLungFraction - 0.1, "\(p): area \(m.lungFraction)")
+            #expect(m.symmetry >= t.minSymmetry + 0.2, "\(p): symmetry \(m.symmetry)")
+            #expect(m.modeShare <= t.maxModeShare / 2, "\(p): mode share \(m.modeShare)")
+            if p == Self.positives[0] {
+                let inverted = try check(try DisplayImage(width: image.width, height: image.height, pixels: image.pixels.map { 1 - $0 }))
+                #expect(!inverted.passed, "inverted copy of \(p) passed")
+                var rotated = [Float](repeating: 0, count: image.pixels.count)
+                for y in 0..<image.height { for x in 0..<image.width {
+                    rotated[x * image.height + (image.height - 1 - y)] = image.pixels[y * image.width + x]
+                } }
+                let r90 = try check(try DisplayImage(width: image.height, height: image.width, pixels: rotated))
+                #expect(!r90.passed, "rotated copy of \(p) passed")
+            }
+        }
+        #expect(!(try check(try DisplayImage(width: 512, height: 512, pixels: .init(repeating: 0.5, count: 512 * 512)))).passed)
+    }
+}

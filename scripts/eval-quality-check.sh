@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# False-reject and false-accept rates of the image-content check (docs/quality-check.md).
+#   scripts/eval-quality-check.sh [MODEL_DIR]      (default: the shipped models/bsnet-brixia-own)
+# Positives: every image of ../shared/data/cohen and ../shared/data/opacity and the frontal files of
+# ../shared/data/dicom. Negatives: the lateral dog thorax and the lying-MONOCHROME1 file of data/dicom, the
+# project's own report rendering (SC of a sample study made by `brixia run --once`, converted to PNG with
+# dcmj2pnm), and, made from every 15th positive, inverted / rotated 90 / rotated 180 / cropped copies,
+# plus uniform and noise images. About 330 forward passes: several minutes on 2 cores; run it once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${BRIXIA_SHARED:-../shared}
+BIN=${BRIXIA_BIN:-.build/debug/brixia}
+MODEL=${1:-models/bsnet-brixia-own}
+if [ ! -d "$SHARED/data/cohen/images" ]; then echo "skip: $SHARED/data not found (reference data absent)"; exit 0; fi
+[ -x "$BIN" ] || { echo "build first: swift build (or set BRIXIA_BIN)" >&2; exit 2; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# The project's own rendered report, from one sample study through the real pipeline.
+mkdir -p "$tmp/inbox"
+cp Samples/studies/BRX-0003/*.dcm "$tmp/inbox/"
+"$BIN" run --once --inbox "$tmp/inbox" --outbox "$tmp/outbox" --archive "$tmp/archive" \
+    --quarantine "$tmp/quarantine" --db "$tmp/db.sqlite" --model "$MODEL" > "$tmp/run.log" 2>&1 || true
+n=0
+for sc in "$tmp"/outbox/*.sc.dcm; do
+    [ -e "$sc" ] || continue
+    n=$((n + 1)); dcmj2pnm +on "$sc" "$tmp/rendering-$n.png"
+done
+[ "$n" -gt 0 ] || { echo "no rendering produced; see below" >&2; cat "$tmp/run.log" >&2; exit 1; }
+
+D="$SHARED/data/dicom"
+"$BIN" dev qc-eval --model "$MODEL" \
+    --positive "$SHARED/data/cohen/images" --positive "$SHARED/data/opacity/images" \
+    --positive "$D/CR-MONO1-10-chest.dcm" --positive "$D/RG1_J2KI.dcm" --positive "$D/siim_cr_chest_jpegbaseline.dcm" \
+    --negative "$D/fuji_dx_animal_thorax_small_MONO1_inverse.dcm" --negative "$D/siim_cr_chest_fake_MONOCHROME1.dcm" \
+    --negative "$tmp/rendering-1.png" \
+    --derive-every 15 --details "${DETAILS:-$tmp/details.jsonl}"
