@@ -23,6 +23,15 @@ struct RunReport {
         details[s.studyInstanceUID]?.analyses.first { $0.analysis.version == s.version }
     }
 
+    /// The "not scored" result this run recorded for the study (failed the image-content check), if any.
+    func notScored(_ s: StudyResult) -> NotScoredRecord? {
+        details[s.studyInstanceUID]?.notScored.first { $0.result.version == s.version }?.result
+    }
+
+    /// done, not-scored, failed or quarantined.
+    func outcome(_ s: StudyResult) -> String { notScored(s) != nil ? "not-scored" : s.outcome }
+    func reason(_ s: StudyResult) -> String? { notScored(s)?.reason ?? s.reason }
+
     func text() -> String {
         var lines = [summary.text]
         if !summary.studies.isEmpty {
@@ -30,12 +39,12 @@ struct RunReport {
             lines.append("studies (\(aiDisclaimer))")
             for s in summary.studies {
                 let file = s.files.first.map { $0 + (s.files.count > 1 ? " +\(s.files.count - 1)" : "") } ?? "-"
-                var line = "  \(pad(s.outcome, 12)) \(s.ref)  \(file)"
+                var line = "  \(pad(outcome(s), 12)) \(s.ref)  \(file)"
                 if let a = analysis(s) {
                     let zones = Zone.allCases.map { "\($0.rawValue)\(a.analysis.zones[$0])" }.joined(separator: " ")
                     line += "  global \(a.analysis.global)/18  \(zones)"
                     for alert in a.alerts { line += "  ALERT \(alert.rule)" }
-                } else if let reason = s.reason {
+                } else if let reason = reason(s) {
                     line += "  \(reason)"
                 }
                 lines.append(line)
@@ -53,8 +62,8 @@ struct RunReport {
         let studies: [JSONText.Value] = summary.studies.map { s in
             var o: [(String, JSONText.Value)] = [
                 ("studyInstanceUID", .string(s.studyInstanceUID)), ("ref", .string(s.ref)),
-                ("files", .array(s.files.map { .string($0) })), ("outcome", .string(s.outcome)),
-                ("version", s.version.map { .int($0) } ?? .null), ("reason", s.reason.map { .string($0) } ?? .null),
+                ("files", .array(s.files.map { .string($0) })), ("outcome", .string(outcome(s))),
+                ("version", s.version.map { .int($0) } ?? .null), ("reason", reason(s).map { .string($0) } ?? .null),
                 ("seconds", .double((s.seconds * 1000).rounded() / 1000)),
             ]
             if let a = analysis(s) {
@@ -71,7 +80,8 @@ struct RunReport {
             ("clean", .bool(s.isClean)),
             ("elapsedSeconds", .double((s.elapsedSeconds * 1000).rounded() / 1000)),
             ("counts", .object([
-                ("studiesProcessed", .int(s.studiesProcessed)), ("studiesQuarantined", .int(s.studiesQuarantined)),
+                ("studiesProcessed", .int(s.studiesProcessed)), ("studiesNotScored", .int(s.studiesNotScored)),
+                ("reportsAmended", .int(s.reportsAmended)), ("studiesQuarantined", .int(s.studiesQuarantined)),
                 ("studiesFailed", .int(s.studiesFailed)), ("filesArchived", .int(s.filesArchived)),
                 ("filesDeleted", .int(s.filesDeleted)), ("filesQuarantined", .int(s.filesQuarantined)),
                 ("duplicatesIgnored", .int(s.duplicatesIgnored)), ("outputsWritten", .int(s.outputsWritten)),
