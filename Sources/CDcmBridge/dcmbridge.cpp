@@ -260,6 +260,44 @@ static bool japaneseDatasetToUTF8(DcmDataset &ds, std::string &why) {
     return ds.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192").good();
 }
 
+// Well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF).
+static bool validUTF8(const std::string &v) {
+    const unsigned char *p = (const unsigned char *)v.data(), *end = p + v.size();
+    while (p < end) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+        if (n == 9 || n > (size_t)(end - p - 1)) return false;   // bad lead byte, or truncated sequence
+        unsigned cp = n == 0 ? c : c & (0x3F >> n);
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+// A dataset declared ISO_IR 192 needs no conversion, but its text must be UTF-8: invalid bytes would reach the
+// reports as replacement characters.
+static bool checkUTF8Dataset(DcmDataset &ds, std::string &why) {
+    DcmStack stack;
+    while (ds.nextObject(stack, OFTrue).good()) {
+        DcmObject *obj = stack.top();
+        if (!obj || !convertsWithCharset(obj->ident())) continue;
+        DcmElement *el = OFstatic_cast(DcmElement *, obj);
+        char *raw = nullptr;
+        Uint32 len = 0;
+        if (el->getString(raw, len).bad() || !raw || len == 0) continue;
+        if (!validUTF8(std::string(raw, len))) {
+            why = std::string(DcmTag(el->getTag()).getTagName()) + ": bytes that are not UTF-8";
+            return false;
+        }
+    }
+    return true;
+}
+
 // Converts every text value to UTF-8 (the dataset then declares ISO_IR 192), remembering the declared set.
 // A set DCMTK cannot convert, or bytes that are invalid in the declared set, fail: names are never guessed.
 static bool toUTF8(dcmb_file &f, char *err, size_t errlen) {
@@ -268,9 +306,11 @@ static bool toUTF8(dcmb_file &f, char *err, size_t errlen) {
     std::string trimmed = f.declaredCharset;
     while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\0')) trimmed.pop_back();
     // Absent or ASCII: nothing to convert (the Swift side keeps its lenient reading of undeclared bytes).
-    if (trimmed.empty() || trimmed == "ISO_IR 6" || trimmed == "ISO_IR 192") return true;
+    if (trimmed.empty() || trimmed == "ISO_IR 6") return true;
     std::string detail;
-    if (isJapanese2022(charsetTerms(trimmed))) {
+    if (trimmed == "ISO_IR 192") {
+        if (checkUTF8Dataset(*f.ds(), detail)) return true;
+    } else if (isJapanese2022(charsetTerms(trimmed))) {
         if (japaneseDatasetToUTF8(*f.ds(), detail)) return true;
     } else {
         OFCondition c = f.ds()->convertToUTF8();
