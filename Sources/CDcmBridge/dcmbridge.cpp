@@ -240,8 +240,10 @@ static bool convertsWithCharset(DcmEVR vr) {
     return vr == EVR_PN || vr == EVR_LO || vr == EVR_SH || vr == EVR_ST || vr == EVR_LT || vr == EVR_UT || vr == EVR_UC;
 }
 
-// Converts every text value of the dataset (sequences included) from the Japanese ISO 2022 sets.
-static bool japaneseDatasetToUTF8(DcmDataset &ds, std::string &why) {
+// Calls body(element, raw value) for every non-empty text value affected by the character set, sequences
+// included; stops at the first false, with why prefixed by the element's name.
+template <class Body>
+static bool eachTextValue(DcmDataset &ds, std::string &why, Body body) {
     DcmStack stack;
     while (ds.nextObject(stack, OFTrue).good()) {
         DcmObject *obj = stack.top();
@@ -250,14 +252,23 @@ static bool japaneseDatasetToUTF8(DcmDataset &ds, std::string &why) {
         char *raw = nullptr;
         Uint32 len = 0;
         if (el->getString(raw, len).bad() || !raw || len == 0) continue;
-        std::string in(raw, len), out;
-        if (!japaneseToUTF8(in, out, why)) {
+        if (!body(el, std::string(raw, len))) {
             why = std::string(DcmTag(el->getTag()).getTagName()) + ": " + why;
             return false;
         }
-        if (out != in && el->putString(out.c_str(), (Uint32)out.size()).bad()) { why = "cannot store the converted value"; return false; }
     }
-    return ds.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192").good();
+    return true;
+}
+
+// Converts every text value of the dataset from the Japanese ISO 2022 sets.
+static bool japaneseDatasetToUTF8(DcmDataset &ds, std::string &why) {
+    bool ok = eachTextValue(ds, why, [&why](DcmElement *el, const std::string &in) {
+        std::string out;
+        if (!japaneseToUTF8(in, out, why)) return false;
+        if (out != in && el->putString(out.c_str(), (Uint32)out.size()).bad()) { why = "cannot store the converted value"; return false; }
+        return true;
+    });
+    return ok && ds.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192").good();
 }
 
 // Well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF).
@@ -282,20 +293,11 @@ static bool validUTF8(const std::string &v) {
 // A dataset declared ISO_IR 192 needs no conversion, but its text must be UTF-8: invalid bytes would reach the
 // reports as replacement characters.
 static bool checkUTF8Dataset(DcmDataset &ds, std::string &why) {
-    DcmStack stack;
-    while (ds.nextObject(stack, OFTrue).good()) {
-        DcmObject *obj = stack.top();
-        if (!obj || !convertsWithCharset(obj->ident())) continue;
-        DcmElement *el = OFstatic_cast(DcmElement *, obj);
-        char *raw = nullptr;
-        Uint32 len = 0;
-        if (el->getString(raw, len).bad() || !raw || len == 0) continue;
-        if (!validUTF8(std::string(raw, len))) {
-            why = std::string(DcmTag(el->getTag()).getTagName()) + ": bytes that are not UTF-8";
-            return false;
-        }
-    }
-    return true;
+    return eachTextValue(ds, why, [&why](DcmElement *, const std::string &v) {
+        if (validUTF8(v)) return true;
+        why = "bytes that are not UTF-8";
+        return false;
+    });
 }
 
 // Converts every text value to UTF-8 (the dataset then declares ISO_IR 192), remembering the declared set.
@@ -428,17 +430,21 @@ static DcmElement *findTop(const dcmb_file *f, uint16_t g, uint16_t e) {
     return el;
 }
 
+// The whole value of el into buf (truncated); returns the full length, 0 when it has no string form.
+static int32_t copyValue(DcmElement *el, char *buf, size_t len) {
+    OFString v;
+    if (el->getOFStringArray(v).bad()) return 0;
+    std::string s(v.c_str(), v.size());
+    setErr(buf, len, s);
+    return (int32_t)s.size();
+}
+
 extern "C" int32_t dcmb_get_string(const dcmb_file *f, uint16_t group, uint16_t element, char *buf, size_t len) {
     if (buf && len) buf[0] = 0;
     if (!f) return -1;
     try {
         DcmElement *el = findTop(f, group, element);
-        if (!el) return -1;
-        OFString v;
-        if (el->getOFStringArray(v).bad()) return 0;
-        std::string s(v.c_str(), v.size());
-        setErr(buf, len, s);
-        return (int32_t)s.size();
+        return el ? copyValue(el, buf, len) : -1;
     } catch (...) { return -1; }
 }
 
@@ -501,11 +507,7 @@ extern "C" int32_t dcmb_get_item_string(const dcmb_file *f, uint16_t seqGroup, u
         DcmItem *item = seq->getItem(index);
         DcmElement *el = nullptr;
         if (!item || item->findAndGetElement(DcmTagKey(group, element), el, OFFalse).bad() || !el) return -1;
-        OFString v;
-        if (el->getOFStringArray(v).bad()) return 0;
-        std::string s(v.c_str(), v.size());
-        setErr(buf, len, s);
-        return (int32_t)s.size();
+        return copyValue(el, buf, len);
     } catch (...) { return -1; }
 }
 
