@@ -240,8 +240,10 @@ static bool convertsWithCharset(DcmEVR vr) {
     return vr == EVR_PN || vr == EVR_LO || vr == EVR_SH || vr == EVR_ST || vr == EVR_LT || vr == EVR_UT || vr == EVR_UC;
 }
 
-// Converts every text value of the dataset (sequences included) from the Japanese ISO 2022 sets.
-static bool japaneseDatasetToUTF8(DcmDataset &ds, std::string &why) {
+// Calls body(element, raw value) for every non-empty text value affected by the character set, sequences
+// included; stops at the first false, with why prefixed by the element's name.
+template <class Body>
+static bool eachTextValue(DcmDataset &ds, std::string &why, Body body) {
     DcmStack stack;
     while (ds.nextObject(stack, OFTrue).good()) {
         DcmObject *obj = stack.top();
@@ -250,14 +252,52 @@ static bool japaneseDatasetToUTF8(DcmDataset &ds, std::string &why) {
         char *raw = nullptr;
         Uint32 len = 0;
         if (el->getString(raw, len).bad() || !raw || len == 0) continue;
-        std::string in(raw, len), out;
-        if (!japaneseToUTF8(in, out, why)) {
+        if (!body(el, std::string(raw, len))) {
             why = std::string(DcmTag(el->getTag()).getTagName()) + ": " + why;
             return false;
         }
-        if (out != in && el->putString(out.c_str(), (Uint32)out.size()).bad()) { why = "cannot store the converted value"; return false; }
     }
-    return ds.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192").good();
+    return true;
+}
+
+// Converts every text value of the dataset from the Japanese ISO 2022 sets.
+static bool japaneseDatasetToUTF8(DcmDataset &ds, std::string &why) {
+    bool ok = eachTextValue(ds, why, [&why](DcmElement *el, const std::string &in) {
+        std::string out;
+        if (!japaneseToUTF8(in, out, why)) return false;
+        if (out != in && el->putString(out.c_str(), (Uint32)out.size()).bad()) { why = "cannot store the converted value"; return false; }
+        return true;
+    });
+    return ok && ds.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192").good();
+}
+
+// Well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF).
+static bool validUTF8(const std::string &v) {
+    const unsigned char *p = (const unsigned char *)v.data(), *end = p + v.size();
+    while (p < end) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+        if (n == 9 || n > (size_t)(end - p - 1)) return false;   // bad lead byte, or truncated sequence
+        unsigned cp = n == 0 ? c : c & (0x3F >> n);
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+// A dataset declared ISO_IR 192 needs no conversion, but its text must be UTF-8: invalid bytes would reach the
+// reports as replacement characters.
+static bool checkUTF8Dataset(DcmDataset &ds, std::string &why) {
+    return eachTextValue(ds, why, [&why](DcmElement *, const std::string &v) {
+        if (validUTF8(v)) return true;
+        why = "bytes that are not UTF-8";
+        return false;
+    });
 }
 
 // Converts every text value to UTF-8 (the dataset then declares ISO_IR 192), remembering the declared set.
@@ -268,9 +308,11 @@ static bool toUTF8(dcmb_file &f, char *err, size_t errlen) {
     std::string trimmed = f.declaredCharset;
     while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\0')) trimmed.pop_back();
     // Absent or ASCII: nothing to convert (the Swift side keeps its lenient reading of undeclared bytes).
-    if (trimmed.empty() || trimmed == "ISO_IR 6" || trimmed == "ISO_IR 192") return true;
+    if (trimmed.empty() || trimmed == "ISO_IR 6") return true;
     std::string detail;
-    if (isJapanese2022(charsetTerms(trimmed))) {
+    if (trimmed == "ISO_IR 192") {
+        if (checkUTF8Dataset(*f.ds(), detail)) return true;
+    } else if (isJapanese2022(charsetTerms(trimmed))) {
         if (japaneseDatasetToUTF8(*f.ds(), detail)) return true;
     } else {
         OFCondition c = f.ds()->convertToUTF8();
@@ -388,17 +430,21 @@ static DcmElement *findTop(const dcmb_file *f, uint16_t g, uint16_t e) {
     return el;
 }
 
+// The whole value of el into buf (truncated); returns the full length, 0 when it has no string form.
+static int32_t copyValue(DcmElement *el, char *buf, size_t len) {
+    OFString v;
+    if (el->getOFStringArray(v).bad()) return 0;
+    std::string s(v.c_str(), v.size());
+    setErr(buf, len, s);
+    return (int32_t)s.size();
+}
+
 extern "C" int32_t dcmb_get_string(const dcmb_file *f, uint16_t group, uint16_t element, char *buf, size_t len) {
     if (buf && len) buf[0] = 0;
     if (!f) return -1;
     try {
         DcmElement *el = findTop(f, group, element);
-        if (!el) return -1;
-        OFString v;
-        if (el->getOFStringArray(v).bad()) return 0;
-        std::string s(v.c_str(), v.size());
-        setErr(buf, len, s);
-        return (int32_t)s.size();
+        return el ? copyValue(el, buf, len) : -1;
     } catch (...) { return -1; }
 }
 
@@ -461,11 +507,7 @@ extern "C" int32_t dcmb_get_item_string(const dcmb_file *f, uint16_t seqGroup, u
         DcmItem *item = seq->getItem(index);
         DcmElement *el = nullptr;
         if (!item || item->findAndGetElement(DcmTagKey(group, element), el, OFFalse).bad() || !el) return -1;
-        OFString v;
-        if (el->getOFStringArray(v).bad()) return 0;
-        std::string s(v.c_str(), v.size());
-        setErr(buf, len, s);
-        return (int32_t)s.size();
+        return copyValue(el, buf, len);
     } catch (...) { return -1; }
 }
 

@@ -161,16 +161,18 @@ public final class DicomFile {
     // MARK: header
 
     private static func readInstance(handle h: OpaquePointer, path: String) -> DicomInstance {
-        func bytes(_ g: UInt16, _ e: UInt16) -> [UInt8] {
+        /// A value through a dcmb_get_*string call (buffer, length -> full length or -1), in a buffer grown to fit.
+        func read(_ get: (UnsafeMutablePointer<CChar>, Int) -> Int32) -> [UInt8] {
             var buf = [CChar](repeating: 0, count: 1024)
-            var n = dcmb_get_string(h, g, e, &buf, buf.count)
+            var n = buf.withUnsafeMutableBufferPointer { get($0.baseAddress!, $0.count) }
             if n < 0 { return [] }
             if Int(n) >= buf.count {
                 buf = [CChar](repeating: 0, count: Int(n) + 1)
-                n = dcmb_get_string(h, g, e, &buf, buf.count)
+                n = buf.withUnsafeMutableBufferPointer { get($0.baseAddress!, $0.count) }
             }
             return buf.prefix(max(0, Int(n))).map { UInt8(bitPattern: $0) }
         }
+        func bytes(_ g: UInt16, _ e: UInt16) -> [UInt8] { read { dcmb_get_string(h, g, e, $0, $1) } }
         func str(_ g: UInt16, _ e: UInt16) -> String {
             DicomText.latin1(bytes(g, e)).trimmed(" \0")
         }
@@ -190,11 +192,7 @@ public final class DicomFile {
             DicomText.decode(bytes(g, e), characterSet: charset).trimmed(" \0")
         }
         func itemText(_ sg: UInt16, _ se: UInt16, _ i: UInt32, _ g: UInt16, _ e: UInt16) -> String {
-            var buf = [CChar](repeating: 0, count: 1024)
-            let n = dcmb_get_item_string(h, sg, se, i, g, e, &buf, buf.count)
-            if n <= 0 { return "" }
-            let b = buf.prefix(min(Int(n), buf.count - 1)).map { UInt8(bitPattern: $0) }
-            return DicomText.decode(b, characterSet: charset).trimmed(" \0")
+            DicomText.decode(read { dcmb_get_item_string(h, sg, se, i, g, e, $0, $1) }, characterSet: charset).trimmed(" \0")
         }
         var declared = [CChar](repeating: 0, count: 256)
         _ = dcmb_declared_charset(h, &declared, declared.count)

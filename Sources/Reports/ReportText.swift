@@ -1,3 +1,5 @@
+import Foundation
+
 /// Outside text (names, descriptions) as the rendered reports draw it: only what the embedded font can draw,
 /// never replacement characters. The font covers Latin (Latin-1 and Extended-A), Greek and Cyrillic; for other
 /// scripts (CJK, Hebrew, Arabic, Thai) a name falls back to another of its component groups, else to a plain
@@ -11,7 +13,7 @@ enum ReportText {
     static func name(_ pn: String) -> String {
         for group in pn.split(separator: "=", omittingEmptySubsequences: true) {
             let shown = group.split(separator: "^", omittingEmptySubsequences: true).joined(separator: " ")
-                .trimmingCharacters(in: " ")
+                .trimmingCharacters(in: .whitespaces)
             if !shown.isEmpty, BitmapFont.face(.regular13).covers(shown) { return shown }
         }
         return pn.isEmpty ? "" : unrenderableName
@@ -20,14 +22,5 @@ enum ReportText {
     /// Any other outside text: itself when drawable, else `unrenderableText`.
     static func text(_ s: String) -> String {
         BitmapFont.face(.regular13).covers(s) ? s : unrenderableText
-    }
-}
-
-private extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
     }
 }

@@ -84,7 +84,7 @@ struct ServeOrthancCLITests {
         func walk(_ v: Any) {
             if let d = v as? [String: Any] {
                 let concept = (d["ConceptNameCodeSequence"] as? [[String: Any]])?.first?["CodeValue"] as? String
-                if concept == "BRX-ZONE", let m = (d["MeasuredValueSequence"] as? [[String: Any]])?.first,
+                if concept?.hasPrefix("BRX-ZONE-") == true, let m = (d["MeasuredValueSequence"] as? [[String: Any]])?.first,
                    let s = m["NumericValue"] as? String, let g = Int(s.trimmingCharacters(in: .whitespaces)) {
                     grades.append(g)
                 }

@@ -80,7 +80,9 @@ struct CharacterSetInputTests {
         let unknown = try Fixtures.make(.init(charset: "ISO_IR 999", patientName: Array("M".utf8) + [0xFC] + Array("LLER".utf8)),
                                         in: dir, name: "unknown")
         let invalid = try Fixtures.make(.init(charset: "GB18030", patientName: [0x81, 0x20, 0x5E, 0x41]), in: dir, name: "invalid")
-        for path in [unknown, invalid] {
+        let badUTF8 = try Fixtures.make(.init(charset: "ISO_IR 192", patientName: Array("M".utf8) + [0xC3, 0x28] + Array("^X".utf8)),
+                                        in: dir, name: "bad-utf8")
+        for path in [unknown, invalid, badUTF8] {
             do {
                 _ = try DicomFile(path: path)
                 Issue.record("\(path) was read")
