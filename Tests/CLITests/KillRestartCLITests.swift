@@ -60,9 +60,11 @@ final class Daemon {
         let model = try E2E.sharedModel.get()
         try Data("""
             {"quietPeriodSeconds": 1, "stabilitySeconds": 0.3, "rescanIntervalSeconds": 1, "retryDelaySeconds": 1,
-             "maxAttempts": 1000, "workerThreads": 1}
+             "maxAttempts": 1000, "maxCrashes": 1000, "workerThreads": 1}
             """.utf8).write(to: w.url("brixia.json"))
         let args = ["--work-dir", w.root.path, "--model", model.path, "--config", w.url("brixia.json").path]
+        // The kills are the test, not poison: a study killed three times mid-scoring on a slow machine must
+        // not be quarantined (maxCrashes), as crashes count as attempts (maxAttempts).
         let env = ["BRIXIA_ALLOW_TEST_FIXTURE": "1"]
 
         var studies: [String] = []

@@ -223,8 +223,9 @@ struct ServeOrthancCLITests {
         let pacs = OrthancServer(dir: w.url("orthanc"), brixiaPort: scpPort)
         try pacs.start()
         defer { pacs.stop() }
-        // Crashes count as attempts: allow many, as KillRestartCLITests does.
-        let config = try Self.writeConfig(w, scpPort: scpPort, pacs: pacs, quietSeconds: 1, extra: "max_attempts = 1000")
+        // Crashes count as attempts and, three in one study, make it poison: allow many of both, as
+        // KillRestartCLITests does (the kills are the test).
+        let config = try Self.writeConfig(w, scpPort: scpPort, pacs: pacs, quietSeconds: 1, extra: "max_attempts = 1000\nmax_crashes = 1000")
         let model = try E2E.sharedModel.get()
         let args = ["--work-dir", w.root.path, "--model", model.path, "--config", config.path]
         let env = ["BRIXIA_ALLOW_TEST_FIXTURE": "1"]
