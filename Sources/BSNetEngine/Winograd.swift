@@ -157,8 +157,8 @@ public final class WinogradConv3x3Kernel {
                         }
                       }
                     for k in 0..<aa {
-                        Blas.sgemm(m: nt, n: cout, k: cin, a: vBuf + k * block * cin, lda: cin,
-                                   b: up.baseAddress! + k * cin * cout, ldb: cout, c: mBuf + k * block * cout, ldc: cout)
+                        Kernels.sgemm(m: nt, n: cout, k: cin, a: vBuf + k * block * cin, lda: cin,
+                                      b: up.baseAddress! + k * cin * cout, ldb: cout, c: mBuf + k * block * cout, ldc: cout)
                     }
                     for t in 0..<nt {
                         let tileIndex = t0 + t
