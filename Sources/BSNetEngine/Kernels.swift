@@ -45,6 +45,15 @@ public enum Kernels {
 }
 
 extension Kernels {
+    /// Winograd F(4x4,3x3) input transform of one tile, `c` channels (c % 4 == 0): `d` = the 36
+    /// channel-vector pointers of the 6 x 6 input tile, position k written at v + k * stride. The widest
+    /// vectors of the active set (16 lanes with AVX-512); the same bits whatever the set.
+    @inline(__always)
+    static func winograd4x4Input(_ d: UnsafeMutablePointer<UnsafePointer<Float>>, _ v: UnsafeMutablePointer<Float>,
+                                 _ stride: Int, _ c: Int) {
+        brx_winograd4x4_input(UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<Float>?.self), v, stride, Int32(c))
+    }
+
     /// C = A * B for row-major arrays (tests, the benchmark's reference multiplication).
     public static func multiply(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float]) {
         precondition(a.count == m * k && b.count == k * n && c.count == m * n)

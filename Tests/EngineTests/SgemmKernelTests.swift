@@ -79,3 +79,29 @@ import Testing
         #expect(Kernels.ISA(name: Kernels.detected.description) == Kernels.detected)
     }
 }
+
+/// The C Winograd F(4x4,3x3) input transform (widest vectors of the active set) against the engine's
+/// Swift SIMD4 transform, which computes the same expressions: the bits must be the same.
+@Suite struct WinogradTransformKernelTests {
+    @Test(arguments: [4, 8, 12, 16, 20, 28, 64, 68])
+    func inputTransformMatchesSwiftBitForBit(channels c: Int) {
+        var rng = SeededRandom(UInt64(500 + c))
+        let tile = (0..<36).map { _ in rng.array(c, -100, 100) }
+        let stride = c + 3
+        var fromC = [Float](repeating: .nan, count: 36 * stride), fromSwift = fromC
+        let storage = tile.map { values -> UnsafeMutablePointer<Float> in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: c)
+            p.initialize(from: values, count: c)
+            return p
+        }
+        defer { storage.forEach { $0.deallocate() } }
+        let d = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 36)
+        defer { d.deallocate() }
+        for k in 0..<36 { d[k] = UnsafePointer(storage[k]) }
+        let tmp = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: 128)
+        defer { tmp.deallocate() }
+        fromC.withUnsafeMutableBufferPointer { Kernels.winograd4x4Input(d, $0.baseAddress!, stride, c) }
+        fromSwift.withUnsafeMutableBufferPointer { WinogradConv3x3Kernel.inputTransform(tile: 4, d, $0.baseAddress!, stride, c, tmp) }
+        #expect(fromC.map(\.bitPattern) == fromSwift.map(\.bitPattern), "kernels \(Kernels.active)")
+    }
+}

@@ -4,6 +4,8 @@
 #ifndef BRX_KERNELS_H
 #define BRX_KERNELS_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -31,6 +33,11 @@ void brx_sgemm(int m, int n, int k, const float *a, int lda, const float *b, int
 /// set (tests compare the sets side by side).
 void brx_sgemm_isa(int isa, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc,
                    int accumulate);
+
+/// Winograd F(4x4,3x3) input transform of one tile for `c` channels (c % 4 == 0; the rest is ignored):
+/// `d` holds the 36 channel-vector pointers of the 6 x 6 input tile (row-major), position k of
+/// V = B^T d B is written at v + k * stride. Bit-identical for every kernel set.
+void brx_winograd4x4_input(const float *const *d, float *v, ptrdiff_t stride, int c);
 
 #ifdef __cplusplus
 }
