@@ -54,6 +54,15 @@ extension Kernels {
         brx_winograd4x4_input(UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<Float>?.self), v, stride, Int32(c))
     }
 
+    /// Winograd F(4x4,3x3) output transform of one tile, `cout` channels (cout % 4 == 0): Y = A^T M A +
+    /// bias, then ReLU if `relu`; M position k at src + k * ms, output row r at dst + r * rowStride, column
+    /// x at + x * cout, `rows` x `cols` outputs. The same bits whatever the set.
+    @inline(__always)
+    static func winograd4x4Output(_ src: UnsafePointer<Float>, _ ms: Int, _ dst: UnsafeMutablePointer<Float>, _ rowStride: Int,
+                                  _ rows: Int, _ cols: Int, _ cout: Int, _ bias: UnsafePointer<Float>?, relu: Bool) {
+        brx_winograd4x4_output(src, ms, dst, rowStride, Int32(rows), Int32(cols), Int32(cout), bias, relu ? 1 : 0)
+    }
+
     /// C = A * B for row-major arrays (tests, the benchmark's reference multiplication).
     public static func multiply(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float]) {
         precondition(a.count == m * k && b.count == k * n && c.count == m * n)

@@ -117,6 +117,8 @@ public final class WinogradConv3x3Kernel {
             : min(tilesPerBlock(tiles), max(16, (tiles + 2 * pool.size - 1) / (2 * pool.size)))
         let blocks = (tiles + block - 1) / block
         let cin = cin, cout = cout, activation = activation
+        // F(4x4,3x3) with whole 4-channel vectors and no activation or ReLU: the C transform (widest vectors).
+        let vectorOutput = m == 4 && cout % 4 == 0 && (activation == .none || activation == .relu)
         let zeros = [Float](repeating: 0, count: parts.map(\.shape.c).max()!)
         let partPointers = parts.map { UnsafePointer($0.data) }, partChannels = parts.map(\.shape.c)
         let bases = scratch.prefix(pool.size).map { $0.reserve(aa * block * (cin + cout)) }
@@ -167,7 +169,11 @@ public final class WinogradConv3x3Kernel {
                         let rows = min(m, s.h - oy), cols = min(m, s.w - ox)
                         let dst = out.data + ((b * s.h + oy) * s.w + ox) * cout
                         let src = mBuf + t * cout
-                        Self.outputTransform(tile: m, src, block * cout, dst, s.w * cout, rows, cols, cout, bp, activation, tmp)
+                        if vectorOutput {
+                            Kernels.winograd4x4Output(src, block * cout, dst, s.w * cout, rows, cols, cout, bp, relu: activation == .relu)
+                        } else {
+                            Self.outputTransform(tile: m, src, block * cout, dst, s.w * cout, rows, cols, cout, bp, activation, tmp)
+                        }
                     }
                     }
                 }

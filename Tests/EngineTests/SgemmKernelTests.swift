@@ -105,3 +105,36 @@ import Testing
         #expect(fromC.map(\.bitPattern) == fromSwift.map(\.bitPattern), "kernels \(Kernels.active)")
     }
 }
+
+extension WinogradTransformKernelTests {
+    /// The C output transform against the Swift one, with and without bias and ReLU, on border tiles too.
+    @Test(arguments: [4, 8, 16, 20, 36, 64])
+    func outputTransformMatchesSwiftBitForBit(channels cout: Int) {
+        var rng = SeededRandom(UInt64(900 + cout))
+        let ms = cout + 5
+        let m = rng.array(36 * ms, -50, 50), bias = rng.array(cout)
+        let tmp = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: 128)
+        defer { tmp.deallocate() }
+        for (rows, cols) in [(4, 4), (3, 4), (4, 1), (2, 3)] {
+            for relu in [false, true] {
+                for withBias in [false, true] {
+                    let rowStride = 7 * cout
+                    var fromC = [Float](repeating: .nan, count: 4 * rowStride), fromSwift = fromC
+                    m.withUnsafeBufferPointer { mp in
+                        bias.withUnsafeBufferPointer { bp in
+                            let b = withBias ? bp.baseAddress : nil
+                            fromC.withUnsafeMutableBufferPointer {
+                                Kernels.winograd4x4Output(mp.baseAddress!, ms, $0.baseAddress!, rowStride, rows, cols, cout, b, relu: relu)
+                            }
+                            fromSwift.withUnsafeMutableBufferPointer {
+                                WinogradConv3x3Kernel.outputTransform(tile: 4, mp.baseAddress!, ms, $0.baseAddress!, rowStride, rows, cols,
+                                                                      cout, b, relu ? .relu : .none, tmp)
+                            }
+                        }
+                    }
+                    #expect(fromC.map(\.bitPattern) == fromSwift.map(\.bitPattern), "\(rows)x\(cols) relu \(relu) bias \(withBias)")
+                }
+            }
+        }
+    }
+}

@@ -38,6 +38,12 @@ void brx_sgemm_isa(int isa, int m, int n, int k, const float *a, int lda, const 
 /// `d` holds the 36 channel-vector pointers of the 6 x 6 input tile (row-major), position k of
 /// V = B^T d B is written at v + k * stride. Bit-identical for every kernel set.
 void brx_winograd4x4_input(const float *const *d, float *v, ptrdiff_t stride, int c);
+/// Winograd F(4x4,3x3) output transform of one tile for `cout` channels (cout % 4 == 0): position k of
+/// M at src + k * ms; Y = A^T M A + bias (may be NULL), then ReLU when relu != 0; output row r at
+/// dst + r * rowStride, column x at + x * cout; only rows x cols (<= 4 x 4) outputs are written.
+/// Bit-identical for every kernel set.
+void brx_winograd4x4_output(const float *src, ptrdiff_t ms, float *dst, ptrdiff_t rowStride, int rows, int cols,
+                            int cout, const float *bias, int relu);
 
 #ifdef __cplusplus
 }
