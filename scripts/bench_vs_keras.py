@@ -182,7 +182,7 @@ def report(args):
     for line in open(sgemm_file):
         if line.startswith("sgemm "):
             parts = line.split()
-            sgemm[" ".join(parts[1:-2])] = float(parts[-2])
+            sgemm[" ".join(parts[1:-2]).rstrip(":")] = float(parts[-2])
     best = max(sgemm.values()) if sgemm else float("nan")
     best2 = sgemm.get("openblas threads 2", best)
     parity = {}
@@ -201,6 +201,13 @@ def report(args):
         out.append(f"| {r['label']} | {fmt(v)} | {fmt(k)} | {fmt(b)} | **{v['median'] / b['median']:.2f}** "
                    f"| **{k['median'] / b['median']:.2f}** | {g:.0f} ({g / best2:.2f} x) "
                    f"| {v['rss_mib']} / {k['rss_mib']} / {b['rss_mib']} MiB |")
+    out.append("")
+    for r in rows:
+        ov, ke = r["openvino"]["median"] / r["brixia"]["median"], r["keras"]["median"] / r["brixia"]["median"]
+        rss = r["brixia"]["rss_mib"] or 0
+        met = lambda ok: "met" if ok else "NOT met"
+        out.append(f"- {r['label']}: OpenVINO / Brixia >= 1.5 {met(ov >= 1.5)} ({ov:.2f}); Keras / Brixia >= 2 "
+                   f"{met(ke >= 2)} ({ke:.2f}); Brixia peak RSS <= 600 MB {met(rss * 1.048576 <= 600)} ({rss} MiB).")
     out.append("")
     out.append("SGEMM 1024^3 with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (OpenBLAS self-detected): "
                + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in sgemm.items()) + ".")
