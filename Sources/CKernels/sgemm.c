@@ -311,8 +311,39 @@ static void block256(int mr, int nv, int full, int kc, const float *a, int lda, 
     switch (mr) { BRX_CASE256(1) BRX_CASE256(2) BRX_CASE256(3) BRX_CASE256(4) BRX_CASE256(5) BRX_CASE256(6) }
 }
 
+// Large B: as sgemm_avx512_packed, with 128 x 16 panels.
+static void sgemm_avx2_packed(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
+                              int ldc, int accumulate) {
+    float panel[BRX_KC * 16] __attribute__((aligned(32)));
+    for (int p0 = 0; p0 < k; p0 += BRX_KC) {
+        int kc = imin(BRX_KC, k - p0), loadc = accumulate || p0 > 0;
+        for (int j0 = 0; j0 < n; j0 += 16) {
+            int w = imin(16, n - j0), nv = (w + 7) / 8, last = w - 8 * (nv - 1);
+            __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(last), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            const float *bs = b + (ptrdiff_t)p0 * ldb + j0;
+            for (int p = 0; p < kc; p++) {
+                const float *src = bs + (ptrdiff_t)p * ldb;
+                if (nv == 2) {
+                    _mm256_store_ps(panel + 16 * p, _mm256_loadu_ps(src));
+                    _mm256_store_ps(panel + 16 * p + 8, load256(src + 8, mask, last == 8));
+                } else {
+                    _mm256_store_ps(panel + 16 * p, load256(src, mask, last == 8));
+                }
+            }
+            for (int i0 = 0; i0 < m; i0 += MR256) {
+                block256(imin(MR256, m - i0), nv, last == 8, kc, a + (ptrdiff_t)i0 * lda + p0, lda, panel, 16,
+                         c + (ptrdiff_t)i0 * ldc + j0, ldc, loadc, mask);
+            }
+        }
+    }
+}
+
 static void sgemm_avx2(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc,
                        int accumulate) {
+    if ((size_t)k * (size_t)n > (1u << 18) && m >= 4 * MR256) {
+        sgemm_avx2_packed(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        return;
+    }
     for (int p0 = 0; p0 < k; p0 += BRX_KC) {
         int kc = imin(BRX_KC, k - p0), loadc = accumulate || p0 > 0;
         for (int i0 = 0; i0 < m; i0 += MR256) {
