@@ -11,7 +11,8 @@
 #
 # The venv (TensorFlow, tf-keras, OpenVINO; ~2 GB, a few minutes of download the first time) is cached in
 # $BRIXIA_KERAS_VENV (default /var/cache/brixia-keras-bench-venv), the OpenVINO IR next to it.
-# BRIXIA_BIN=path skips the release build. Needs ../shared (the authors' code and the parity weights).
+# BRIXIA_BIN=path skips the release build; BENCH_RUNTIMES=keras,brixia (say) leaves a runtime out;
+# BENCH_ROUNDS / BENCH_WARMUP change 7 / 2. Needs ../shared (the authors' code and the parity weights).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,7 +48,7 @@ OUT="${BENCH_OUT:-/tmp/bench-vs-keras}"
 mkdir -p "$OUT"
 # The IR depends on the runtimes and the weights only (bump "ir1" when the conversion code changes).
 IR="$VENV/ir1-$(cat "$REQ" "$WEIGHTS" | sha256sum | cut -c1-16)"
-if [[ ! -f "$IR/bsnet.xml" ]]; then
+if [[ ! -f "$IR/bsnet.xml" && ",${BENCH_RUNTIMES:-openvino}," == *,openvino,* ]]; then
     echo "bench-vs-keras: converting the Keras model to OpenVINO IR in $IR"
     rm -rf "$IR.tmp" && mkdir -p "$IR.tmp"
     "$VENV/bin/python" scripts/bench_vs_keras.py convert "$IR.tmp"
@@ -55,6 +56,7 @@ if [[ ! -f "$IR/bsnet.xml" ]]; then
 fi
 
 ROUNDS="${BENCH_ROUNDS:-7}"
+WARMUP="${BENCH_WARMUP:-2}"
 export BENCH_THREADS="${BENCH_THREADS:-2}"
 echo "bench-vs-keras: best SGEMM (variables unset)"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$BRIXIA_BIN" bench --sgemm-only --threads "1,$BENCH_THREADS" | tee "$OUT/sgemm.txt"
@@ -64,10 +66,10 @@ asset_core="${OPENBLAS_CORETYPE:-${BENCH_AS_SET_CORETYPE:-Haswell}}"
 label="as set (OPENBLAS_CORETYPE=$asset_core${OPENBLAS_L2_SIZE:+, OPENBLAS_L2_SIZE=$OPENBLAS_L2_SIZE})"
 echo "bench-vs-keras: condition $label"
 OPENBLAS_CORETYPE="$asset_core" "$VENV/bin/python" scripts/bench_vs_keras.py drive --brixia "$BRIXIA_BIN" --ir "$IR" \
-    --rounds "$ROUNDS" --label "$label" >> "$OUT/results.jsonl"
+    --rounds "$ROUNDS" --warmup "$WARMUP" --label "$label" >> "$OUT/results.jsonl"
 echo "bench-vs-keras: condition unset"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$VENV/bin/python" scripts/bench_vs_keras.py drive --brixia "$BRIXIA_BIN" \
-    --ir "$IR" --rounds "$ROUNDS" --label "variables unset" >> "$OUT/results.jsonl"
+    --ir "$IR" --rounds "$ROUNDS" --warmup "$WARMUP" --label "variables unset" >> "$OUT/results.jsonl"
 
 {
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) CPUs, load average before: $(cut -d' ' -f1-3 /proc/loadavg); command: \`scripts/bench-vs-keras.sh\` (commit $(git rev-parse --short HEAD))."
