@@ -44,8 +44,11 @@ let package = Package(
 
         // --- model: the inference engine (numeric kernels live here and only here).
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // The engine's own SGEMM micro-kernels (AVX-512 / AVX2+FMA / portable), chosen at run time from
+        // cpuid; optimised in debug builds too (the engine tests run full networks).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Kernels are optimised in debug builds too, so the engine tests (full-network parity) stay fast.
-        .target(name: "BSNetEngine", dependencies: ["COpenBLAS"],
+        .target(name: "BSNetEngine", dependencies: ["COpenBLAS", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
 

@@ -1,6 +1,7 @@
 import COpenBLAS
 
-/// Thin wrappers over OpenBLAS. All matrix work of the engine goes through `sgemm`.
+/// Thin wrappers over OpenBLAS: its thread setting and the benchmark's reference SGEMM. The engine's own
+/// matrix work goes through `Kernels.sgemm` (its own micro-kernels, independent of OpenBLAS's core type).
 public enum Blas {
     /// Sets the OpenBLAS thread count (process-wide: OpenBLAS has one global pool).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }

@@ -1,4 +1,4 @@
-/// Fast 2-D convolution: im2col in row blocks + OpenBLAS SGEMM, with bias and activation fused into
+/// Fast 2-D convolution: im2col in row blocks + SGEMM (`Kernels.sgemm`), with bias and activation fused into
 /// the epilogue. The input may be several tensors concatenated along channels ("implicit concat"):
 /// the U-Net++ merges are never materialised, the im2col gather reads straight from the parts.
 ///
@@ -64,8 +64,8 @@ public final class Conv2DKernel {
                 pool.parallelFor((m + slice - 1) / slice) { _, item in
                     let row0 = item * slice, rows = min(slice, m - row0)
                     let c = out.data + row0 * g.cout
-                    Blas.sgemm(m: rows, n: g.cout, k: g.cin, a: parts[0].data + row0 * g.cin, lda: g.cin,
-                               b: wp.baseAddress!, ldb: g.cout, c: c, ldc: g.cout)
+                    Kernels.sgemm(m: rows, n: g.cout, k: g.cin, a: parts[0].data + row0 * g.cin, lda: g.cin,
+                                  b: wp.baseAddress!, ldb: g.cout, c: c, ldc: g.cout)
                     biasActivate(c, rows: rows, cols: g.cout, ld: g.cout, bias: bp, activation: activation)
                 }
                 return
@@ -85,7 +85,7 @@ public final class Conv2DKernel {
                 let col = cols[worker]
                 im2col(parts, h: s0.h, w: s0.w, oh: oh, ow: ow, firstRow: row0, rows: rows, into: col)
                 let c = out.data + row0 * g.cout
-                Blas.sgemm(m: rows, n: g.cout, k: k, a: col, lda: k, b: wp.baseAddress!, ldb: g.cout, c: c, ldc: g.cout)
+                Kernels.sgemm(m: rows, n: g.cout, k: k, a: col, lda: k, b: wp.baseAddress!, ldb: g.cout, c: c, ldc: g.cout)
                 biasActivate(c, rows: rows, cols: g.cout, ld: g.cout, bias: bp, activation: activation)
             }
         }

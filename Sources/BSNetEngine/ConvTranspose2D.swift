@@ -98,9 +98,9 @@ public final class ConvTranspose2DKernel {
                                 let iy = m + Self.offsets[p] + er
                                 guard iy >= 0 && iy < s.h else { continue }
                                 let a = pairs + (iy - m0 + 1) * pairRow + q * 2 * cin
-                                Blas.sgemm(m: s.w, n: cout, k: 2 * cin, a: a, lda: 2 * cin,
-                                           b: wp + ((p * 2 + q) * 2 + er) * size, ldb: cout, c: c, ldc: 2 * cout,
-                                           beta: first ? 0 : 1)
+                                Kernels.sgemm(m: s.w, n: cout, k: 2 * cin, a: a, lda: 2 * cin,
+                                              b: wp + ((p * 2 + q) * 2 + er) * size, ldb: cout, c: c, ldc: 2 * cout,
+                                              accumulate: !first)
                                 first = false
                             }
                             biasActivate(c, rows: s.w, cols: cout, ld: 2 * cout, bias: bp, activation: activation)

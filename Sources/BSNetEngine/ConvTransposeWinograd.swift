@@ -124,8 +124,8 @@ public final class WinogradConvTranspose2DKernel {
                     }
                 }
                 for k in 0..<9 {
-                    Blas.sgemm(m: nt, n: cout, k: cin, a: vBuf + k * vs, lda: cin,
-                               b: weights[parity] + k * cin * cout, ldb: cout, c: mBuf + k * ms, ldc: cout)
+                    Kernels.sgemm(m: nt, n: cout, k: cin, a: vBuf + k * vs, lda: cin,
+                                  b: weights[parity] + k * cin * cout, ldb: cout, c: mBuf + k * ms, ldc: cout)
                 }
                 for t in 0..<nt {
                     let tile = t0 + t

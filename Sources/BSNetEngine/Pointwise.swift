@@ -115,7 +115,7 @@ public enum Dense {
         let n = x.shape.n, k = x.count / n
         precondition(weights.count == k * units && bias.count == units && out.count == n * units)
         weights.withUnsafeBufferPointer { w in
-            Blas.sgemm(m: n, n: units, k: k, a: x.data, lda: k, b: w.baseAddress!, ldb: units, c: out.data, ldc: units)
+            Kernels.sgemm(m: n, n: units, k: k, a: x.data, lda: k, b: w.baseAddress!, ldb: units, c: out.data, ldc: units)
         }
         bias.withUnsafeBufferPointer { biasActivate(out.data, rows: n, cols: units, ld: units, bias: $0.baseAddress!, activation: activation) }
     }

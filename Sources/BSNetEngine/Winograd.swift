@@ -117,6 +117,8 @@ public final class WinogradConv3x3Kernel {
             : min(tilesPerBlock(tiles), max(16, (tiles + 2 * pool.size - 1) / (2 * pool.size)))
         let blocks = (tiles + block - 1) / block
         let cin = cin, cout = cout, activation = activation
+        // F(4x4,3x3) with whole 4-channel vectors and no activation or ReLU: the C transform (widest vectors).
+        let vectorOutput = m == 4 && cout % 4 == 0 && (activation == .none || activation == .relu)
         let zeros = [Float](repeating: 0, count: parts.map(\.shape.c).max()!)
         let partPointers = parts.map { UnsafePointer($0.data) }, partChannels = parts.map(\.shape.c)
         let bases = scratch.prefix(pool.size).map { $0.reserve(aa * block * (cin + cout)) }
@@ -148,7 +150,7 @@ public final class WinogradConv3x3Kernel {
                                 }
                                 let v = vBuf + t * cin + channel0
                                 if m == 4 && c % 4 == 0 {
-                                    Self.inputTransform4x4(d, v, block * cin, c, tmp)
+                                    Kernels.winograd4x4Input(d, v, block * cin, c)
                                 } else {
                                     Self.inputTransform(tile: m, d, v, block * cin, c, tmp)
                                 }
@@ -157,8 +159,8 @@ public final class WinogradConv3x3Kernel {
                         }
                       }
                     for k in 0..<aa {
-                        Blas.sgemm(m: nt, n: cout, k: cin, a: vBuf + k * block * cin, lda: cin,
-                                   b: up.baseAddress! + k * cin * cout, ldb: cout, c: mBuf + k * block * cout, ldc: cout)
+                        Kernels.sgemm(m: nt, n: cout, k: cin, a: vBuf + k * block * cin, lda: cin,
+                                      b: up.baseAddress! + k * cin * cout, ldb: cout, c: mBuf + k * block * cout, ldc: cout)
                     }
                     for t in 0..<nt {
                         let tileIndex = t0 + t
@@ -167,7 +169,11 @@ public final class WinogradConv3x3Kernel {
                         let rows = min(m, s.h - oy), cols = min(m, s.w - ox)
                         let dst = out.data + ((b * s.h + oy) * s.w + ox) * cout
                         let src = mBuf + t * cout
-                        Self.outputTransform(tile: m, src, block * cout, dst, s.w * cout, rows, cols, cout, bp, activation, tmp)
+                        if vectorOutput {
+                            Kernels.winograd4x4Output(src, block * cout, dst, s.w * cout, rows, cols, cout, bp, relu: activation == .relu)
+                        } else {
+                            Self.outputTransform(tile: m, src, block * cout, dst, s.w * cout, rows, cols, cout, bp, activation, tmp)
+                        }
                     }
                     }
                 }
@@ -194,34 +200,6 @@ public final class WinogradConv3x3Kernel {
     @inline(__always) static func bt4(_ d0: F4, _ d1: F4, _ d2: F4, _ d3: F4, _ d4: F4, _ d5: F4) -> (F4, F4, F4, F4, F4, F4) {
         let s12 = d1 + d2, s34 = d3 + d4, m12 = d1 - d2, m43 = d4 - d3, m42 = d4 - d2, m31 = d3 - d1
         return (4 * d0 - 5 * d2 + d4, s34 - 4 * s12, m43 + 4 * m12, m42 + 2 * m31, m42 - 2 * m31, 4 * d1 - 5 * d3 + d5)
-    }
-
-    /// F(4,3) input transform of whole 4-channel vectors (c % 4 == 0), written out without the
-    /// generic path's tail and tile-size branches; measured about 2x faster on the decoder shapes.
-    @inline(__always)
-    static func inputTransform4x4(_ d: UnsafeMutablePointer<UnsafePointer<Float>>, _ v: UnsafeMutablePointer<Float>,
-                                  _ stride: Int, _ c: Int, _ tmp: UnsafeMutablePointer<F4>) {
-        var ci = 0
-        while ci < c {
-            for j in 0..<6 {
-                let t = bt4(load(d[j] + ci), load(d[6 + j] + ci), load(d[12 + j] + ci),
-                            load(d[18 + j] + ci), load(d[24 + j] + ci), load(d[30 + j] + ci))
-                tmp[j] = t.0; tmp[6 + j] = t.1; tmp[12 + j] = t.2; tmp[18 + j] = t.3; tmp[24 + j] = t.4; tmp[30 + j] = t.5
-            }
-            var o = UnsafeMutableRawPointer(v + ci)
-            let step = 4 * stride
-            for r in 0..<6 {
-                let q = tmp + 6 * r
-                let t = bt4(q[0], q[1], q[2], q[3], q[4], q[5])
-                o.storeBytes(of: t.0, as: F4.self); o += step
-                o.storeBytes(of: t.1, as: F4.self); o += step
-                o.storeBytes(of: t.2, as: F4.self); o += step
-                o.storeBytes(of: t.3, as: F4.self); o += step
-                o.storeBytes(of: t.4, as: F4.self); o += step
-                o.storeBytes(of: t.5, as: F4.self); o += step
-            }
-            ci += 4
-        }
     }
 
     /// V = B^T d B for `c` channels; d = a^2 channel pointers (row-major a x a tile), position k

@@ -4,8 +4,11 @@ import Foundation
 import ModelBundle
 
 /// `brixia bench`: per-image latency of the engine (median after warm-up), achieved GFLOP/s,
-/// per-stage split, peak RSS, and efficiency against a 1024^3 SGEMM measured in the same process
-/// (before and after the timed runs, the better of the two).
+/// per-stage split, peak RSS, and efficiency against OpenBLAS's 1024^3 SGEMM measured in the same
+/// process (before and after the timed runs, the better of the two). That OpenBLAS figure depends on
+/// OPENBLAS_CORETYPE; the engine's own kernels do not (scripts/bench-vs-keras.sh measures the
+/// machine's best SGEMM with the variables unset, `--sgemm-only`). `--serve` lets a driver time one
+/// image per request, interleaved with other runtimes.
 /// Build with `swift run -c release brixia bench`; debug numbers are meaningless.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,8 +33,17 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("winograd-tile"), help: "Winograd output tile for the 3x3 convs: 4 = F(4x4,3x3) (default), 2 = F(2x2,3x3).")
     var winogradTile: Int = 4
 
-    @Flag(help: "Print the slowest layers of the last run.")
+    @Flag(help: "Print the last run's time by kind of layer and its slowest layers.")
     var profile = false
+
+    @Option(help: "Kernel set for the engine's SGEMM: avx512, avx2 or generic (default: the best this CPU has).")
+    var kernels: String?
+
+    @Flag(name: .customLong("sgemm-only"), help: "Only measure the 1024^3 SGEMM (OpenBLAS with --threads, and the engine's kernels on one thread), then exit.")
+    var sgemmOnly = false
+
+    @Flag(help: "For benchmark drivers: build the network with the first --threads count, run the warm-ups, print 'ready', then for each line 'run' on stdin time one image and print 'time SECONDS'; at end of input print 'rss MIB' (peak RSS).")
+    var serve = false
 
     /// Nominal model cost: 94,173,835,084 multiply-adds (Keras count, transposed convs counted densely).
     static let modelGFLOP = 2 * 94_173_835_084.0 / 1e9
@@ -40,11 +52,18 @@ struct BenchCommand: ParsableCommand {
         guard winogradTile == 2 || winogradTile == 4 else { throw ValidationError("--winograd-tile must be 2 or 4") }
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be >= 1 and --warmup >= 0") }
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads must list positive integers, e.g. 1,2") }
+        if let kernels, Kernels.ISA(name: kernels) == nil { throw ValidationError("--kernels must be avx512, avx2 or generic") }
     }
 
     var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func run() throws {
+        if let name = kernels, let isa = Kernels.ISA(name: name) {
+            let got = Kernels.select(isa)
+            if got != isa { print("note: --kernels \(name) is not supported by this CPU; using \(got)") }
+        }
+        if sgemmOnly { return runSgemmOnly() }
+        if serve { return try runServe() }
         print("BS-Net engine benchmark: 512x512, batch 1, \(Self.modelGFLOP.formatted(digits: 2)) GFLOP nominal per image")
         print("OpenBLAS: \(Blas.config) (core \(Blas.coreName)); \(ProcessInfo.processInfo.activeProcessorCount) CPUs visible")
         let weights: WeightProvider = try weightsH5.map { try KerasWeightsFile(path: $0) } ?? SeededWeights(seed: 20_260_101)
@@ -53,7 +72,8 @@ struct BenchCommand: ParsableCommand {
         BSNet.winogradTile = winogradTile
         print("3x3 convs: \(noWinograd ? "im2col + SGEMM" : "Winograd F(\(winogradTile)x\(winogradTile),3x3) where cin, cout >= 16")"
               + "; transposed convs: sub-pixel\(noWinograd ? " GEMMs" : ", Winograd F(2x2,2x2) where cout >= 128")")
-        print("threads: the engine's own worker pool (OpenBLAS single-threaded inside it); the reference SGEMM uses OpenBLAS's threads")
+        print("engine SGEMM kernels: \(Kernels.active) (CPU supports \(Kernels.detected); OPENBLAS_CORETYPE does not affect them)")
+        print("threads: the engine's own worker pool; the reference SGEMM is OpenBLAS's, on its own threads")
         var rng = SplitMix64(7)
         let image = (0..<(512 * 512)).map { _ in rng.uniform() }
 
@@ -78,15 +98,56 @@ struct BenchCommand: ParsableCommand {
             print("threads \(t): latency median \(latency.formatted(digits: 3)) s (min \(totals.min()!.formatted(digits: 3)), max \(totals.max()!.formatted(digits: 3)), \(runs) runs after \(warmup) warm-up)")
             print("  stages (median s): encoder \(Self.median(stages.map(\.encoder)).formatted(digits: 3)), decoder \(Self.median(stages.map(\.decoder)).formatted(digits: 3)), stn \(Self.median(stages.map(\.stn)).formatted(digits: 4)), head \(Self.median(stages.map(\.head)).formatted(digits: 3))")
             print("  achieved \(gflops.formatted(digits: 1)) GFLOP/s; SGEMM 1024^3 best \(sgemm.formatted(digits: 1)) GFLOP/s (before \(sgemmBefore.formatted(digits: 1)), after \(sgemmAfter.formatted(digits: 1))); efficiency \((gflops / sgemm).formatted(digits: 2))")
-            if profile {
-                for (name, sec) in net.lastLayerTimings.sorted(by: { $0.seconds > $1.seconds }).prefix(15) {
-                    print("    \(name): \(sec.formatted(digits: 4)) s")
-                }
-            }
+            if profile { Self.printProfile(net.lastLayerProfile) }
             print("  arena \(net.arenaBytes / (1 << 20)) MiB; peak RSS so far \(Self.peakRSSMiB()) MiB")
         }
         print("")
         print("peak RSS \(Self.peakRSSMiB()) MiB (whole process, includes weights)")
+    }
+
+    /// Time of the last run by kind of layer (largest first), then its 15 slowest layers.
+    static func printProfile(_ layers: [LayerTiming]) {
+        let total = layers.reduce(0) { $0 + $1.seconds }
+        print("  profile of the last run (wall clock, \(total.formatted(digits: 3)) s in layers):")
+        var byKind: [String: (seconds: Double, count: Int)] = [:]
+        for l in layers { byKind[l.kind, default: (0, 0)].seconds += l.seconds; byKind[l.kind]!.count += 1 }
+        for (kind, v) in byKind.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+            print("    \(kind) (\(v.count) layers): \(v.seconds.formatted(digits: 4)) s, \((100 * v.seconds / total).formatted(digits: 1)) %")
+        }
+        print("  slowest layers:")
+        for l in layers.sorted(by: { $0.seconds > $1.seconds }).prefix(15) {
+            print("    \(l.name) [\(l.kind); \(l.detail)]: \(l.seconds.formatted(digits: 4)) s")
+        }
+    }
+
+    func runSgemmOnly() {
+        print("OpenBLAS: \(Blas.config) (core \(Blas.coreName))")
+        for t in threadCounts {
+            print("sgemm openblas threads \(t): \(Self.sgemmGFLOPS(threads: t).formatted(digits: 1)) GFLOP/s")
+        }
+        print("sgemm engine-kernels (\(Kernels.active)) threads 1: \(Self.sgemmGFLOPS(threads: 1, engineKernels: true).formatted(digits: 1)) GFLOP/s")
+    }
+
+    /// One image per "run" line, for drivers that interleave several runtimes (scripts/bench-vs-keras.sh).
+    func runServe() throws {
+        let weights: WeightProvider = try weightsH5.map { try KerasWeightsFile(path: $0) } ?? SeededWeights(seed: 20_260_101)
+        BSNet.useWinograd = !noWinograd
+        BSNet.winogradTile = winogradTile
+        let net = try BSNet(weights: weights, threads: threadCounts[0])
+        var rng = SplitMix64(7)
+        let image = (0..<(512 * 512)).map { _ in rng.uniform() }
+        for _ in 0..<warmup { _ = try net.run(image) }
+        print("ready kernels=\(Kernels.active) openblas=\(Blas.coreName)")
+        fflush(stdout)
+        while let line = readLine() {
+            guard line.trimmingCharacters(in: .whitespaces) == "run" else { continue }
+            let start = Date()
+            _ = try net.run(image)
+            print("time \(Date().timeIntervalSince(start))")
+            if profile { Self.printProfile(net.lastLayerProfile) }
+            fflush(stdout)
+        }
+        print("rss \(Self.peakRSSMiB())")
     }
 
     static func median(_ xs: [Double]) -> Double {
@@ -100,8 +161,8 @@ struct BenchCommand: ParsableCommand {
         return usage.ru_maxrss / 1024   // Linux reports KiB
     }
 
-    /// Best of 5 batches of 3 multiplications of 1024x1024 matrices.
-    static func sgemmGFLOPS(threads: Int) -> Double {
+    /// Best of 5 batches of 3 multiplications of 1024x1024 matrices (OpenBLAS, or the engine's kernels).
+    static func sgemmGFLOPS(threads: Int, engineKernels: Bool = false) -> Double {
         Blas.setThreads(threads)
         let n = 1024
         var rng = SplitMix64(1)
@@ -110,7 +171,9 @@ struct BenchCommand: ParsableCommand {
         var best = 0.0
         for _ in 0..<5 {
             let start = Date()
-            for _ in 0..<3 { Blas.multiply(m: n, n: n, k: n, a: a, b: b, c: &c) }
+            for _ in 0..<3 {
+                if engineKernels { Kernels.multiply(m: n, n: n, k: n, a: a, b: b, c: &c) } else { Blas.multiply(m: n, n: n, k: n, a: a, b: b, c: &c) }
+            }
             best = max(best, 3 * 2 * Double(n * n * n) / Date().timeIntervalSince(start) / 1e9)
         }
         return best
