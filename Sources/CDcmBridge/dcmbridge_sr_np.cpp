@@ -87,6 +87,7 @@ extern "C" int dcmb_write_sr_not_performed(const char *directory, const char *fi
         DcmDataset *ds = ff.getDataset();
         OFCondition c = doc.write(*ds);
         if (c.bad()) throw WriteError(DCMB_WRITE_ENCODING_ERROR, std::string("DSRDocument::write: ") + c.text());
+        putPatientAndStudy(*ds, in->context);   // the one patient/study mapping of every output
         put(*ds, DCM_SeriesInstanceUID, str(in->context.series_instance_uid));
         put(*ds, DCM_SOPInstanceUID, str(in->context.sop_instance_uid));
         if (present(in->context.institution_name)) put(*ds, DCM_InstitutionName, in->context.institution_name);
