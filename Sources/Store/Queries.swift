@@ -19,6 +19,8 @@ public struct StudySummary: Codable, Equatable, Sendable {
     public let updatedAt: Date
     /// The reason when the study's latest result is "not scored" (issue #14 item 3); nil otherwise.
     public var notScoredReason: String? = nil
+    /// The job's last error while it is failed or quarantined (why it has no current result); nil otherwise.
+    public var failureReason: String? = nil
 }
 
 /// `brixia show`: everything stored about one study.
@@ -105,7 +107,7 @@ extension BrixiaStore {
         return try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT s.study_uid, s.sort_key, s.accession_number, s.description, s.updated_at,
-                       p.patient_id, p.issuer, j.state, j.attempts, j.updated_at AS job_updated,
+                       p.patient_id, p.issuer, j.state, j.attempts, j.updated_at AS job_updated, j.last_error,
                        (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id) AS n,
                        (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id AND i.eligible) AS n_eligible,
                        a.version, a.global_score, \(Self.latestNotScoredReasonSQL) AS not_scored_reason
@@ -127,6 +129,7 @@ extension BrixiaStore {
                                     latestVersion: row["version"], global: row["global_score"],
                                     updatedAt: max(studyUpdated, jobUpdated ?? studyUpdated))
                 summary.notScoredReason = row["not_scored_reason"]
+                if summary.state == .failed || summary.state == .quarantined { summary.failureReason = row["last_error"] }
                 return summary
             }
         }

@@ -32,12 +32,23 @@ struct StudiesCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        let store = try runReportingStoreErrors { try database.open() }
         let studies = try runReportingStoreErrors {
-            try database.open().studies(since: since, state: status, limit: limit)
+            try store.studies(since: since, state: status, limit: limit)
         }
         if json {
             print(try StoreJSON.encode(studies))
             return
+        }
+        // Files set aside at intake never became studies; say so where an operator looks for them.
+        let queue = try runReportingStoreErrors { try store.queueStatus(maxFailures: 50) }
+        defer {
+            if queue.quarantinedFiles > 0 && (status == nil || status == .quarantined) {
+                out("\(queue.quarantinedFiles) file\(queue.quarantinedFiles == 1 ? "" : "s") set aside at intake (not studies; `brixia status` lists them):")
+                for f in queue.recentQuarantine.prefix(status == .quarantined ? 50 : 5) {
+                    out("  \(iso(f.at))  \(SafeText.escape(f.file)): \(SafeText.escape(f.reason))")
+                }
+            }
         }
         guard !studies.isEmpty else {
             out("no studies match")
@@ -53,6 +64,7 @@ struct StudiesCommand: ParsableCommand {
             out("\(pad(s.date ?? "undated", 20)) \(pad(state, 12)) \(pad(shownVersion, 4)) \(lpad(global, 6))  "
                   + "\(lpad("\(s.eligibleInstances)/\(s.instances)", 4))  \(pad(SafeText.escape(s.patientID), 16)) \(StudyReference.of(s.studyInstanceUID))  \(s.studyInstanceUID)")
             if let reason = s.notScoredReason { out("    AI analysis not performed: \(SafeText.escape(reason))") }
+            if let reason = s.failureReason { out("    \(s.state?.rawValue ?? "failed"): \(SafeText.escape(reason))") }
         }
         out("\(studies.count) stud\(studies.count == 1 ? "y" : "ies"). Scores: \(aiDisclaimer)")
     }

@@ -12,6 +12,7 @@ import Testing
         // A user's folder with the default work dir layout: ./brixia-work/inbox.
         let work = w.url("brixia-work")
         try DicomFixture(study: study, sop: "\(study).1").write(to: work.appendingPathComponent("inbox/a.dcm"))
+        try Data("not an image".utf8).write(to: work.appendingPathComponent("inbox/readme.txt"))
 
         let run = try await Brixia.run(["run", "--once", "--model", model.path], env: E2E.env, cwd: w.root, timeout: 480)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
@@ -25,6 +26,10 @@ import Testing
         #expect(studies.status == 0, "\(studies.stderr)")
         #expect(studies.stdout.contains(study))
         #expect(studies.stdout.contains(ref), "studies has no column with the log's reference \(ref):\n\(studies.stdout)")
+        // Files set aside at intake are not studies, but `studies` says where they went and why.
+        #expect(studies.stdout.contains("1 file set aside at intake"), "\(studies.stdout)")
+        let quarantined = try await Brixia.run(["studies", "--status", "quarantined"], cwd: w.root)
+        #expect(quarantined.stdout.contains("readme.txt: unreadable"), "\(quarantined.stdout)")
 
         let show = try await Brixia.run(["show", ref], cwd: w.root)
         #expect(show.status == 0, "\(show.stderr)")
