@@ -13,7 +13,12 @@ import ModelBundle
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark BS-Net inference (seeded random weights unless --weights-h5 is given).")
+        abstract: "Benchmark BS-Net inference (seeded random weights unless --weights-h5 is given).",
+        discussion: """
+            Examples:
+              brixia bench --threads 1,2 --runs 5
+              brixia bench --profile --threads 2
+            """)
 
     @Option(help: "Comma-separated OpenBLAS thread counts.")
     var threads: String = "1,2"

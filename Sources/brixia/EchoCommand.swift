@@ -7,7 +7,8 @@ struct EchoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo",
         abstract: "Verify a DICOM peer with C-ECHO.",
-        discussion: "Exit status: 0 ok, 3 cannot connect, 4 association rejected, 5 echo refused, 1 other error."
+        discussion: "Exit status: 0 ok, 3 cannot connect, 4 association rejected, 5 echo refused, 1 other error." +
+                "\n\nExamples:\n  brixia echo ORTHANC@127.0.0.1:4242\n  brixia echo PACS@pacs.example.org:104 --aet BRIXIA --timeout 5"
     )
 
     @Argument(help: "Peer as AE@HOST:PORT.") var peer: String

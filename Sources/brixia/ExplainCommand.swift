@@ -17,6 +17,10 @@ struct ExplainCommand: ParsableCommand {
         Runs BS-Net on the image, splits the lungs into SLIC super-pixels, hides each one in turn and reruns the
         network (about one forward pass per lung super-pixel). Runs at a lowered CPU priority (--nice) so that
         scoring elsewhere on the machine is not delayed. AI generated, not for diagnostic use.
+
+        Examples:
+          brixia explain chest.dcm --out maps/
+          brixia explain chest.dcm --out maps/ --segments 120 --model /var/lib/brixia/model
         """
     )
 

@@ -11,6 +11,11 @@ struct InspectCommand: ParsableCommand {
         discussion: """
         Exit status 0 when every file was read and decoded (eligible or not), 1 when any could not be.
         With several files, --preview OUT.png writes OUT-<n>-<file stem>.png per file (n = 1-based position).
+
+        Examples:
+          brixia inspect study/IM0001.dcm
+          brixia inspect *.dcm --json
+          brixia inspect IM0001.dcm --preview /tmp/preview.png
         """
     )
 

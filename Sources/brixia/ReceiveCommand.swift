@@ -12,6 +12,10 @@ struct ReceiveCommand: ParsableCommand {
         Runs until SIGINT/SIGTERM, or for --seconds when given; prints one line when listening and one with the \
         counters when it stops. Refuses to start without --allow (the calling AE titles that may send) unless \
         --allow-any-caller says so explicitly.
+
+        Examples:
+          brixia receive --port 11112 --inbox brixia-work/inbox --allow PACS,MODALITY1
+          brixia receive --port 11112 --inbox /tmp/in --allow-any-caller --seconds 60
         """
     )
 

@@ -20,6 +20,11 @@ struct ScoreCommand: ParsableCommand {
             or whose image fails the image-content check (two plausible lungs, darker than the mediastinum), gets no \
             score: "AI analysis not performed: <reason>". Exit status: 0 every file scored; \(ScoreExit.notScored) at least \
             one not scored (ineligible or failed check) and none unreadable; 1 any file could not be read or scored.
+
+            Examples:
+              brixia score chest.dcm
+              brixia score scans/*.dcm --json > scores.json
+              brixia score image.png --model /var/lib/brixia/model --threads 2
             """)
 
     @Argument(help: "DICOM, PNG or JPEG files.")

@@ -15,6 +15,11 @@ struct SendCommand: ParsableCommand {
         sends what is left.
         Exit status: 0 all stored, 3 cannot connect, 4 association rejected, 5 refused by the PACS (DIMSE status /
         no presentation context), 6 unreadable file, 7 left pending in the queue, 1 other error.
+
+        Examples:
+          brixia send brixia-work/outbox/*.dcm --to PACS@pacs.example.org:104
+          brixia send report.dcm --to PACS@10.0.0.5:11112 --queue brixia-work/brixia.sqlite
+          brixia send --retry-failed --to PACS@10.0.0.5:11112 --queue brixia-work/brixia.sqlite
         """
     )
 

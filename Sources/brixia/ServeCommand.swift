@@ -20,6 +20,10 @@ struct ServeCommand: ParsableCommand {
             (`brixia user add`; see docs/http-api.md). Exit status: 0 after \
             SIGTERM/SIGINT, 2 configuration or storage problem at start, 75 another serve/run holds the database, \
             1 other error (e.g. the SCP port cannot be opened).
+
+            Examples:
+              brixia serve --config /etc/brixia/brixia.conf
+              brixia serve --work-dir /srv/brixia --quiet-seconds 30 --log-level debug
             """)
 
     @OptionGroup var options: PipelineOptions

@@ -8,7 +8,13 @@ import TextSafety
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Everything stored about one study: patient, instances, analyses, outputs (and their sending to the PACS), job state and history.")
+        abstract: "Everything stored about one study: patient, instances, analyses, outputs (and their sending to the PACS), job state and history.",
+        discussion: """
+            Examples:
+              brixia show 884b29800327      # the reference a log line printed
+              brixia show 1.2.826.0.1.3680043.9.7777.20.1 --json
+              brixia show 884b2980 --config /etc/brixia/brixia.conf
+            """)
 
     @OptionGroup var database: DatabaseOptions
 

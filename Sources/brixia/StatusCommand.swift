@@ -7,7 +7,12 @@ import TextSafety
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Processing queue: jobs per state, failures with their last error, last processed study; outgoing queue per PACS destination.")
+        abstract: "Processing queue: jobs per state, failures with their last error, last processed study; outgoing queue per PACS destination.",
+        discussion: """
+            Examples:
+              brixia status
+              brixia status --json --config /etc/brixia/brixia.conf
+            """)
 
     @OptionGroup var database: DatabaseOptions
 

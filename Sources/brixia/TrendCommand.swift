@@ -10,6 +10,11 @@ struct TrendCommand: ParsableCommand {
             date/time (acquisition date/time when the study has none), using each study's latest analysis version. \
             A change of the global score is 'worse' or 'better' when |delta| >= --threshold (default 2), else 'stable'. \
             Alert rules: global>=N, rise>=N (global rise vs prior), zone-rise>=N (default: rise>=3, global>=12).
+
+            Examples:
+              brixia trend BRX-0001
+              brixia trend BRX-0001 --json --config /etc/brixia/brixia.conf
+              brixia trend 12345 --issuer HOSPITAL-A --work-dir /var/lib/brixia
             """)
 
     @OptionGroup var database: DatabaseOptions

@@ -70,6 +70,12 @@ import Testing
             let r = try await Brixia.run([sub, "--version"])
             #expect(r.status == 0 && r.stdout == root.stdout, "\(sub): \(r.stdout) \(r.stderr)")
         }
+        // Every command an operator uses shows examples in its help.
+        for sub in [["inspect"], ["score"], ["run"], ["serve"], ["trend"], ["studies"], ["show"], ["status"], ["retry"],
+                    ["explain"], ["send"], ["receive"], ["echo"], ["bench"], ["config", "check"]] {
+            let h = try await Brixia.run(sub + ["--help"])
+            #expect(h.stdout.contains("Examples:\n") && h.stdout.contains("  brixia \(sub[0])"), "\(sub) --help has no examples")
+        }
         // explain reads BRIXIA_MODEL like score (it used to say "no model" unless --model was given).
         let w = try WorkDir()
         let missing = w.url("no-such-model").path
