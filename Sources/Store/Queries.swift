@@ -17,6 +17,9 @@ public struct StudySummary: Codable, Equatable, Sendable {
     public let latestVersion: Int?
     public let global: Int?
     public let updatedAt: Date
+    /// The latest analysis's study confidence (nil: none recorded) and status (`ok`, `low-confidence`).
+    public var confidence: Double? = nil
+    public var analysisStatus: AnalysisStatus? = nil
 }
 
 /// `brixia show`: everything stored about one study.
@@ -95,7 +98,7 @@ extension BrixiaStore {
                        p.patient_id, p.issuer, j.state, j.attempts, j.updated_at AS job_updated,
                        (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id) AS n,
                        (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id AND i.eligible) AS n_eligible,
-                       a.version, a.global_score
+                       a.version, a.global_score, a.confidence, a.status AS analysis_status
                 FROM studies s
                 JOIN patients p ON p.id = s.patient_ref
                 LEFT JOIN jobs j ON j.study_ref = s.id
@@ -107,12 +110,16 @@ extension BrixiaStore {
                 let stateText: String? = row["state"]
                 let studyUpdated: Date = row["updated_at"]
                 let jobUpdated: Date? = row["job_updated"]
-                return StudySummary(studyInstanceUID: row["study_uid"], patientID: row["patient_id"], issuer: row["issuer"],
+                let analysisStatus: String? = row["analysis_status"]
+                var summary = StudySummary(studyInstanceUID: row["study_uid"], patientID: row["patient_id"], issuer: row["issuer"],
                                     date: DicomDateKey.display(row["sort_key"]), accessionNumber: row["accession_number"],
                                     description: row["description"], instances: row["n"], eligibleInstances: row["n_eligible"],
                                     state: stateText.flatMap(JobState.init(rawValue:)), attempts: row["attempts"],
                                     latestVersion: row["version"], global: row["global_score"],
                                     updatedAt: max(studyUpdated, jobUpdated ?? studyUpdated))
+                summary.confidence = row["confidence"]
+                summary.analysisStatus = analysisStatus.flatMap(AnalysisStatus.init(rawValue:))
+                return summary
             }
         }
     }
