@@ -78,9 +78,28 @@ public struct ImageScore: Sendable, Equatable, Codable {
     public var theta: [Double]?
     /// Stage timings in milliseconds (decode, preprocess, network).
     public var timingsMS: [String: Double]
+    /// Calibrated confidence (docs/model-card.md, "Calibration"); nil when the model has no calibration,
+    /// whose probabilities are then not reported as a confidence.
+    public var confidence: CalibratedConfidence? = nil
     public var global: Int { zoneGrades.reduce(0, +) }
     public init(zoneGrades: [Int], zoneProbabilities: [[Float]], theta: [Double]? = nil, timingsMS: [String: Double] = [:]) {
         self.zoneGrades = zoneGrades; self.zoneProbabilities = zoneProbabilities; self.theta = theta; self.timingsMS = timingsMS
+    }
+}
+
+/// How sure a score is: calibrated probability of each reported zone grade, their mean (the expected
+/// fraction of correct zone grades) and whether that is below the model's documented threshold.
+public struct CalibratedConfidence: Sendable, Equatable, Codable {
+    /// Zones A...F.
+    public var zones: [Double]
+    public var study: Double
+    /// The temperature the probabilities were scaled with.
+    public var temperature: Double
+    /// The model's low-confidence threshold (nil: the model documents none).
+    public var lowBelow: Double?
+    public var isLow: Bool { lowBelow.map { study < $0 } ?? false }
+    public init(zones: [Double], study: Double, temperature: Double, lowBelow: Double?) {
+        self.zones = zones; self.study = study; self.temperature = temperature; self.lowBelow = lowBelow
     }
 }
 

@@ -43,11 +43,13 @@ struct StudiesCommand: ParsableCommand {
             out("no studies match")
             return
         }
-        out("date                 state        ver  global  inst  patient ID       ref           study UID")
+        out("date                 state        ver  global  conf   inst  patient ID       ref           study UID")
         for s in studies {
             let version = s.latestVersion.map { "v\($0)" } ?? "-"
             let global = s.global.map(String.init) ?? "-"
-            out("\(pad(s.date ?? "undated", 20)) \(pad(s.state?.rawValue ?? "-", 12)) \(pad(version, 4)) \(lpad(global, 6))  "
+            // "0.41!" = low-confidence (below the model's documented threshold)
+            let conf = s.confidence.map { String(format: "%.2f", $0) + (s.analysisStatus == .lowConfidence ? "!" : " ") } ?? "-    "
+            out("\(pad(s.date ?? "undated", 20)) \(pad(s.state?.rawValue ?? "-", 12)) \(pad(version, 4)) \(lpad(global, 6))  \(conf) "
                   + "\(lpad("\(s.eligibleInstances)/\(s.instances)", 4))  \(pad(SafeText.escape(s.patientID), 16)) \(StudyReference.of(s.studyInstanceUID))  \(s.studyInstanceUID)")
         }
         out("\(studies.count) stud\(studies.count == 1 ? "y" : "ies"). Scores: \(aiDisclaimer)")
