@@ -124,6 +124,13 @@ import Testing
         #expect(manifest["isTestFixture"] as? Bool == false)
         let training = try #require(manifest["training"] as? [String: Any])
         #expect((training["evaluation"] as? [String])?.isEmpty == false)
+        // Calibrated (docs/model-card.md, "Calibration"): the confidence is reported; otherwise it is null.
+        if let cal = manifest["calibration"] as? [String: Any] {
+            let conf = try #require(array.first?["confidence"] as? [String: Any])
+            #expect(conf["temperature"] as? Double == cal["temperature"] as? Double)
+        } else {
+            #expect(array.first?["confidence"] is NSNull)
+        }
         let v = try await Brixia.run(["model", "verify", Self.shippedModel.path], timeout: 120)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
     }
