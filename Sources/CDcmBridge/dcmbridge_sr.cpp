@@ -183,13 +183,19 @@ void buildTree(DSRDocument &doc, const dcmb_sr_input &in) {
                 tr.numItem(n, T::RT_inferredFrom, code(cv.c_str(), BRX, cm.c_str()), fmt(z.probabilities[k], "%.4f"), unitOne);
             }
         }
+        if (z.has_confidence) {
+            if (!(z.confidence >= 0 && z.confidence <= 1))
+                throw WriteError(DCMB_WRITE_INVALID_INPUT, std::string("zone ") + str(z.label) + " confidence out of 0...1");
+            tr.numItem(g, T::RT_contains, code("BRX-ZCONF", BRX, "Calibrated confidence of zone grade"),
+                       fmt(z.confidence, "%.4f"), unitOne);
+        }
     }
     size_t g = addMeasurementGroup(tr, ms, in, in.tracking_identifier, in.tracking_uid, lung, bilateral);
     size_t gl = tr.numItem(g, T::RT_contains, code("BRX-GLOBAL", BRX, "Brixia score"), std::to_string(in.global), unitScore);
     size_t gfs = tr.codeItem(gl, T::RT_hasConceptMod, findingSite, lung);
     tr.codeItem(gfs, T::RT_hasConceptMod, laterality, bilateral);
     if (in.has_confidence)
-        tr.numItem(g, T::RT_contains, code("BRX-CONF", BRX, "Brixia model confidence"), fmt(in.confidence, "%.4f"), unitOne);
+        tr.numItem(g, T::RT_contains, code("BRX-CONF", BRX, "Calibrated confidence of Brixia score"), fmt(in.confidence, "%.4f"), unitOne);
 
     if (in.has_change) {
         size_t d = tr.numItem(g, T::RT_contains, code("BRX-DELTA", BRX, "Brixia score change from prior"),

@@ -93,7 +93,13 @@ public struct ModelBundle: Sendable {
                 throw ModelBundleError.unsupportedFormat(file: file, reason: "formatVersion \(v) is newer than this program (\(ModelManifest.currentFormatVersion))")
             }
         }
-        do { return try JSONDecoder().decode(ModelManifest.self, from: data) } catch let DecodingError.keyNotFound(key, _) {
+        do {
+            let m = try JSONDecoder().decode(ModelManifest.self, from: data)
+            _ = try m.calibration?.validated(file: file)
+            return m
+        } catch let e as ModelBundleError {
+            throw e
+        } catch let DecodingError.keyNotFound(key, _) {
             throw ModelBundleError.corruptManifest(file: file, reason: "missing field '\(key.stringValue)'")
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
             let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")

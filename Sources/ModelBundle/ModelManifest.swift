@@ -1,3 +1,4 @@
+import BSNetEngine
 import Foundation
 
 /// `model.json`: what the model is, what it may be used for, and where its weights came from.
@@ -78,6 +79,42 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// Calibration of the per-zone probabilities (absent: identity, and confidences are not reported as
+    /// calibrated). Not part of the weights, so adding it never changes `weights.sha256`.
+    public struct Calibration: Codable, Sendable, Equatable {
+        public static let temperatureMethod = "temperature"
+        /// Only "temperature" (p' = softmax(log p / T), one T for all zones) is defined.
+        public var method: String
+        public var temperature: Double
+        /// What T was fitted on, e.g. "out-of-fold predictions of the 144 Cohen images (5 fold heads)".
+        public var fittedOn: String
+        /// Study confidence below this marks an analysis `low-confidence` (how it was chosen: `notes`).
+        public var lowConfidenceBelow: Double?
+        /// Expected calibration error (15 bins, top label) on the calibration data, e.g. "before", "after",
+        /// "nestedBefore", "nestedAfter".
+        public var ece: [String: Double]?
+        public var notes: String?
+        public init(method: String = Calibration.temperatureMethod, temperature: Double, fittedOn: String,
+                    lowConfidenceBelow: Double? = nil, ece: [String: Double]? = nil, notes: String? = nil) {
+            self.method = method; self.temperature = temperature; self.fittedOn = fittedOn
+            self.lowConfidenceBelow = lowConfidenceBelow; self.ece = ece; self.notes = notes
+        }
+
+        /// Throws on an unknown method, a temperature that is not finite and > 0, or a threshold outside 0...1.
+        public func validated(file: String) throws -> Calibration {
+            guard method == Self.temperatureMethod else {
+                throw ModelBundleError.corruptManifest(file: file, reason: "calibration.method '\(method)' is not supported (only 'temperature')")
+            }
+            guard temperature.isFinite, temperature > 0 else {
+                throw ModelBundleError.corruptManifest(file: file, reason: "calibration.temperature \(temperature) is not a finite number > 0")
+            }
+            if let t = lowConfidenceBelow, !(t.isFinite && t >= 0 && t <= 1) {
+                throw ModelBundleError.corruptManifest(file: file, reason: "calibration.lowConfidenceBelow \(t) is not in 0...1")
+            }
+            return self
+        }
+    }
+
     public var format: String
     public var formatVersion: Int
     public var name: String
@@ -97,6 +134,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var weights: Weights
     public var provenance: Provenance
     public var training: Training?
+    public var calibration: Calibration?
 
     public init(name: String, version: String,
                 architecture: String = "bsnet-resnet18-unetpp-512", inputSize: Int = 512, inputChannels: Int = 1,
@@ -116,6 +154,12 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         "segmentation (1,512,512,1) sigmoid lung probability; aligned segmentation (1,512,512,1); " +
         "STN affine theta (1,6); scores (1,3,2,4): out[0,row,col,:] = softmax over grades 0-3 of region r = 2*row+col " +
         "(rows top/middle/bottom, columns image-left/image-right)"
+
+    /// The engine's temperature scaling for this bundle (identity when the bundle records none).
+    public var probabilityCalibration: ProbabilityCalibration {
+        guard let c = calibration, let p = try? ProbabilityCalibration(temperature: c.temperature) else { return .identity }
+        return p
+    }
 
     /// What `weights.sha256` is a hash of, in words (for `model info` / `verify`).
     public var checksumRule: String {

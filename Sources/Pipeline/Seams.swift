@@ -80,6 +80,9 @@ public struct ImageScore: Sendable, Equatable, Codable {
     public var timingsMS: [String: Double]
     /// Where the image came from and how it was prepared (lossy compression, inversion, VOI), when known.
     public var provenance: InputProvenance? = nil
+    /// Calibrated confidence (docs/model-card.md, "Calibration"); nil when the model has no calibration,
+    /// whose probabilities are then not reported as a confidence.
+    public var confidence: CalibratedConfidence? = nil
     public var global: Int { zoneGrades.reduce(0, +) }
     public init(zoneGrades: [Int], zoneProbabilities: [[Float]], theta: [Double]? = nil, timingsMS: [String: Double] = [:]) {
         self.zoneGrades = zoneGrades; self.zoneProbabilities = zoneProbabilities; self.theta = theta; self.timingsMS = timingsMS
@@ -104,6 +107,22 @@ public struct NotScoredInfo: Sendable, Equatable, Codable {
     public var reason: String
     public var measures: [String: Double]
     public init(reason: String, measures: [String: Double]) { self.reason = reason; self.measures = measures }
+}
+
+/// How sure a score is: calibrated probability of each reported zone grade, their mean (the expected
+/// fraction of correct zone grades) and whether that is below the model's documented threshold.
+public struct CalibratedConfidence: Sendable, Equatable, Codable {
+    /// Zones A...F.
+    public var zones: [Double]
+    public var study: Double
+    /// The temperature the probabilities were scaled with.
+    public var temperature: Double
+    /// The model's low-confidence threshold (nil: the model documents none).
+    public var lowBelow: Double?
+    public var isLow: Bool { lowBelow.map { study < $0 } ?? false }
+    public init(zones: [Double], study: Double, temperature: Double, lowBelow: Double?) {
+        self.zones = zones; self.study = study; self.temperature = temperature; self.lowBelow = lowBelow
+    }
 }
 
 /// Decodes, preprocesses and runs the network on one image.

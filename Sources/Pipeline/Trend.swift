@@ -20,7 +20,7 @@ enum Trend {
         guard let current = try? grades(score.zoneGrades) else { return [] }
         let p = prior.flatMap { try? grades($0.zoneGrades) }
         let date = prior?.studyDate.flatMap { DicomDateKey.display(DicomDateKey.key(date: $0, time: nil)) }
-        return rules.compactMap { $0.evaluate(current: current, prior: p, priorDate: date) }
+        return rules.compactMap { $0.evaluate(current: current, prior: p, priorDate: date, confidence: score.confidence?.study) }
     }
 
     static func grades(_ g: [Int]) throws -> ZoneGrades {

@@ -109,8 +109,10 @@ public struct ZoneScore: Sendable, Equatable {
     public var zone: LungZone
     public var grade: Int                 // 0...3
     public var probabilities: [Double]    // [p0, p1, p2, p3] or empty
-    public init(zone: LungZone, grade: Int, probabilities: [Double] = []) {
-        self.zone = zone; self.grade = grade; self.probabilities = probabilities
+    /// Calibrated probability of `grade` (0...1); nil when the model has no calibration.
+    public var confidence: Double?
+    public init(zone: LungZone, grade: Int, probabilities: [Double] = [], confidence: Double? = nil) {
+        self.zone = zone; self.grade = grade; self.probabilities = probabilities; self.confidence = confidence
     }
 }
 
@@ -118,7 +120,9 @@ public struct BrixiaScores: Sendable, Equatable {
     /// Exactly one entry per zone A-F (any order).
     public var zones: [ZoneScore]
     public var global: Int                // 0...18, the sum of the zone grades
-    public var confidence: Double?        // 0...1
+    /// Calibrated study confidence (0...1): mean of the zones' confidences, the expected fraction of
+    /// correct zone grades (docs/model-card.md, "Calibration"); nil when the model has no calibration.
+    public var confidence: Double?
     public init(zones: [ZoneScore], global: Int, confidence: Double? = nil) {
         self.zones = zones; self.global = global; self.confidence = confidence
     }
@@ -154,7 +158,7 @@ public struct ReportAlert: Sendable, Equatable {
     }
     public static let worsening = ReportAlert(code: "BRX-ALERT-WORSE", meaning: "Worsening Brixia score vs prior exam")
     public static let severe = ReportAlert(code: "BRX-ALERT-SEVERE", meaning: "Severe involvement (high Brixia score)")
-    public static let lowConfidence = ReportAlert(code: "BRX-ALERT-LOWCONF", meaning: "Low model confidence")
+    public static let lowConfidence = ReportAlert(code: "BRX-ALERT-LOWCNF", meaning: "Low confidence: check every zone grade")
 }
 
 public struct ModelInfo: Sendable, Equatable {

@@ -112,7 +112,16 @@ enum ReportRenderer {
         img.textCentered(big, cx: x + 75, y: y + 34, .bold26, s.global >= 12 ? white : black)
         let zones = LungZone.allCases.map { "\($0.rawValue)\(s.grade($0) ?? 0)" }.joined(separator: " ")
         img.text("Zones: \(zones)", x: x + 168, y: y + 28, .regular16, black)
-        if let c = s.confidence { img.text(String(format: "Model confidence: %.2f", c), x: x + 168, y: y + 50, .regular16, black) }
+        if let c = s.confidence {
+            // Calibrated (docs/model-card.md): the study figure is the expected share of correct zone grades.
+            let perZone = LungZone.allCases.compactMap { z in
+                s.zones.first { $0.zone == z }?.confidence.map { String(format: "%@ %.2f", z.rawValue, $0) }
+            }.joined(separator: " ")
+            let low = input.alerts.contains(.lowConfidence)
+            img.text(String(format: "Confidence %.2f%@", c, low ? " (LOW)" : ""), x: x + 168, y: y + 48, .bold16,
+                     low ? alertRed : black)
+            if !perZone.isEmpty { img.text(perZone, x: x + 168, y: y + 68, .regular13, black) }
+        }
         var ly = y + 86
         if let prior = input.prior {
             var line = "Prior \(DicomDateTime.display(prior.studyDate)): \(prior.global) / 18"

@@ -45,6 +45,9 @@ extension ReportWriter {
             guard z.probabilities.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 }) else {
                 throw bad("scores.zones.\(z.zone.rawValue)", "probabilities must be in 0...1")
             }
+            if let c = z.confidence, !(c.isFinite && c >= 0 && c <= 1) {
+                throw bad("scores.zones.\(z.zone.rawValue).confidence", "\(c) not in 0...1")
+            }
         }
         let sum = zones.reduce(0) { $0 + $1.grade }
         guard input.scores.global == sum else { throw bad("scores.global", "\(input.scores.global) != sum of zone grades \(sum)") }

@@ -57,6 +57,7 @@ public struct ReportWriter: Sendable {
                 cz.has_probabilities = 1
                 cz.probabilities = (z.probabilities[0], z.probabilities[1], z.probabilities[2], z.probabilities[3])
             }
+            if let c = z.confidence { cz.has_confidence = 1; cz.confidence = c }
             zones.append(cz)
         }
         withUnsafeMutableBytes(of: &sr.zones) { raw in

@@ -112,6 +112,16 @@ extension BrixiaStore {
         let probabilities = analysis.probabilities.map { dict in
             Dictionary(uniqueKeysWithValues: dict.map { ($0.key.rawValue, $0.value) })
         }
+        for (field, value) in [("confidence", analysis.confidence)] + (analysis.zoneConfidence ?? [:]).map({ ("zone \($0.key.rawValue) confidence", $0.value) })
+        where value.map({ !($0.isFinite && $0 >= 0 && $0 <= 1) }) ?? false {
+            throw StoreError.invalidInput(field: field, reason: "\(value!) not in 0...1")
+        }
+        if let t = analysis.calibrationTemperature, !(t.isFinite && t > 0) {
+            throw StoreError.invalidInput(field: "calibration temperature", reason: "\(t) is not a finite number > 0")
+        }
+        let zoneConfidence = analysis.zoneConfidence.map { dict in
+            Dictionary(uniqueKeysWithValues: dict.map { ($0.key.rawValue, $0.value) })
+        }
         var priorRef: Int64?
         if case .study(let uid) = analysis.reportedPrior {
             guard let ref = try Int64.fetchOne(db, sql: """
@@ -129,13 +139,15 @@ extension BrixiaStore {
         try db.execute(sql: """
             INSERT INTO analyses (study_ref, instance_ref, instance_revision, version, model_name, model_version,
                 weights_sha256, zone_a, zone_b, zone_c, zone_d, zone_e, zone_f, global_score, probabilities, theta,
-                confidence, timings, status, created_at, prior_analysis_ref, prior_known)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                confidence, timings, status, created_at, prior_analysis_ref, prior_known, zone_confidence,
+                calibration_temperature)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [studyRef, instanceRef, instanceRevision, version, analysis.modelName, analysis.modelVersion,
                              analysis.weightsSHA256, z[0], z[1], z[2], z[3], z[4], z[5], analysis.zones.global,
                              try JSONColumn.encode(probabilities), try JSONColumn.encode(analysis.theta),
                              analysis.confidence, try JSONColumn.encode(analysis.timingsMS), analysis.status.rawValue, now,
-                             priorRef, priorKnown ? 1 : 0])
+                             priorRef, priorKnown ? 1 : 0, try JSONColumn.encode(zoneConfidence),
+                             analysis.calibrationTemperature])
         let id = db.lastInsertedRowID
         if let p = analysis.provenance {
             try db.execute(sql: "UPDATE analyses SET input_provenance = ? WHERE id = ?", arguments: [try JSONColumn.encode(p), id])

@@ -261,5 +261,15 @@ CREATE INDEX audit_log_at ON audit_log(at);
 CREATE INDEX audit_log_patient ON audit_log(patient_id);
 
 """#),
+        StoredMigration(name: "0008_confidence", sql: #"""
+-- 0008_confidence: per-zone confidence of every analysis (docs/model-card.md, "Calibration").
+-- zone_confidence: JSON {"A": p, ..., "F": p}, p = calibrated probability of the reported grade (0..1);
+-- analyses.confidence (since 0001) holds the study confidence, the mean of the six.
+-- calibration_temperature: the temperature the probabilities were scaled with (NULL: the model has no
+-- calibration; confidences are then not recorded).
+ALTER TABLE analyses ADD COLUMN zone_confidence TEXT;
+ALTER TABLE analyses ADD COLUMN calibration_temperature REAL CHECK (calibration_temperature IS NULL OR calibration_temperature > 0);
+
+"""#),
     ]
 }

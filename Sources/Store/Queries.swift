@@ -21,6 +21,9 @@ public struct StudySummary: Codable, Equatable, Sendable {
     public var notScoredReason: String? = nil
     /// The job's last error while it is failed or quarantined (why it has no current result); nil otherwise.
     public var failureReason: String? = nil
+    /// The latest analysis's study confidence (nil: none recorded) and status (`ok`, `low-confidence`).
+    public var confidence: Double? = nil
+    public var analysisStatus: AnalysisStatus? = nil
 }
 
 /// `brixia show`: everything stored about one study.
@@ -110,7 +113,8 @@ extension BrixiaStore {
                        p.patient_id, p.issuer, j.state, j.attempts, j.updated_at AS job_updated, j.last_error,
                        (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id) AS n,
                        (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id AND i.eligible) AS n_eligible,
-                       a.version, a.global_score, \(Self.latestNotScoredReasonSQL) AS not_scored_reason
+                       a.version, a.global_score, \(Self.latestNotScoredReasonSQL) AS not_scored_reason,
+                       a.confidence, a.status AS analysis_status
                 FROM studies s
                 JOIN patients p ON p.id = s.patient_ref
                 LEFT JOIN jobs j ON j.study_ref = s.id
@@ -122,6 +126,7 @@ extension BrixiaStore {
                 let stateText: String? = row["state"]
                 let studyUpdated: Date = row["updated_at"]
                 let jobUpdated: Date? = row["job_updated"]
+                let analysisStatus: String? = row["analysis_status"]
                 var summary = StudySummary(studyInstanceUID: row["study_uid"], patientID: row["patient_id"], issuer: row["issuer"],
                                     date: DicomDateKey.display(row["sort_key"]), accessionNumber: row["accession_number"],
                                     description: row["description"], instances: row["n"], eligibleInstances: row["n_eligible"],
@@ -130,6 +135,8 @@ extension BrixiaStore {
                                     updatedAt: max(studyUpdated, jobUpdated ?? studyUpdated))
                 summary.notScoredReason = row["not_scored_reason"]
                 if summary.state == .failed || summary.state == .quarantined { summary.failureReason = row["last_error"] }
+                summary.confidence = row["confidence"]
+                summary.analysisStatus = analysisStatus.flatMap(AnalysisStatus.init(rawValue:))
                 return summary
             }
         }

@@ -157,7 +157,12 @@ public struct NewAnalysis: Sendable, Equatable {
     public var probabilities: [Zone: [Double]]?
     /// The alignment network's 2x3 affine matrix, row-major (6 values).
     public var theta: [Double]?
+    /// Study confidence (0...1): mean of `zoneConfidence` (docs/model-card.md, "Calibration").
     public var confidence: Double?
+    /// Calibrated probability of the reported grade, per zone (0...1).
+    public var zoneConfidence: [Zone: Double]?
+    /// Temperature the probabilities were scaled with (nil: uncalibrated model).
+    public var calibrationTemperature: Double?
     /// Stage timings in milliseconds (e.g. "decode", "inference", "reports").
     public var timingsMS: [String: Double]
     public var status: AnalysisStatus
@@ -197,6 +202,9 @@ public struct AnalysisRecord: Codable, Equatable, Sendable, FetchableRecord {
     public let probabilities: [String: [Double]]?
     public let theta: [Double]?
     public let confidence: Double?
+    /// Per zone ("A"..."F"), migration 0008; nil for analyses without a calibrated model.
+    public let zoneConfidence: [String: Double]?
+    public let calibrationTemperature: Double?
     public let timingsMS: [String: Double]
     public let status: AnalysisStatus
     public let createdAt: Date
@@ -216,6 +224,8 @@ public struct AnalysisRecord: Codable, Equatable, Sendable, FetchableRecord {
         probabilities = try JSONColumn.decode([String: [Double]].self, row["probabilities"])
         theta = try JSONColumn.decode([Double].self, row["theta"])
         confidence = row["confidence"]
+        zoneConfidence = try JSONColumn.decode([String: Double].self, row["zone_confidence"])
+        calibrationTemperature = row["calibration_temperature"]
         timingsMS = try JSONColumn.decode([String: Double].self, row["timings"]) ?? [:]
         let rawStatus: String = row["status"]
         status = AnalysisStatus(rawValue: rawStatus) ?? .ok

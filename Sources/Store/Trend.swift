@@ -29,9 +29,12 @@ public struct ExamScore: Sendable, Equatable {
     public var analysisID: Int64?
     /// `DicomDateKey` of the study's earliest acquisition (the second key of `ExamOrder`).
     public var acquisitionKey: String?
+    /// The analysis's study confidence (nil: not recorded, e.g. an uncalibrated model).
+    public var confidence: Double?
 
     public init(studyInstanceUID: String, sortKey: String?, zones: ZoneGrades, analysisID: Int64? = nil,
-                acquisitionKey: String? = nil) {
+                acquisitionKey: String? = nil, confidence: Double? = nil) {
+        self.confidence = confidence
         self.studyInstanceUID = studyInstanceUID
         self.sortKey = sortKey
         self.zones = zones
@@ -96,14 +99,15 @@ public enum TrendCalculator {
                 label = .baseline
             }
             let priorDate = DicomDateKey.display(prior?.sortKey)
-            let alerts = options.rules.compactMap { $0.evaluate(current: exam.zones, prior: prior?.zones, priorDate: priorDate) }
+            let alerts = options.rules.compactMap { $0.evaluate(current: exam.zones, prior: prior?.zones, priorDate: priorDate,
+                                                                 confidence: exam.confidence) }
             result.append(TrendExam(studyInstanceUID: exam.studyInstanceUID, date: DicomDateKey.display(exam.sortKey),
                                     zones: exam.zones, global: exam.zones.global, delta: delta, trend: label,
                                     alerts: alerts, analysisID: exam.analysisID, priorAnalysisID: prior?.analysisID))
             prior = exam
         }
         for exam in undated {
-            let alerts = options.rules.compactMap { $0.evaluate(current: exam.zones, prior: nil, priorDate: nil) }
+            let alerts = options.rules.compactMap { $0.evaluate(current: exam.zones, prior: nil, priorDate: nil, confidence: exam.confidence) }
             result.append(TrendExam(studyInstanceUID: exam.studyInstanceUID, date: nil, zones: exam.zones,
                                     global: exam.zones.global, delta: nil, trend: .undated, alerts: alerts,
                                     analysisID: exam.analysisID, priorAnalysisID: nil))

@@ -82,7 +82,7 @@ extension BrixiaStore {
         // The latest version per study through the UNIQUE(study_ref, version) index.
         try Row.fetchAll(db, sql: """
             SELECT s.study_uid, s.sort_key, a.id, a.zone_a, a.zone_b, a.zone_c, a.zone_d, a.zone_e, a.zone_f,
-                   s.acquisition_datetime
+                   s.acquisition_datetime, a.confidence
             FROM studies s
             JOIN analyses a ON a.study_ref = s.id
              AND a.version = (SELECT MAX(version) FROM analyses WHERE study_ref = s.id)
@@ -91,7 +91,8 @@ extension BrixiaStore {
             """, arguments: [patientRef]).map { row in
             ExamScore(studyInstanceUID: row["study_uid"], sortKey: row["sort_key"],
                       zones: ZoneGrades(unchecked: (3...8).map { row[$0] }), analysisID: row["id"],
-                      acquisitionKey: DicomDateKey.key(dateTime: row["acquisition_datetime"]))
+                      acquisitionKey: DicomDateKey.key(dateTime: row["acquisition_datetime"]),
+                      confidence: row["confidence"])
         }
     }
 

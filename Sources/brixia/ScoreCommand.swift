@@ -125,7 +125,8 @@ struct ScoreCommand: ParsableCommand {
             let t1 = Date()
             let input = Preprocessor.modelInput(from: image)
             let t2 = Date()
-            let out = try net.run(input)
+            // Calibrated probabilities (identity when model.json records no calibration).
+            let out = try net.run(input).calibrated(manifest.probabilityCalibration)
             let t3 = Date()
             r.timings = (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), t3.timeIntervalSince(t2))
             if manifest.isTestFixture {
@@ -187,7 +188,7 @@ struct ScoreResult {
             ("global", .int(out.globalScore)),
             ("probabilities", .object(BrixiaZone.allCases.map { z in
                 (z.rawValue, .array(out.probabilities(z).map { .double(Double($0)) })) })),
-            ("confidence", .double(out.confidence)),
+            ("confidence", confidenceJSON(out)),
             model,
             ("timings", .object([("decode", .double(timings.decode)), ("preprocess", .double(timings.preprocess)),
                                  ("network", .double(timings.network))])),
@@ -209,6 +210,27 @@ struct ScoreResult {
         ])
     }
 
+    /// Calibrated confidence (docs/model-card.md, "Calibration"), or null when the model has none: an
+    /// uncalibrated maximum probability is not shown as a confidence.
+    func confidenceJSON(_ out: BSNetOutput) -> JSONText.Value {
+        guard let cal = model.calibration else { return .null }
+        let c = out.scoreConfidence
+        let low = cal.lowConfidenceBelow.map { c.study < $0 }
+        return .object([("study", .double(c.study)),
+                        ("zones", .object(zip(BrixiaZone.allCases, c.zones).map { ($0.rawValue, .double($1)) })),
+                        ("lowConfidence", low.map { .bool($0) } ?? .null),
+                        ("lowConfidenceBelow", cal.lowConfidenceBelow.map { .double($0) } ?? .null),
+                        ("temperature", .double(cal.temperature))])
+    }
+
+    func confidenceText(_ out: BSNetOutput) -> String {
+        guard let cal = model.calibration else { return "confidence: not available (model not calibrated)" }
+        let c = out.scoreConfidence
+        let zones = zip(BrixiaZone.allCases, c.zones).map { String(format: "%@ %.2f", $0.rawValue, $1) }.joined(separator: " ")
+        let low = cal.lowConfidenceBelow.map { c.study < $0 } == true ? " LOW CONFIDENCE" : ""
+        return String(format: "confidence: %.2f%@ (zones %@)", c.study, low, zones)
+    }
+
     /// The six zones in their anatomical layout as a radiologist sees the film (patient's right on the left).
     func text() -> String {
         if let error { return "\(path): error: \(error)" }
@@ -226,7 +248,7 @@ struct ScoreResult {
             "  upper       A: \(g[.A]!)        D: \(g[.D]!)",
             "  middle      B: \(g[.B]!)        E: \(g[.E]!)",
             "  lower       C: \(g[.C]!)        F: \(g[.F]!)",
-            "  global: \(out.globalScore)/18   confidence: \(String(format: "%.2f", out.confidence))",
+            "  global: \(out.globalScore)/18   \(confidenceText(out))",
             "  model: \(model.name) \(model.version) (weights \(model.weights.sha256.prefix(12))…)",
             "  AI-generated, not verified by a physician; not for diagnostic use",
         ]

@@ -56,6 +56,11 @@ struct ShowCommand: ParsableCommand {
             let zones = Zone.allCases.map { "\($0.rawValue)\(r.zones[$0])" }.joined(separator: " ")
             let confidence = r.confidence.map { String(format: "%.2f", $0) } ?? "-"
             out("  v\(r.version)  \(iso(r.createdAt))  global \(r.global)  \(zones)  status \(r.status.rawValue)  confidence \(confidence)")
+            if let zc = r.zoneConfidence {
+                let t = r.calibrationTemperature.map { String(format: ", temperature %.3f", $0) } ?? ""
+                out("    zone confidence " + Zone.allCases.map { z in zc[z.rawValue].map { String(format: "\(z.rawValue) %.2f", $0) } ?? "\(z.rawValue) -" }
+                        .joined(separator: " ") + " (calibrated\(t))")
+            }
             out("    model \(r.modelName) \(r.modelVersion)  weights sha256 \(r.weightsSHA256)")
             if let instance = a.analysedInstance { out("    image \(instance) (revision \(r.instanceRevision ?? 1))") }
             if let p = r.provenance { out("    input " + provenanceText(p)) }

@@ -54,14 +54,16 @@ struct StudiesCommand: ParsableCommand {
             out("no studies match")
             return
         }
-        out("date                 state        ver  global  inst  patient ID       ref           study UID")
+        out("date                 state        ver  global  conf   inst  patient ID       ref           study UID")
         for s in studies {
             let version = s.latestVersion.map { "v\($0)" } ?? "-"
             // A study whose latest result is "not scored" shows that, not an older score.
             let global = s.notScoredReason != nil ? "-" : (s.global.map(String.init) ?? "-")
             let state = s.notScoredReason != nil && s.state == .done ? "not-scored" : (s.state?.rawValue ?? "-")
             let shownVersion = s.notScoredReason != nil ? "-" : version
-            out("\(pad(s.date ?? "undated", 20)) \(pad(state, 12)) \(pad(shownVersion, 4)) \(lpad(global, 6))  "
+            // "0.41!" = low-confidence (below the model's documented threshold)
+            let conf = s.notScoredReason == nil ? (s.confidence.map { String(format: "%.2f", $0) + (s.analysisStatus == .lowConfidence ? "!" : " ") } ?? "-    ") : "-    "
+            out("\(pad(s.date ?? "undated", 20)) \(pad(state, 12)) \(pad(shownVersion, 4)) \(lpad(global, 6))  \(conf) "
                   + "\(lpad("\(s.eligibleInstances)/\(s.instances)", 4))  \(pad(SafeText.escape(s.patientID), 16)) \(StudyReference.of(s.studyInstanceUID))  \(s.studyInstanceUID)")
             if let reason = s.notScoredReason { out("    AI analysis not performed: \(SafeText.escape(reason))") }
             if let reason = s.failureReason { out("    \(s.state?.rawValue ?? "failed"): \(SafeText.escape(reason))") }

@@ -39,8 +39,8 @@ import Testing
             // The reported grade is the argmax of the reported probabilities.
             #expect(p.firstIndex(of: p.max()!) == zones[zone])
         }
-        let confidence = try #require(ok["confidence"] as? Double)
-        #expect(confidence >= 0.25 && confidence <= 1)
+        // An uncalibrated model reports no confidence (docs/model-card.md, "Calibration").
+        #expect(ok["confidence"] is NSNull)
         let m = try #require(ok["model"] as? [String: String])
         #expect(m["weightsSHA256"]?.count == 64)
         let timings = try #require(ok["timings"] as? [String: Double])
@@ -52,6 +52,44 @@ import Testing
         #expect((bad["error"] as? String)?.contains("junk.dcm") == true)
         #expect((bad["error"] as? String)?.contains("neither DICOM") == true, "both readers' refusal is reported")
         #expect(bad["zones"] == nil)
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: ScoreCLITests.sample.path), "needs Samples/studies"),
+          .timeLimit(.minutes(10)))
+    func calibratedModelReportsTemperedProbabilitiesAndConfidence() async throws {
+        let model = try E2E.sharedModel.get()
+        let dicom = try Self.firstSample()
+        let w = try WorkDir()
+        // The same weights with a calibration block (T = 2: flatter probabilities, same grades).
+        let calibrated = w.url("calibrated")
+        try FileManager.default.copyItem(at: model, to: calibrated)
+        let mURL = calibrated.appendingPathComponent("model.json")
+        var m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: mURL)) as? [String: Any])
+        m["calibration"] = ["method": "temperature", "temperature": 2.0, "fittedOn": "test", "lowConfidenceBelow": 0.99]
+        try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys]).write(to: mURL)
+
+        func run(_ dir: URL) async throws -> [String: Any] {
+            let r = try await Brixia.run(["score", "--model", dir.path, "--json", dicom.path], timeout: 300)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])?.first)
+        }
+        let raw = try await run(model), cal = try await run(calibrated)
+        #expect(raw["zones"] as? [String: Int] == cal["zones"] as? [String: Int], "calibration never changes a grade")
+        let pr = try #require(raw["probabilities"] as? [String: [Double]]), pc = try #require(cal["probabilities"] as? [String: [Double]])
+        let conf = try #require(cal["confidence"] as? [String: Any])
+        let zoneConf = try #require(conf["zones"] as? [String: Double])
+        for z in ["A", "B", "C", "D", "E", "F"] {
+            let r = try #require(pr[z]), c = try #require(pc[z])
+            // softmax(log p / 2) = sqrt(p) normalised
+            let s = r.map { $0.squareRoot() }, total = s.reduce(0, +)
+            for (x, e) in zip(c, s) { #expect(abs(x - e / total) < 1e-4) }
+            #expect(abs(zoneConf[z]! - c.max()!) < 1e-6)
+        }
+        let study = try #require(conf["study"] as? Double)
+        #expect(abs(study - zoneConf.values.reduce(0, +) / 6) < 1e-9)
+        #expect(conf["temperature"] as? Double == 2 && conf["lowConfidence"] as? Bool == true)
+        let text = try await Brixia.run(["score", "--model", calibrated.path, dicom.path], timeout: 300)
+        #expect(text.stdout.contains("LOW CONFIDENCE") && text.stdout.contains(String(format: "confidence: %.2f", study)))
     }
 
     static let shippedModel = Brixia.repoRoot.appendingPathComponent("models/bsnet-brixia-own")
@@ -86,6 +124,13 @@ import Testing
         #expect(manifest["isTestFixture"] as? Bool == false)
         let training = try #require(manifest["training"] as? [String: Any])
         #expect((training["evaluation"] as? [String])?.isEmpty == false)
+        // Calibrated (docs/model-card.md, "Calibration"): the confidence is reported; otherwise it is null.
+        if let cal = manifest["calibration"] as? [String: Any] {
+            let conf = try #require(array.first?["confidence"] as? [String: Any])
+            #expect(conf["temperature"] as? Double == cal["temperature"] as? Double)
+        } else {
+            #expect(array.first?["confidence"] is NSNull)
+        }
         let v = try await Brixia.run(["model", "verify", Self.shippedModel.path], timeout: 120)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
     }

@@ -12,6 +12,8 @@ struct FakeInstance: Codable {
     var grades: [Int] = [1, 1, 1, 1, 1, 1]
     /// "reject": the scorer rejects the image (decode failure).
     var scorer: String?
+    /// Calibrated zone confidences (A...F) the scorer reports (nil: an uncalibrated model).
+    var confidence: [Double]? = nil
 
     static let magic = "BRXFAKE1\n"
 
@@ -50,6 +52,7 @@ final class FakeScorer: StudyScorer, @unchecked Sendable {
     let model = ModelIdentity(name: "BS-Net test double", version: "0", weightsSHA256: String(repeating: "0", count: 64))
     private let lock = NSLock()
     private(set) var scored: [String] = []
+    static let lowConfidenceBelow = 0.5
     func score(file: URL, metadata: InstanceMetadata) throws -> ImageScore {
         let f = try FakeInstance.read(file)
         if f.scorer == "reject" { throw InputRejection(file: file.path, reason: "pixel data cannot be decoded") }
@@ -58,7 +61,12 @@ final class FakeScorer: StudyScorer, @unchecked Sendable {
                                       measures: ["lungFraction": 0.01])
         }
         lock.lock(); scored.append(metadata.sopInstanceUID); lock.unlock()
-        return ImageScore(zoneGrades: f.grades, zoneProbabilities: f.grades.map { g in (0..<4).map { $0 == g ? 1 : 0 } })
+        var score = ImageScore(zoneGrades: f.grades, zoneProbabilities: f.grades.map { g in (0..<4).map { $0 == g ? 1 : 0 } })
+        if let c = f.confidence {
+            score.confidence = CalibratedConfidence(zones: c, study: c.reduce(0, +) / Double(c.count), temperature: 1.5,
+                                                    lowBelow: Self.lowConfidenceBelow)
+        }
+        return score
     }
 }
 

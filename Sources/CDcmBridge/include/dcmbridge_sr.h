@@ -61,6 +61,8 @@ typedef struct dcmb_sr_zone {
     int32_t grade;            /* 0..3 */
     int32_t has_probabilities;
     double probabilities[4];  /* p(grade 0..3) */
+    int32_t has_confidence;
+    double confidence;        /* calibrated probability of `grade` (0..1), BRX-ZCONF */
 } dcmb_sr_zone;
 
 typedef struct dcmb_sr_input {

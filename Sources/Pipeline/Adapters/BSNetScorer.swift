@@ -10,6 +10,8 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
     public let model: ModelIdentity
     public let isTestFixture: Bool
     private let net: BSNet
+    /// From model.json (absent: identity, and no confidence is reported).
+    private let calibration: ModelManifest.Calibration?
     private let lock = NSLock()   // BSNet runs one input at a time (shared arena)
 
     /// Loads and verifies the bundle against the engine's full tensor list. A random test fixture
@@ -28,6 +30,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         }
         isTestFixture = b.manifest.isTestFixture
         net = try BSNet(weights: b.weights, threads: threads)
+        calibration = b.manifest.calibration
         model = ModelIdentity(name: b.manifest.name, version: b.manifest.version, weightsSHA256: b.manifest.weights.sha256)
     }
 
@@ -50,7 +53,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         }
         let t1 = Date()
         lock.lock(); defer { lock.unlock() }
-        let out = try net.run(input)
+        var out = try net.run(input)
         // The image-content check (docs/quality-check.md). A random test fixture segments nothing, so it would
         // refuse every image; fixtures never score patients (refused unless allowTestFixture).
         if !isTestFixture {
@@ -60,12 +63,21 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
                                           provenance: provenance)
             }
         }
+        var confidence: CalibratedConfidence?
+        if let calibration {
+            // Validated when the bundle was loaded (ModelManifest.Calibration.validated).
+            out = out.calibrated(try ProbabilityCalibration(temperature: calibration.temperature))
+            let c = out.scoreConfidence
+            confidence = CalibratedConfidence(zones: c.zones, study: c.study, temperature: calibration.temperature,
+                                              lowBelow: calibration.lowConfidenceBelow)
+        }
         let grades = BrixiaZone.allCases.map { out.grades[$0]! }
         let probs = BrixiaZone.allCases.map { out.probabilities($0) }
         var score = ImageScore(zoneGrades: grades, zoneProbabilities: probs, theta: out.theta.map(Double.init),
                                timingsMS: ["decode+preprocess": t1.timeIntervalSince(t0) * 1000,
                                            "network": Date().timeIntervalSince(t1) * 1000])
         score.provenance = provenance
+        score.confidence = confidence
         return score
     }
 

@@ -90,8 +90,9 @@ public struct ReportsSink: ReportSink {
                                  patientOrientation: SourceImage.isPatientOrientation(d.instance.patientOrientation)
                                      ? d.instance.patientOrientation : nil,
                                  pixelSpacing: d.geometry.pixelSpacing.map { ($0.row, $0.column) })
-        let zones = zip(LungZone.allCases, zip(a.score.zoneGrades, a.score.zoneProbabilities)).map { z, gp in
-            ZoneScore(zone: z, grade: gp.0, probabilities: gp.1.map(Double.init))
+        let conf = a.score.confidence.flatMap { $0.zones.count == 6 ? $0 : nil }
+        let zones = zip(LungZone.allCases, zip(a.score.zoneGrades, a.score.zoneProbabilities)).enumerated().map { i, zgp in
+            ZoneScore(zone: zgp.0, grade: zgp.1.0, probabilities: zgp.1.1.map(Double.init), confidence: conf?.zones[i])
         }
         var prior: PriorExam?
         var change: ScoreChange?
@@ -111,9 +112,10 @@ public struct ReportsSink: ReportSink {
         }
         var alerts: [ReportAlert] = []
         for f in a.alerts where !alerts.contains(Self.alert(f)) { alerts.append(Self.alert(f)) }
+        if conf?.isLow == true { alerts.append(.lowConfidence) }
         let (patient, study) = Self.patientAndStudy(d, studyInstanceUID: a.studyInstanceUID)
         var input = ReportInput(
-            patient: patient, study: study, source: source, scores: BrixiaScores(zones: zones, global: a.score.global),
+            patient: patient, study: study, source: source, scores: BrixiaScores(zones: zones, global: a.score.global, confidence: conf?.study),
             prior: prior, change: change, alerts: alerts,
             model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
             equipment: equipment, created: a.createdAt,

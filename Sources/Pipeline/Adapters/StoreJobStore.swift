@@ -157,6 +157,12 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
                                    modelVersion: a.model.version, weightsSHA256: a.model.weightsSHA256, zones: g,
                                    probabilities: probs.count == 6 ? probs : nil, theta: a.score.theta,
                                    timingsMS: a.score.timingsMS)
+        if let c = a.score.confidence, c.zones.count == 6 {
+            analysis.confidence = c.study
+            analysis.zoneConfidence = Dictionary(uniqueKeysWithValues: zip(Zone.allCases, c.zones))
+            analysis.calibrationTemperature = c.temperature
+            analysis.status = c.isLow ? .lowConfidence : .ok
+        }
         analysis.reportedPrior = a.prior.map { .study($0.studyInstanceUID) } ?? ReportedPrior.none
         analysis.provenance = a.score.provenance
         let outs = outputs.map {
