@@ -93,9 +93,13 @@ public struct RunProgress: Sendable, Equatable {
     }
 
     public var line: String {
-        let eta = self.eta.map { "ETA \(Self.clock($0))" } ?? "ETA -"
         let file = last.files.first.map { " \($0)\(last.files.count > 1 ? " +\(last.files.count - 1)" : "")" } ?? ""
-        return "[\(done)/\(total)] \(Self.clock(elapsed)) elapsed, \(eta)  study \(last.ref)\(file): \(last.outcome)"
+        return "\(Self.counter(done: done, total: total, elapsed: elapsed, eta: eta))  study \(last.ref)\(file): \(last.outcome)"
+    }
+
+    /// "[n/N] m:ss elapsed, ETA m:ss": the head of every progress line (`run --once`, multi-file `score`).
+    public static func counter(done: Int, total: Int, elapsed: TimeInterval, eta: TimeInterval?) -> String {
+        "[\(done)/\(total)] \(clock(elapsed)) elapsed, \(eta.map { "ETA \(clock($0))" } ?? "ETA -")"
     }
 
     /// m:ss (h:mm:ss from an hour).

@@ -57,7 +57,8 @@ struct ScoreCommand: ParsableCommand {
             if files.count > 1 {
                 let elapsed = Date().timeIntervalSince(started)
                 let eta = elapsed / Double(i + 1) * Double(files.count - i - 1)
-                TerminalProgress.shared.update("[\(i + 1)/\(files.count)] \(RunProgress.clock(elapsed)) elapsed, ETA \(RunProgress.clock(eta))  \(SafeText.escape(path))")
+                TerminalProgress.shared.update(RunProgress.counter(done: i + 1, total: files.count, elapsed: elapsed, eta: eta)
+                                               + "  \(SafeText.escape(path))")
             }
         }
         TerminalProgress.shared.finish()
