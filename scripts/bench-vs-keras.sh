@@ -46,8 +46,8 @@ fi
 
 OUT="${BENCH_OUT:-/tmp/bench-vs-keras}"
 mkdir -p "$OUT"
-# The IR depends on the runtimes and the weights only (bump "ir1" when the conversion code changes).
-IR="$VENV/ir1-$(cat "$REQ" "$WEIGHTS" | sha256sum | cut -c1-16)"
+# The IR depends on the runtimes and the weights only (bump "ir2" when the conversion code changes).
+IR="$VENV/ir2-$(cat "$REQ" "$WEIGHTS" | sha256sum | cut -c1-16)"
 if [[ ! -f "$IR/bsnet.xml" && ",${BENCH_RUNTIMES:-openvino}," == *,openvino,* ]]; then
     echo "bench-vs-keras: converting the Keras model to OpenVINO IR in $IR"
     rm -rf "$IR.tmp" && mkdir -p "$IR.tmp"
