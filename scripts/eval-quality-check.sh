@@ -5,7 +5,11 @@
 # ../shared/data/dicom. Negatives: the lateral dog thorax and the lying-MONOCHROME1 file of data/dicom, the
 # project's own report rendering (SC of a sample study made by `brixia run --once`, converted to PNG with
 # dcmj2pnm), and, made from every 15th positive, inverted / rotated 90 / rotated 180 / cropped copies,
-# plus uniform and noise images. About 330 forward passes: several minutes on 2 cores; run it once.
+# plus uniform and noise images. About 330 forward passes (more where the paired checks run a second one):
+# 15-20 minutes on 2 cores; run it once.
+#   QC_ALL_DERIVED=rotated180,inverted   also judges those copies of EVERY positive (another ~900 passes),
+#                                        details in ${DETAILS}.all-derived
+# Re-judge recorded measures with the current bounds (no inference): brixia dev qc-eval --replay FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${BRIXIA_SHARED:-../shared}
@@ -34,3 +38,10 @@ D="$SHARED/data/dicom"
     --negative "$D/fuji_dx_animal_thorax_small_MONO1_inverse.dcm" --negative "$D/siim_cr_chest_fake_MONOCHROME1.dcm" \
     --negative "$tmp/rendering-1.png" \
     --derive-every 15 --details "${DETAILS:-$tmp/details.jsonl}"
+
+if [ -n "${QC_ALL_DERIVED:-}" ]; then
+    "$BIN" dev qc-eval --model "$MODEL" \
+        --positive "$SHARED/data/cohen/images" --positive "$SHARED/data/opacity/images" \
+        --positive "$D/CR-MONO1-10-chest.dcm" --positive "$D/RG1_J2KI.dcm" --positive "$D/siim_cr_chest_jpegbaseline.dcm" \
+        --derive-every 1 --derive-kinds "$QC_ALL_DERIVED" --derived-only --details "${DETAILS:-$tmp/details.jsonl}.all-derived"
+fi

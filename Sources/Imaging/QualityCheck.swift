@@ -35,6 +35,19 @@ public enum QualityCheck {
         /// At most this share of the 512x512 input on one gray level (flat backgrounds of renderings, uniform
         /// images) [0.383, from black borders].
         public var maxModeShare = 0.44
+        /// Up from down (a 180-degree rotation keeps area, symmetry and position): `Measures.uprightness`, the
+        /// lungs' bases lateral to their apices plus the gap between them widening towards the heart [-0.362].
+        public var minUprightness = -0.42
+        /// Below this uprightness the image is also segmented turned by 180 degrees (one more forward pass) and
+        /// rejected when the turned image is more upright by more than `maxTurnedAdvantage` [PAIRMAX]. Uprightness
+        /// changes sign when an image is turned, so a chest that is upright either way cannot exceed 0.25 in both.
+        public var pairedCheckBelow = 0.25
+        public var maxTurnedAdvantage = 0.27
+        /// Below this polarity margin the image is also segmented with its gray levels inverted (one more forward
+        /// pass), and rejected when the inverted image's lungs are darker than its mediastinum by more than
+        /// `maxInvertedAdvantage` over the image as given [INVMAX]: a lying MONOCHROME1 tag.
+        public var pairedPolarityBelow = 0.25
+        public var maxInvertedAdvantage = 0.0
         public init() {}
     }
 
@@ -57,6 +70,28 @@ public enum QualityCheck {
         public var massOffsets: (right: Double, left: Double) = (0, 0)
         /// Per lung: bounding-box height as a fraction of the frame.
         public var heights: (right: Double, left: Double) = (0, 0)
+        /// Mean gap between the lungs over the lower third of the rows both span minus that over the upper third,
+        /// as a fraction of the frame: > 0 upright (the heart is wider than the upper mediastinum).
+        public var heartWidening: Double = 0
+        /// Per lung: how far the mean x of its lowest tenth of rows lies outside that of its highest tenth, as a
+        /// fraction of its box width: > 0 upright (the costophrenic angle is lateral, the apex medial).
+        public var baseLaterality: (right: Double, left: Double) = (0, 0)
+        /// Mean base laterality + 2 x heart widening: > 0 upright, < 0 upside down. One measure rather than two
+        /// because either part alone is sometimes negative on real upright chests (a lung whose base the
+        /// network cut short, a narrow heart); the weight 2 was fixed before its separation was measured.
+        public var uprightness: Double { (baseLaterality.right + baseLaterality.left) / 2 + 2 * heartWidening }
+        /// Uprightness of the same image turned by 180 degrees, when the paired check ran.
+        public var turnedUprightness: Double?
+        /// Polarity margin of the same image with its gray levels inverted, when the paired check ran.
+        public var invertedPolarityMargin: Double?
+        /// Pixels the network is unsure about (probability 0.1-0.9) per lung pixel: a crisp segmentation has only
+        /// a thin boundary band; out-of-distribution inputs give wide fuzzy regions.
+        public var uncertainShare: Double = 0
+        /// Mean lung probability over the two lungs' pixels.
+        public var lungConfidence: Double = 0
+        /// Mean input over a 12-pixel ring around the two lungs (ribs, soft tissue, mediastinum, diaphragm) minus
+        /// the lung mean: > 0 when the lungs are darker than what surrounds them.
+        public var ringMargin: Double = 0
 
         public init(lungFraction: Double, rightLungFraction: Double, leftLungFraction: Double, symmetry: Double,
                     largestTwoShare: Double, rightCentroid: (x: Double, y: Double), leftCentroid: (x: Double, y: Double),
@@ -87,7 +122,34 @@ public enum QualityCheck {
 
     /// `segmentation`: BS-Net's lung probability map (512*512, row-major, before alignment); `input`: the
     /// preprocessed model input it was computed from (512*512, [0,1]).
+    /// The one-image rules only (no paired orientation check).
     public static func check(segmentation: [Float], input: [Float], thresholds t: Thresholds = .init()) -> Result {
+        verdict(measure(segmentation: segmentation, input: input, thresholds: t), thresholds: t)
+    }
+
+    /// Every rule, including the paired checks: `segment` runs the network's segmentation on another input,
+    /// the 180-degree turn of `input` when its uprightness is ambiguous, and `input` with inverted gray levels
+    /// when its polarity is.
+    public static func check(segmentation: [Float], input: [Float], thresholds t: Thresholds = .init(),
+                             segment: ([Float]) throws -> [Float]) rethrows -> Result {
+        var m = measure(segmentation: segmentation, input: input, thresholds: t)
+        guard m.rightLungFraction >= t.minSingleLungFraction, m.leftLungFraction >= t.minSingleLungFraction else {
+            return verdict(m, thresholds: t)
+        }
+        if m.uprightness < t.pairedCheckBelow {
+            let turned = Array(input.reversed())   // row-major 512x512: reversing is the 180-degree turn
+            let tm = measure(segmentation: try segment(turned), input: turned, thresholds: t)
+            if tm.rightLungFraction > 0 && tm.leftLungFraction > 0 { m.turnedUprightness = tm.uprightness }
+        }
+        if m.polarityMargin < t.pairedPolarityBelow {
+            let inverted = input.map { 1 - $0 }
+            let im = measure(segmentation: try segment(inverted), input: inverted, thresholds: t)
+            if im.rightLungFraction > 0 && im.leftLungFraction > 0 { m.invertedPolarityMargin = im.polarityMargin }
+        }
+        return verdict(m, thresholds: t)
+    }
+
+    static func measure(segmentation: [Float], input: [Float], thresholds t: Thresholds) -> Measures {
         let n = side * side
         precondition(segmentation.count == n && input.count == n, "QualityCheck needs 512x512 maps")
         let (comps, labels) = components(segmentation.map { $0 > t.lungProbability })
@@ -108,10 +170,12 @@ public enum QualityCheck {
             }
             m.massOffsets = (offset(a), offset(b))
             m.heights = (Double(a.maxY - a.minY + 1) / Double(side), Double(b.maxY - b.minY + 1) / Double(side))
+            (m.heartWidening, m.baseLaterality) = orientation(a, b, labels: labels)
         }
         let (lungMean, medMean) = polarity(input: input, lungs: two, labels: labels)
         m.lungMean = lungMean; m.mediastinumMean = medMean
-        return verdict(m, thresholds: t)
+        if two.count == 2 { (m.uncertainShare, m.lungConfidence, m.ringMargin) = texture(segmentation, input, two, labels, lungMean) }
+        return m
     }
 
     /// The rules applied to measured values (separate so that a recorded evaluation can be re-judged).
@@ -143,6 +207,15 @@ public enum QualityCheck {
             }
             if min(m.heights.right, m.heights.left) < t.minLungHeight {
                 f.append("lungs too short for a chest radiograph (heights \(pct(m.heights.right)) and \(pct(m.heights.left)) of the frame, min \(pct(t.minLungHeight)))")
+            }
+            if m.uprightness < t.minUprightness {
+                f.append("upside down? the lungs' bases are not lateral to their apices and the gap between them does not widen towards the heart (uprightness \(num(m.uprightness)): base shifts \(num(m.baseLaterality.right)), \(num(m.baseLaterality.left)), heart widening \(num(m.heartWidening)); min \(num(t.minUprightness)))")
+            }
+            if let turned = m.turnedUprightness, turned - m.uprightness > t.maxTurnedAdvantage {
+                f.append("upside down? turned by 180 degrees the image shows a more upright chest (uprightness \(num(m.uprightness)) as given, \(num(turned)) turned; max advantage \(num(t.maxTurnedAdvantage)))")
+            }
+            if let inv = m.invertedPolarityMargin, inv - m.polarityMargin > t.maxInvertedAdvantage {
+                f.append("inverted? with its gray levels inverted the image shows lungs clearly darker than the mediastinum (polarity margin \(num(m.polarityMargin)) as given, \(num(inv)) inverted; max advantage \(num(t.maxInvertedAdvantage))): e.g. a wrong MONOCHROME1 tag")
             }
             if m.polarityMargin < t.minPolarityMargin {
                 f.append("lungs not darker than the mediastinum (lung mean \(num(m.lungMean)), mediastinum \(num(m.mediastinumMean)), min difference \(num(t.minPolarityMargin))): inverted display, e.g. a wrong MONOCHROME1 tag")
@@ -183,6 +256,70 @@ public enum QualityCheck {
             out.append(c)
         }
         return (out, label)
+    }
+
+    /// The two orientation measures of `Measures` (`a` is the lung on the image's left).
+    static func orientation(_ a: Component, _ b: Component, labels: [Int32]) -> (Double, (Double, Double)) {
+        let s = side
+        var aMax = [Int](repeating: -1, count: s), bMin = [Int](repeating: s, count: s)
+        var sumX = [[Int]](repeating: [Int](repeating: 0, count: s), count: 2), cnt = sumX
+        for y in 0..<s {
+            for x in 0..<s {
+                let l = labels[y * s + x]
+                if l == a.id { aMax[y] = x; sumX[0][y] += x; cnt[0][y] += 1 }
+                else if l == b.id { if bMin[y] == s { bMin[y] = x }; sumX[1][y] += x; cnt[1][y] += 1 }
+            }
+        }
+        var heart = 0.0
+        let y0 = max(a.minY, b.minY), y1 = min(a.maxY, b.maxY)
+        if y1 - y0 >= 5 {
+            let third = (y1 - y0 + 1) / 3
+            func meanGap(_ rows: ClosedRange<Int>) -> Double? {
+                let g = rows.filter { aMax[$0] >= 0 && bMin[$0] < s }.map { Double(bMin[$0] - aMax[$0]) }
+                return g.isEmpty ? nil : g.reduce(0, +) / Double(g.count)
+            }
+            if let up = meanGap(y0...(y0 + third - 1)), let low = meanGap((y1 - third + 1)...y1) { heart = (low - up) / Double(s) }
+        }
+        func base(_ c: Component, _ k: Int, outward: Double) -> Double {
+            let band = max(1, (c.maxY - c.minY + 1) / 10)
+            func meanX(_ rows: ClosedRange<Int>) -> Double {
+                let n = rows.reduce(0) { $0 + cnt[k][$1] }
+                return n == 0 ? 0 : Double(rows.reduce(0) { $0 + sumX[k][$1] }) / Double(n)
+            }
+            let top = meanX(c.minY...(c.minY + band - 1)), bottom = meanX((c.maxY - band + 1)...c.maxY)
+            return outward * (bottom - top) / Double(c.maxX - c.minX + 1)
+        }
+        return (heart, (base(a, 0, outward: -1), base(b, 1, outward: 1)))
+    }
+
+    /// uncertainShare, lungConfidence and ringMargin of `Measures`.
+    static func texture(_ seg: [Float], _ input: [Float], _ lungs: [Component], _ labels: [Int32], _ lungMean: Double) -> (Double, Double, Double) {
+        let s = side, r = 12
+        var uncertain = 0, lungPixels = 0, pSum = 0.0
+        var inLung = [Bool](repeating: false, count: s * s)
+        for i in 0..<(s * s) {
+            if seg[i] > 0.1 && seg[i] < 0.9 { uncertain += 1 }
+            if labels[i] == lungs[0].id || labels[i] == lungs[1].id { inLung[i] = true; lungPixels += 1; pSum += Double(seg[i]) }
+        }
+        // Dilate by r (separable max over a square), then the ring is dilated minus lung.
+        var rows = [Bool](repeating: false, count: s * s)
+        for y in 0..<s {
+            var lastSeen = -10 * s
+            for x in 0..<s { if inLung[y * s + x] { lastSeen = x }; if x - lastSeen <= r { rows[y * s + x] = true } }
+            lastSeen = 10 * s
+            for x in stride(from: s - 1, through: 0, by: -1) { if inLung[y * s + x] { lastSeen = x }; if lastSeen - x <= r { rows[y * s + x] = true } }
+        }
+        var ringSum = 0.0, ringCount = 0
+        for x in 0..<s {
+            var near = [Bool](repeating: false, count: s)
+            var lastSeen = -10 * s
+            for y in 0..<s { if rows[y * s + x] { lastSeen = y }; if y - lastSeen <= r { near[y] = true } }
+            lastSeen = 10 * s
+            for y in stride(from: s - 1, through: 0, by: -1) { if rows[y * s + x] { lastSeen = y }; if lastSeen - y <= r { near[y] = true } }
+            for y in 0..<s where near[y] && !inLung[y * s + x] && seg[y * s + x] <= 0.5 { ringSum += Double(input[y * s + x]); ringCount += 1 }
+        }
+        let n = Double(max(1, lungPixels))
+        return (Double(uncertain) / n, pSum / n, ringCount == 0 ? 0 : ringSum / Double(ringCount) - lungMean)
     }
 
     /// Mean input over the two lungs' pixels, and in the mediastinum: the columns between the lungs over the

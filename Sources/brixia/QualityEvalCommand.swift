@@ -16,6 +16,10 @@ struct QualityEvalCommand: ParsableCommand {
     var negatives: [String] = []
     @Option(help: "Make inverted / rotated 90 / rotated 180 / cropped negatives from every N-th positive (0: none).")
     var deriveEvery = 0
+    @Option(help: "Comma-separated kinds to derive (default: inverted,rotated90,rotated180,cropped).")
+    var deriveKinds = QualityCheck.Negative.derivedKinds.joined(separator: ",")
+    @Flag(help: "Judge only the derived negatives (not the positives themselves, the --negative files or the synthetic images).")
+    var derivedOnly = false
     @Option(help: "Model bundle directory (default: $BRIXIA_MODEL, else the shipped model).") var model: String?
     @Option(help: "OpenBLAS threads.") var threads = 1
     @Option(help: "Write one JSON line per image here.") var details: String?
@@ -28,17 +32,21 @@ struct QualityEvalCommand: ParsableCommand {
         if let replay { return try Self.replay(path: replay) }
         let loaded = try ScoreCommand.loadModel(explicit: model, threads: threads)
         let pos = try Self.expand(positives)
-        var items: [Item] = pos.map { p in Item(kind: "positive", label: p, expectPass: true) { try InputImage.open(p).image } }
+        let kinds = deriveKinds.split(separator: ",").map(String.init)
+        if let bad = kinds.first(where: { !QualityCheck.Negative.derivedKinds.contains($0) }) {
+            throw ValidationError("--derive-kinds: unknown kind '\(bad)' (known: \(QualityCheck.Negative.derivedKinds.joined(separator: ", ")))")
+        }
+        var items: [Item] = derivedOnly ? [] : pos.map { p in Item(kind: "positive", label: p, expectPass: true) { try InputImage.open(p).image } }
         for (i, p) in pos.enumerated() where deriveEvery > 0 && i % deriveEvery == 0 {
-            for t in ["inverted", "rotated90", "rotated180", "cropped"] {
-                items.append(Item(kind: t, label: "\(t):\(p)", expectPass: false) { Self.derive(t, try InputImage.open(p).image) })
+            for t in kinds {
+                items.append(Item(kind: t, label: "\(t):\(p)", expectPass: false) { QualityCheck.Negative.derive(t, try InputImage.open(p).image) })
             }
         }
-        for p in try Self.expand(negatives) {
+        for p in try Self.expand(negatives) where !derivedOnly {
             items.append(Item(kind: "negative-file", label: p, expectPass: false) { try InputImage.open(p).image })
         }
-        for t in ["uniform-black", "uniform-gray", "noise-1", "noise-2"] {
-            items.append(Item(kind: t, label: t, expectPass: false) { Self.synthetic(t) })
+        for t in ["uniform-black", "uniform-gray", "noise-1", "noise-2"] where !derivedOnly {
+            items.append(Item(kind: t, label: t, expectPass: false) { QualityCheck.Negative.synthetic(t) })
         }
         let out = details.map { FileManager.default.createFile(atPath: $0, contents: nil); return FileHandle(forWritingAtPath: $0)! }
         var counts: [String: (n: Int, wrong: Int)] = [:]
@@ -46,7 +54,7 @@ struct QualityEvalCommand: ParsableCommand {
             let line: String
             do {
                 let input = Preprocessor.modelInput(from: try item.image())
-                let r = QualityCheck.check(segmentation: try loaded.net.run(input).segmentation, input: input)
+                let r = try QualityCheck.check(segmentation: try loaded.net.run(input).segmentation, input: input) { try loaded.net.run($0).segmentation }
                 let wrong = r.passed != item.expectPass
                 counts[item.kind, default: (0, 0)].n += 1
                 if wrong { counts[item.kind, default: (0, 0)].wrong += 1 }
@@ -61,6 +69,12 @@ struct QualityEvalCommand: ParsableCommand {
                     ("polarityMargin", .double(m.polarityMargin)), ("modeShare", .double(m.modeShare)),
                     ("massOffsets", .array([m.massOffsets.right, m.massOffsets.left].map { .double($0) })),
                     ("heights", .array([m.heights.right, m.heights.left].map { .double($0) })),
+                    ("heartWidening", .double(m.heartWidening)), ("uprightness", .double(m.uprightness)),
+                    ("turnedUprightness", m.turnedUprightness.map { .double($0) } ?? .null),
+                    ("invertedPolarityMargin", m.invertedPolarityMargin.map { .double($0) } ?? .null),
+                    ("uncertainShare", .double(m.uncertainShare)), ("lungConfidence", .double(m.lungConfidence)),
+                    ("ringMargin", .double(m.ringMargin)), ("lungMean", .double(m.lungMean)),
+                    ("baseLaterality", .array([m.baseLaterality.right, m.baseLaterality.left].map { .double($0) })),
                 ]))
                 if wrong { FileHandle.standardError.write(Data("\(item.expectPass ? "FALSE REJECT" : "FALSE ACCEPT") \(item.label): \(r.reason ?? "passed")\n".utf8)) }
             } catch {
@@ -104,6 +118,11 @@ struct QualityEvalCommand: ParsableCommand {
                 var mm = m
                 if let o = o["massOffsets"] as? [Double], o.count == 2 { mm.massOffsets = (o[0], o[1]) }
                 if let h = o["heights"] as? [Double], h.count == 2 { mm.heights = (h[0], h[1]) }
+                mm.heartWidening = d("heartWidening")
+                mm.turnedUprightness = o["turnedUprightness"] as? Double
+                mm.invertedPolarityMargin = o["invertedPolarityMargin"] as? Double
+                mm.uncertainShare = d("uncertainShare"); mm.lungConfidence = d("lungConfidence"); mm.ringMargin = d("ringMargin")
+                if let b = o["baseLaterality"] as? [Double], b.count == 2 { mm.baseLaterality = (b[0], b[1]) }
                 let r = QualityCheck.verdict(mm)
                 wrong = r.passed != expectPass
                 if wrong { print("\(expectPass ? "FALSE REJECT" : "FALSE ACCEPT") \(image): \(r.reason ?? "passed")") }
@@ -132,38 +151,5 @@ struct QualityEvalCommand: ParsableCommand {
             } else { out.append(p) }
         }
         return out
-    }
-
-    /// Negatives made from a positive. "cropped": the upper outer quarter (shoulder, axilla, one apex),
-    /// enlarged to the frame by the model's own resize: a radiograph, but not a chest.
-    static func derive(_ kind: String, _ im: DisplayImage) -> DisplayImage {
-        let w = im.width, h = im.height, p = im.pixels
-        switch kind {
-        case "inverted": return try! DisplayImage(width: w, height: h, pixels: p.map { 1 - $0 })
-        case "rotated180": return try! DisplayImage(width: w, height: h, pixels: p.reversed())
-        case "rotated90":
-            var q = [Float](repeating: 0, count: w * h)
-            for y in 0..<h { for x in 0..<w { q[x * h + (h - 1 - y)] = p[y * w + x] } }
-            return try! DisplayImage(width: h, height: w, pixels: q)
-        default:
-            let cw = max(1, w * 2 / 5), ch = max(1, h * 2 / 5)
-            var q = [Float](); q.reserveCapacity(cw * ch)
-            for y in 0..<ch { for x in 0..<cw { q.append(p[y * w + x]) } }
-            return try! DisplayImage(width: cw, height: ch, pixels: q)
-        }
-    }
-
-    static func synthetic(_ kind: String) -> DisplayImage {
-        let n = 512 * 512
-        switch kind {
-        case "uniform-black": return try! DisplayImage(width: 512, height: 512, pixels: .init(repeating: 0, count: n))
-        case "uniform-gray": return try! DisplayImage(width: 512, height: 512, pixels: .init(repeating: 0.5, count: n))
-        default:
-            var s: UInt64 = kind == "noise-1" ? 1 : 2
-            return try! DisplayImage(width: 512, height: 512, pixels: (0..<n).map { _ in
-                s = s &* 6364136223846793005 &+ 1442695040888963407
-                return Float(s >> 40) / Float(1 << 24)
-            })
-        }
     }
 }

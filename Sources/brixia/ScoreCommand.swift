@@ -135,7 +135,7 @@ struct ScoreCommand: ParsableCommand {
                 // software tests only (the pipeline refuses them for patients).
                 r.qcSkipped = "image-content check not applied: the model is a random test fixture"
             } else {
-                let qc = QualityCheck.check(segmentation: out.segmentation, input: input)
+                let qc = try QualityCheck.check(segmentation: out.segmentation, input: input) { try net.run($0).segmentation }
                 r.qc = qc
                 if let reason = qc.reason { r.notPerformedReason = reason; return r }
             }
@@ -207,7 +207,10 @@ struct ScoreResult {
             ("passed", .bool(qc.passed)), ("failures", .array(qc.failures.map { .string($0) })),
             ("lungFraction", .double(m.lungFraction)), ("symmetry", .double(m.symmetry)),
             ("largestTwoShare", .double(m.largestTwoShare)), ("polarityMargin", .double(m.polarityMargin)),
-            ("modeShare", .double(m.modeShare)),
+            ("modeShare", .double(m.modeShare)), ("heartWidening", .double(m.heartWidening)),
+            ("uprightness", .double(m.uprightness)), ("turnedUprightness", m.turnedUprightness.map { .double($0) } ?? .null),
+            ("invertedPolarityMargin", m.invertedPolarityMargin.map { .double($0) } ?? .null),
+            ("baseLaterality", .array([m.baseLaterality.right, m.baseLaterality.left].map { .double($0) })),
         ])
     }
 

@@ -23,6 +23,77 @@ import Testing
         return (seg, input)
     }
 
+    /// Upright-shaped lungs: each narrow and medial at the apex, wide and lateral at the base, the gap between
+    /// them widening towards the heart; `flipped` turns the whole frame upside down.
+    static func shapedLungs(flipped: Bool) -> (seg: [Float], input: [Float]) {
+        var seg = [Float](repeating: 0.02, count: n * n), input = [Float](repeating: 0, count: n * n)
+        for y in 0..<n { for x in 0..<n {
+            input[y * n + x] = 0.6 + Float((x * 13 + y * 5) % 200) / 1000
+            let fy = (Double(flipped ? n - 1 - y : y) + 0.5) / Double(n), fx = (Double(x) + 0.5) / Double(n)
+            guard fy >= 0.2 && fy <= 0.8 else { continue }
+            let t = (fy - 0.2) / 0.6, inner = 0.45 - 0.1 * t, outer = 0.35 - 0.2 * t
+            if (fx >= outer && fx <= inner) || (fx >= 1 - inner && fx <= 1 - outer) {
+                seg[y * n + x] = 0.95; input[y * n + x] = 0.2 + Float((x * 7 + y * 3) % 50) / 1000
+            }
+        } }
+        return (seg, input)
+    }
+
+    @Test func upsideDownIsCaughtByTheAnatomy() {
+        let up = QualityCheck.check(segmentation: Self.shapedLungs(flipped: false).seg, input: Self.shapedLungs(flipped: false).input)
+        #expect(up.passed, "\(up.failures)")
+        #expect(up.measures.heartWidening > 0.1 && up.measures.baseLaterality.right > 0.3 && up.measures.baseLaterality.left > 0.3)
+        let m = Self.shapedLungs(flipped: true)
+        let down = QualityCheck.check(segmentation: m.seg, input: m.input)
+        #expect(down.measures.heartWidening < -0.1 && down.measures.baseLaterality.right < -0.3 && down.measures.baseLaterality.left < -0.3)
+        #expect(!down.passed && down.failures.contains { $0.contains("upside down") }, "\(down.failures)")
+    }
+
+    @Test func thePairedCheckRunsOnlyWhenAmbiguousAndPrefersTheMoreUprightTurn() {
+        // Clearly upright: no second pass.
+        let up = Self.shapedLungs(flipped: false)
+        var calls = 0
+        let r1 = QualityCheck.check(segmentation: up.seg, input: up.input) { _ in calls += 1; return up.seg }
+        #expect(r1.passed && calls == 0 && r1.measures.uprightness > QualityCheck.Thresholds().pairedCheckBelow)
+        // Elliptical lungs have no up or down (uprightness 0): the turned image is segmented too. When the
+        // network finds an upright chest in it, the image as given is upside down.
+        let flat = Self.maps(lungs: [(0.3, 0.48), (0.7, 0.48)])
+        let r2 = QualityCheck.check(segmentation: flat.seg, input: flat.input) { turned in
+            calls += 1
+            #expect(turned == Array(flat.input.reversed()))
+            return up.seg
+        }
+        #expect(calls == 1 && r2.measures.turnedUprightness != nil)
+        #expect(!r2.passed && r2.failures.contains { $0.contains("turned by 180 degrees") }, "\(r2.failures)")
+        // When the turned image is no more upright, the image passes.
+        let r3 = QualityCheck.check(segmentation: flat.seg, input: flat.input) { _ in flat.seg }
+        #expect(r3.passed, "\(r3.failures)")
+    }
+
+    @Test func thePairedPolarityCheckRunsOnlyWhenAmbiguousAndRefusesALyingTag() {
+        let t = QualityCheck.Thresholds()
+        // Clear polarity: no extra pass.
+        let up = Self.shapedLungs(flipped: false)
+        var inputs: [[Float]] = []
+        _ = QualityCheck.check(segmentation: up.seg, input: up.input) { inputs.append($0); return up.seg }
+        #expect(inputs.isEmpty)
+        // Lungs only a little darker than the mediastinum (margin between the bounds): the inverted image is
+        // segmented too; if its lungs are clearly darker there, the tag lied.
+        var weak = up
+        for i in 0..<weak.input.count where weak.seg[i] > 0.5 { weak.input[i] = 0.52 }
+        let r = QualityCheck.check(segmentation: weak.seg, input: weak.input) { x in inputs.append(x); return up.seg }
+        #expect(inputs.count == 1 && inputs[0] == weak.input.map { 1 - $0 })
+        let m = r.measures
+        #expect(m.polarityMargin > t.minPolarityMargin && m.polarityMargin < t.pairedPolarityBelow, "margin \(m.polarityMargin)")
+        // Inverted, the same lungs are brighter than the mediastinum: no advantage, the image passes.
+        #expect(r.passed && (m.invertedPolarityMargin ?? 1) < 0, "\(r.failures)")
+        // A recorded measurement where inversion makes the lungs much darker than the mediastinum is refused.
+        var lying = m
+        lying.invertedPolarityMargin = m.polarityMargin + t.maxInvertedAdvantage + 0.05
+        let v = QualityCheck.verdict(lying)
+        #expect(!v.passed && v.failures.contains { $0.contains("gray levels inverted") }, "\(v.failures)")
+    }
+
     @Test func aPlausibleFrontalChestPasses() {
         let m = Self.maps(lungs: [(0.3, 0.48), (0.7, 0.48)])
         let r = QualityCheck.check(segmentation: m.seg, input: m.input)
@@ -70,7 +141,7 @@ import Testing
         let t = QualityCheck.Thresholds()
         func check(_ image: DisplayImage) throws -> QualityCheck.Result {
             let input = Preprocessor.modelInput(from: image)
-            return QualityCheck.check(segmentation: try net.run(input).segmentation, input: input)
+            return try QualityCheck.check(segmentation: try net.run(input).segmentation, input: input) { try net.run($0).segmentation }
         }
         for p in Self.positives {
             let image = try DisplayImage.read(path: SharedData.path(p))
@@ -82,6 +153,10 @@ import Testing
             #expect(m.lungFraction >= 2 * t.minLungFraction && m.lungFraction <= t.maxLungFraction - 0.1, "\(p): area \(m.lungFraction)")
             #expect(m.symmetry >= t.minSymmetry + 0.2, "\(p): symmetry \(m.symmetry)")
             #expect(m.modeShare <= t.maxModeShare / 2, "\(p): mode share \(m.modeShare)")
+            #expect(m.uprightness >= t.minUprightness + 0.3, "\(p): uprightness \(m.uprightness)")
+            // Turned by 180 degrees: refused (by the one-image or the paired orientation rule), not scored.
+            let turned = try check(try DisplayImage(width: image.width, height: image.height, pixels: image.pixels.reversed()))
+            #expect(!turned.passed, "\(p) turned by 180 degrees passed: \(turned.measures.uprightness)")
             if p == Self.positives[0] {
                 let inverted = try check(try DisplayImage(width: image.width, height: image.height, pixels: image.pixels.map { 1 - $0 }))
                 #expect(!inverted.passed, "inverted copy of \(p) passed")

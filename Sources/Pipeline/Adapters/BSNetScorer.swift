@@ -57,7 +57,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         // The image-content check (docs/quality-check.md). A random test fixture segments nothing, so it would
         // refuse every image; fixtures never score patients (refused unless allowTestFixture).
         if !isTestFixture {
-            let qc = QualityCheck.check(segmentation: out.segmentation, input: input)
+            let qc = try QualityCheck.check(segmentation: out.segmentation, input: input) { try self.net.run($0).segmentation }
             if let reason = qc.reason {
                 throw ContentCheckFailure(file: file.path, reason: reason, measures: Self.measures(qc.measures),
                                           provenance: provenance)
@@ -84,7 +84,11 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
     static func measures(_ m: QualityCheck.Measures) -> [String: Double] {
         ["lungFraction": m.lungFraction, "symmetry": m.symmetry, "largestTwoShare": m.largestTwoShare,
          "polarityMargin": m.polarityMargin, "modeShare": m.modeShare,
-         "rightLungFraction": m.rightLungFraction, "leftLungFraction": m.leftLungFraction]
+         "rightLungFraction": m.rightLungFraction, "leftLungFraction": m.leftLungFraction,
+         "heartWidening": m.heartWidening, "rightBaseLaterality": m.baseLaterality.right,
+         "leftBaseLaterality": m.baseLaterality.left, "uprightness": m.uprightness]
+            .merging(m.turnedUprightness.map { ["turnedUprightness": $0] } ?? [:]) { a, _ in a }
+            .merging(m.invertedPolarityMargin.map { ["invertedPolarityMargin": $0] } ?? [:]) { a, _ in a }
     }
 
     /// Lossy compression (attribute or transfer syntax) and the display path the network's input went through.
