@@ -20,10 +20,15 @@ Prints every figure; the reliability diagram (before/after, all OOF predictions)
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bsnet.readout import DECISIONS, decide  # noqa: E402
 
 BINS = 15
 
@@ -113,9 +118,10 @@ def nested(logits, labels, folds, per_zone=False):
     return out
 
 
-def study_confidence(probs):
-    """(N,6,4) -> (N,) mean over zones of the top-label probability."""
-    return probs.max(-1).mean(-1)
+def study_confidence(probs, decision="argmax"):
+    """(N,6,4) -> (N,) mean over zones of the reported grade's probability (the engine's confidence)."""
+    g = decide(probs, decision)
+    return np.take_along_axis(probs, g[..., None], -1)[..., 0].mean(-1)
 
 
 def svg_reliability(before, after, ece_before, ece_after, t, path):
@@ -152,7 +158,7 @@ def svg_reliability(before, after, ece_before, ece_after, t, path):
     Path(path).write_text("\n".join(parts) + "\n")
 
 
-def calibrate(logits, labels, folds, low_quantile=0.2):
+def calibrate(logits, labels, folds, low_quantile=0.2, decision="argmax"):
     t0 = time.time()
     flat_l, flat_y = logits.reshape(-1, 4), labels.reshape(-1)
     t = fit_temperature(flat_l, flat_y)
@@ -161,9 +167,9 @@ def calibrate(logits, labels, folds, low_quantile=0.2):
     rel_a, ece_a = reliability(after, flat_y)
     nest = nested(logits, labels, folds)
     nest_z = nested(logits, labels, folds, per_zone=True)
-    conf = study_confidence(softmax(logits / t))
+    conf = study_confidence(softmax(logits / t), decision)
     threshold = float(np.quantile(conf, low_quantile))
-    zone_acc = (logits.argmax(-1) == labels).mean(-1)
+    zone_acc = (decide(softmax(logits / t), decision) == labels).mean(-1)
     low = conf < threshold
     res = {
         "n_images": int(len(labels)), "n_predictions": int(flat_y.size), "temperature": t,
@@ -207,11 +213,13 @@ def main(argv=None):
     ap.add_argument("--json", help="all figures as JSON")
     ap.add_argument("--manifest", help="model.json to record the calibration in")
     ap.add_argument("--low-quantile", type=float, default=0.2)
+    ap.add_argument("--decision", choices=DECISIONS, default="argmax",
+                    help="the model's readout decision: the study confidence is the mean probability of the reported grades")
     ap.add_argument("--fitted-on", default="out-of-fold predictions of the 144 labelled Cohen images "
                     "(5 CV score heads re-trained on the shipped trunk, training/oof_predictions.py)")
     a = ap.parse_args(argv)
     logits, labels, folds = load_oof(a.oof)
-    res = calibrate(logits, labels, folds, a.low_quantile)
+    res = calibrate(logits, labels, folds, a.low_quantile, a.decision)
     e, n, lc = res["ece"], res["nll"], res["lowConfidence"]
     print(f"{res['n_images']} images, {res['n_predictions']} zone predictions, exact-grade accuracy {res['accuracy']:.3f}")
     print(f"temperature T = {res['temperature']:.4f} (one for all zones)")

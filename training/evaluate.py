@@ -17,6 +17,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bsnet.data import DEFAULT_DATA, cv_folds, read_annotations  # noqa: E402
+from bsnet.readout import DECISIONS, decide, mirror_average, temperature_scale  # noqa: E402
 
 
 def metrics(pred, ref):
@@ -81,18 +82,28 @@ def model_predictions(rows, fold, pattern, data_dir, size):
     return fold_predictions(rows, fold, pattern, data_dir, predict)
 
 
-def cached_predictions(rows, fold, pattern, features, data_dir):
+def cached_predictions(rows, fold, pattern, features, data_dir, decision="argmax", mirror=False, temperature=1.0):
     """As model_predictions, from cache_features.py's variant-0 records (the frozen stages' exact float32
-    output for the unaugmented image) instead of rerunning the frozen stages per fold."""
+    output for the unaugmented image) instead of rerunning the frozen stages per fold. With the engine's
+    readout (bsnet/readout.py): `mirror` averages with variant 1 (the image flipped left/right), then the
+    probabilities are temperature-scaled and the grade is chosen by `decision`."""
     import torch
 
-    def predict(model, i, name):
-        rec = torch.load(Path(features) / f"{i:03d}_v0.pt", weights_only=False)
-        if rec["filename"] != name:
-            raise SystemExit(f"{features}: {i:03d}_v0.pt is {rec['filename']}, expected {name}")
+    def probs(model, i, name, v):
+        rec = torch.load(Path(features) / f"{i:03d}_v{v}.pt", weights_only=False)
+        if rec["filename"] != name or rec.get("variant", v) != v:
+            raise SystemExit(f"{features}: {i:03d}_v{v}.pt is {rec['filename']} variant {rec.get('variant')}, "
+                             f"expected {name} variant {v}")
         with torch.no_grad():
             logits6 = model.head.classify([g[None].float() for g in rec["gated"]])[0]  # (6,4) region order
-        return logits6.argmax(-1).numpy().reshape(3, 2), rec["seg"].numpy().astype(bool)
+        return torch.softmax(logits6.double(), -1).numpy(), rec
+
+    def predict(model, i, name):
+        p, rec = probs(model, i, name, 0)
+        if mirror:
+            p = mirror_average(p, probs(model, i, name, 1)[0])
+        g = decide(temperature_scale(p, temperature), decision)
+        return g.reshape(3, 2), rec["seg"].numpy().astype(bool)
 
     return fold_predictions(rows, fold, pattern, data_dir, predict)
 
@@ -110,6 +121,13 @@ def markdown(res):
     if res.get("segmentation_dice") is not None:
         lines += ["", f"Segmentation Dice vs cohen masks (ignore label excluded): {res['segmentation_dice']:.3f} "
                   f"on {res['dice_images']} images; by fold: {res['segmentation_dice_by_fold']}."]
+    if res.get("readout"):
+        r = res["readout"]
+        lines += ["", f"Readout: {r['decision']} grade per zone" + (", averaged with the mirrored image" if r["mirror"] else "")
+                  + f", temperature {r['temperature']}."]
+    if res.get("severe_cases"):
+        s = res["severe_cases"]
+        lines += ["", f"Severe cases (senior global >= 12): {s['scored_9_or_more']} of {s['n']} scored >= 9."]
     if res.get("mean_zone_mae_by_fold_vs_senior"):
         lines += ["", "Mean zone MAE vs senior per fold (BS-Net / median grade): " + ", ".join(
             f"fold {k} {v['BS-Net']:.3f} / {v['median grade']:.3f}"
@@ -130,10 +148,16 @@ def main(argv=None):
     ap.add_argument("--checkpoints", help="score checkpoint path pattern with {k} for the fold")
     ap.add_argument("--features", help="cache_features.py folder: score from cached frozen-stage outputs")
     ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--decision", choices=DECISIONS, default="argmax",
+                    help="readout: how a zone's grade is chosen (the model.json readout; needs --features for median)")
+    ap.add_argument("--mirror", action="store_true", help="readout: average with the mirrored image (needs --features)")
+    ap.add_argument("--temperature", type=float, default=1.0, help="calibration temperature applied before --decision")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N images (smoke tests)")
     a = ap.parse_args(argv)
     if not a.baselines_only and not a.checkpoints:
         ap.error("give --checkpoints PATTERN or --baselines-only")
+    if (a.mirror or a.decision != "argmax" or a.temperature != 1.0) and not a.features:
+        ap.error("--decision median, --mirror and --temperature are evaluated from cached features: give --features")
     rows = read_annotations(a.data)
     if a.limit:
         rows = rows[:a.limit]
@@ -148,7 +172,8 @@ def main(argv=None):
            "fold_sizes": np.bincount(fold).tolist()}
     if a.checkpoints:
         if a.features:
-            pred, dice = cached_predictions(rows, fold, a.checkpoints, a.features, a.data)
+            pred, dice = cached_predictions(rows, fold, a.checkpoints, a.features, a.data,
+                                            a.decision, a.mirror, a.temperature)
         else:
             pred, dice = model_predictions(rows, fold, a.checkpoints, a.data, a.size)
         # Per fold: a fold's Dice is held-out only if the mask stage was trained without that fold
@@ -166,6 +191,9 @@ def main(argv=None):
         comps["BS-Net (CV) vs junior"] = metrics(pred, junior)
         res["segmentation_dice"], res["dice_images"] = dice, nd
         res["checkpoints"] = a.checkpoints
+        res["readout"] = {"decision": a.decision, "mirror": a.mirror, "temperature": a.temperature}
+        sev = senior.sum(1) >= 12
+        res["severe_cases"] = {"n": int(sev.sum()), "scored_9_or_more": int((pred.sum(1)[sev] >= 9).sum())}
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "evaluation.json").write_text(json.dumps(res, indent=2))

@@ -5,7 +5,8 @@
 
 Each image is scored by the head of the CV fold that held it out (bsnet.data.cv_folds, the folds of
 evaluate.py and of the shipped model's figures), on the frozen-stage features of cache_features.py
-(variant 0: the image as is). Output: JSON with, per image, its fold, the senior grades (zones A..F)
+(variant 0: the image as is; with --mirror the engine's test-time mirroring: probabilities averaged with
+variant 1, the image flipped left/right, mirror zones swapped, written as their logarithms). Output: JSON with, per image, its fold, the senior grades (zones A..F)
 and the six zones' pre-softmax logits (zones A..F, grades 0..3). No image data, no patient data.
 """
 import argparse
@@ -18,6 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bsnet.data import DEFAULT_DATA, cv_folds, read_annotations  # noqa: E402
+from bsnet.readout import mirror_average  # noqa: E402
 
 # region r = 2*row + col holds zone (A,D,B,E,C,F)[r]; zones A..F are regions (0,2,4,1,3,5)
 REGION_OF_ZONE = [0, 2, 4, 1, 3, 5]
@@ -35,6 +37,7 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--mirror", action="store_true", help="the readout's test-time mirroring (variant 1)")
     a = ap.parse_args(argv)
     rows = read_annotations(a.data)
     fold = cv_folds(rows, a.folds, a.seed)
@@ -48,11 +51,17 @@ def main(argv=None):
             raise SystemExit(f"{path}: trained with --fold {st['args'].get('fold')}, expected {k}")
         meta[str(k)] = {"checkpoint": path, "epochs": st["epoch"] + 1, "init": st["args"].get("init")}
         for i in np.nonzero(fold == k)[0]:
-            rec = torch.load(Path(a.features) / f"{i:03d}_v0.pt", weights_only=False)
-            if rec["filename"] != rows[i]["filename"]:
-                raise SystemExit(f"{a.features}: {i:03d}_v0.pt is {rec['filename']}, expected {rows[i]['filename']}")
-            with torch.no_grad():
-                logits6 = model.head.classify([g[None].float() for g in rec["gated"]])[0].numpy()  # region order
+            def logits_of(v):
+                rec = torch.load(Path(a.features) / f"{i:03d}_v{v}.pt", weights_only=False)
+                if rec["filename"] != rows[i]["filename"]:
+                    raise SystemExit(f"{a.features}: {i:03d}_v{v}.pt is {rec['filename']}, expected {rows[i]['filename']}")
+                with torch.no_grad():
+                    return model.head.classify([g[None].float() for g in rec["gated"]])[0].double()  # region order
+            logits6 = logits_of(0).numpy()
+            if a.mirror:
+                p = mirror_average(torch.softmax(torch.from_numpy(logits6), -1).numpy(),
+                                   torch.softmax(logits_of(1), -1).numpy())
+                logits6 = np.log(np.maximum(p, 1e-12))
             images[i] = {"filename": rows[i]["filename"], "fold": int(k),
                          "senior": [int(g) for g in rows[i]["senior"]],
                          "logits": [[round(float(v), 5) for v in logits6[r]] for r in REGION_OF_ZONE]}
@@ -60,7 +69,9 @@ def main(argv=None):
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"description": "out-of-fold score-head logits (zones A..F, grades 0..3) of the "
-                               "labelled Cohen images; labels: senior radiologist", "seed": a.seed,
+                               "labelled Cohen images; labels: senior radiologist"
+                               + ("; mirror-averaged: log of the mean probabilities of the image and its mirror image"
+                                  if a.mirror else ""), "seed": a.seed, "mirror": a.mirror,
                                "folds": meta, "images": images}, indent=1) + "\n")
     print(f"wrote {out} ({len(images)} images)")
 

@@ -53,14 +53,22 @@ def cached_batch(b, rng):
     recs = [variants[rng.integers(len(variants))] for variants in b]
     gated = [torch.stack([r["gated"][t].float() for r in recs]) for t in range(4)]
     y = torch.stack([r["senior"] for r in recs]).long()
-    return gated, y
+    j = torch.stack([r["junior"] for r in recs]).long()
+    return gated, y, j
 
 GRADES = torch.arange(4, dtype=torch.float32)
 
 
-def score_loss(logits6, labels6, mae_weight):
-    """logits6 (B,6,4), labels6 (B,6) in region order r = 2*row+col."""
-    ce = F.cross_entropy(logits6.reshape(-1, 4), labels6.reshape(-1))
+def score_loss(logits6, labels6, mae_weight, junior6=None, junior_weight=0.0):
+    """logits6 (B,6,4), labels6 (B,6) in region order r = 2*row+col. With `junior6` and `junior_weight` w
+    the cross-entropy target is the readers' soft label (1-w) senior + w junior (label noise between readers);
+    the MAE term stays against the senior reader, the evaluation reference."""
+    if junior6 is not None and junior_weight > 0:
+        target = (1 - junior_weight) * F.one_hot(labels6.reshape(-1), 4).float() \
+            + junior_weight * F.one_hot(junior6.reshape(-1), 4).float()
+        ce = F.cross_entropy(logits6.reshape(-1, 4), target)
+    else:
+        ce = F.cross_entropy(logits6.reshape(-1, 4), labels6.reshape(-1))
     expected = (torch.softmax(logits6, -1) * GRADES).sum(-1)
     mae = (expected - labels6.float()).abs().mean()
     return ce + mae_weight * mae, mae
@@ -116,7 +124,11 @@ def main(argv=None):
     ap = common_args(__doc__, default_size=512, default_epochs=60, default_lr=1e-4)
     ap.add_argument("--mae-weight", type=float, default=0.3)
     ap.add_argument("--features", help="folder of cache_features.py output: train the head on cached inputs")
+    ap.add_argument("--junior-weight", type=float, default=0.0,
+                    help="weight of the junior reader in a soft cross-entropy target (needs --features)")
     args = ap.parse_args(argv)
+    if args.junior_weight and not args.features:
+        raise SystemExit("--junior-weight needs --features (the cache carries both readers' labels)")
     seed_everything(args.seed, args.threads)
     model = BSNet()
     opt = torch.optim.Adam(model.head.parameters(), lr=args.lr)
@@ -145,11 +157,12 @@ def main(argv=None):
         losses, maes, accs = [], [], []
         for b in batches(items, args.batch, rng):
             if args.features:
-                gated, y = cached_batch(b, rng)
+                gated, y, j = cached_batch(b, rng)
                 logits6 = model.head.classify(gated)
             else:
                 logits6, y = augmented_step_inputs(model, b, rng, args.size)
-            loss, mae = score_loss(logits6, y, args.mae_weight)
+                j = None
+            loss, mae = score_loss(logits6, y, args.mae_weight, j, args.junior_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()

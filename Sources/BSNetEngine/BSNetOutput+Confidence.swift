@@ -1,6 +1,6 @@
 /// How sure a result is, from the (calibrated) per-zone probabilities.
 ///
-/// - Zone confidence: the probability of the reported (argmax) grade. With calibrated probabilities it
+/// - Zone confidence: the probability of the reported grade (`grades`, by the model's readout). With calibrated probabilities it
 ///   estimates how often a zone graded with that confidence gets the reference grade.
 /// - Study confidence: the mean of the six zone confidences. By linearity of expectation it is the
 ///   expected fraction of the six zone grades that match the reference (no independence assumption),
@@ -20,7 +20,8 @@ public struct ScoreConfidence: Sendable, Equatable, Codable {
 
 extension BSNetOutput {
     public var scoreConfidence: ScoreConfidence {
-        ScoreConfidence(zones: BrixiaZone.allCases.map { Double(probabilities($0).max() ?? 0) })
+        let g = grades
+        return ScoreConfidence(zones: BrixiaZone.allCases.map { Double(probabilities($0)[g[$0]!]) })
     }
 
     /// The study confidence (`ScoreConfidence.study`).

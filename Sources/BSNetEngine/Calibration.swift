@@ -2,8 +2,9 @@ import Foundation
 
 /// Temperature scaling of the per-zone grade probabilities (Guo et al., 2017): p' = softmax(log p / T).
 ///
-/// Applied to the network's softmax outputs after a run, never inside the network: the argmax (the grade)
-/// is unchanged for any T > 0, only how sure the probabilities are. T > 1 flattens over-confident
+/// Applied to the network's softmax outputs after a run, never inside the network: the argmax is unchanged
+/// for any T > 0, only how sure the probabilities are (a `median` readout can move where the cumulative
+/// probability crosses 0.5, which is why calibration comes before the readout's decision). T > 1 flattens over-confident
 /// outputs, T < 1 sharpens under-confident ones, T = 1 is the identity. T is fitted on out-of-fold
 /// predictions (training/calibrate.py) and recorded in the bundle's model.json.
 public struct ProbabilityCalibration: Sendable, Equatable {
@@ -34,7 +35,7 @@ public struct ProbabilityCalibration: Sendable, Equatable {
 }
 
 extension BSNetOutput {
-    /// The same output with every zone's probabilities temperature-scaled; the grades do not change.
+    /// The same output with every zone's probabilities temperature-scaled (argmax grades do not change).
     public func calibrated(_ c: ProbabilityCalibration) -> BSNetOutput {
         var out = self
         out.regionProbabilities = regionProbabilities.map(c.apply)

@@ -46,6 +46,8 @@ public struct BSNetOutput: Sendable {
     /// Softmax over the 4 grades for regions r0..r5 (r = 2*row + column).
     public var regionProbabilities: [[Float]]
     public var stageTimings: StageTimings
+    /// How `grades` are read from `regionProbabilities` (`BSNet.run(_:readout:)` sets it; default argmax).
+    public var readout: Readout = .argmax
 
     public init(segmentation: [Float], alignedSegmentation: [Float], theta: [Float], regionProbabilities: [[Float]], stageTimings: StageTimings) {
         self.segmentation = segmentation; self.alignedSegmentation = alignedSegmentation; self.theta = theta
@@ -54,15 +56,10 @@ public struct BSNetOutput: Sendable {
 
     public func probabilities(_ zone: BrixiaZone) -> [Float] { regionProbabilities[zone.regionIndex] }
 
-    /// Argmax grade (0-3) per zone; ties go to the lower grade (numpy argmax).
+    /// Grade (0-3) per zone by `readout.decision` (argmax: ties go to the lower grade, as numpy's argmax).
     public var grades: [BrixiaZone: Int] {
         var g: [BrixiaZone: Int] = [:]
-        for z in BrixiaZone.allCases {
-            let p = probabilities(z)
-            var best = 0
-            for i in 1..<p.count where p[i] > p[best] { best = i }
-            g[z] = best
-        }
+        for z in BrixiaZone.allCases { g[z] = readout.grade(probabilities(z)) }
         return g
     }
 

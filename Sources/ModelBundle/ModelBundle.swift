@@ -96,6 +96,7 @@ public struct ModelBundle: Sendable {
         do {
             let m = try JSONDecoder().decode(ModelManifest.self, from: data)
             _ = try m.calibration?.validated(file: file)
+            _ = try m.readout?.validated(file: file)
             return m
         } catch let e as ModelBundleError {
             throw e

@@ -115,6 +115,27 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// How the engine reads grades out of the probabilities (`Readout`; absent: argmax, no mirroring, as the
+    /// authors' BS-Net). Part of the model's identity: a bundle that changes it gets a new version.
+    public struct ReadoutSpec: Codable, Sendable, Equatable {
+        /// "argmax" or "median".
+        public var decision: String
+        public var mirrorAverage: Bool?
+        public var notes: String?
+        public init(decision: String, mirrorAverage: Bool? = nil, notes: String? = nil) {
+            self.decision = decision; self.mirrorAverage = mirrorAverage; self.notes = notes
+        }
+
+        /// Throws on an unknown decision rule.
+        public func validated(file: String) throws -> Readout {
+            guard let d = Readout.Decision(rawValue: decision) else {
+                let known = Readout.Decision.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ModelBundleError.corruptManifest(file: file, reason: "readout.decision '\(decision)' is not supported (one of: \(known))")
+            }
+            return Readout(decision: d, mirrorAverage: mirrorAverage ?? false)
+        }
+    }
+
     public var format: String
     public var formatVersion: Int
     public var name: String
@@ -135,6 +156,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var provenance: Provenance
     public var training: Training?
     public var calibration: Calibration?
+    public var readout: ReadoutSpec?
 
     public init(name: String, version: String,
                 architecture: String = "bsnet-resnet18-unetpp-512", inputSize: Int = 512, inputChannels: Int = 1,
@@ -159,6 +181,12 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var probabilityCalibration: ProbabilityCalibration {
         guard let c = calibration, let p = try? ProbabilityCalibration(temperature: c.temperature) else { return .identity }
         return p
+    }
+
+    /// The engine's readout for this bundle (argmax without mirroring when the bundle records none; an
+    /// invalid one was refused when the bundle was loaded).
+    public var engineReadout: Readout {
+        (try? readout?.validated(file: "model.json")) ?? .argmax
     }
 
     /// What `weights.sha256` is a hash of, in words (for `model info` / `verify`).

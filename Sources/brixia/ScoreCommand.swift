@@ -127,7 +127,7 @@ struct ScoreCommand: ParsableCommand {
             let input = Preprocessor.modelInput(from: image)
             let t2 = Date()
             // Calibrated probabilities (identity when model.json records no calibration).
-            let out = try net.run(input).calibrated(manifest.probabilityCalibration)
+            let out = try net.run(input, readout: manifest.engineReadout).calibrated(manifest.probabilityCalibration)
             let t3 = Date()
             r.timings = (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), t3.timeIntervalSince(t2))
             if manifest.isTestFixture {

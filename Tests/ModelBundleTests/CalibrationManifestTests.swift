@@ -60,4 +60,26 @@ import Testing
             if c.temperature.isFinite { #expect(reason.contains(field), "\(reason)") }
         }
     }
+
+    @Test func readoutRoundTripsDefaultsToArgmaxAndRefusesUnknownRules() throws {
+        let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("b")
+        try ModelBundle.write(to: url, manifest: ModelBundleTests.manifest, weights: ModelBundleTests.small)
+        let mURL = url.appendingPathComponent("model.json")
+        let plain = try ModelBundle.load(from: url, expecting: []).manifest
+        #expect(plain.readout == nil && plain.engineReadout == .argmax)
+
+        var m = plain
+        m.readout = .init(decision: "median", mirrorAverage: true, notes: "test")
+        try m.encoded().write(to: mURL)
+        let loaded = try ModelBundle.load(from: url, expecting: []).manifest
+        #expect(loaded.engineReadout == Readout(decision: .median, mirrorAverage: true))
+        #expect(loaded.weights.sha256 == plain.weights.sha256)
+
+        m.readout = .init(decision: "mean")
+        try m.encoded().write(to: mURL)
+        let e = #expect(throws: ModelBundleError.self) { try ModelBundle.load(from: url, expecting: []) }
+        guard case let .corruptManifest(file, reason)? = e else { Issue.record("wrong error \(String(describing: e))"); return }
+        #expect(file == mURL.path && reason.contains("readout.decision 'mean'") && reason.contains("median"), "\(reason)")
+    }
 }

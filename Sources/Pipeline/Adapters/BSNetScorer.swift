@@ -12,6 +12,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
     private let net: BSNet
     /// From model.json (absent: identity, and no confidence is reported).
     private let calibration: ModelManifest.Calibration?
+    private let readout: Readout
     private let lock = NSLock()   // BSNet runs one input at a time (shared arena)
 
     /// Loads and verifies the bundle against the engine's full tensor list. A random test fixture
@@ -31,6 +32,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         isTestFixture = b.manifest.isTestFixture
         net = try BSNet(weights: b.weights, threads: threads)
         calibration = b.manifest.calibration
+        readout = b.manifest.engineReadout
         model = ModelIdentity(name: b.manifest.name, version: b.manifest.version, weightsSHA256: b.manifest.weights.sha256)
     }
 
@@ -53,7 +55,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         }
         let t1 = Date()
         lock.lock(); defer { lock.unlock() }
-        var out = try net.run(input)
+        var out = try net.run(input, readout: readout)
         // The image-content check (docs/quality-check.md). A random test fixture segments nothing, so it would
         // refuse every image; fixtures never score patients (refused unless allowTestFixture).
         if !isTestFixture {
