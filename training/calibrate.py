@@ -65,10 +65,12 @@ def fit_temperature(logits, labels, lo=0.05, hi=20.0, iters=100):
     return math.exp((a + b) / 2)
 
 
-def reliability(probs, labels, bins=BINS):
-    """Per bin: (lower edge, upper edge, count, accuracy, mean confidence) of the top label; and the ECE."""
-    conf = probs.max(-1)
-    correct = (probs.argmax(-1) == labels).astype(float)
+def reliability(probs, labels, bins=BINS, decision="argmax"):
+    """Per bin: (lower edge, upper edge, count, accuracy, mean confidence) of the reported grade (the top
+    label for argmax); and the ECE."""
+    g = decide(probs, decision)
+    conf = np.take_along_axis(probs, g[..., None], -1)[..., 0]
+    correct = (g == labels).astype(float)
     edges = np.linspace(0, 1, bins + 1)
     idx = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)  # (lo, hi] bins, 0 in the first
     rows, ece = [], 0.0
@@ -190,6 +192,10 @@ def calibrate(logits, labels, folds, low_quantile=0.2, decision="argmax"):
                           "meanStudyConfidenceFlagged": float(conf[low].mean()) if low.any() else None,
                           "meanStudyConfidenceOthers": float(conf[~low].mean()) if (~low).any() else None},
         "reliability": {"before": rel_b, "after": rel_a},
+        "decision": decision,
+        "eceReportedGrade": {"before": reliability(before, flat_y, decision=decision)[1],
+                             "after": reliability(after, flat_y, decision=decision)[1]},
+        "accuracyReportedGrade": float((decide(after, decision) == flat_y).mean()),
         "seconds": None,
     }
     res["seconds"] = round(time.time() - t0, 2)
@@ -227,6 +233,10 @@ def main(argv=None):
     print(f"ECE nested (T from 4 folds, measured on the 5th, mean): before {e['nestedBefore']:.4f}  after {e['nestedAfter']:.4f}")
     print(f"NLL nested: before {n['nestedBefore']:.4f}  after (one T) {n['nestedAfter']:.4f}  after (per-zone T) {n['nestedAfterPerZoneT']:.4f}")
     print(f"ECE nested with per-zone T: {res['eceNestedAfterPerZoneT']:.4f}")
+    if a.decision != "argmax":
+        er = res["eceReportedGrade"]
+        print(f"ECE of the reported ({a.decision}) grade's probability, all OOF: before {er['before']:.4f}  after {er['after']:.4f}; "
+              f"reported-grade accuracy {res['accuracyReportedGrade']:.3f}")
     print(f"mean top-label probability: before {res['meanConfidence']['before']:.3f}  after {res['meanConfidence']['after']:.3f}")
     for r in res["nested"]:
         print(f"  fold {r['fold']}: T {r['temperature']:.3f}  ECE {r['eceBefore']:.4f} -> {r['eceAfter']:.4f}  "

@@ -47,6 +47,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("sgemm-only"), help: "Only measure the 1024^3 SGEMM (OpenBLAS with --threads, and the engine's kernels on one thread), then exit.")
     var sgemmOnly = false
 
+    @Flag(name: .customLong("readout-cost"), help: "Time a plain run against the readout with test-time mirroring (median decision, image also run flipped; model.json 'readout'), interleaved in this process, and print both medians and their ratio.")
+    var readoutCost = false
+
     @Flag(help: "For benchmark drivers: build the network with the first --threads count, run the warm-ups, print 'ready', then for each line 'run' on stdin time one image and print 'time SECONDS'; at end of input print 'rss MIB' (peak RSS).")
     var serve = false
 
@@ -86,6 +89,23 @@ struct BenchCommand: ParsableCommand {
             let sgemmBefore = Self.sgemmGFLOPS(threads: t)
             let net = try BSNet(weights: weights, threads: t)
             for _ in 0..<warmup { _ = try net.run(image) }
+            if readoutCost {
+                // Interleaved so that load changes on a shared machine hit both alike.
+                let mirrored = Readout(decision: .median, mirrorAverage: true)
+                var plain: [Double] = [], mirror: [Double] = []
+                for _ in 0..<runs {
+                    var start = Date()
+                    _ = try net.run(image)
+                    plain.append(Date().timeIntervalSince(start))
+                    start = Date()
+                    _ = try net.run(image, readout: mirrored)
+                    mirror.append(Date().timeIntervalSince(start))
+                }
+                let (a, b) = (Self.median(plain), Self.median(mirror))
+                print("")
+                print("threads \(t): plain run median \(a.formatted(digits: 3)) s; readout median + mirror median \(b.formatted(digits: 3)) s; ratio \((b / a).formatted(digits: 2)) (\(runs) interleaved pairs after \(warmup) warm-up)")
+                continue
+            }
             var totals: [Double] = [], stages: [StageTimings] = []
             for _ in 0..<runs {
                 let start = Date()

@@ -92,6 +92,45 @@ import Testing
         #expect(text.stdout.contains("LOW CONFIDENCE") && text.stdout.contains(String(format: "confidence: %.2f", study)))
     }
 
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: ScoreCLITests.sample.path), "needs Samples/studies"),
+          .timeLimit(.minutes(10)))
+    func readoutFromModelJSONDecidesTheGradesAndTheConfidence() async throws {
+        let model = try E2E.sharedModel.get()
+        let dicom = try Self.firstSample()
+        let w = try WorkDir()
+        // The same weights read out as version 0.3 of the shipped model is: mirrored, calibrated, median grade.
+        let dir = w.url("median")
+        try FileManager.default.copyItem(at: model, to: dir)
+        let mURL = dir.appendingPathComponent("model.json")
+        var m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: mURL)) as? [String: Any])
+        m["calibration"] = ["method": "temperature", "temperature": 1.5, "fittedOn": "test"]
+        m["readout"] = ["decision": "median", "mirrorAverage": true]
+        try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys]).write(to: mURL)
+        func run(_ dir: URL) async throws -> [String: Any] {
+            let r = try await Brixia.run(["score", "--model", dir.path, "--json", dicom.path], timeout: 300)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])?.first)
+        }
+        let plain = try await run(model), median = try await run(dir)
+        let zones = try #require(median["zones"] as? [String: Int])
+        let probs = try #require(median["probabilities"] as? [String: [Double]])
+        let plainProbs = try #require(plain["probabilities"] as? [String: [Double]])
+        let zoneConf = try #require((median["confidence"] as? [String: Any])?["zones"] as? [String: Double])
+        var mirroredChanged = false
+        for z in ["A", "B", "C", "D", "E", "F"] {
+            let p = try #require(probs[z])
+            // The smallest grade whose cumulative probability reaches one half.
+            var cumulative = 0.0
+            let expected = p.firstIndex { cumulative += $0; return cumulative >= 0.5 * p.reduce(0, +) }
+            #expect(zones[z] == expected, "zone \(z): \(p)")
+            #expect(abs(zoneConf[z]! - p[zones[z]!]) < 1e-6, "confidence is the reported grade's probability")
+            if zip(p, plainProbs[z]!).contains(where: { abs($0 - $1) > 1e-4 }) { mirroredChanged = true }
+        }
+        #expect(mirroredChanged, "mirroring and calibration change the probabilities")
+        let text = try await Brixia.run(["model", "info", dir.path], timeout: 60)
+        #expect(text.stdout.contains("readout:       median grade per zone, averaged with the mirrored image"), "\(text.stdout)")
+    }
+
     static let shippedModel = Brixia.repoRoot.appendingPathComponent("models/bsnet-brixia-own")
     static var hasShippedModel: Bool {
         FileManager.default.fileExists(atPath: shippedModel.appendingPathComponent("model.json").path)
