@@ -20,6 +20,9 @@ public enum DicomNetworkError: Error, Equatable, CustomStringConvertible {
     /// corrected reports must get new UIDs (PACS such as Orthanc silently keep the first copy).
     case sopInstanceReused(sopInstanceUID: String, path: String)
     case queue(String)
+    /// A queue item was asked to change state from a state that does not allow it (e.g. marked sent while it
+    /// is no longer pending because an operator re-queued or it was given up meanwhile).
+    case queueTransition(id: Int64, from: String, to: String)
 
     public var description: String {
         switch self {
@@ -35,6 +38,8 @@ public enum DicomNetworkError: Error, Equatable, CustomStringConvertible {
         case .sopInstanceReused(let uid, let p):
             return "\(p): SOP Instance UID \(uid) was already queued with different content; a corrected object needs a new SOP Instance UID"
         case .queue(let m): return "outgoing queue: \(m)"
+        case .queueTransition(let id, let from, let to):
+            return "outgoing queue: item \(id) is \(from); it cannot become \(to) (only a pending item can)"
         }
     }
 }

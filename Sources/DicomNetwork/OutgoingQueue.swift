@@ -113,14 +113,14 @@ public final class OutgoingQueue: Sendable {
             }
             if let existing = try Row.fetchOne(db, sql: "SELECT * FROM outgoing_queue WHERE destination = ? AND sop_instance_uid = ?",
                                                arguments: [dest, uid]) {
-                return Self.item(existing)
+                return try Self.item(existing)
             }
             try db.execute(sql: """
                 INSERT INTO outgoing_queue (destination, file_path, sop_instance_uid, content_sha256, state, attempts,
                                             enqueued_at, next_attempt_at)
                 VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)
                 """, arguments: [dest, path, uid, sha, now, now])
-            return Self.item(try Row.fetchOne(db, sql: "SELECT * FROM outgoing_queue WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+            return try Self.item(try Row.fetchOne(db, sql: "SELECT * FROM outgoing_queue WHERE id = ?", arguments: [db.lastInsertedRowID])!)
         }
     }
 
@@ -181,19 +181,31 @@ public final class OutgoingQueue: Sendable {
         }
     }
 
+    /// pending -> sent. Any other current state is refused (`DicomNetworkError.queueTransition`), so a send that
+    /// finished after an operator changed the item cannot overwrite that change.
     public func markSent(id: Int64, now: Date = Date()) throws {
         try write { db in
-            try db.execute(sql: "UPDATE outgoing_queue SET state = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ?",
+            try db.execute(sql: "UPDATE outgoing_queue SET state = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ? AND state = 'pending'",
                            arguments: [now, id])
+            if db.changesCount == 0 { throw try Self.refusedTransition(db, id: id, to: "sent") }
         }
     }
 
-    /// Records a failed attempt: retried later with exponential back-off, or marked `failed` when `permanent`
-    /// or when the give-up window since enqueue has passed.
+    static func refusedTransition(_ db: Database, id: Int64, to: String) throws -> DicomNetworkError {
+        let state = try String.fetchOne(db, sql: "SELECT state FROM outgoing_queue WHERE id = ?", arguments: [id])
+        return .queueTransition(id: id, from: state ?? "absent", to: to)
+    }
+
+    /// Records a failed attempt of a pending item: retried later with exponential back-off (stays pending), or
+    /// marked `failed` when `permanent` or when the give-up window since enqueue has passed. Refused
+    /// (`DicomNetworkError.queueTransition`) unless the item is pending.
     public func markFailed(id: Int64, error: String, permanent: Bool, now: Date = Date()) throws {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outgoing_queue WHERE id = ?", arguments: [id]) else { return }
-            let item = Self.item(row)
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outgoing_queue WHERE id = ?", arguments: [id]) else {
+                throw DicomNetworkError.queueTransition(id: id, from: "absent", to: "failed")
+            }
+            let item = try Self.item(row)
+            guard item.state == .pending else { throw DicomNetworkError.queueTransition(id: id, from: item.state.rawValue, to: "failed") }
             let attempts = item.attempts + 1
             let giveUp = permanent || now.timeIntervalSince(item.enqueuedAt) >= policy.giveUpAfter
             let next = now.addingTimeInterval(policy.delay(afterAttempts: attempts))
@@ -223,9 +235,15 @@ public final class OutgoingQueue: Sendable {
         return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func item(_ r: Row) -> OutgoingItem {
-        OutgoingItem(id: r["id"], destination: r["destination"], path: r["file_path"], sopInstanceUID: r["sop_instance_uid"],
-                     contentSHA256: r["content_sha256"], state: OutgoingState(rawValue: r["state"]) ?? .failed,
+    /// A row as an item; a state this program does not know (a newer program's, or a hand edit) is an error,
+    /// not silently "failed".
+    static func item(_ r: Row) throws -> OutgoingItem {
+        let raw: String = r["state"]
+        guard let state = OutgoingState(rawValue: raw) else {
+            throw DicomNetworkError.queue("item \(r["id"] as Int64? ?? -1) has unknown state '\(raw)'")
+        }
+        return OutgoingItem(id: r["id"], destination: r["destination"], path: r["file_path"], sopInstanceUID: r["sop_instance_uid"],
+                     contentSHA256: r["content_sha256"], state: state,
                      attempts: r["attempts"], lastError: r["last_error"], enqueuedAt: r["enqueued_at"],
                      nextAttemptAt: r["next_attempt_at"], sentAt: r["sent_at"])
     }

@@ -28,7 +28,7 @@ public final class OutgoingSender: Sendable {
         for (destination, items) in Dictionary(grouping: due, by: \.destination).sorted(by: { $0.key < $1.key }) {
             let node: DicomNode
             do { node = try DicomNode(parsing: destination) } catch {
-                for item in items { try queue.markFailed(id: item.id, error: "\(error)", permanent: true, now: now) }
+                for item in items { try record { try queue.markFailed(id: item.id, error: "\(error)", permanent: true, now: now) } }
                 continue
             }
             var sendable: [OutgoingItem] = []
@@ -36,8 +36,8 @@ public final class OutgoingSender: Sendable {
                 // Never send something other than what was queued under this UID.
                 switch Result(catching: { try OutgoingQueue.sha256(path: item.path) }) {
                 case .success(let sha) where sha == item.contentSHA256: sendable.append(item)
-                case .success: try queue.markFailed(id: item.id, error: "\(item.path) changed after it was queued", permanent: true, now: now)
-                case .failure(let e): try queue.markFailed(id: item.id, error: "\(e)", permanent: true, now: now)
+                case .success: try record { try queue.markFailed(id: item.id, error: "\(item.path) changed after it was queued", permanent: true, now: now) }
+                case .failure(let e): try record { try queue.markFailed(id: item.id, error: "\(e)", permanent: true, now: now) }
                 }
             }
             guard !sendable.isEmpty else { continue }
@@ -47,9 +47,8 @@ public final class OutgoingSender: Sendable {
                 defer { if stored > 0 { logger.info("outgoing: objects stored", metadata: ["destination": "\(destination)", "count": "\(stored)"]) } }
                 for (item, outcome) in zip(sendable, outcomes) {
                     if outcome.stored {
-                        try queue.markSent(id: item.id, now: now)
-                        sent += 1
                         stored += 1
+                        if try record({ try queue.markSent(id: item.id, now: now) }) { sent += 1 }
                     } else {
                         logger.warning("outgoing: object not stored", metadata: ["destination": "\(destination)", "error": "\(outcome.error.map { "\($0)" } ?? "not stored")"])
                         let permanent: Bool
@@ -57,15 +56,27 @@ public final class OutgoingSender: Sendable {
                         case .dimseFailure, .noPresentationContext, .badFile: permanent = true
                         default: permanent = false
                         }
-                        try queue.markFailed(id: item.id, error: outcome.error.map { "\($0)" } ?? "not stored", permanent: permanent, now: now)
+                        try record { try queue.markFailed(id: item.id, error: outcome.error.map { "\($0)" } ?? "not stored", permanent: permanent, now: now) }
                     }
                 }
             } catch {
                 logger.warning("outgoing: \(destination) unavailable, will retry", metadata: ["error": "\(error)"])
-                for item in sendable { try queue.markFailed(id: item.id, error: "\(error)", permanent: false, now: now) }
+                for item in sendable { try record { try queue.markFailed(id: item.id, error: "\(error)", permanent: false, now: now) } }
             }
         }
         return sent
+    }
+
+    /// Applies one state change; one the queue refuses because the item changed meanwhile (an operator re-queued
+    /// or it was given up) is logged and skipped, so the rest of the batch is still recorded. Returns whether
+    /// the change was applied.
+    @discardableResult
+    func record(_ change: () throws -> Void) throws -> Bool {
+        do { try change(); return true } catch let e as DicomNetworkError {
+            guard case .queueTransition = e else { throw e }
+            logger.warning("outgoing: \(e)")
+            return false
+        }
     }
 
     /// Runs until the task is cancelled, polling every `interval` seconds.

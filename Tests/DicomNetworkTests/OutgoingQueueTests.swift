@@ -1,5 +1,6 @@
 import Store
 import Foundation
+import GRDB
 import Testing
 @testable import DicomNetwork
 
@@ -52,6 +53,38 @@ import Testing
         #expect(try q.items(state: .failed).map(\.attempts) == [3])
         #expect(try q.retryFailed(now: t0.addingTimeInterval(200)) == 1)
         #expect(try q.due(now: t0.addingTimeInterval(200)).count == 1)
+    }
+
+    @Test func onlyAPendingItemCanBeMarkedSentOrFailed() throws {
+        let dir = try NetTest.tempDir("q4")
+        let path = dir + "/db.sqlite"
+        let q = try OutgoingQueue(databasePath: path)
+        try NetTest.makeImage(at: dir + "/a.dcm")
+        try NetTest.makeImage(at: dir + "/b.dcm")
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let a = try q.enqueue(path: dir + "/a.dcm", to: dest, now: t0), b = try q.enqueue(path: dir + "/b.dcm", to: dest, now: t0)
+        try q.markSent(id: a.id, now: t0)
+        // A late outcome for an item already sent changes nothing: refused, and the row keeps its state.
+        #expect(throws: DicomNetworkError.queueTransition(id: a.id, from: "sent", to: "sent")) { try q.markSent(id: a.id, now: t0) }
+        #expect(throws: DicomNetworkError.queueTransition(id: a.id, from: "sent", to: "failed")) {
+            try q.markFailed(id: a.id, error: "late", permanent: true, now: t0)
+        }
+        try q.markFailed(id: b.id, error: "refused", permanent: true, now: t0)
+        #expect(throws: DicomNetworkError.queueTransition(id: b.id, from: "failed", to: "sent")) { try q.markSent(id: b.id, now: t0) }
+        #expect(throws: DicomNetworkError.queueTransition(id: 999, from: "absent", to: "failed")) {
+            try q.markFailed(id: 999, error: "x", permanent: false, now: t0)
+        }
+        let items = try q.items()
+        #expect(items.map(\.state) == [.sent, .failed] && items.map(\.attempts) == [1, 1] && items[0].lastError == nil)
+        // The operator's retry makes it pending again, and then it can be sent.
+        #expect(try q.retryFailed(now: t0) == 1)
+        try q.markSent(id: b.id, now: t0)
+        // A state this program does not know is an error when read, not "failed".
+        try DatabaseQueue(path: path).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: "UPDATE outgoing_queue SET state = 'archived' WHERE id = ?", arguments: [a.id])
+        }
+        #expect(throws: DicomNetworkError.queue("item \(a.id) has unknown state 'archived'")) { try q.items() }
     }
 
     @Test func queueTableCoexistsWithStore() throws {
