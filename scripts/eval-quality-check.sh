@@ -7,6 +7,7 @@
 # dcmj2pnm), and, made from every 15th positive, inverted / rotated 90 / rotated 180 / cropped copies,
 # plus uniform and noise images. About 330 forward passes (more where the paired checks run a second one):
 # 15-20 minutes on 2 cores; run it once.
+#   QC_THREADS=2                         threads per forward pass (default 1)
 #   QC_ALL_DERIVED=rotated180,inverted   also judges those copies of EVERY positive (another ~900 passes),
 #                                        details in ${DETAILS}.all-derived
 # Re-judge recorded measures with the current bounds (no inference): brixia dev qc-eval --replay FILE.
@@ -32,7 +33,7 @@ done
 [ "$n" -gt 0 ] || { echo "no rendering produced; see below" >&2; cat "$tmp/run.log" >&2; exit 1; }
 
 D="$SHARED/data/dicom"
-"$BIN" dev qc-eval --model "$MODEL" \
+"$BIN" dev qc-eval --model "$MODEL" --threads "${QC_THREADS:-1}" \
     --positive "$SHARED/data/cohen/images" --positive "$SHARED/data/opacity/images" \
     --positive "$D/CR-MONO1-10-chest.dcm" --positive "$D/RG1_J2KI.dcm" --positive "$D/siim_cr_chest_jpegbaseline.dcm" \
     --negative "$D/fuji_dx_animal_thorax_small_MONO1_inverse.dcm" --negative "$D/siim_cr_chest_fake_MONOCHROME1.dcm" \
@@ -40,7 +41,7 @@ D="$SHARED/data/dicom"
     --derive-every 15 --details "${DETAILS:-$tmp/details.jsonl}"
 
 if [ -n "${QC_ALL_DERIVED:-}" ]; then
-    "$BIN" dev qc-eval --model "$MODEL" \
+    "$BIN" dev qc-eval --model "$MODEL" --threads "${QC_THREADS:-1}" \
         --positive "$SHARED/data/cohen/images" --positive "$SHARED/data/opacity/images" \
         --positive "$D/CR-MONO1-10-chest.dcm" --positive "$D/RG1_J2KI.dcm" --positive "$D/siim_cr_chest_jpegbaseline.dcm" \
         --derive-every 1 --derive-kinds "$QC_ALL_DERIVED" --derived-only --details "${DETAILS:-$tmp/details.jsonl}.all-derived"

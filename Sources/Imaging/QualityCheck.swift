@@ -32,6 +32,9 @@ public enum QualityCheck {
         public var minLungHeight = 0.33
         /// Mean equalised intensity of the mediastinum minus that of the lungs (lungs darker) [0.174].
         public var minPolarityMargin = 0.12
+        /// Each lung on its own darker than the mediastinum: `Measures.singleLungMargin` [0.143; the held-out
+        /// positives' minimum was also 0.143].
+        public var minSingleLungMargin = 0.09
         /// At most this share of the 512x512 input on one gray level (flat backgrounds of renderings, uniform
         /// images) [0.383, from black borders].
         public var maxModeShare = 0.44
@@ -92,6 +95,12 @@ public enum QualityCheck {
         /// Mean input over a 12-pixel ring around the two lungs (ribs, soft tissue, mediastinum, diaphragm) minus
         /// the lung mean: > 0 when the lungs are darker than what surrounds them.
         public var ringMargin: Double = 0
+        /// Per lung (image left = patient's right, then left): mean equalised input over its pixels.
+        public var lungMeans: (right: Double, left: Double) = (0, 0)
+        /// Mediastinum mean minus the brighter lung's mean: > 0 when each lung on its own is darker than the
+        /// mediastinum. `polarityMargin` averages the two lungs, so a bright region (a shoulder, the soft tissue
+        /// of an image cropped inside the chest) paired with a real lung apex can pass it; this cannot.
+        public var singleLungMargin: Double { mediastinumMean - max(lungMeans.right, lungMeans.left) }
 
         public init(lungFraction: Double, rightLungFraction: Double, leftLungFraction: Double, symmetry: Double,
                     largestTwoShare: Double, rightCentroid: (x: Double, y: Double), leftCentroid: (x: Double, y: Double),
@@ -172,8 +181,8 @@ public enum QualityCheck {
             m.heights = (Double(a.maxY - a.minY + 1) / Double(side), Double(b.maxY - b.minY + 1) / Double(side))
             (m.heartWidening, m.baseLaterality) = orientation(a, b, labels: labels)
         }
-        let (lungMean, medMean) = polarity(input: input, lungs: two, labels: labels)
-        m.lungMean = lungMean; m.mediastinumMean = medMean
+        let (lungMean, medMean, perLung) = polarity(input: input, lungs: two, labels: labels)
+        m.lungMean = lungMean; m.mediastinumMean = medMean; m.lungMeans = perLung
         if two.count == 2 { (m.uncertainShare, m.lungConfidence, m.ringMargin) = texture(segmentation, input, two, labels, lungMean) }
         return m
     }
@@ -219,6 +228,8 @@ public enum QualityCheck {
             }
             if m.polarityMargin < t.minPolarityMargin {
                 f.append("lungs not darker than the mediastinum (lung mean \(num(m.lungMean)), mediastinum \(num(m.mediastinumMean)), min difference \(num(t.minPolarityMargin))): inverted display, e.g. a wrong MONOCHROME1 tag")
+            } else if m.singleLungMargin < t.minSingleLungMargin {
+                f.append("one of the two lung regions is not darker than the mediastinum (lung means \(num(m.lungMeans.right)), \(num(m.lungMeans.left)), mediastinum \(num(m.mediastinumMean)), min difference \(num(t.minSingleLungMargin))): not a frontal chest, e.g. a shoulder or an image cropped inside the chest")
             }
         }
         return Result(measures: m, failures: f)
@@ -322,11 +333,11 @@ public enum QualityCheck {
         return (Double(uncertain) / n, pSum / n, ringCount == 0 ? 0 : ringSum / Double(ringCount) - lungMean)
     }
 
-    /// Mean input over the two lungs' pixels, and in the mediastinum: the columns between the lungs over the
-    /// rows both span (the middle 10 % of the frame when they touch or overlap).
-    static func polarity(input: [Float], lungs: [Component], labels: [Int32]) -> (Double, Double) {
+    /// Mean input over the two lungs' pixels, in the mediastinum (the columns between the lungs over the
+    /// rows both span; the middle 10 % of the frame when they touch or overlap), and over each lung.
+    static func polarity(input: [Float], lungs: [Component], labels: [Int32]) -> (Double, Double, (Double, Double)) {
         let s = side
-        guard lungs.count == 2 else { return (0, 0) }
+        guard lungs.count == 2 else { return (0, 0, (0, 0)) }
         let a = lungs[0], b = lungs[1]
         var x0 = a.maxX + 1, x1 = b.minX - 1
         if x1 - x0 < 4 { x0 = s * 45 / 100; x1 = s * 55 / 100 }
@@ -334,9 +345,12 @@ public enum QualityCheck {
         if y1 - y0 < 4 { y0 = s * 30 / 100; y1 = s * 70 / 100 }
         var ms = 0.0, mc = 0
         for y in y0...y1 { for x in x0...x1 { ms += Double(input[y * s + x]); mc += 1 } }
-        var ls = 0.0, lc = 0
-        for (i, l) in labels.enumerated() where l == a.id || l == b.id { ls += Double(input[i]); lc += 1 }
-        return (ls / Double(max(1, lc)), ms / Double(max(1, mc)))
+        var sa = 0.0, ca = 0, sb = 0.0, cb = 0
+        for (i, l) in labels.enumerated() {
+            if l == a.id { sa += Double(input[i]); ca += 1 } else if l == b.id { sb += Double(input[i]); cb += 1 }
+        }
+        return ((sa + sb) / Double(max(1, ca + cb)), ms / Double(max(1, mc)),
+                (sa / Double(max(1, ca)), sb / Double(max(1, cb))))
     }
 
     /// Share of the most frequent of 4096 gray levels.

@@ -74,6 +74,8 @@ struct QualityEvalCommand: ParsableCommand {
                     ("invertedPolarityMargin", m.invertedPolarityMargin.map { .double($0) } ?? .null),
                     ("uncertainShare", .double(m.uncertainShare)), ("lungConfidence", .double(m.lungConfidence)),
                     ("ringMargin", .double(m.ringMargin)), ("lungMean", .double(m.lungMean)),
+                    ("mediastinumMean", .double(m.mediastinumMean)),
+                    ("lungMeans", .array([m.lungMeans.right, m.lungMeans.left].map { .double($0) })),
                     ("baseLaterality", .array([m.baseLaterality.right, m.baseLaterality.left].map { .double($0) })),
                 ]))
                 if wrong { FileHandle.standardError.write(Data("\(item.expectPass ? "FALSE REJECT" : "FALSE ACCEPT") \(item.label): \(r.reason ?? "passed")\n".utf8)) }
@@ -115,6 +117,8 @@ struct QualityEvalCommand: ParsableCommand {
                     lungFraction: d("lungFraction"), rightLungFraction: d("rightLung"), leftLungFraction: d("leftLung"),
                     symmetry: d("symmetry"), largestTwoShare: d("largestTwoShare"), rightCentroid: (c[0], c[1]),
                     leftCentroid: (c[2], c[3]), lungMean: 0, mediastinumMean: d("polarityMargin"), modeShare: d("modeShare"))
+                // Records carry lungMean and (since per-lung means were added) mediastinumMean; older ones only
+                // the margin: then both per-lung means are the two-lung mean, which leaves the per-lung rule moot.
                 var mm = m
                 if let o = o["massOffsets"] as? [Double], o.count == 2 { mm.massOffsets = (o[0], o[1]) }
                 if let h = o["heights"] as? [Double], h.count == 2 { mm.heights = (h[0], h[1]) }
@@ -122,6 +126,9 @@ struct QualityEvalCommand: ParsableCommand {
                 mm.turnedUprightness = o["turnedUprightness"] as? Double
                 mm.invertedPolarityMargin = o["invertedPolarityMargin"] as? Double
                 mm.uncertainShare = d("uncertainShare"); mm.lungConfidence = d("lungConfidence"); mm.ringMargin = d("ringMargin")
+                if let med = o["mediastinumMean"] as? Double { mm.lungMean = d("lungMean"); mm.mediastinumMean = med }
+                mm.lungMeans = (mm.lungMean, mm.lungMean)
+                if let v = o["lungMeans"] as? [Double], v.count == 2 { mm.lungMeans = (v[0], v[1]) }
                 if let b = o["baseLaterality"] as? [Double], b.count == 2 { mm.baseLaterality = (b[0], b[1]) }
                 let r = QualityCheck.verdict(mm)
                 wrong = r.passed != expectPass

@@ -207,6 +207,7 @@ struct ScoreResult {
             ("passed", .bool(qc.passed)), ("failures", .array(qc.failures.map { .string($0) })),
             ("lungFraction", .double(m.lungFraction)), ("symmetry", .double(m.symmetry)),
             ("largestTwoShare", .double(m.largestTwoShare)), ("polarityMargin", .double(m.polarityMargin)),
+            ("singleLungMargin", .double(m.singleLungMargin)),
             ("modeShare", .double(m.modeShare)), ("heartWidening", .double(m.heartWidening)),
             ("uprightness", .double(m.uprightness)), ("turnedUprightness", m.turnedUprightness.map { .double($0) } ?? .null),
             ("invertedPolarityMargin", m.invertedPolarityMargin.map { .double($0) } ?? .null),

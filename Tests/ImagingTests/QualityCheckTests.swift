@@ -115,6 +115,13 @@ import Testing
         failing([(0.5, 0.25), (0.5, 0.75)], "not where a frontal chest has them")            // rotated 90 degrees
         failing([(0.3, 0.48), (0.7, 0.48)], flat: true, "flat gray level")                     // a blank or rendering
         failing([(0.3, 0.72), (0.7, 0.72)], "not where a frontal chest has them")              // low in the frame (upside down)
+        // One "lung" as bright as the mediastinum (a shoulder beside a real apex, as in an image cropped inside
+        // the chest): the two-lung mean still passes the polarity rule, the per-lung rule does not.
+        var half = Self.maps(lungs: [(0.3, 0.48), (0.7, 0.48)])
+        for y in 0..<Self.n { for x in (Self.n / 2)..<Self.n where half.seg[y * Self.n + x] > 0.5 { half.input[y * Self.n + x] = 0.62 } }
+        let h = QualityCheck.check(segmentation: half.seg, input: half.input)
+        #expect(h.measures.polarityMargin >= QualityCheck.Thresholds().minPolarityMargin, "\(h.measures.polarityMargin)")
+        #expect(!h.passed && h.failures.contains { $0.contains("one of the two lung regions is not darker") }, "\(h.failures)")
         // A small second region: not symmetric.
         var m = Self.maps(lungs: [(0.3, 0.48)])
         let small = Self.maps(lungs: [(0.7, 0.48)], rx: 0.05, ry: 0.20)
@@ -154,6 +161,7 @@ import Testing
             #expect(m.symmetry >= t.minSymmetry + 0.2, "\(p): symmetry \(m.symmetry)")
             #expect(m.modeShare <= t.maxModeShare / 2, "\(p): mode share \(m.modeShare)")
             #expect(m.uprightness >= t.minUprightness + 0.3, "\(p): uprightness \(m.uprightness)")
+            #expect(m.singleLungMargin >= t.minSingleLungMargin + 0.05, "\(p): single-lung margin \(m.singleLungMargin)")
             // Turned by 180 degrees: refused (by the one-image or the paired orientation rule), not scored.
             let turned = try check(try DisplayImage(width: image.width, height: image.height, pixels: image.pixels.reversed()))
             #expect(!turned.passed, "\(p) turned by 180 degrees passed: \(turned.measures.uprightness)")
@@ -169,5 +177,10 @@ import Testing
             }
         }
         #expect(!(try check(try DisplayImage(width: 512, height: 512, pixels: .init(repeating: 0.5, count: 512 * 512)))).passed)
+        // A crop of the upper outer chest (shoulder and one apex) that passed every rule until the per-lung
+        // polarity rule: refused for it (its soft tissue is taken for a second lung).
+        let crop = try check(QualityCheck.Negative.derive("cropped", try DisplayImage.read(path: SharedData.path(
+            "data/opacity/images/covid-19-rapidly-progressive-acute-respiratory-distress-syndrome-ards-day-3.jpg"))))
+        #expect(!crop.passed && crop.failures.contains { $0.contains("one of the two lung regions") }, "\(crop.failures)")
     }
 }

@@ -85,7 +85,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
 
     static func measures(_ m: QualityCheck.Measures) -> [String: Double] {
         ["lungFraction": m.lungFraction, "symmetry": m.symmetry, "largestTwoShare": m.largestTwoShare,
-         "polarityMargin": m.polarityMargin, "modeShare": m.modeShare,
+         "polarityMargin": m.polarityMargin, "singleLungMargin": m.singleLungMargin, "modeShare": m.modeShare,
          "rightLungFraction": m.rightLungFraction, "leftLungFraction": m.leftLungFraction,
          "heartWidening": m.heartWidening, "rightBaseLaterality": m.baseLaterality.right,
          "leftBaseLaterality": m.baseLaterality.left, "uprightness": m.uprightness]
