@@ -8,7 +8,8 @@ import Store
 /// BRIXIA_ALERT_RULE, BRIXIA_ALERT_VALUE, BRIXIA_ALERT_MESSAGE, BRIXIA_STUDY_UID, BRIXIA_PATIENT_ID,
 /// BRIXIA_ANALYSIS_VERSION, BRIXIA_GLOBAL_SCORE. It runs with a time limit and its failure is logged,
 /// never failing the study: the alert is already recorded in the database, the log and the SR.
-/// Delivery is at most once (a crash between the commit and the hook skips it).
+/// Delivery is at most once (a crash between the commit and the hook skips it). The pipeline runs hooks on
+/// `AlertHookQueue`, off the scoring path: a slow hook (up to `timeout` each) delays later hooks, not studies.
 public struct AlertHook: Sendable {
     public let executable: URL
     public let timeout: TimeInterval
@@ -61,4 +62,24 @@ public struct AlertHook: Sendable {
         }
         return Outcome(exitStatus: status, timedOut: false, launchError: nil)
     }
+}
+
+/// Runs alert hooks one at a time, in the order the alerts fired, on a queue of their own so that the pipeline's
+/// serial queue goes on scoring while a hook runs. `drain` waits for every submitted hook (end of `run --once`,
+/// daemon shutdown); each hook is bounded by its own timeout, so the wait is bounded too.
+public final class AlertHookQueue: Sendable {
+    private let queue = DispatchQueue(label: "brixia.alert-hooks")
+    private let group = DispatchGroup()
+
+    public init() {}
+
+    public func submit(_ hook: AlertHook, alert: FiredAlert, study: String, patientID: String, version: Int, global: Int,
+                       log: Logger) {
+        queue.async(group: group) {
+            hook.run(alert: alert, study: study, patientID: patientID, version: version, global: global, log: log)
+        }
+    }
+
+    /// Waits until every hook submitted so far has finished (or timed out and been stopped).
+    public func drain() { group.wait() }
 }

@@ -36,6 +36,8 @@ public final class PipelineEngine: @unchecked Sendable {
     /// The same for the explanation steps (ExplanationScheduling.swift).
     public var explanationInterruptCheck: (@Sendable (ExplanationStep) -> Bool)?
     var explanationWorker: RunningExplanation?
+    /// Alert hooks run here, off the scoring path (AlertHook.swift).
+    public let alertHooks = AlertHookQueue()
     /// Irregular inbox entries already reported (each is logged once, not on every rescan).
     var reportedIrregular = Set<String>()
     /// Unreadable files being waited for (size and mtime when last found unreadable).

@@ -76,6 +76,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 studyStart = Date()
             }
             try engine.runExplanationsToCompletion()   // only after every score is committed
+            engine.alertHooks.drain()                  // the run ends when its alerts are delivered
             engine.summary.elapsedSeconds = Date().timeIntervalSince(started)
             return engine.finishSummary(inboxFiles: scanner.listFiles().count)
         }
@@ -136,7 +137,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 try? await Task.sleep(nanoseconds: UInt64(tick * 1e9))
             }
         }
-        try? await onQueue { [self] in engine.stopExplanationWorker() }
+        try? await onQueue { [self] in engine.stopExplanationWorker(); engine.alertHooks.drain() }
         log.info("stopping: no study in hand")
     }
 

@@ -203,8 +203,8 @@ extension PipelineEngine {
         for a in analysis.alerts {
             log.notice("ALERT", metadata: ["study": "\(Self.ref(study))", "rule": "\(a.rule)", "alert": "\(a.message)"])
             if let hook = config.alertHook {
-                AlertHook(executable: hook).run(alert: a, study: study, patientID: analysis.patientID, version: version,
-                                                global: score.global, log: log)
+                alertHooks.submit(AlertHook(executable: hook), alert: a, study: study, patientID: analysis.patientID,
+                                  version: version, global: score.global, log: log)
             }
         }
         if let r = analysis.replaces {

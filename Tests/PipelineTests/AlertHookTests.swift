@@ -58,6 +58,33 @@ import Testing
         #expect(r3.launchError != nil)
     }
 
+    @Test func hooksRunOffTheCallersPathInOrderAndDrainWaitsForThem() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-hookq-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let record = dir.appendingPathComponent("rec.txt"), release = dir.appendingPathComponent("release")
+        // Each hook waits until `release` exists. Were `submit` to run the hook on the caller's path, the first
+        // hook would never see `release` (created only after both submits return) and would be stopped at its
+        // timeout without writing "end".
+        let script = dir.appendingPathComponent("hook.sh")
+        try Data("""
+            #!/bin/sh
+            echo "start $BRIXIA_STUDY_UID" >> "\(record.path)"
+            while [ ! -e "\(release.path)" ]; do sleep 0.05; done
+            echo "end $BRIXIA_STUDY_UID" >> "\(record.path)"
+            """.utf8).write(to: script)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let hook = AlertHook(executable: script, timeout: 20)
+        let alert = FiredAlert(rule: "global>=12", value: 14, message: "global 14 >= 12")
+        let queue = AlertHookQueue()
+        queue.submit(hook, alert: alert, study: "1", patientID: "P", version: 1, global: 14, log: Logger(label: "test"))
+        queue.submit(hook, alert: alert, study: "2", patientID: "P", version: 1, global: 14, log: Logger(label: "test"))
+        FileManager.default.createFile(atPath: release.path, contents: nil)
+        queue.drain()
+        let lines = try String(contentsOf: record, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines == ["start 1", "end 1", "start 2", "end 2"], "one at a time, in order, all delivered by drain")
+    }
+
     @Test func aConfiguredHookMustBeExecutable() throws {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-hookcfg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
