@@ -216,7 +216,7 @@ struct ServeOrthancCLITests {
     /// `brixia serve` with a destination, SIGKILLed at seeded random moments (intake, scoring, commit, queueing,
     /// sending) and restarted: in the end every study's SR and SC are in Orthanc exactly once, the queue has
     /// exactly one row per report, all sent, and no other object reached the PACS.
-    @Test(.timeLimit(.minutes(15)))
+    @Test(.enabled(if: ExtendedTests.enabled, Comment(rawValue: ExtendedTests.skipMessage)), .timeLimit(.minutes(15)))
     func sigkillAtRandomPointsNeitherLosesNorDuplicatesASend() async throws {
         let w = try WorkDir()
         let scpPort = Ports.free()
