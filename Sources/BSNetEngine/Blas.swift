@@ -24,13 +24,8 @@ public enum Blas {
 extension Blas {
     /// C = A * B for row-major arrays (used by the benchmark's reference SGEMM).
     public static func multiply(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float]) {
-        precondition(a.count == m * k && b.count == k * n && c.count == m * n)
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                c.withUnsafeMutableBufferPointer { cp in
-                    sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-                }
-            }
+        multiplyArrays(m: m, n: n, k: k, a: a, b: b, c: &c) {
+            sgemm(m: m, n: n, k: k, a: $0, lda: k, b: $1, ldb: n, c: $2, ldc: n)
         }
     }
 }

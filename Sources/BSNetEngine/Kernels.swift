@@ -65,13 +65,20 @@ extension Kernels {
 
     /// C = A * B for row-major arrays (tests, the benchmark's reference multiplication).
     public static func multiply(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float]) {
-        precondition(a.count == m * k && b.count == k * n && c.count == m * n)
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                c.withUnsafeMutableBufferPointer { cp in
-                    sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-                }
-            }
+        multiplyArrays(m: m, n: n, k: k, a: a, b: b, c: &c) {
+            sgemm(m: m, n: n, k: k, a: $0, lda: k, b: $1, ldb: n, c: $2, ldc: n)
+        }
+    }
+}
+
+/// The array wrapper shared by `Kernels.multiply` and `Blas.multiply`: checks the sizes and hands the row-major
+/// buffers of A (m x k), B (k x n) and C (m x n) to one SGEMM.
+func multiplyArrays(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float],
+                    _ sgemm: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    precondition(a.count == m * k && b.count == k * n && c.count == m * n)
+    a.withUnsafeBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+            c.withUnsafeMutableBufferPointer { cp in sgemm(ap.baseAddress!, bp.baseAddress!, cp.baseAddress!) }
         }
     }
 }

@@ -138,10 +138,11 @@ public enum QualityCheck {
 
     /// Every rule, including the paired checks: `segment` runs the network's segmentation on another input,
     /// the 180-degree turn of `input` when its uprightness is ambiguous, and `input` with inverted gray levels
-    /// when its polarity is.
+    /// when its polarity is. `diagnostics` also computes the measures no rule uses (uncertain share, lung
+    /// confidence, ring margin) for `brixia dev qc-eval`; scoring leaves them 0.
     public static func check(segmentation: [Float], input: [Float], thresholds t: Thresholds = .init(),
-                             segment: ([Float]) throws -> [Float]) rethrows -> Result {
-        var m = measure(segmentation: segmentation, input: input, thresholds: t)
+                             diagnostics: Bool = false, segment: ([Float]) throws -> [Float]) rethrows -> Result {
+        var m = measure(segmentation: segmentation, input: input, thresholds: t, diagnostics: diagnostics)
         guard m.rightLungFraction >= t.minSingleLungFraction, m.leftLungFraction >= t.minSingleLungFraction else {
             return verdict(m, thresholds: t)
         }
@@ -158,7 +159,7 @@ public enum QualityCheck {
         return verdict(m, thresholds: t)
     }
 
-    static func measure(segmentation: [Float], input: [Float], thresholds t: Thresholds) -> Measures {
+    static func measure(segmentation: [Float], input: [Float], thresholds t: Thresholds, diagnostics: Bool = false) -> Measures {
         let n = side * side
         precondition(segmentation.count == n && input.count == n, "QualityCheck needs 512x512 maps")
         let (comps, labels) = components(segmentation.map { $0 > t.lungProbability })
@@ -183,7 +184,9 @@ public enum QualityCheck {
         }
         let (lungMean, medMean, perLung) = polarity(input: input, lungs: two, labels: labels)
         m.lungMean = lungMean; m.mediastinumMean = medMean; m.lungMeans = perLung
-        if two.count == 2 { (m.uncertainShare, m.lungConfidence, m.ringMargin) = texture(segmentation, input, two, labels, lungMean) }
+        if diagnostics && two.count == 2 {
+            (m.uncertainShare, m.lungConfidence, m.ringMargin) = texture(segmentation, input, two, labels, lungMean)
+        }
         return m
     }
 

@@ -54,7 +54,8 @@ struct QualityEvalCommand: ParsableCommand {
             let line: String
             do {
                 let input = Preprocessor.modelInput(from: try item.image())
-                let r = try QualityCheck.check(segmentation: try loaded.net.run(input).segmentation, input: input) { try loaded.net.run($0).segmentation }
+                let r = try QualityCheck.check(segmentation: try loaded.net.run(input).segmentation, input: input,
+                                               diagnostics: true) { try loaded.net.run($0).segmentation }
                 let wrong = r.passed != item.expectPass
                 counts[item.kind, default: (0, 0)].n += 1
                 if wrong { counts[item.kind, default: (0, 0)].wrong += 1 }
