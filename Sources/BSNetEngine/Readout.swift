@@ -58,8 +58,7 @@ extension BSNet {
         out.regionProbabilities = out.regionProbabilities.enumerated().map { r, p in
             zip(p, m.regionProbabilities[r ^ 1]).map { ($0 + $1) / 2 }
         }
-        out.stageTimings.encoder += m.stageTimings.encoder; out.stageTimings.decoder += m.stageTimings.decoder
-        out.stageTimings.stn += m.stageTimings.stn; out.stageTimings.head += m.stageTimings.head
+        for stage in Stage.allCases { out.stageTimings[stage] += m.stageTimings[stage] }
         return out
     }
 }

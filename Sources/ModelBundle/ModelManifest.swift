@@ -189,6 +189,13 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         (try? readout?.validated(file: "model.json")) ?? .argmax
     }
 
+    /// The network's output on `input` as this model reports it: run with its readout (one or two passes), then
+    /// its calibration applied (grades and confidences are read from the result). The one place that composes
+    /// the two, for `brixia score` and the pipeline's scorer alike.
+    public func output(of net: BSNet, for input: [Float]) throws -> BSNetOutput {
+        try net.run(input, readout: engineReadout).calibrated(probabilityCalibration)
+    }
+
     /// What `weights.sha256` is a hash of, in words (for `model info` / `verify`).
     public var checksumRule: String {
         formatVersion >= 2 ? "content checksum" : "whole-file SHA-256 (formatVersion 1)"

@@ -86,7 +86,8 @@ struct BenchCommand: ParsableCommand {
         let image = (0..<(512 * 512)).map { _ in rng.uniform() }
 
         for t in threadCounts {
-            let sgemmBefore = Self.sgemmGFLOPS(threads: t)
+            // The reference SGEMM before and after the timed runs (not needed for --readout-cost's ratio).
+            let sgemmBefore = readoutCost ? 0 : Self.sgemmGFLOPS(threads: t)
             let net = try BSNet(weights: weights, threads: t)
             for _ in 0..<warmup { _ = try net.run(image) }
             if readoutCost {

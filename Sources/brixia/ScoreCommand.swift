@@ -126,8 +126,8 @@ struct ScoreCommand: ParsableCommand {
             let t1 = Date()
             let input = Preprocessor.modelInput(from: image)
             let t2 = Date()
-            // Calibrated probabilities (identity when model.json records no calibration).
-            let out = try net.run(input, readout: manifest.engineReadout).calibrated(manifest.probabilityCalibration)
+            // Read out and calibrated as model.json says (identity calibration when it records none).
+            let out = try manifest.output(of: net, for: input)
             let t3 = Date()
             r.timings = (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), t3.timeIntervalSince(t2))
             if manifest.isTestFixture {

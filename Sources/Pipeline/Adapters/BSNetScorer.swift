@@ -10,9 +10,8 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
     public let model: ModelIdentity
     public let isTestFixture: Bool
     private let net: BSNet
-    /// From model.json (absent: identity, and no confidence is reported).
-    private let calibration: ModelManifest.Calibration?
-    private let readout: Readout
+    /// model.json: its readout and calibration (absent calibration: identity, and no confidence is reported).
+    private let manifest: ModelManifest
     private let lock = NSLock()   // BSNet runs one input at a time (shared arena)
 
     /// Loads and verifies the bundle against the engine's full tensor list. A random test fixture
@@ -31,8 +30,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         }
         isTestFixture = b.manifest.isTestFixture
         net = try BSNet(weights: b.weights, threads: threads)
-        calibration = b.manifest.calibration
-        readout = b.manifest.engineReadout
+        manifest = b.manifest
         model = ModelIdentity(name: b.manifest.name, version: b.manifest.version, weightsSHA256: b.manifest.weights.sha256)
     }
 
@@ -55,7 +53,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         }
         let t1 = Date()
         lock.lock(); defer { lock.unlock() }
-        var out = try net.run(input, readout: readout)
+        let out = try manifest.output(of: net, for: input)
         // The image-content check (docs/quality-check.md). A random test fixture segments nothing, so it would
         // refuse every image; fixtures never score patients (refused unless allowTestFixture).
         if !isTestFixture {
@@ -66,9 +64,8 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
             }
         }
         var confidence: CalibratedConfidence?
-        if let calibration {
-            // Validated when the bundle was loaded (ModelManifest.Calibration.validated).
-            out = out.calibrated(try ProbabilityCalibration(temperature: calibration.temperature))
+        if let calibration = manifest.calibration {
+            // Validated when the bundle was loaded (ModelManifest.Calibration.validated); applied by `output`.
             let c = out.scoreConfidence
             confidence = CalibratedConfidence(zones: c.zones, study: c.study, temperature: calibration.temperature,
                                               lowBelow: calibration.lowConfidenceBelow)
