@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bsnet.readout import DECISIONS, decide  # noqa: E402
+from bsnet.readout import DECISIONS, decide, reported  # noqa: E402
 
 BINS = 15
 
@@ -68,8 +68,7 @@ def fit_temperature(logits, labels, lo=0.05, hi=20.0, iters=100):
 def reliability(probs, labels, bins=BINS, decision="argmax"):
     """Per bin: (lower edge, upper edge, count, accuracy, mean confidence) of the reported grade (the top
     label for argmax); and the ECE."""
-    g = decide(probs, decision)
-    conf = np.take_along_axis(probs, g[..., None], -1)[..., 0]
+    g, conf = reported(probs, decision)
     correct = (g == labels).astype(float)
     edges = np.linspace(0, 1, bins + 1)
     idx = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)  # (lo, hi] bins, 0 in the first
@@ -122,8 +121,7 @@ def nested(logits, labels, folds, per_zone=False):
 
 def study_confidence(probs, decision="argmax"):
     """(N,6,4) -> (N,) mean over zones of the reported grade's probability (the engine's confidence)."""
-    g = decide(probs, decision)
-    return np.take_along_axis(probs, g[..., None], -1)[..., 0].mean(-1)
+    return reported(probs, decision)[1].mean(-1)
 
 
 def svg_reliability(before, after, ece_before, ece_after, t, path):
@@ -169,9 +167,10 @@ def calibrate(logits, labels, folds, low_quantile=0.2, decision="argmax"):
     rel_a, ece_a = reliability(after, flat_y)
     nest = nested(logits, labels, folds)
     nest_z = nested(logits, labels, folds, per_zone=True)
-    conf = study_confidence(softmax(logits / t), decision)
+    calibrated = softmax(logits / t)
+    conf = study_confidence(calibrated, decision)
     threshold = float(np.quantile(conf, low_quantile))
-    zone_acc = (decide(softmax(logits / t), decision) == labels).mean(-1)
+    zone_acc = (decide(calibrated, decision) == labels).mean(-1)
     low = conf < threshold
     res = {
         "n_images": int(len(labels)), "n_predictions": int(flat_y.size), "temperature": t,

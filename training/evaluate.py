@@ -88,15 +88,11 @@ def cached_predictions(rows, fold, pattern, features, data_dir, decision="argmax
     readout (bsnet/readout.py): `mirror` averages with variant 1 (the image flipped left/right), then the
     probabilities are temperature-scaled and the grade is chosen by `decision`."""
     import torch
+    from bsnet.train_common import cached_head_logits
 
     def probs(model, i, name, v):
-        rec = torch.load(Path(features) / f"{i:03d}_v{v}.pt", weights_only=False)
-        if rec["filename"] != name or rec.get("variant", v) != v:
-            raise SystemExit(f"{features}: {i:03d}_v{v}.pt is {rec['filename']} variant {rec.get('variant')}, "
-                             f"expected {name} variant {v}")
-        with torch.no_grad():
-            logits6 = model.head.classify([g[None].float() for g in rec["gated"]])[0]  # (6,4) region order
-        return torch.softmax(logits6.double(), -1).numpy(), rec
+        logits6, rec = cached_head_logits(model, features, i, name, v)  # (6,4) region order
+        return torch.softmax(logits6, -1).numpy(), rec
 
     def predict(model, i, name):
         p, rec = probs(model, i, name, 0)

@@ -28,7 +28,7 @@ REGION_OF_ZONE = [0, 2, 4, 1, 3, 5]
 def main(argv=None):
     import torch
     from bsnet.model import BSNet
-    from bsnet.train_common import load_checkpoint
+    from bsnet.train_common import cached_head_logits, load_checkpoint
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
@@ -51,12 +51,8 @@ def main(argv=None):
             raise SystemExit(f"{path}: trained with --fold {st['args'].get('fold')}, expected {k}")
         meta[str(k)] = {"checkpoint": path, "epochs": st["epoch"] + 1, "init": st["args"].get("init")}
         for i in np.nonzero(fold == k)[0]:
-            def logits_of(v):
-                rec = torch.load(Path(a.features) / f"{i:03d}_v{v}.pt", weights_only=False)
-                if rec["filename"] != rows[i]["filename"]:
-                    raise SystemExit(f"{a.features}: {i:03d}_v{v}.pt is {rec['filename']}, expected {rows[i]['filename']}")
-                with torch.no_grad():
-                    return model.head.classify([g[None].float() for g in rec["gated"]])[0].double()  # region order
+            def logits_of(v):  # region order
+                return cached_head_logits(model, a.features, i, rows[i]["filename"], v)[0]
             logits6 = logits_of(0).numpy()
             if a.mirror:
                 p = mirror_average(torch.softmax(torch.from_numpy(logits6), -1).numpy(),

@@ -23,6 +23,12 @@ def decide(probs, decision):
     raise ValueError(f"unknown decision {decision!r} (one of {DECISIONS})")
 
 
+def reported(probs, decision):
+    """probs (..., 4) -> (grades (...), each grade's probability (...)): the engine's grade and zone confidence."""
+    g = decide(probs, decision)
+    return g, np.take_along_axis(np.asarray(probs), g[..., None], -1)[..., 0]
+
+
 def mirror_average(p, p_flipped):
     """p, p_flipped (..., 6, 4) in region order: p averaged with the flipped image's mirror regions."""
     return (np.asarray(p) + np.asarray(p_flipped)[..., MIRROR_REGION, :]) / 2

@@ -97,3 +97,16 @@ def batches(items, batch, rng):
     idx = rng.permutation(len(items))
     for i in range(0, len(idx), batch):
         yield [items[j] for j in idx[i:i + batch]]
+
+
+def cached_head_logits(model, features, i, filename, variant=0):
+    """The score head's (6,4) pre-softmax logits (region order, float64) on cache_features.py's record of
+    labelled image `i`, augmentation `variant` (0: as is, 1: mirrored), and the record itself. Refuses a cache
+    whose record is another image or variant than the annotations say."""
+    name = f"{i:03d}_v{variant}.pt"
+    rec = torch.load(Path(features) / name, weights_only=False)
+    if rec["filename"] != filename or rec.get("variant", variant) != variant:
+        raise SystemExit(f"{features}: {name} is {rec['filename']} variant {rec.get('variant')}, "
+                         f"expected {filename} variant {variant}")
+    with torch.no_grad():
+        return model.head.classify([g[None].float() for g in rec["gated"]])[0].double(), rec
