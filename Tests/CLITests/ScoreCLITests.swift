@@ -61,19 +61,10 @@ import Testing
         let dicom = try Self.firstSample()
         let w = try WorkDir()
         // The same weights with a calibration block (T = 2: flatter probabilities, same grades).
-        let calibrated = w.url("calibrated")
-        try FileManager.default.copyItem(at: model, to: calibrated)
-        let mURL = calibrated.appendingPathComponent("model.json")
-        var m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: mURL)) as? [String: Any])
-        m["calibration"] = ["method": "temperature", "temperature": 2.0, "fittedOn": "test", "lowConfidenceBelow": 0.99]
-        try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys]).write(to: mURL)
-
-        func run(_ dir: URL) async throws -> [String: Any] {
-            let r = try await Brixia.run(["score", "--model", dir.path, "--json", dicom.path], timeout: 300)
-            #expect(r.status == 0, "\(r.stderr)")
-            return try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])?.first)
+        let calibrated = try Self.copy(model, to: w.url("calibrated")) { m in
+            m["calibration"] = ["method": "temperature", "temperature": 2.0, "fittedOn": "test", "lowConfidenceBelow": 0.99]
         }
-        let raw = try await run(model), cal = try await run(calibrated)
+        let raw = try await Self.scoreJSON(model, dicom), cal = try await Self.scoreJSON(calibrated, dicom)
         #expect(raw["zones"] as? [String: Int] == cal["zones"] as? [String: Int], "calibration never changes a grade")
         let pr = try #require(raw["probabilities"] as? [String: [Double]]), pc = try #require(cal["probabilities"] as? [String: [Double]])
         let conf = try #require(cal["confidence"] as? [String: Any])
@@ -99,19 +90,11 @@ import Testing
         let dicom = try Self.firstSample()
         let w = try WorkDir()
         // The same weights read out as version 0.3 of the shipped model is: mirrored, calibrated, median grade.
-        let dir = w.url("median")
-        try FileManager.default.copyItem(at: model, to: dir)
-        let mURL = dir.appendingPathComponent("model.json")
-        var m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: mURL)) as? [String: Any])
-        m["calibration"] = ["method": "temperature", "temperature": 1.5, "fittedOn": "test"]
-        m["readout"] = ["decision": "median", "mirrorAverage": true]
-        try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys]).write(to: mURL)
-        func run(_ dir: URL) async throws -> [String: Any] {
-            let r = try await Brixia.run(["score", "--model", dir.path, "--json", dicom.path], timeout: 300)
-            #expect(r.status == 0, "\(r.stderr)")
-            return try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])?.first)
+        let dir = try Self.copy(model, to: w.url("median")) { m in
+            m["calibration"] = ["method": "temperature", "temperature": 1.5, "fittedOn": "test"]
+            m["readout"] = ["decision": "median", "mirrorAverage": true]
         }
-        let plain = try await run(model), median = try await run(dir)
+        let plain = try await Self.scoreJSON(model, dicom), median = try await Self.scoreJSON(dir, dicom)
         let zones = try #require(median["zones"] as? [String: Int])
         let probs = try #require(median["probabilities"] as? [String: [Double]])
         let plainProbs = try #require(plain["probabilities"] as? [String: [Double]])
@@ -129,6 +112,23 @@ import Testing
         #expect(mirroredChanged, "mirroring and calibration change the probabilities")
         let text = try await Brixia.run(["model", "info", dir.path], timeout: 60)
         #expect(text.stdout.contains("readout:       median grade per zone, averaged with the mirrored image"), "\(text.stdout)")
+    }
+
+    /// A copy of the bundle `model` at `dir` with its model.json edited by `edit`.
+    static func copy(_ model: URL, to dir: URL, editing edit: (inout [String: Any]) -> Void) throws -> URL {
+        try FileManager.default.copyItem(at: model, to: dir)
+        let mURL = dir.appendingPathComponent("model.json")
+        var m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: mURL)) as? [String: Any])
+        edit(&m)
+        try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys]).write(to: mURL)
+        return dir
+    }
+
+    /// `brixia score --model MODEL --json DICOM`: the one file's JSON object (exit status 0 expected).
+    static func scoreJSON(_ model: URL, _ dicom: URL) async throws -> [String: Any] {
+        let r = try await Brixia.run(["score", "--model", model.path, "--json", dicom.path], timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        return try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])?.first)
     }
 
     static let shippedModel = Brixia.repoRoot.appendingPathComponent("models/bsnet-brixia-own")
