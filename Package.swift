@@ -84,7 +84,6 @@ let package = Package(
         // --- DICOM networking: storage SCP into the inbox, C-STORE/C-ECHO SCU, persistent outgoing queue.
         .target(name: "DicomNetwork", dependencies: [
             "CDcmBridge", "DicomKit", "Store",
-            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -16,13 +16,6 @@ public enum DicomNetworkError: Error, Equatable, CustomStringConvertible {
     case network(String)
     case scpStart(String)
     case internalError(String)
-    /// The queue refuses a different file content under a SOP Instance UID it has already seen:
-    /// corrected reports must get new UIDs (PACS such as Orthanc silently keep the first copy).
-    case sopInstanceReused(sopInstanceUID: String, path: String)
-    case queue(String)
-    /// A queue item was asked to change state from a state that does not allow it (e.g. marked sent while it
-    /// is no longer pending because an operator re-queued or it was given up meanwhile).
-    case queueTransition(id: Int64, from: String, to: String)
 
     public var description: String {
         switch self {
@@ -35,11 +28,6 @@ public enum DicomNetworkError: Error, Equatable, CustomStringConvertible {
         case .network(let m): return m
         case .scpStart(let m): return "storage SCP: \(m)"
         case .internalError(let m): return "internal error: \(m)"
-        case .sopInstanceReused(let uid, let p):
-            return "\(p): SOP Instance UID \(uid) was already queued with different content; a corrected object needs a new SOP Instance UID"
-        case .queue(let m): return "outgoing queue: \(m)"
-        case .queueTransition(let id, let from, let to):
-            return "outgoing queue: item \(id) is \(from); it cannot become \(to) (only a pending item can)"
         }
     }
 }

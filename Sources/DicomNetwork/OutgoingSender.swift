@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Store
 
 /// Drains the outgoing queue: one association per destination per round, retries with back-off.
 /// Connection and association failures are retried; a destination refusing the object (DIMSE failure status,
@@ -72,8 +73,8 @@ public final class OutgoingSender: Sendable {
     /// the change was applied.
     @discardableResult
     func record(_ change: () throws -> Void) throws -> Bool {
-        do { try change(); return true } catch let e as DicomNetworkError {
-            guard case .queueTransition = e else { throw e }
+        do { try change(); return true } catch let e as StoreError {
+            guard case .outgoingTransition = e else { throw e }
             logger.warning("outgoing: \(e)")
             return false
         }

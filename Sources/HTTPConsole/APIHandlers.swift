@@ -121,7 +121,7 @@ extension ConsoleServer {
         let qc = QCSummary(instances: d.instances.count, eligibleInstances: d.instances.filter(\.eligible).count,
                            ineligible: d.instances.filter { !$0.eligible }.map { .init(sopInstanceUID: $0.sopInstanceUID, reason: $0.eligibilityReason) })
         let sops = d.analyses.flatMap { $0.outputs.map(\.sopInstanceUID) }
-        let delivery = sops.isEmpty ? [] : ((try? OutgoingQueueReader.items(databasePath: config.databasePath, sopInstanceUIDs: sops)) ?? [])
+        let delivery = try store.outgoingItems(sopInstanceUIDs: sops)
         return StudyAnswer(disclaimer: Disclaimer.text, reference: Self.reference(uid), study: d, qc: qc, delivery: delivery)
     }
 
@@ -146,14 +146,12 @@ extension ConsoleServer {
                                            studies: q.failures.filter { $0.state == .quarantined }))
     }
 
-    func outgoingState() -> ([OutgoingDestinationStatus], [OutgoingItem]) {
-        let d = (try? OutgoingQueueReader.status(databasePath: config.databasePath)) ?? []
-        let i = (try? OutgoingQueueReader.items(databasePath: config.databasePath, states: [.pending, .failed])) ?? []
-        return (d, i)
+    func outgoingState() throws -> ([OutgoingDestinationStatus], [OutgoingItem]) {
+        (try store.outgoingStatus(), try store.outgoingItems(states: [.pending, .failed]))
     }
 
     func apiOutgoing(_ c: ConsoleContext, _ p: Principal) throws -> Response {
-        let (d, i) = outgoingState()
+        let (d, i) = try outgoingState()
         try audit(p, "api-view-outgoing", c)
         return Reply.json(OutgoingAnswer(disclaimer: Disclaimer.text, destinations: d, items: i))
     }
@@ -211,13 +209,13 @@ extension ConsoleServer {
                 let m = "this study has no report to resend"
                 return api ? Reply.jsonError(.conflict, m) : page("Cannot resend", who: p, template: "message", ["message": m], status: .conflict)
             }
-            let queue = try OutgoingQueue(databasePath: config.databasePath, policy: config.outgoingPolicy)
+            let queue = OutgoingQueue(store: store, policy: config.outgoingPolicy)
             let sops = latest.outputs.map(\.sopInstanceUID)
-            count = try queue.requeue(sopInstanceUIDs: sops)
+            count = try store.requeueOutgoing(sopInstanceUIDs: sops, actor: "console:\(p.user)")
             // Destinations configured since the report was written get it too.
             for o in latest.outputs where FileManager.default.fileExists(atPath: o.filePath) {
                 for d in config.destinations {
-                    let before = try queue.items(destination: d.description).contains { $0.sopInstanceUID == o.sopInstanceUID }
+                    let before = try store.outgoingItems(destination: d.description).contains { $0.sopInstanceUID == o.sopInstanceUID }
                     if !before { try queue.enqueue(path: o.filePath, to: d); count += 1 }
                 }
             }

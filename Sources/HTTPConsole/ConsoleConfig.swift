@@ -1,5 +1,6 @@
 import DicomNetwork
 import Foundation
+import Store
 
 /// What the console needs from the daemon's configuration (kept free of the Pipeline module: the
 /// console depends on Store and DicomNetwork only).
@@ -8,16 +9,14 @@ public struct ConsoleConfig: Sendable {
     public var port: Int
     public var usersFile: URL
     public var secureCookies: Bool
-    /// The database file (the outgoing queue lives there too).
-    public var databasePath: String
     /// PACS destinations reports are queued for (resend enqueues missing rows for them).
     public var destinations: [DicomNode]
     public var outgoingPolicy: OutgoingRetryPolicy
 
-    public init(address: String, port: Int, usersFile: URL, secureCookies: Bool, databasePath: String,
+    public init(address: String, port: Int, usersFile: URL, secureCookies: Bool,
                 destinations: [DicomNode] = [], outgoingPolicy: OutgoingRetryPolicy = OutgoingRetryPolicy()) {
         self.address = address; self.port = port; self.usersFile = usersFile; self.secureCookies = secureCookies
-        self.databasePath = databasePath; self.destinations = destinations; self.outgoingPolicy = outgoingPolicy
+        self.destinations = destinations; self.outgoingPolicy = outgoingPolicy
     }
 }
 

@@ -28,7 +28,7 @@ extension ConsoleServer {
             let h = registry.makeValueHistogram(name: "brixia_study_processing_seconds", buckets: Self.latencyBuckets,
                                                 help: "Seconds from claiming a study to its stored result (latest 10000 studies).")
             for d in try store.finishedJobDurations() { h.record(d) }
-            for d in (try? OutgoingQueueReader.status(databasePath: config.databasePath)) ?? [] {
+            for d in try store.outgoingStatus() {
                 for (state, n) in [("pending", d.pending), ("sent", d.sent), ("failed", d.failed)] {
                     registry.makeGauge(name: "brixia_outgoing_items", labels: [("destination", d.destination), ("state", state)],
                                        help: "Reports in the outgoing queue per PACS destination and state.").set(to: Double(n))

@@ -129,7 +129,7 @@ extension ConsoleServer {
     }
 
     func outgoingPage(_ r: Request, _ c: ConsoleContext, _ p: Principal) throws -> Response {
-        let (d, i) = outgoingState()
+        let (d, i) = try outgoingState()
         try audit(p, "view-outgoing", c)
         return page("Outgoing queue", who: p, template: "outgoing", [
             "destinations": d.map { ["destination": $0.destination, "pending": $0.pending, "sent": $0.sent, "failed": $0.failed,

@@ -64,11 +64,12 @@ public struct OutgoingSenderService: Service {
 public enum NetworkServices {
     /// The services `brixia serve` runs next to the pipeline, in start order: the sender (when destinations are
     /// configured), then the SCP (when `scpPort` is). The group stops them in reverse: the SCP first.
-    public static func make(config: PipelineConfig, logger: Logger) throws -> [any Service] {
+    /// `queue`: the pipeline's outgoing queue (over its store); required when destinations are configured.
+    public static func make(config: PipelineConfig, queue: OutgoingQueue?, logger: Logger) throws -> [any Service] {
         let n = config.network
         var services: [any Service] = []
         if !n.destinations.isEmpty {
-            let queue = try OutgoingQueue(databasePath: config.database.path, policy: n.retry)
+            guard let queue else { throw ConfigError("PACS destinations are configured but the pipeline has no outgoing queue") }
             let scu = try DicomSCU(callingAETitle: n.callingAETitle, timeoutSeconds: n.sendTimeoutSeconds)
             let sender = OutgoingSender(queue: queue, scu: scu, destinations: Set(n.destinations.map(\.description)),
                                         logger: logger)

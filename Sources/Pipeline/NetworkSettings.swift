@@ -1,5 +1,6 @@
 import DicomNetwork
 import Foundation
+import Store
 
 /// DICOM networking of the daemon: the storage SCP feeding the inbox (off unless `scpPort` is set) and the
 /// destinations every finished study's SR and SC are queued for (none unless `destinations` is set).

@@ -2,7 +2,7 @@ import DicomNetwork
 import Foundation
 
 extension PipelineEngine {
-    /// Queues the study's SR and SC for every configured destination (table `outgoing_queue`, same database).
+    /// Queues the study's SR and SC for every configured destination (the store's `outgoing_queue`).
     /// Called after the commit and before the staging folder is dropped, so a crash anywhere around it makes
     /// recovery call it again; the queue is idempotent per (destination, SOP Instance UID), so nothing is lost
     /// and nothing is queued twice. Sending is the sender's job (`brixia serve`, or one pass after `run --once`).
@@ -10,7 +10,9 @@ extension PipelineEngine {
         let destinations = config.network.destinations
         let outputs = manifest.outputs.filter { $0.kind == .sr || $0.kind == .sc }
         guard !destinations.isEmpty, !outputs.isEmpty else { return }
-        let queue = try OutgoingQueue(databasePath: config.database.path, policy: config.network.retry)
+        guard let queue = deps.outgoing else {
+            throw ConfigError("PACS destinations are configured but this pipeline has no outgoing queue")
+        }
         var queued = 0
         for o in outputs {
             let path = config.outbox.appendingPathComponent(o.fileName).path

@@ -1,3 +1,4 @@
+import DicomNetwork
 import Foundation
 import Logging
 import TextSafety
@@ -15,11 +16,14 @@ public struct PipelineDependencies: Sendable {
     public var now: @Sendable () -> Date
     /// Starts explanation workers (nil = explanations off); see ExplanationScheduling.swift.
     public var explanationLauncher: (any ExplanationLauncher)?
+    /// The PACS queue, over the same store as `store` (nil: no destinations, or test doubles that keep no queue).
+    public var outgoing: OutgoingQueue?
     public init(inspector: any InstanceInspector, scorer: any StudyScorer, reports: any ReportSink, store: any JobStore,
                 fileWriter: any FileWriting = POSIXFileWriter(), now: @escaping @Sendable () -> Date = { Date() },
-                explanationLauncher: (any ExplanationLauncher)? = nil) {
+                explanationLauncher: (any ExplanationLauncher)? = nil, outgoing: OutgoingQueue? = nil) {
         self.inspector = inspector; self.scorer = scorer; self.reports = reports; self.store = store
         self.fileWriter = fileWriter; self.now = now; self.explanationLauncher = explanationLauncher
+        self.outgoing = outgoing
     }
 }
 

@@ -1,3 +1,4 @@
+import DicomNetwork
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -36,7 +37,7 @@ public enum PipelineDaemon {
     /// (NetworkServices), in a ServiceGroup that shuts down gracefully on SIGTERM/SIGINT.
     /// `extraServices` (the web console) run in the same group and stop with it.
     public static func run(runner: PipelineRunner, logger: Logger, extraServices: [any Service] = []) async throws {
-        let services: [any Service] = [PipelineService(runner: runner)] + (try NetworkServices.make(config: runner.engine.config, logger: logger))
+        let services: [any Service] = [PipelineService(runner: runner)] + (try NetworkServices.make(config: runner.engine.config, queue: runner.outgoing, logger: logger))
             + extraServices
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
@@ -50,4 +51,6 @@ extension PipelineRunner {
     /// The daemon's own store, for consumers in the same process (the web console): one connection pool,
     /// not a second writer. nil with test doubles that keep jobs elsewhere.
     public var sharedStore: BrixiaStore? { (engine.deps.store as? StoreJobStore)?.store }
+    /// The pipeline's outgoing PACS queue (nil without destinations).
+    public var outgoing: OutgoingQueue? { engine.deps.outgoing }
 }

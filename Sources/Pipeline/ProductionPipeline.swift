@@ -1,3 +1,4 @@
+import DicomNetwork
 import Foundation
 import Logging
 import ModelBundle
@@ -41,6 +42,9 @@ public enum ProductionPipeline {
         var deps = PipelineDependencies(inspector: DicomKitInspector(), scorer: scorer,
                                         reports: ReportsSink(softwareVersion: softwareVersion, installation: installation),
                                         store: store)
+        if !config.network.destinations.isEmpty {
+            deps.outgoing = OutgoingQueue(store: store.store, policy: config.network.retry)
+        }
         if config.explain { deps.explanationLauncher = explanationLauncher(config: config) }
         return deps
     }

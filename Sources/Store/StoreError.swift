@@ -19,6 +19,13 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The database file cannot be opened or migrated (not a database, no permission, read-only
     /// folder, disk full): names the file, SQLite's code and what it means.
     case cannotOpen(path: String, detail: String)
+    /// A report was queued before under this SOP Instance UID with a different content: corrected reports
+    /// must get new UIDs (PACS such as Orthanc silently keep the first copy).
+    case sopInstanceReused(sopInstanceUID: String, path: String)
+    /// An outgoing item is not in the state the change needs (e.g. marking sent an item an operator re-queued).
+    case outgoingTransition(id: Int64, from: String, to: String)
+    /// A row holds a value this program does not know (a newer brixia's, or a hand edit).
+    case corruptRow(table: String, id: Int64, reason: String)
 
     public var description: String {
         switch self {
@@ -46,6 +53,12 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "worker \(owner) no longer owns the job of study \(study)"
         case .cannotOpen(let path, let detail):
             return "cannot open database \(path): \(detail)"
+        case .sopInstanceReused(let uid, let p):
+            return "\(p): SOP Instance UID \(uid) was already queued with a different content; a changed report needs a new SOP Instance UID"
+        case .outgoingTransition(let id, let from, let to):
+            return "outgoing item \(id) cannot go from \(from) to \(to) (it changed meanwhile)"
+        case .corruptRow(let table, let id, let reason):
+            return "\(table) row \(id): \(reason)"
         case .invalidRule(let spec):
             return "invalid alert rule '\(spec)' (expected global>=N, rise>=N or zone-rise>=N)"
         }

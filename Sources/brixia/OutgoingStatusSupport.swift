@@ -2,6 +2,7 @@ import DicomNetwork
 import Foundation
 import Logging
 import Pipeline
+import Store
 
 /// Outgoing-queue lines and JSON for `brixia status`, `brixia show` and `brixia run --once`.
 enum OutgoingReport {
@@ -41,16 +42,15 @@ enum OutgoingReport {
 
     /// After `run --once`: one delivery round for the configured destinations, then their state. What is left
     /// pending is sent by `brixia serve` or the next `run --once`; it does not change the exit status.
-    static func deliverOnce(config: PipelineConfig, logger: Logger) {
+    static func deliverOnce(config: PipelineConfig, queue: OutgoingQueue?, logger: Logger) {
         let n = config.network
-        guard !n.destinations.isEmpty else { return }
+        guard !n.destinations.isEmpty, let queue else { return }
         do {
-            let queue = try OutgoingQueue(databasePath: config.database.path, policy: n.retry)
             let scu = try DicomSCU(callingAETitle: n.callingAETitle, timeoutSeconds: n.sendTimeoutSeconds)
             try OutgoingSender(queue: queue, scu: scu, destinations: Set(n.destinations.map(\.description)), logger: logger).runOnce()
             let configured = Set(n.destinations.map(\.description))
-            for line in destinationLines(try queue.status().filter { configured.contains($0.destination) }) { print(line) }
-            if try queue.status().contains(where: { configured.contains($0.destination) && $0.pending > 0 }) {
+            for line in destinationLines(try queue.store.outgoingStatus().filter { configured.contains($0.destination) }) { print(line) }
+            if try queue.store.outgoingStatus().contains(where: { configured.contains($0.destination) && $0.pending > 0 }) {
                 print("pending reports are sent by `brixia serve` (or the next `brixia run --once`)")
             }
         } catch {

@@ -152,7 +152,7 @@ struct RunCommand: ParsableCommand {
         TerminalProgress.shared.finish()
         let report = RunReport(summary: summary, database: runner.engine.config.database.path)
         print(json ? report.json() : report.text())
-        OutgoingReport.deliverOnce(config: runner.engine.config, logger: logger)
+        OutgoingReport.deliverOnce(config: runner.engine.config, queue: runner.outgoing, logger: logger)
         if !summary.isClean { throw ExitCode(1) }
     }
 }

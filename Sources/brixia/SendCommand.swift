@@ -1,6 +1,7 @@
 import ArgumentParser
 import DicomNetwork
 import Foundation
+import Store
 
 /// `brixia send FILE... --to AE@HOST:PORT [--aet OURAE] [--queue DB]`: C-STORE files to a PACS.
 struct SendCommand: ParsableCommand {
@@ -60,21 +61,25 @@ struct SendCommand: ParsableCommand {
         } catch let e as DicomNetworkError {
             FileHandle.standardError.write(Data("brixia send: \(e)\n".utf8))
             throw ExitCode(NetworkExit.code(for: e))
+        } catch let e as StoreError {
+            FileHandle.standardError.write(Data("brixia send: \(e)\n".utf8))
+            throw ExitCode.failure
         }
     }
 
     private func runQueued(node: DicomNode, scu: DicomSCU, database: String) throws {
-        let q = try OutgoingQueue(databasePath: database)
+        let store = try BrixiaStore(path: database)
+        let q = OutgoingQueue(store: store)
         var items = try files.map { try q.enqueue(path: $0, to: node) }
         if retryFailed {
-            let failed = try q.items(state: .failed, destination: node.description)
-            try q.retryFailed(destination: node.description)
+            let failed = try store.outgoingItems(state: .failed, destination: node.description)
+            try store.retryFailedOutgoing(destination: node.description, actor: "cli:send")
             print("re-queued \(failed.count) failed item(s) for \(node)")
             items = failed
         }
         try OutgoingSender(queue: q, scu: scu).runOnce()
         let ids = Set(items.map(\.id))
-        let now = try q.items(destination: node.description).filter { ids.contains($0.id) }
+        let now = try store.outgoingItems(destination: node.description).filter { ids.contains($0.id) }
         for i in now {
             switch i.state {
             case .sent: print("sent \(i.path) (\(i.sopInstanceUID)) -> \(i.destination)")

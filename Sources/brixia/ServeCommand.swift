@@ -49,7 +49,7 @@ struct ServeCommand: ParsableCommand {
         guard let http = cfg.http else { return [] }
         guard let store = runner.sharedStore else { return [] }
         let console = ConsoleConfig(address: http.address, port: http.port, usersFile: http.usersFile,
-                                    secureCookies: http.secureCookies, databasePath: cfg.database.path,
+                                    secureCookies: http.secureCookies,
                                     destinations: cfg.network.destinations, outgoingPolicy: cfg.network.retry)
         do {
             return [try ConsoleService(config: console, store: store, logger: logger)]

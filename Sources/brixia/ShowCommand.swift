@@ -27,12 +27,10 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let store = try runReportingStoreErrors { try database.open() }
         let d = try runReportingStoreErrors { try store.studyDetail(studyInstanceUID: try resolveStudy(in: store)) }
-        let sends: [OutgoingItem]
-        do {
-            sends = try OutgoingQueueReader.items(databasePath: try database.path,
-                                                  sopInstanceUIDs: d.analyses.flatMap { $0.outputs.map(\.sopInstanceUID) }
-                                                      + d.notScored.flatMap { $0.outputs.map(\.sopInstanceUID) })
-        } catch { throw CommandFailure(description: "\(error)") }
+        let sends = try runReportingStoreErrors {
+            try store.outgoingItems(sopInstanceUIDs: d.analyses.flatMap { $0.outputs.map(\.sopInstanceUID) }
+                                        + d.notScored.flatMap { $0.outputs.map(\.sopInstanceUID) })
+        }
         if json {
             print(try OutgoingReport.merge(try StoreJSON.encode(d), key: "outgoing", value: sends))
             return

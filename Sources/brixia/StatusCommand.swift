@@ -1,5 +1,4 @@
 import ArgumentParser
-import DicomNetwork
 import Foundation
 import Store
 import TextSafety
@@ -20,8 +19,9 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let status = try runReportingStoreErrors { try database.open().queueStatus() }
-        let outgoing = try outgoingStatus()
+        let store = try runReportingStoreErrors { try database.open() }
+        let status = try runReportingStoreErrors { try store.queueStatus() }
+        let outgoing = try runReportingStoreErrors { try store.outgoingStatus() }
         if json {
             print(try OutgoingReport.merge(try StoreJSON.encode(status), key: "outgoing", value: outgoing))
             return
@@ -54,14 +54,6 @@ struct StatusCommand: ParsableCommand {
             out("  \(iso(q.at))  \(SafeText.escape(q.file)): \(SafeText.escape(q.reason))")
         }
         OutgoingReport.destinationLines(outgoing).forEach { out($0) }
-    }
-}
-
-extension StatusCommand {
-    func outgoingStatus() throws -> [OutgoingDestinationStatus] {
-        do { return try OutgoingQueueReader.status(databasePath: try database.path) } catch {
-            throw CommandFailure(description: "\(error)")
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 import DicomKit
 import Foundation
+import Store
 import Testing
 @testable import DicomNetwork
 
@@ -69,24 +70,24 @@ struct OrthancTests {
     @Test func queueKeepsItemsWhilePACSDownAndDeliversWhenBack() throws {
         let pacs = try Orthanc()   // not started yet: the PACS is down
         let dir = try NetTest.tempDir("queue")
-        let q = try OutgoingQueue(databasePath: dir + "/brixia.sqlite",
+        let q = OutgoingQueue(store: try BrixiaStore(path: dir + "/brixia.sqlite"),
                                   policy: OutgoingRetryPolicy(baseDelay: 2, maxDelay: 8, giveUpAfter: 3600))
         let sender = OutgoingSender(queue: q, scu: try DicomSCU(callingAETitle: "BRIXIA", timeoutSeconds: 5))
         let (_, sop) = try NetTest.makeImage(at: dir + "/sr-like.dcm", sopClass: StorageSOPClass.secondaryCapture, modality: "OT")
         try q.enqueue(path: dir + "/sr-like.dcm", to: pacs.node)
         let t0 = Date()
         #expect(try sender.runOnce(now: t0) == 0)
-        let s = try #require(try q.status().first)
+        let s = try #require(try q.store.outgoingStatus().first)
         #expect(s.destination == pacs.node.description && s.pending == 1 && s.sent == 0 && s.failed == 0)
         #expect(s.lastError?.contains("cannot connect") == true, "\(String(describing: s.lastError))")
         // SQLite keeps milliseconds.
         #expect(abs((s.nextAttemptAt ?? .distantPast).timeIntervalSince(t0.addingTimeInterval(2))) < 0.01)
         #expect(try sender.runOnce(now: t0.addingTimeInterval(1)) == 0)   // not due yet: no attempt
-        #expect(try q.items().first?.attempts == 1)
+        #expect(try q.store.outgoingItems().first?.attempts == 1)
         try pacs.start()
         defer { pacs.stop() }
         #expect(try sender.runOnce(now: t0.addingTimeInterval(2)) == 1)
-        let after = try #require(try q.status().first)
+        let after = try #require(try q.store.outgoingStatus().first)
         #expect(after.pending == 0 && after.sent == 1 && after.nextAttemptAt == nil)
         #expect(try pacs.lookupInstance(sop) != nil)
     }
@@ -94,21 +95,21 @@ struct OrthancTests {
     @Test func pacsDownLongerThanRetryWindowMarksFailedNothingDropped() throws {
         let pacs = try Orthanc()
         let dir = try NetTest.tempDir("giveup")
-        let q = try OutgoingQueue(databasePath: dir + "/brixia.sqlite",
+        let q = OutgoingQueue(store: try BrixiaStore(path: dir + "/brixia.sqlite"),
                                   policy: OutgoingRetryPolicy(baseDelay: 1, maxDelay: 4, giveUpAfter: 10))
         let sender = OutgoingSender(queue: q, scu: try DicomSCU(callingAETitle: "BRIXIA", timeoutSeconds: 5))
         for i in 0..<3 { try NetTest.makeImage(at: dir + "/\(i).dcm", sopClass: StorageSOPClass.secondaryCapture, modality: "OT") }
         let t0 = Date()
         for i in 0..<3 { try q.enqueue(path: dir + "/\(i).dcm", to: pacs.node, now: t0) }
         for t in [0.0, 1, 3, 7, 11] { try sender.runOnce(now: t0.addingTimeInterval(t)) }
-        let s = try #require(try q.status().first)
+        let s = try #require(try q.store.outgoingStatus().first)
         #expect(s.failed == 3 && s.pending == 0 && s.sent == 0)
         #expect(s.lastError?.contains("cannot connect") == true)
-        #expect(try q.items(state: .failed).count == 3)   // kept listed
+        #expect(try q.store.outgoingItems(state: .failed).count == 3)   // kept listed
         // Once the PACS is back, an operator retry delivers them.
         try pacs.start()
         defer { pacs.stop() }
-        #expect(try q.retryFailed(destination: pacs.node.description) == 3)
+        #expect(try q.store.retryFailedOutgoing(destination: pacs.node.description, actor: "test") == 3)
         #expect(try sender.runOnce() == 3)
     }
 }

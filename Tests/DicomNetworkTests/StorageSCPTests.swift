@@ -1,5 +1,6 @@
 import DicomKit
 import Foundation
+import Store
 import Testing
 @testable import DicomNetwork
 
@@ -113,10 +114,10 @@ import Testing
         #expect(o[1].stored)
         #expect(NetTest.inboxFiles(inbox).count == 1)
         // In the queue the refusal is permanent: failed at once, with the status in the last error.
-        let q = try OutgoingQueue(databasePath: dir + "/brixia.sqlite")
+        let q = OutgoingQueue(store: try BrixiaStore(path: dir + "/brixia.sqlite"))
         try q.enqueue(path: dir + "/nostudy.dcm", to: node)
         try OutgoingSender(queue: q, scu: try DicomSCU(callingAETitle: "MODALITY")).runOnce()
-        let s = try #require(try q.status().first)
+        let s = try #require(try q.store.outgoingStatus().first)
         #expect(s.failed == 1 && s.pending == 0)
         #expect(s.lastError?.contains("0xC000") == true, "\(String(describing: s.lastError))")
     }

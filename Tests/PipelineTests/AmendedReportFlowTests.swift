@@ -230,8 +230,9 @@ struct AmendingDicomSink: ReportSink {
     @Test func amendmentsAreQueuedForThePACSAndNameTheirPredecessor() async throws {
         let ws = try Workspace(realStore: true)
         ws.config.network.destinations = [try DicomNode(parsing: "PACS@127.0.0.1:1"), try DicomNode(parsing: "ARCHIVE@127.0.0.1:2")]
+        let queue = OutgoingQueue(store: try #require(ws.jobStore as? StoreJobStore).store)
         let deps = { PipelineDependencies(inspector: FakeInspector(), scorer: ws.scorer, reports: AmendingDicomSink(),
-                                          store: ws.jobStore, now: { Date() }) }
+                                          store: ws.jobStore, now: { Date() }, outgoing: queue) }
         var log = Logger(label: "test"); log.logLevel = .critical
         for i in 0..<3 {
             try AmendedReportFlowTests.deliver(ws, i, uid: Self.uid)
@@ -246,7 +247,7 @@ struct AmendingDicomSink: ReportSink {
             }
         }
         #expect(published.count == 10)   // D0 v1, D7 v1+v2, D35 v1+v2; SR + SC each
-        let rows = try OutgoingQueue(databasePath: ws.config.database.path).items()
+        let rows = try queue.store.outgoingItems()
         for d in ws.config.network.destinations {
             #expect(Set(rows.filter { $0.destination == d.description }.map(\.sopInstanceUID)) == Set(published.map(\.output.sopInstanceUID)))
         }

@@ -1,5 +1,7 @@
 import DicomNetwork
 import Foundation
+import GRDB
+import class Store.BrixiaStore
 import Logging
 import Reports
 import Testing
@@ -37,9 +39,14 @@ struct DicomReportSink: ReportSink {
     static let root = "1.2.826.0.1.3680043.9.7777.70"
     static let destinations = [try! DicomNode(parsing: "PACS@127.0.0.1:1"), try! DicomNode(parsing: "ARCHIVE@127.0.0.1:2")]
 
-    func runner(_ ws: Workspace, crashAt step: ProcessingStep? = nil) -> PipelineRunner {
+    /// The queue over a Store in the workspace's database (the jobs stay in the in-memory double).
+    static func queue(_ ws: Workspace) throws -> OutgoingQueue {
+        OutgoingQueue(store: try BrixiaStore(path: ws.config.database.path))
+    }
+
+    func runner(_ ws: Workspace, crashAt step: ProcessingStep? = nil, queue: OutgoingQueue? = nil) -> PipelineRunner {
         let deps = PipelineDependencies(inspector: FakeInspector(), scorer: ws.scorer, reports: DicomReportSink(),
-                                        store: ws.jobStore, now: { Date() })
+                                        store: ws.jobStore, now: { Date() }, outgoing: queue)
         var log = Logger(label: "test"); log.logLevel = .critical
         let engine = PipelineEngine(config: ws.config, dependencies: deps, logger: log)
         if let step { engine.interruptCheck = { $0 == step } }
@@ -51,14 +58,14 @@ struct DicomReportSink: ReportSink {
         let ws = try Workspace()
         ws.config.network.destinations = Self.destinations
         try ws.drop(FakeInstance.make(study: "\(Self.root).1", sop: "\(Self.root).1.1", grades: [2, 1, 0, 0, 1, 2]), as: "f/1.dcm")
-        await #expect(throws: ProcessingInterrupted.self) { _ = try await runner(ws, crashAt: step).runOnce() }
-        let s = try await runner(ws).runOnce()
+        let queue = try Self.queue(ws)
+        await #expect(throws: ProcessingInterrupted.self) { _ = try await runner(ws, crashAt: step, queue: queue).runOnce() }
+        let s = try await runner(ws, queue: queue).runOnce()
         #expect(s.isClean, "\(s.failures)")
 
         let published = try #require(ws.store.outputsByStudy["\(Self.root).1"])
         #expect(Set(published.map(\.kind)) == [.sr, .sc])
-        let queue = try OutgoingQueue(databasePath: ws.config.database.path)
-        let rows = try queue.items()
+        let rows = try queue.store.outgoingItems()
         #expect(rows.count == published.count * Self.destinations.count, "\(rows.map { "\($0.destination) \($0.path)" })")
         for d in Self.destinations {
             let mine = rows.filter { $0.destination == d.description }
@@ -77,22 +84,25 @@ struct DicomReportSink: ReportSink {
         #expect(!FileManager.default.fileExists(atPath: ws.config.database.path))
     }
 
-    /// The queue cannot be written (its database path is a folder): the study is committed and its outputs
-    /// published, the staging is kept, and once the cause is gone the next pass queues the reports.
+    /// The queue cannot be written (the database refuses the insert, as on a full disk): the study is committed
+    /// and its outputs published, the staging is kept, and once the cause is gone the next pass queues the reports.
     @Test func aQueueFailureKeepsTheStagingUntilTheReportsAreQueued() async throws {
         let ws = try Workspace()
         ws.config.network.destinations = [Self.destinations[0]]
-        try FileManager.default.createDirectory(at: ws.config.database, withIntermediateDirectories: true)
+        let queue = try Self.queue(ws)
+        let raw = try DatabaseQueue(path: ws.config.database.path)
+        try await raw.write { try $0.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON outgoing_queue BEGIN SELECT RAISE(ABORT, 'disk full'); END") }
         try ws.drop(FakeInstance.make(study: "\(Self.root).3", sop: "\(Self.root).3.1"), as: "f/3.dcm")
-        let s = try await runner(ws).runOnce()
+        let s = try await runner(ws, queue: queue).runOnce()
         #expect(s.failures.contains { $0.hasPrefix("queueing reports for the PACS") }, "\(s.failures)")
         #expect(ws.outputs().count == 2 && ws.store.outputsByStudy["\(Self.root).3"]?.count == 2)
         #expect(!ws.files(ws.config.outbox.appendingPathComponent(PipelineEngine.stagingFolderName)).isEmpty)
 
-        try FileManager.default.removeItem(at: ws.config.database)
-        let again = try await runner(ws).runOnce()
+        #expect(try queue.store.outgoingItems().isEmpty)
+        try await raw.write { try $0.execute(sql: "DROP TRIGGER refuse") }
+        let again = try await runner(ws, queue: queue).runOnce()
         #expect(again.isClean, "\(again.failures)")
-        #expect(try OutgoingQueue(databasePath: ws.config.database.path).items().count == 2)
+        #expect(try queue.store.outgoingItems().count == 2)
         #expect(ws.files(ws.config.outbox.appendingPathComponent(PipelineEngine.stagingFolderName)).isEmpty)
         #expect(try ws.store.analyses(studyInstanceUID: "\(Self.root).3").count == 1)
     }

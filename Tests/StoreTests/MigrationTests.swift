@@ -12,7 +12,7 @@ import Testing
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
         #expect(tables == ["alerts", "analyses", "audit_log", "events", "installation", "instances", "jobs", "not_scored",
-                           "not_scored_outputs", "outputs", "patients", "series", "studies"])
+                           "not_scored_outputs", "outgoing_queue", "outputs", "patients", "series", "studies"])
     }
 
     @Test func reopeningIsIdempotentAndKeepsData() throws {
@@ -37,6 +37,43 @@ import Testing
         let upgraded = try BrixiaStore(path: path)
         #expect(try upgraded.appliedMigrations() == StoreMigrations.names)
         #expect(try upgraded.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patients") } == 1)
+    }
+
+    /// A database whose outgoing queue was created by the network module before 0009 (CREATE TABLE IF NOT
+    /// EXISTS, no failure kinds) keeps its rows; failed ones are marked 'unrecorded', retrying ones 'transient'.
+    @Test func outgoingQueueOfAnOlderVersionIsAdopted() throws {
+        let temp = try TempStore()
+        let path = temp.directory.appendingPathComponent("old.sqlite").path
+        let old = try DatabasePool(path: path)
+        try StoreMigrations.migrator().migrate(old, upTo: "0008_confidence")
+        try old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS outgoing_queue (
+                    id INTEGER PRIMARY KEY, destination TEXT NOT NULL CHECK (destination <> ''),
+                    file_path TEXT NOT NULL CHECK (file_path <> ''), sop_instance_uid TEXT NOT NULL CHECK (sop_instance_uid <> ''),
+                    content_sha256 TEXT NOT NULL CHECK (length(content_sha256) = 64),
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')), attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT, last_error_at DATETIME, enqueued_at DATETIME NOT NULL, next_attempt_at DATETIME NOT NULL,
+                    sent_at DATETIME, UNIQUE (destination, sop_instance_uid));
+                CREATE INDEX IF NOT EXISTS outgoing_queue_due ON outgoing_queue(state, next_attempt_at);
+                CREATE INDEX IF NOT EXISTS outgoing_queue_uid ON outgoing_queue(sop_instance_uid);
+                """)
+            let sha = String(repeating: "a", count: 64)
+            for (uid, state, error) in [("1.1", "sent", nil), ("1.2", "failed", "DIMSE 0xA700"), ("1.3", "pending", "refused"), ("1.4", "pending", nil)] {
+                try db.execute(sql: """
+                    INSERT INTO outgoing_queue (destination, file_path, sop_instance_uid, content_sha256, state, attempts, last_error,
+                                                enqueued_at, next_attempt_at)
+                    VALUES ('PACS@h:104', '/out/r.dcm', ?, ?, ?, 1, ?, 0, 0)
+                    """, arguments: [uid, sha, state, error])
+            }
+        }
+        try old.close()
+        let upgraded = try BrixiaStore(path: path)
+        #expect(try upgraded.appliedMigrations() == StoreMigrations.names)
+        let items = try upgraded.outgoingItems()
+        #expect(items.map(\.sopInstanceUID) == ["1.1", "1.2", "1.3", "1.4"])
+        #expect(items.map(\.failureKind) == [nil, .unrecorded, .transient, nil])
+        #expect(try upgraded.outgoingStatus().first?.failed == 1)
     }
 
     /// The binary applies exactly Schemas/*.sql: same names, same order, same bytes.
