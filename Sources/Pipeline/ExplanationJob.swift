@@ -3,12 +3,12 @@ import Glibc
 #endif
 import Foundation
 
-/// One persisted explanation job: a folder in `<outbox>/.brixia-explain/` (same file system as the
-/// outbox, so the finished Secondary Capture is published by rename). Layout:
+/// The workspace of one explanation job: a folder in `<outbox>/.brixia-explain/` (same file system as the
+/// outbox, so the finished Secondary Capture is published by rename). Its state (queued, running, attempts,
+/// failures, worker pid) is a row of the Store's `explanation_jobs`, not a file here. Layout:
 ///
 ///     job.json   ExplanationJob (written while the study is staged, before its manifest)
 ///     source.dcm the analysed image (a copy: the input may be archived or deleted afterwards)
-///     attempts   how often a worker was launched for it (written by the pipeline before each launch)
 ///     worker.log the worker's stderr
 ///     out/       the finished SC + result.json; appears atomically (rename of out.tmp/) and is never
 ///                rewritten, so a crash can neither lose it nor make a second SC with new UIDs
@@ -90,13 +90,11 @@ public struct ExplanationJobFolder: Sendable {
         }
     }
 
-    var attempts: Int {
+    /// Launches counted by a brixia from before the `explanation_jobs` table (its `attempts` file); read
+    /// once when such a folder is adopted.
+    var legacyAttempts: Int {
         (try? String(contentsOf: url.appendingPathComponent(Self.attemptsName), encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-    }
-
-    func setAttempts(_ n: Int, writer: any FileWriting) throws {
-        try writer.writeAtomically(Data("\(n)\n".utf8), to: url.appendingPathComponent(Self.attemptsName))
     }
 
     /// Writes the job into a new folder (staging side): source copy first, job.json last.
@@ -125,21 +123,13 @@ public struct ExplanationJobFolder: Sendable {
         // fd deliberately kept open: the lock lasts until the process exits.
     }
 
-    static let pidName = "worker.pid"
-
-    /// Pipeline side: remembers the launched worker's process id (for `killStaleWorker` after a restart).
-    func recordWorker(pid: Int32) {
-        try? POSIXFileWriter().writeAtomically(Data("\(pid)\n".utf8), to: url.appendingPathComponent(Self.pidName))
-    }
-
-    /// Pipeline side, before launching: a worker recorded for this job that is still alive belongs to a
-    /// pipeline that was killed (possibly stopped with SIGSTOP at that moment, so it would never exit by
-    /// itself). It is killed, after checking that the process is an explain-worker of this very job.
-    /// Returns the process id killed, if any.
+    /// Pipeline side, before launching: the worker recorded for this job's previous launch (`pid`, from the
+    /// store), if still alive, belongs to a pipeline that was killed (possibly stopped with SIGSTOP at that
+    /// moment, so it would never exit by itself). It is killed, after checking that the process is an
+    /// explain-worker of this very job (a pid can be reused). Returns the process id killed, if any.
     @discardableResult
-    func killStaleWorker(timeout: TimeInterval = 5) -> Int32? {
-        guard let text = try? String(contentsOf: url.appendingPathComponent(Self.pidName), encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else { return nil }
+    func killStaleWorker(pid: Int32?, timeout: TimeInterval = 5) -> Int32? {
+        guard let pid, pid > 1 else { return nil }
         guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return nil }
         let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         guard args.contains("explain-worker"), args.contains(url.path) else { return nil }

@@ -3,35 +3,31 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import Store
 
 // The optional explanation step (config `explain = true`). Scores, SR and SC of a study are
-// committed first; the study's explanation job then waits in `<outbox>/.brixia-explain/` and is
-// computed by a separate worker process at the lowest CPU priority, started only when no scoring
-// work is pending and stopped (SIGSTOP) whenever a study is claimed. The worker only writes into its
-// job folder; recording the SC in the store and publishing it stay here, on the engine's serial queue.
+// committed first; the study's explanation job is then a row of the Store's `explanation_jobs` (its state
+// machine) with a workspace folder in `<outbox>/.brixia-explain/`, and is computed by a separate worker
+// process at the lowest CPU priority, started only when no scoring work is pending and stopped (SIGSTOP)
+// whenever a study is claimed. The worker only writes into its job folder; recording the SC in the store
+// and publishing it stay here, on the engine's serial queue.
 
 /// A running worker for one job.
 public protocol ExplanationWorker: AnyObject, Sendable {
     /// nil while the worker runs (or is paused); its exit status once it has ended.
     var exitStatus: Int32? { get }
+    /// The worker's process id (recorded with the job, to stop a stale worker after a restart).
+    var processID: Int32? { get }
     func pause()
     func resume()
     /// Ends the worker (a kill at any moment is safe: the job stays queued).
     func terminate()
 }
 
-/// Starts a worker that computes `jobFolder` (i.e. leaves `out/` there) and exits.
+/// Starts a worker that computes `jobFolder` (i.e. leaves `out/` there) and exits. `staleWorker`: the process
+/// of the job's previous launch, to be stopped first if it is still this job's worker.
 public protocol ExplanationLauncher: Sendable {
-    func launch(jobFolder: URL) throws -> any ExplanationWorker
-}
-
-/// Where a finished explanation is recorded (implemented by `StoreJobStore`; tests may use their own).
-public protocol ExplanationOutputStore: AnyObject {
-    /// SOP Instance UIDs of the explanation outputs recorded for the study's analysis `version`.
-    func explanationOutputUIDs(studyInstanceUID: String, version: Int) throws -> [String]
-    /// `kind`: explanationOutputKind (the SC) or explanationSegmentationKind (the SEG).
-    func recordExplanation(studyInstanceUID: String, version: Int, kind: String, sopInstanceUID: String, seriesInstanceUID: String?,
-                           file: URL, at: Date) throws
+    func launch(jobFolder: URL, staleWorker: Int32?) throws -> any ExplanationWorker
 }
 
 /// Durable points of finishing an explanation (crash tests stop right after each).
@@ -45,9 +41,20 @@ public let explanationSegmentationKind = "EXPLAIN-SEG"
 extension PipelineEngine {
     static let explanationFolderName = ".brixia-explain"
     static let explanationStagingName = "explain"
-    static let failedSuffix = ".failed"
+    /// How an older brixia marked a job it gave up (adopted as failed, kind `unrecorded`).
+    static let legacyFailedSuffix = ".failed"
 
     var explanationRoot: URL { config.outbox.appendingPathComponent(Self.explanationFolderName) }
+
+    /// The Store that keeps the explanation jobs (the pipeline's own; explanations need the SQLite store).
+    var explanationStore: BrixiaStore {
+        get throws {
+            guard let store = (deps.store as? StoreJobStore)?.store else {
+                throw ExplanationJobError(folder: explanationRoot.path, reason: "explanation jobs need the pipeline's SQLite store")
+            }
+            return store
+        }
+    }
 
     func explanationCheckpoint(_ step: ExplanationStep) throws {
         if explanationInterruptCheck?(step) == true { throw ExplanationInterrupted(step: step) }
@@ -72,25 +79,56 @@ extension PipelineEngine {
         return true
     }
 
-    /// Moves a staged job into the queue (idempotent: a moved job is no longer in staging).
+    /// Moves a staged job's folder under the explanation root, then records the job (both idempotent, so a
+    /// crash between them is finished by the next call: the folder is found in place and recorded).
     func enqueueStagedExplanation(staging: URL, manifest: StagingManifest) throws {
         let src = staging.appendingPathComponent(Self.explanationStagingName)
-        guard FileOps.exists(src.appendingPathComponent(ExplanationJobFolder.jobName)) else { return }
         let a = manifest.analysis
-        // Named by commit time first, so the queue is served oldest first.
-        let ms = String(format: "%014.0f", max(0, deps.now().timeIntervalSince1970 * 1000))
-        let dst = explanationRoot.appendingPathComponent("\(ms)-\(String(ContentHash.sha256(a.studyInstanceUID).prefix(24)))-v\(a.version)")
-        try FileOps.ensureDirectory(explanationRoot)
-        if FileOps.exists(dst) { try FileManager.default.removeItem(at: src); return }   // cannot happen; never twice
-        try FileOps.move(src, to: dst)
-        log.info("explanation queued", metadata: ["study": "\(Self.ref(a.studyInstanceUID))", "version": "\(a.version)"])
+        let name = "\(String(ContentHash.sha256(a.studyInstanceUID).prefix(24)))-v\(a.version)"
+        let dst = explanationRoot.appendingPathComponent(name)
+        if FileOps.exists(src.appendingPathComponent(ExplanationJobFolder.jobName)) {
+            try FileOps.ensureDirectory(explanationRoot)
+            if FileOps.exists(dst) { try FileManager.default.removeItem(at: src) } else { try FileOps.move(src, to: dst) }
+        }
+        guard FileOps.exists(dst.appendingPathComponent(ExplanationJobFolder.jobName)) else { return }   // none staged
+        let job = try explanationStore.enqueueExplanation(studyInstanceUID: a.studyInstanceUID, version: a.version,
+                                                          folder: name, now: deps.now())
+        log.info("explanation queued", metadata: ["study": "\(Self.ref(a.studyInstanceUID))", "version": "\(a.version)",
+                                                  "job": "\(job.id)"])
     }
 
-    /// Queued job folders, oldest first (failed ones excluded).
-    public func pendingExplanations() -> [URL] {
-        let dirs = (try? FileManager.default.contentsOfDirectory(at: explanationRoot, includingPropertiesForKeys: nil)) ?? []
-        return dirs.filter { !$0.lastPathComponent.hasSuffix(Self.failedSuffix) && !$0.lastPathComponent.hasPrefix(".") }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    /// Folders of the queued and running jobs, oldest first.
+    public func pendingExplanations() throws -> [URL] {
+        try explanationStore.explanationJobs(states: [.queued, .running]).map { explanationRoot.appendingPathComponent($0.folder) }
+    }
+
+    /// Start-up: folders under the explanation root the store does not know come from an older brixia (state
+    /// in files): each is recorded (a `.failed` one as failed, kind `unrecorded`). The folder of a finished job
+    /// left by a crash after it was marked done is removed.
+    func adoptExplanationFolders() throws {
+        guard let dirs = try? FileManager.default.contentsOfDirectory(at: explanationRoot, includingPropertiesForKeys: nil) else { return }
+        let store = try explanationStore
+        for dir in dirs.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) where !dir.lastPathComponent.hasPrefix(".") {
+            let name = dir.lastPathComponent
+            if let known = try store.explanationJob(folder: name) {
+                if known.state == .done { try FileManager.default.removeItem(at: dir) }
+                continue
+            }
+            let folder = ExplanationJobFolder(dir)
+            guard let job = try? folder.job() else {
+                log.error("explanation queue: folder without a readable job left alone", metadata: ["folder": "\(dir.path)"])
+                continue
+            }
+            let a = job.analysis
+            let rec = try store.enqueueExplanation(studyInstanceUID: a.studyInstanceUID, version: a.version, folder: name,
+                                                   attempts: min(folder.legacyAttempts, config.maxAttempts), now: deps.now())
+            guard rec.folder == name else { continue }   // the analysis already has a job elsewhere
+            if name.hasSuffix(Self.legacyFailedSuffix) {
+                try store.explanationFailed(id: rec.id, kind: .unrecorded, error: "set aside by an older brixia",
+                                            maxAttempts: config.maxAttempts, now: deps.now())
+            }
+            log.info("explanation queue: adopted a job folder of an older brixia", metadata: ["folder": "\(name)", "job": "\(rec.id)"])
+        }
     }
 
     /// Called before a study is processed: the worker must not take CPU from scoring.
@@ -109,6 +147,7 @@ extension PipelineEngine {
     @discardableResult
     public func explanationTick() throws -> Bool {
         guard let launcher = deps.explanationLauncher else { return false }
+        let store = try explanationStore
         if let running = explanationWorker {
             guard let status = running.worker.exitStatus else { running.worker.resume(); return true }
             explanationWorker = nil
@@ -117,21 +156,35 @@ extension PipelineEngine {
                 summary.failures.append("explanation worker for \(running.folder.lastPathComponent) exited with status \(status)")
                 log.error("explanation worker failed; see its log", metadata: [
                     "job": "\(running.folder.lastPathComponent)", "status": "\(status)", "log": "\(folder.log.path)"])
-                if status == ExplanationJobFolder.permanentFailureStatus { try setAside(running.folder, reason: "cannot be explained") }
+                let kind: ExplanationFailureKind = status == ExplanationJobFolder.permanentFailureStatus ? .permanent : .workerFailed
+                let after = try store.explanationFailed(id: running.jobID, kind: kind, error: "worker exited with status \(status)",
+                                                        maxAttempts: config.maxAttempts, now: deps.now())
+                noteIfGivenUp(after)
             }
         }
-        for dir in pendingExplanations() {
+        for var job in try store.explanationJobs(states: [.queued, .running]) {
+            let dir = explanationRoot.appendingPathComponent(job.folder)
             let folder = ExplanationJobFolder(dir)
             if folder.isComputed {
-                try finishExplanation(folder)
+                try finishExplanation(job, folder)
                 return true
             }
-            if folder.attempts >= config.maxAttempts {
-                try setAside(dir, reason: "failed \(config.maxAttempts) times")
+            if job.state == .running {
+                // No worker of this pipeline runs it: the previous pipeline stopped while it ran.
+                job = try store.explanationFailed(id: job.id, kind: .crash, error: "the pipeline stopped while the worker ran",
+                                                  maxAttempts: config.maxAttempts, now: deps.now())
+                if noteIfGivenUp(job) { continue }
+            }
+            guard FileOps.exists(dir.appendingPathComponent(ExplanationJobFolder.jobName)) else {
+                noteIfGivenUp(try store.explanationFailed(id: job.id, kind: .permanent, error: "job folder \(dir.path) is missing",
+                                                          maxAttempts: config.maxAttempts, now: deps.now()))
                 continue
             }
-            try folder.setAttempts(folder.attempts + 1, writer: deps.fileWriter)
-            explanationWorker = RunningExplanation(folder: dir, worker: try launcher.launch(jobFolder: dir))
+            let stale = job.workerPID
+            try store.startExplanation(id: job.id, now: deps.now())
+            let worker = try launcher.launch(jobFolder: dir, staleWorker: stale)
+            if let pid = worker.processID { try store.setExplanationWorker(id: job.id, pid: pid) }
+            explanationWorker = RunningExplanation(jobID: job.id, folder: dir, worker: worker)
             return true
         }
         return false
@@ -142,12 +195,16 @@ extension PipelineEngine {
         do { try explanationTick() } catch { noteFailure("explanation: \(error)") }
     }
 
-    /// Renames a job that will not be retried to `<name>.failed` (kept with its worker.log for inspection).
-    func setAside(_ dir: URL, reason: String) throws {
-        let failed = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + Self.failedSuffix)
-        try FileOps.move(dir, to: failed)
-        summary.failures.append("explanation \(dir.lastPathComponent) \(reason); kept in \(failed.path)")
-        log.error("explanation given up", metadata: ["job": "\(failed.path)", "reason": "\(reason)"])
+    /// Reports a job that will not be retried (its folder is kept, with its worker.log, for inspection).
+    /// Returns whether it was given up.
+    @discardableResult
+    func noteIfGivenUp(_ job: ExplanationJobRecord) -> Bool {
+        guard job.state == .failed else { return false }
+        let dir = explanationRoot.appendingPathComponent(job.folder)
+        let reason = job.failureKind == .exhausted ? "failed \(job.attempts) times" : "cannot be explained (\(job.lastError ?? "-"))"
+        summary.failures.append("explanation \(job.folder) \(reason); kept in \(dir.path)")
+        log.error("explanation given up", metadata: ["job": "\(job.id)", "folder": "\(dir.path)", "reason": "\(reason)"])
+        return true
     }
 
     /// Runs every queued explanation to its end (for `run --once`, after all scores are committed).
@@ -157,28 +214,28 @@ extension PipelineEngine {
         }
     }
 
-    /// Records the computed SC in the store, publishes it to the outbox, drops the job. Each step is
-    /// idempotent and ordered so that a crash anywhere neither loses the SC nor publishes a second one:
-    /// the SC is recorded before it is published, and published by one rename of the file in `out/`.
-    func finishExplanation(_ folder: ExplanationJobFolder) throws {
+    /// Records the computed SC in the store, publishes it to the outbox, marks the job done, drops the folder.
+    /// Each step is idempotent and ordered so that a crash anywhere neither loses the SC nor publishes a second
+    /// one: the SC is recorded before it is published, and published by one rename of the file in `out/`.
+    func finishExplanation(_ record: ExplanationJobRecord, _ folder: ExplanationJobFolder) throws {
+        let store = try explanationStore
         let job = try folder.job(), r = try folder.result()
         let a = job.analysis
-        guard let store = deps.store as? ExplanationOutputStore else {
-            throw ExplanationJobError(folder: folder.url.path, reason: "the job store cannot record explanation outputs")
-        }
         let dst = config.outbox.appendingPathComponent(job.outputFileName)
         // The SEG sits beside the SC: <base>.explain.dcm and <base>.explain-seg.dcm.
         let segDst = config.outbox.appendingPathComponent(
             (job.outputFileName.hasSuffix(".dcm") ? String(job.outputFileName.dropLast(4)) : job.outputFileName) + "-seg.dcm")
-        let recorded = try store.explanationOutputUIDs(studyInstanceUID: a.studyInstanceUID, version: a.version)
+        let recorded = Set(try store.outputs(analysisID: record.analysisID).map(\.sopInstanceUID))
+        var new: [NewOutput] = []
         if !recorded.contains(r.sopInstanceUID) {
-            try store.recordExplanation(studyInstanceUID: a.studyInstanceUID, version: a.version, kind: explanationOutputKind,
-                                        sopInstanceUID: r.sopInstanceUID, seriesInstanceUID: r.seriesInstanceUID, file: dst, at: deps.now())
+            new.append(NewOutput(kind: explanationOutputKind, sopInstanceUID: r.sopInstanceUID, seriesInstanceUID: r.seriesInstanceUID,
+                                 filePath: dst.path))
         }
         if let seg = r.segmentation, !recorded.contains(seg.sopInstanceUID) {
-            try store.recordExplanation(studyInstanceUID: a.studyInstanceUID, version: a.version, kind: explanationSegmentationKind,
-                                        sopInstanceUID: seg.sopInstanceUID, seriesInstanceUID: seg.seriesInstanceUID, file: segDst, at: deps.now())
+            new.append(NewOutput(kind: explanationSegmentationKind, sopInstanceUID: seg.sopInstanceUID,
+                                 seriesInstanceUID: seg.seriesInstanceUID, filePath: segDst.path))
         }
+        if !new.isEmpty { try store.addOutputs(analysisID: record.analysisID, outputs: new, now: deps.now()) }
         try explanationCheckpoint(.recorded)
         for (name, target) in [(r.fileName, dst)] + (r.segmentation.map { [($0.fileName, segDst)] } ?? []) {
             let src = folder.outFolder.appendingPathComponent(name)
@@ -188,14 +245,16 @@ extension PipelineEngine {
             }
         }
         try explanationCheckpoint(.published)
+        try store.completeExplanation(id: record.id, now: deps.now())
         try FileManager.default.removeItem(at: folder.url)
         log.info("explanation published", metadata: ["study": "\(Self.ref(a.studyInstanceUID))", "version": "\(a.version)",
                                                      "file": "\(job.outputFileName)"])
     }
 }
 
-/// The worker in hand and its job folder.
+/// The worker in hand, its job and folder.
 struct RunningExplanation {
+    var jobID: Int64
     var folder: URL
     var worker: any ExplanationWorker
 }
@@ -214,7 +273,7 @@ public final class ProcessExplanationLauncher: ExplanationLauncher, @unchecked S
         self.executable = executable; self.arguments = arguments
     }
 
-    public func launch(jobFolder: URL) throws -> any ExplanationWorker {
+    public func launch(jobFolder: URL, staleWorker: Int32?) throws -> any ExplanationWorker {
         let p = Process()
         p.executableURL = executable
         p.arguments = ["explain-worker", jobFolder.path] + arguments
@@ -225,13 +284,12 @@ public final class ProcessExplanationLauncher: ExplanationLauncher, @unchecked S
         p.standardOutput = log
         p.standardInput = FileHandle.nullDevice
         let folder = ExplanationJobFolder(jobFolder)
-        if let stale = folder.killStaleWorker() {
+        if let stale = folder.killStaleWorker(pid: staleWorker) {
             FileHandle.standardError.write(Data("killed stale explanation worker \(stale) of \(jobFolder.lastPathComponent)\n".utf8))
         }
         do { try p.run() } catch {
             throw ExplanationJobError(folder: jobFolder.path, reason: "cannot start \(executable.path): \(error)")
         }
-        folder.recordWorker(pid: p.processIdentifier)
         try? log.close()
         return ProcessExplanationWorker(process: p)
     }
@@ -241,6 +299,7 @@ final class ProcessExplanationWorker: ExplanationWorker, @unchecked Sendable {
     let process: Process
     init(process: Process) { self.process = process }
     var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+    var processID: Int32? { process.processIdentifier }
     func pause() { if process.isRunning { kill(process.processIdentifier, SIGSTOP) } }
     func resume() { if process.isRunning { kill(process.processIdentifier, SIGCONT) } }
     func terminate() {

@@ -323,6 +323,7 @@ extension PipelineEngine {
                 try finishStaged(staging: dir, manifest: manifest)
             }
         }
+        if startup && FileOps.exists(explanationRoot) { try adoptExplanationFolders() }
         if startup {
             for j in try deps.store.requeueInterrupted(at: deps.now()) {
                 let ref = Self.ref(j.studyInstanceUID)

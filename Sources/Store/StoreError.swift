@@ -24,6 +24,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case sopInstanceReused(sopInstanceUID: String, path: String)
     /// An outgoing item is not in the state the change needs (e.g. marking sent an item an operator re-queued).
     case outgoingTransition(id: Int64, from: String, to: String)
+    /// An explanation job is not in a state the change is allowed from.
+    case explanationTransition(id: Int64, from: String, to: String)
     /// A row holds a value this program does not know (a newer brixia's, or a hand edit).
     case corruptRow(table: String, id: Int64, reason: String)
 
@@ -57,6 +59,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(p): SOP Instance UID \(uid) was already queued with a different content; a changed report needs a new SOP Instance UID"
         case .outgoingTransition(let id, let from, let to):
             return "outgoing item \(id) cannot go from \(from) to \(to) (it changed meanwhile)"
+        case .explanationTransition(let id, let from, let to):
+            return "explanation job \(id) cannot go from \(from) to \(to)"
         case .corruptRow(let table, let id, let reason):
             return "\(table) row \(id): \(reason)"
         case .invalidRule(let spec):

@@ -6,7 +6,7 @@ import TextSafety
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Processing queue: jobs per state, failures with their last error, last processed study; outgoing queue per PACS destination.",
+        abstract: "Every queue: study jobs per state with failures and their last error, last processed study; outgoing queue per PACS destination; explanation jobs.",
         discussion: """
             Examples:
               brixia status
@@ -22,8 +22,10 @@ struct StatusCommand: ParsableCommand {
         let store = try runReportingStoreErrors { try database.open() }
         let status = try runReportingStoreErrors { try store.queueStatus() }
         let outgoing = try runReportingStoreErrors { try store.outgoingStatus() }
+        let explanations = try runReportingStoreErrors { try store.explanationStatus() }
         if json {
-            print(try OutgoingReport.merge(try StoreJSON.encode(status), key: "outgoing", value: outgoing))
+            let withOutgoing = try OutgoingReport.merge(try StoreJSON.encode(status), key: "outgoing", value: outgoing)
+            print(try OutgoingReport.merge(withOutgoing, key: "explanations", value: explanations))
             return
         }
         out("jobs: " + JobState.allCases.map { "\($0.rawValue) \(status.counts[$0.rawValue] ?? 0)" }.joined(separator: ", "))
@@ -54,6 +56,14 @@ struct StatusCommand: ParsableCommand {
             out("  \(iso(q.at))  \(SafeText.escape(q.file)): \(SafeText.escape(q.reason))")
         }
         OutgoingReport.destinationLines(outgoing).forEach { out($0) }
+        out("explanations: " + ExplanationJobState.allCases.map { "\($0.rawValue) \(explanations.counts[$0.rawValue] ?? 0)" }
+            .joined(separator: ", "))
+        for j in explanations.failures {
+            out("  \(j.state.rawValue) (\(j.failureKind?.rawValue ?? "-")) \(SafeText.escape(j.studyInstanceUID)) v\(j.version) after \(j.attempts) launch(es) at \(iso(j.updatedAt)): \(SafeText.escape(j.lastError ?? "-"))")
+        }
+        if explanations.counts[ExplanationJobState.failed.rawValue, default: 0] > 0 {
+            out("  failed explanations keep their folder and worker.log; re-queue them with `brixia retry --explanations`")
+        }
     }
 }
 

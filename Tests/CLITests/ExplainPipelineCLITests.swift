@@ -57,6 +57,14 @@ import Testing
         let log = r.stderr
         let done = try #require(log.range(of: "study done")), published = try #require(log.range(of: "explanation published"))
         #expect(published.lowerBound > done.lowerBound)
+        // `status` lists the explanation queue beside the others (text and JSON).
+        let status = try await Brixia.run(["status", "--work-dir", w.root.path], env: E2E.env, timeout: 60)
+        #expect(status.status == 0 && status.stdout.contains("explanations: queued 0, running 0, done 1, failed 0"), "\(status.stdout)")
+        let statusJSON = try await Brixia.run(["status", "--json", "--work-dir", w.root.path], env: E2E.env, timeout: 60)
+        let obj = try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any]
+        #expect(((obj?["explanations"] as? [String: Any])?["counts"] as? [String: Int])?["done"] == 1, "\(statusJSON.stdout)")
+        let retry = try await Brixia.run(["retry", "--explanations", "--work-dir", w.root.path], env: E2E.env, timeout: 60)
+        #expect(retry.status == 0 && retry.stdout.contains("no failed explanation to retry"), "\(retry.stdout)\(retry.stderr)")
 
         let sc = w.url("outbox/\(name)").path
         let v = try Self.tool(Self.dciodvfy!, [sc])
@@ -135,10 +143,10 @@ import Testing
         let d1 = try Daemon(args: args, env: env, log: w.url("serve.log"))
         // Wait until a worker was started for the queued job, then kill the pipeline hard.
         let deadline = Date().addingTimeInterval(300)
-        while Date() < deadline && !w.files("outbox", hidden: true).contains(where: { $0.hasSuffix("/attempts") }) {
+        while Date() < deadline && !w.files("outbox", hidden: true).contains(where: { $0.hasSuffix("/worker.log") }) {
             try await Task.sleep(nanoseconds: 50_000_000)
         }
-        #expect(w.files("outbox", hidden: true).contains { $0.hasSuffix("/attempts") })
+        #expect(w.files("outbox", hidden: true).contains { $0.hasSuffix("/worker.log") })
         d1.signal(SIGKILL)
         _ = await d1.waitAsync(timeout: 10)
 
@@ -158,5 +166,10 @@ import Testing
         #expect(try store.outputs(analysisID: a.id).filter { $0.kind == "EXPLAIN-SC" }.count == 1)
         #expect(try store.outputs(analysisID: a.id).filter { $0.kind == "EXPLAIN-SEG" }.count == 1)
         #expect(!w.files("outbox", hidden: true).contains { $0.hasPrefix(".brixia-explain/") }, "\(w.files("outbox", hidden: true))")
+        // The recovery path that ran: the job found running after the restart was queued again as a crash.
+        let job = try #require(try store.explanationJobs(states: [.done]).first)
+        let path = try store.explanationHistory(id: job.id).map { "\($0.fromState ?? "-")>\($0.toState ?? "-")" }
+        #expect(path == ["->queued", "queued>running", "running>queued", "queued>running", "running>done"], "\(path)")
+        #expect(job.attempts == 2 && job.failureKind == .crash)
     }
 }

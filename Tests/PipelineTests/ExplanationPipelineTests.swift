@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Store
 import Testing
 @testable import Pipeline
@@ -14,9 +15,12 @@ final class FakeExplanationLauncher: ExplanationLauncher, @unchecked Sendable {
     /// Asked at launch: the analysis must already be committed (scores first).
     var onLaunch: ((ExplanationJob) -> Void)?
 
-    func launch(jobFolder: URL) throws -> any ExplanationWorker {
+    private(set) var staleWorkers: [Int32?] = []
+
+    func launch(jobFolder: URL, staleWorker: Int32?) throws -> any ExplanationWorker {
         let job = try ExplanationJobFolder(jobFolder).job()
         launches.append(jobFolder.lastPathComponent)
+        staleWorkers.append(staleWorker)
         onLaunch?(job)
         let w = FakeExplanationWorker(folder: ExplanationJobFolder(jobFolder), ticks: ticks, fail: fail ? failStatus : nil, n: launches.count)
         workers.append(w)
@@ -35,6 +39,8 @@ final class FakeExplanationWorker: ExplanationWorker, @unchecked Sendable {
     init(folder: ExplanationJobFolder, ticks: Int, fail: Int32?, n: Int) {
         self.folder = folder; ticksLeft = ticks; self.fail = fail; self.n = n
     }
+    /// A made-up process id per launch (recorded with the job and handed to the next launch as stale).
+    var processID: Int32? { 40_000 + Int32(n) }
 
     var exitStatus: Int32? {
         if status == nil && events.last != "pause" {
@@ -71,7 +77,20 @@ extension Workspace {
 
     /// EXPLAIN-SC and EXPLAIN-SEG rows of the study's analysis `version` (real SQLite store).
     func explanationUIDs(_ study: String, version: Int = 1) throws -> [String] {
-        try #require(sqlStore).explanationOutputUIDs(studyInstanceUID: study, version: version)
+        let store = try #require(sqlStore).store
+        let a = try #require(try store.analyses(studyInstanceUID: study).first { $0.version == version })
+        return try store.outputs(analysisID: a.id).filter { $0.kind == explanationOutputKind || $0.kind == explanationSegmentationKind }
+            .map(\.sopInstanceUID)
+    }
+
+    /// The explanation jobs of the store, every state.
+    func explanationJobs() throws -> [ExplanationJobRecord] {
+        try #require(sqlStore).store.explanationJobs(states: ExplanationJobState.allCases)
+    }
+
+    /// The states one job went through, as "from>to".
+    func explanationPath(_ job: ExplanationJobRecord) throws -> [String] {
+        try #require(sqlStore).store.explanationHistory(id: job.id).map { "\($0.fromState ?? "-")>\($0.toState ?? "-")" }
     }
 }
 
@@ -175,9 +194,21 @@ extension Workspace {
         #expect(s.failures.contains { $0.contains("failed \(ws.config.maxAttempts) times") })
         #expect(ws.outputs() == ["brixia_E.4_v1.sc.json", "brixia_E.4_v1.sr.json"])
         #expect(try ws.explanationUIDs("E.4").isEmpty)
-        let left = try FileManager.default.contentsOfDirectory(atPath: ws.explainRoot.path)
-        #expect(left.count == 1 && left[0].hasSuffix(".failed"))
+        // Failed for good, kind exhausted, its folder (with the worker's log) kept where it was.
+        let job = try #require(try ws.explanationJobs().first)
+        #expect(job.state == .failed && job.failureKind == .exhausted && job.attempts == ws.config.maxAttempts)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ws.explainRoot.path) == [job.folder])
+        #expect(try ws.explanationPath(job).suffix(2) == ["queued>running", "running>failed"])
+        // Each launch was told the previous launch's worker, to stop it if it were still alive.
+        #expect(launcher.staleWorkers == [nil] + (1..<ws.config.maxAttempts).map { Int32(40_000 + $0) })
         #expect(try ws.jobStore.job(studyInstanceUID: "E.4")?.state == .done)
+        // `brixia retry --explanations`: queued again with fresh attempts, and computed.
+        let retried = try #require(ws.sqlStore).store.retryFailedExplanations(actor: "test")
+        #expect(retried.map(\.id) == [job.id])
+        launcher.fail = false
+        let again = try await ws.runner(explaining: launcher).runOnce()
+        #expect(again.isClean, "\(again.failures)")
+        #expect(try ws.explanationJobs().map(\.state) == [.done] && ws.files(ws.explainRoot).isEmpty)
     }
 
     /// A job the worker reports as hopeless (e.g. empty lung mask) is set aside after one launch.
@@ -190,7 +221,7 @@ extension Workspace {
         let s = try await ws.runner(explaining: launcher).runOnce()
         #expect(launcher.launches.count == 1)
         #expect(s.failures.contains { $0.contains("cannot be explained") })
-        #expect(try FileManager.default.contentsOfDirectory(atPath: ws.explainRoot.path).allSatisfy { $0.hasSuffix(".failed") })
+        #expect(try ws.explanationJobs().map { "\($0.state) \($0.failureKind?.rawValue ?? "-") \($0.attempts)" } == ["failed permanent 1"])
         #expect(ws.outputs() == ["brixia_E.8_v1.sc.json", "brixia_E.8_v1.sr.json"])
     }
 
@@ -230,13 +261,79 @@ extension Workspace {
         p.arguments = ["-c", "sleep 60; true", "explain-worker", dir.path]
         try p.run()
         kill(p.processIdentifier, SIGSTOP)
-        folder.recordWorker(pid: p.processIdentifier)
-        #expect(folder.killStaleWorker() == p.processIdentifier)
+        #expect(folder.killStaleWorker(pid: p.processIdentifier) == p.processIdentifier)
         p.waitUntilExit()
         #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL)
 
-        folder.recordWorker(pid: getpid())   // this test process: not an explain-worker of the job
-        #expect(folder.killStaleWorker() == nil)
+        #expect(folder.killStaleWorker(pid: getpid()) == nil)   // this test process: not an explain-worker of the job
+        #expect(folder.killStaleWorker(pid: nil) == nil)
+    }
+
+    /// The pipeline is killed while its worker runs: the restarted pipeline finds the job running with no worker
+    /// of its own, queues it again as a crash (the launch counted), hands the old worker's pid to the next launch
+    /// to be stopped, and publishes once. A done job's folder left by a crash is removed at start-up.
+    @Test func aPipelineStoppedWhileTheWorkerRanQueuesTheJobAgainAsACrash() throws {
+        let ws = try Self.workspace()
+        let first = FakeExplanationLauncher()
+        first.ticks = 1000
+        let engine = ws.engine(explaining: first)
+        try engine.prepareFolders()
+        try ws.admit("E.9", sop: "E.9.1", as: "e9.dcm", into: engine)
+        _ = try engine.processNext()
+        #expect(try engine.explanationTick())
+        #expect(try ws.explanationJobs().map(\.state) == [.running])
+
+        let second = FakeExplanationLauncher()
+        let restarted = ws.engine(explaining: second)
+        try restarted.recover(startup: true)
+        while try restarted.explanationTick() {}
+        let job = try #require(try ws.explanationJobs().first)
+        #expect(job.state == .done && job.attempts == 2 && job.failureKind == .crash)
+        #expect(try ws.explanationPath(job) == ["->queued", "queued>running", "running>queued", "queued>running", "running>done"])
+        #expect(second.staleWorkers == [40_001])
+        #expect(ws.outputs().filter { $0.contains(".explain") } == ["brixia_E.9_v1.explain-seg.dcm", "brixia_E.9_v1.explain.dcm"])
+
+        try FileManager.default.createDirectory(at: ws.explainRoot.appendingPathComponent(job.folder), withIntermediateDirectories: true)
+        try ws.engine(explaining: second).recover(startup: true)
+        #expect(ws.files(ws.explainRoot).isEmpty && !FileOps.exists(ws.explainRoot.appendingPathComponent(job.folder)))
+    }
+
+    /// Folders left by a brixia from before the explanation_jobs table (state in an `attempts` file and a
+    /// `.failed` suffix) are adopted at start-up: nothing queued is lost, nothing set aside is retried.
+    @Test func jobFoldersOfAnOlderVersionAreAdopted() async throws {
+        let ws = try Self.workspace()
+        let idle = FakeExplanationLauncher()
+        idle.ticks = 1000
+        let engine = ws.engine(explaining: idle)
+        try engine.prepareFolders()
+        for n in [10, 11] {
+            try ws.admit("E.\(n)", sop: "E.\(n).1", as: "e\(n).dcm", into: engine)
+            _ = try engine.processNext()
+        }
+        let jobs = try ws.explanationJobs()
+        #expect(jobs.count == 2)
+        // What an older brixia left: the folders, no rows.
+        try await DatabaseQueue(path: ws.config.database.path).write { db in
+            try db.execute(sql: "DELETE FROM events WHERE kind = 'explanation'")
+            try db.execute(sql: "DELETE FROM explanation_jobs")
+        }
+        let root = ws.explainRoot
+        let legacyQueued = "01765000000000-aaaa-v1", legacyFailed = "01765000000001-bbbb-v1.failed"
+        try FileManager.default.moveItem(at: root.appendingPathComponent(jobs[0].folder), to: root.appendingPathComponent(legacyQueued))
+        try Data("2\n".utf8).write(to: root.appendingPathComponent(legacyQueued).appendingPathComponent("attempts"))
+        try FileManager.default.moveItem(at: root.appendingPathComponent(jobs[1].folder), to: root.appendingPathComponent(legacyFailed))
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("stray"), withIntermediateDirectories: true)
+
+        let launcher = FakeExplanationLauncher()
+        let restarted = ws.engine(explaining: launcher)
+        try restarted.recover(startup: true)
+        #expect(try ws.explanationJobs().map { "\($0.folder) \($0.state) \($0.attempts) \($0.failureKind?.rawValue ?? "-")" }
+                == ["\(legacyQueued) queued 2 -", "\(legacyFailed) failed 0 unrecorded"])
+        while try restarted.explanationTick() {}
+        #expect(launcher.launches == [legacyQueued])
+        #expect(ws.outputs().filter { $0.hasSuffix(".explain.dcm") } == ["brixia_E.10_v1.explain.dcm"])
+        #expect(try ws.explanationJobs().map(\.state) == [.done, .failed])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: root.path)) == [legacyFailed, "stray"])
     }
 
     @Test func shutdownEndsTheWorkerAndKeepsTheJob() throws {
@@ -250,7 +347,7 @@ extension Workspace {
         #expect(try engine.explanationTick())
         engine.stopExplanationWorker()
         #expect(launcher.workers.first?.events.last == "terminate")
-        #expect(engine.pendingExplanations().count == 1)
+        #expect(try engine.pendingExplanations().count == 1)
     }
 }
 

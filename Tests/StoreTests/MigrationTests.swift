@@ -11,7 +11,7 @@ import Testing
         let tables = try temp.store.pool.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        #expect(tables == ["alerts", "analyses", "audit_log", "events", "installation", "instances", "jobs", "not_scored",
+        #expect(tables == ["alerts", "analyses", "audit_log", "events", "explanation_jobs", "installation", "instances", "jobs", "not_scored",
                            "not_scored_outputs", "outgoing_queue", "outputs", "patients", "series", "studies"])
     }
 
