@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "DicomKit", dependencies: ["CDcmBridge"]),
         // Escaping of outside text for terminals, logs and reason files (no dependencies).
         .target(name: "TextSafety"),
+        // The vocabulary every module shares: lung zones, job states, the project's PRNG (no dependencies).
+        .target(name: "BrixiaDomain"),
 
         // --- image: plain image files (PNG/JPEG) and the authors' preprocessing.
         .target(name: "CImageIO", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
@@ -48,7 +50,7 @@ let package = Package(
         // cpuid; optimised in debug builds too (the engine tests run full networks).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Kernels are optimised in debug builds too, so the engine tests (full-network parity) stay fast.
-        .target(name: "BSNetEngine", dependencies: ["COpenBLAS", "CKernels"],
+        .target(name: "BSNetEngine", dependencies: ["BrixiaDomain", "COpenBLAS", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
@@ -58,24 +60,24 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .target(name: "CHDF5", dependencies: ["CHDF5Lib"]),
         .target(name: "ModelBundle", dependencies: [
-            "BSNetEngine", "CHDF5", .product(name: "Crypto", package: "swift-crypto"),
+            "BrixiaDomain", "BSNetEngine", "TextSafety", "CHDF5", .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // --- store: SQLite history (GRDB), migrations in Schemas/.
         // Migrations are embedded from Schemas/*.sql by Schemas/embed-migrations.sh (no resource bundle).
-        .target(name: "Store", dependencies: ["TextSafety", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["BrixiaDomain", "TextSafety", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // --- reports out: DICOM SR and rendered Secondary Capture.
-        .target(name: "Reports", dependencies: ["CDcmBridge", "DicomKit", "Imaging"]),
+        .target(name: "Reports", dependencies: ["BrixiaDomain", "CDcmBridge", "DicomKit", "Imaging"]),
 
         // --- explainability: SLIC super-pixel occlusion maps (PNG + Secondary Capture).
         // SLIC loops are optimised in debug builds too, so the tests stay fast.
-        .target(name: "Explain", dependencies: ["BSNetEngine", "Imaging", "Reports"],
+        .target(name: "Explain", dependencies: ["BrixiaDomain", "BSNetEngine", "Imaging", "Reports"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // --- the clinical pipeline: inbox, state machine, daemon.
         .target(name: "Pipeline", dependencies: [
-            "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "DicomNetwork",
+            "BrixiaDomain", "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "DicomNetwork",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -103,24 +105,24 @@ let package = Package(
         ]),
 
         .executableTarget(name: "brixia", dependencies: [
-            "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline", "Explain", "DicomNetwork",
-            "HTTPConsole",
+            "BrixiaDomain", "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline", "Explain",
+            "DicomNetwork", "HTTPConsole",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "DicomKitTests", dependencies: ["DicomKit", "Imaging"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "BSNetEngine", "ModelBundle"]),
-        .testTarget(name: "EngineTests", dependencies: ["BSNetEngine", "ModelBundle"]),
-        .testTarget(name: "ModelBundleTests", dependencies: ["ModelBundle", "BSNetEngine"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "DicomKit"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Store", "DicomKit", "ModelBundle"]),
-        .testTarget(name: "CLITests", dependencies: ["ModelBundle", "BSNetEngine", "Store"]),
-        .testTarget(name: "HTTPConsoleTests", dependencies: ["HTTPConsole", "Store"]),
-        .testTarget(name: "ExplainTests", dependencies: ["Explain", "BSNetEngine", "ModelBundle", "Reports", "Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "DicomNetworkTests", dependencies: ["DicomNetwork", "DicomKit", "Store"]),
+        .testTarget(name: "DicomKitTests", dependencies: ["BrixiaDomain", "DicomKit", "Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["BrixiaDomain", "Imaging", "BSNetEngine", "ModelBundle"]),
+        .testTarget(name: "EngineTests", dependencies: ["BrixiaDomain", "BSNetEngine", "ModelBundle"]),
+        .testTarget(name: "ModelBundleTests", dependencies: ["BrixiaDomain", "TextSafety", "ModelBundle", "BSNetEngine"]),
+        .testTarget(name: "StoreTests", dependencies: ["BrixiaDomain", "Store"]),
+        .testTarget(name: "ReportsTests", dependencies: ["BrixiaDomain", "Reports", "DicomKit"]),
+        .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "Pipeline", "Store", "DicomKit", "ModelBundle"]),
+        .testTarget(name: "CLITests", dependencies: ["BrixiaDomain", "ModelBundle", "BSNetEngine", "Store"]),
+        .testTarget(name: "HTTPConsoleTests", dependencies: ["BrixiaDomain", "HTTPConsole", "Store"]),
+        .testTarget(name: "ExplainTests", dependencies: ["BrixiaDomain", "Explain", "BSNetEngine", "ModelBundle", "Reports", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "DicomNetworkTests", dependencies: ["BrixiaDomain", "DicomNetwork", "DicomKit", "Store"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -1,3 +1,5 @@
+import BrixiaDomain
+
 /// How sure a result is, from the (calibrated) per-zone probabilities.
 ///
 /// - Zone confidence: the probability of the reported grade (`grades`, by the model's readout). With calibrated probabilities it
@@ -8,7 +10,7 @@
 ///   right". 0.25 is an uninformative model, 1 certainty.
 /// Meaningful only after `calibrated(_:)` with a temperature fitted on held-out predictions.
 public struct ScoreConfidence: Sendable, Equatable, Codable {
-    /// Per zone, in `BrixiaZone.allCases` order (A...F).
+    /// Per zone, in `Zone.allCases` order (A...F).
     public let zones: [Double]
     public let study: Double
 
@@ -21,7 +23,7 @@ public struct ScoreConfidence: Sendable, Equatable, Codable {
 extension BSNetOutput {
     public var scoreConfidence: ScoreConfidence {
         let g = grades
-        return ScoreConfidence(zones: BrixiaZone.allCases.map { Double(probabilities($0)[g[$0]!]) })
+        return ScoreConfidence(zones: Zone.allCases.map { Double(probabilities($0)[g[$0]!]) })
     }
 
     /// The study confidence (`ScoreConfidence.study`).

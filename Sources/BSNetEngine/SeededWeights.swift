@@ -1,3 +1,4 @@
+import BrixiaDomain
 /// Seeded random weights with every shape BS-Net expects: for benchmarks and tests that need a
 /// full network but no trained model. Glorot-like uniform kernels, small biases, BN gamma in
 /// [0.7,1.3], moving variance in [0.5,1.5] (never zero). Not a model: outputs are meaningless.
@@ -27,19 +28,3 @@ public struct SeededWeights: WeightProvider, Sendable {
     }
 }
 
-/// SplitMix64: tiny, fast, reproducible across platforms.
-public struct SplitMix64: Sendable {
-    public var state: UInt64
-    public init(_ seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi).
-    public mutating func uniform(_ lo: Float = 0, _ hi: Float = 1) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
-    }
-}

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Reports
 
@@ -40,7 +41,7 @@ public enum ExplainOutputs {
     }
 
     public static func scoreLine(_ s: BrixiaScores) -> String {
-        let zones = LungZone.allCases.map { "\($0.rawValue)\(s.grade($0) ?? 0)" }.joined(separator: " ")
+        let zones = Zone.allCases.map { "\($0.rawValue)\(s.grade($0) ?? 0)" }.joined(separator: " ")
         return "Brixia score \(s.global)/18 (\(zones))"
     }
 

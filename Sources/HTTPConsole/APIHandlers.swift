@@ -1,3 +1,4 @@
+import BrixiaDomain
 import DicomNetwork
 import Foundation
 import Hummingbird

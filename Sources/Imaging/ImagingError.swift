@@ -5,7 +5,6 @@ public enum ImagingError: Error, Equatable, CustomStringConvertible, Sendable {
     case corrupt(path: String, reason: String)
     case writeFailed(path: String, reason: String)
     case invalidImage(reason: String)
-    case badNpy(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -14,7 +13,6 @@ public enum ImagingError: Error, Equatable, CustomStringConvertible, Sendable {
         case .corrupt(let p, let r): return "\(p): corrupt image: \(r)"
         case .writeFailed(let p, let r): return "\(p): cannot write PNG: \(r)"
         case .invalidImage(let r): return "invalid image: \(r)"
-        case .badNpy(let p, let r): return "\(p): bad .npy file: \(r)"
         }
     }
 }

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import BSNetEngine
 import Foundation
 

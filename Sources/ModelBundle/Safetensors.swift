@@ -1,6 +1,7 @@
 import BSNetEngine
 import Crypto
 import Foundation
+import TextSafety
 
 /// Element types this project stores. Others (BF16, F64, integers) are rejected by name.
 public enum SafetensorsDType: String, Sendable, Codable {
@@ -175,7 +176,7 @@ public struct SafetensorsFile: WeightProvider, Sendable {
                                 metadata: [String: String]) -> Data {
         var items: [(key: String, json: String)] = []
         if !metadata.isEmpty {
-            let meta = canonicalOrder(Array(metadata.keys)).map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let meta = canonicalOrder(Array(metadata.keys)).map { "\(SafeText.jsonString($0)):\(SafeText.jsonString(metadata[$0]!))" }
             items.append(("__metadata__", "{" + meta.joined(separator: ",") + "}"))
         }
         var offset = 0
@@ -187,30 +188,11 @@ public struct SafetensorsFile: WeightProvider, Sendable {
         }
         let order = Dictionary(uniqueKeysWithValues: canonicalOrder(items.map(\.key)).enumerated().map { ($1, $0) })
         items.sort { order[$0.key]! < order[$1.key]! }
-        var json = Data(("{" + items.map { "\(jsonString($0.key)):\($0.json)" }.joined(separator: ",") + "}").utf8)
+        var json = Data(("{" + items.map { "\(SafeText.jsonString($0.key)):\($0.json)" }.joined(separator: ",") + "}").utf8)
         while (8 + json.count) % 8 != 0 { json.append(0x20) }
         return json
     }
 
-    /// A JSON string as Python's json.dumps(ensure_ascii=False) writes it: only '"', '\\' and
-    /// control characters escaped (\b \f \n \r \t, others \u00xx), everything else raw UTF-8.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
 
     /// SHA-256 (lower-case hex) of the canonical serialization of this file's content: what a
     /// bundle's `weights.sha256` records (formatVersion 2). It depends only on the tensors (names,

@@ -112,14 +112,15 @@ public final class InboxScanner: @unchecked Sendable {
     }
 }
 
-/// What a path is, by `lstat` (never follows a symbolic link).
+/// What a path is, by `lstat` (a symbolic link is reported, never followed), or by `stat` with
+/// `followingLinks` (configured folders may well be links an operator made).
 public enum FileKind: Equatable, Sendable {
     case regular, directory, missing
     case other(String)
 
-    public static func of(_ path: String) -> FileKind {
+    public static func of(_ path: String, followingLinks: Bool = false) -> FileKind {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return .missing }
+        guard (followingLinks ? stat(path, &st) : lstat(path, &st)) == 0 else { return .missing }
         switch st.st_mode & S_IFMT {
         case S_IFREG: return .regular
         case S_IFDIR: return .directory

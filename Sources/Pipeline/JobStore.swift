@@ -1,15 +1,11 @@
+import BrixiaDomain
 import Foundation
 import Store
 
-/// Job states (persisted): received -> queued -> processing -> done | failed | quarantined.
-/// A transient failure re-queues the job after a back-off until maxAttempts, then it is failed for
-/// good (`brixia retry` re-queues it); a deterministic one or a poison study is quarantined. A late or
-/// changed instance re-opens a finished job (the next analysis gets a new version).
-public enum JobState: String, Sendable, Codable, CaseIterable {
-    case received, queued, processing, done, failed, quarantined
-
-    /// The study still has work to do; its inbox files must stay where they are.
-    public var isPending: Bool { self == .received || self == .queued || self == .processing || self == .failed }
+extension JobState {
+    /// The study's inputs stay in the inbox: it still has work to do, or it failed and waits for `brixia retry`
+    /// (a failed job is final for the Store; only its files are kept where they are).
+    public var keepsInputsInInbox: Bool { self == .received || self == .queued || self == .processing || self == .failed }
 }
 
 public struct StoredInstance: Sendable, Equatable {

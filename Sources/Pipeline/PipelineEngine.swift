@@ -132,7 +132,7 @@ public final class PipelineEngine: @unchecked Sendable {
             if known.contentHash == hash {
                 // The file we recorded, still waiting for (or in) processing: nothing to do.
                 let job = try deps.store.job(studyInstanceUID: known.studyInstanceUID)
-                if known.path == file.path && (job?.state.isPending ?? false) { return .alreadyTracked }
+                if known.path == file.path && (job?.state.keepsInputsInInbox ?? false) { return .alreadyTracked }
                 log.info("re-delivered identical instance ignored", metadata: [
                     "file": "\(file.lastPathComponent)", "study": "\(Self.ref(m.studyInstanceUID))"])
                 log.debug("duplicate instance", metadata: ["sopInstanceUID": "\(m.sopInstanceUID)"])

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Crypto
 import Foundation
 import Reports
@@ -10,8 +11,8 @@ import Store
 /// of the patient ID to anyone without the installation's database. docs/reports.md describes the scheme.
 public enum TrackingDerivation {
     public static func uids(installation: InstallationIdentity, patientID: String, issuer: String?) -> TrackingUIDs {
-        var zones: [LungZone: String] = [:]
-        for z in LungZone.allCases { zones[z] = uid(installation, patientID, issuer, "zone " + z.rawValue) }
+        var zones: [Zone: String] = [:]
+        for z in Zone.allCases { zones[z] = uid(installation, patientID, issuer, "zone " + z.rawValue) }
         return TrackingUIDs(zones: zones, global: uid(installation, patientID, issuer, "global"))
     }
 

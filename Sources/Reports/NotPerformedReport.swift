@@ -1,3 +1,4 @@
+import BrixiaDomain
 import CDcmBridge
 import Foundation
 
@@ -30,7 +31,7 @@ extension ReportWriter {
         // The header rules are the scored report's (validate); its zone scores are placeholders that are never
         // written: only patient, study, source, model and equipment are read from this value.
         let header = ReportInput(patient: input.patient, study: input.study, source: input.source,
-                                 scores: BrixiaScores(zones: LungZone.allCases.map { ZoneScore(zone: $0, grade: 0) }, global: 0),
+                                 scores: BrixiaScores(zones: Zone.allCases.map { ZoneScore(zone: $0, grade: 0) }, global: 0),
                                  model: input.model, equipment: input.equipment, created: input.created)
         try validate(header)
         let reason = input.reason.trimmingCharacters(in: .whitespacesAndNewlines)

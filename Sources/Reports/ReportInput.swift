@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 
 // Plain input types for the report writers. They deliberately do not depend on DicomKit/Imaging:
@@ -97,21 +98,13 @@ public struct SourceImage: Sendable, Equatable {
     }
 }
 
-/// Brixia lung zones: A/B/C right upper/middle/lower, D/E/F left upper/middle/lower.
-public enum LungZone: String, CaseIterable, Sendable, Codable {
-    case A, B, C, D, E, F
-    public var isRight: Bool { self == .A || self == .B || self == .C }
-    /// 0 upper, 1 middle, 2 lower.
-    public var level: Int { switch self { case .A, .D: 0; case .B, .E: 1; case .C, .F: 2 } }
-}
-
 public struct ZoneScore: Sendable, Equatable {
-    public var zone: LungZone
+    public var zone: Zone
     public var grade: Int                 // 0...3
     public var probabilities: [Double]    // [p0, p1, p2, p3] or empty
     /// Calibrated probability of `grade` (0...1); nil when the model has no calibration.
     public var confidence: Double?
-    public init(zone: LungZone, grade: Int, probabilities: [Double] = [], confidence: Double? = nil) {
+    public init(zone: Zone, grade: Int, probabilities: [Double] = [], confidence: Double? = nil) {
         self.zone = zone; self.grade = grade; self.probabilities = probabilities; self.confidence = confidence
     }
 }
@@ -126,7 +119,7 @@ public struct BrixiaScores: Sendable, Equatable {
     public init(zones: [ZoneScore], global: Int, confidence: Double? = nil) {
         self.zones = zones; self.global = global; self.confidence = confidence
     }
-    public func grade(_ zone: LungZone) -> Int? { zones.first { $0.zone == zone }?.grade }
+    public func grade(_ zone: Zone) -> Int? { zones.first { $0.zone == zone }?.grade }
 }
 
 /// The patient's previous scored exam, used for the change and the evidence references.
@@ -188,9 +181,9 @@ public struct EquipmentInfo: Sendable, Equatable {
 /// exam of a patient so viewers can follow "zone A" over time. The pipeline derives them per installation
 /// and patient (Pipeline's TrackingDerivation); without them a report gets fresh ones.
 public struct TrackingUIDs: Sendable, Equatable {
-    public var zones: [LungZone: String]
+    public var zones: [Zone: String]
     public var global: String
-    public init(zones: [LungZone: String], global: String) { self.zones = zones; self.global = global }
+    public init(zones: [Zone: String], global: String) { self.zones = zones; self.global = global }
 }
 
 public struct ReportInput: Sendable, Equatable {

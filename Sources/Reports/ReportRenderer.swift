@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 
 /// Draws the one-page Brixia report (1024 x 768 RGB) used for both the Secondary Capture and the PNG.
@@ -72,7 +73,7 @@ enum ReportRenderer {
         let top = y + 34, lungH = 330, rx = 92
         let centers = [x + 125, x + 355]     // viewer's left = right lung
         for (side, cx) in centers.enumerated() {
-            let zones: [LungZone] = side == 0 ? [.A, .B, .C] : [.D, .E, .F]
+            let zones: [Zone] = side == 0 ? [.A, .B, .C] : [.D, .E, .F]
             let cy = top + lungH / 2, ry = lungH / 2
             for yy in top..<(top + lungH) {
                 let dy = Double(yy - cy) / Double(ry)
@@ -110,11 +111,11 @@ enum ReportRenderer {
         let big = "\(s.global) / 18"
         img.fill(x: x, y: y + 26, w: 150, h: 44, gradeColor(s.global >= 12 ? 3 : s.global >= 7 ? 2 : s.global >= 1 ? 1 : 0))
         img.textCentered(big, cx: x + 75, y: y + 34, .bold26, s.global >= 12 ? white : black)
-        let zones = LungZone.allCases.map { "\($0.rawValue)\(s.grade($0) ?? 0)" }.joined(separator: " ")
+        let zones = Zone.allCases.map { "\($0.rawValue)\(s.grade($0) ?? 0)" }.joined(separator: " ")
         img.text("Zones: \(zones)", x: x + 168, y: y + 28, .regular16, black)
         if let c = s.confidence {
             // Calibrated (docs/model-card.md): the study figure is the expected share of correct zone grades.
-            let perZone = LungZone.allCases.compactMap { z in
+            let perZone = Zone.allCases.compactMap { z in
                 s.zones.first { $0.zone == z }?.confidence.map { String(format: "%@ %.2f", z.rawValue, $0) }
             }.joined(separator: " ")
             let low = input.alerts.contains(.lowConfidence)

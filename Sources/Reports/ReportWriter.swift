@@ -1,3 +1,4 @@
+import BrixiaDomain
 import CDcmBridge
 import Foundation
 import Imaging
@@ -43,7 +44,7 @@ public struct ReportWriter: Sendable {
         sr.tracking_identifier = pool.c(BrixiaCodes.globalTrackingIdentifier)
         sr.tracking_uid = pool.c(try input.tracking?.global ?? newUID())
         var zones: [dcmb_sr_zone] = []
-        for zone in LungZone.allCases {
+        for zone in Zone.allCases {
             let z = input.scores.zones.first { $0.zone == zone }!
             var cz = dcmb_sr_zone()
             cz.concept = code(BrixiaCodes.zoneScore(zone), pool)

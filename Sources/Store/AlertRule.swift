@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 
 /// An alert rule, written on the command line as:

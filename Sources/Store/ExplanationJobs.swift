@@ -218,17 +218,8 @@ extension BrixiaStore {
     /// A row as a record; a state or kind this program does not know is an error, not a guess.
     static func explanationRecord(_ r: Row) throws -> ExplanationJobRecord {
         let id: Int64 = r["id"]
-        let raw: String = r["state"]
-        guard let state = ExplanationJobState(rawValue: raw) else {
-            throw StoreError.corruptRow(table: "explanation_jobs", id: id, reason: "unknown state '\(raw)'")
-        }
-        var kind: ExplanationFailureKind?
-        if let k: String = r["failure_kind"] {
-            guard let known = ExplanationFailureKind(rawValue: k) else {
-                throw StoreError.corruptRow(table: "explanation_jobs", id: id, reason: "unknown failure kind '\(k)'")
-            }
-            kind = known
-        }
+        let state = try r.required(ExplanationJobState.self, "state", table: "explanation_jobs")
+        let kind = try r.known(ExplanationFailureKind.self, "failure_kind", table: "explanation_jobs")
         return ExplanationJobRecord(id: id, analysisID: r["analysis_ref"], studyInstanceUID: r["study_uid"], version: r["version"],
                                     folder: r["folder"], state: state, attempts: r["attempts"], failureKind: kind,
                                     lastError: r["last_error"], workerPID: (r["worker_pid"] as Int64?).map { Int32(truncatingIfNeeded: $0) },

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 
 /// What the pipeline knows about one received DICOM file. Strings are DICOM values as read

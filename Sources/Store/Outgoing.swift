@@ -279,17 +279,8 @@ extension BrixiaStore {
     /// edit) is an error, not silently "failed".
     static func outgoingItem(_ r: Row) throws -> OutgoingItem {
         let id: Int64 = r["id"]
-        let raw: String = r["state"]
-        guard let state = OutgoingState(rawValue: raw) else {
-            throw StoreError.corruptRow(table: "outgoing_queue", id: id, reason: "unknown state '\(raw)'")
-        }
-        var kind: OutgoingFailureKind?
-        if let k: String = r["failure_kind"] {
-            guard let known = OutgoingFailureKind(rawValue: k) else {
-                throw StoreError.corruptRow(table: "outgoing_queue", id: id, reason: "unknown failure kind '\(k)'")
-            }
-            kind = known
-        }
+        let state = try r.required(OutgoingState.self, "state", table: "outgoing_queue")
+        let kind = try r.known(OutgoingFailureKind.self, "failure_kind", table: "outgoing_queue")
         return OutgoingItem(id: id, destination: r["destination"], path: r["file_path"], sopInstanceUID: r["sop_instance_uid"],
                             contentSHA256: r["content_sha256"], state: state, attempts: r["attempts"],
                             lastError: r["last_error"], failureKind: kind, enqueuedAt: r["enqueued_at"],

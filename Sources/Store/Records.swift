@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import GRDB
 
@@ -113,16 +114,12 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord {
     /// Expects the jobs columns plus `study_uid` (see `JobRecord.selectSQL`).
     public init(row: Row) throws {
         id = row["id"]; studyRef = row["study_ref"]; studyInstanceUID = row["study_uid"]
-        let rawState: String = row["state"]
-        guard let state = JobState(rawValue: rawState) else {
-            throw StoreError.invalidInput(field: "jobs.state", reason: "unknown state \(rawState)")
-        }
-        self.state = state
+        state = try row.required(JobState.self, "state", table: "jobs")
         attempts = row["attempts"]; rerunRequested = row["rerun_requested"]; lastError = row["last_error"]
         owner = row["owner"]; leaseExpiresAt = row["lease_expires_at"]
         createdAt = row["created_at"]; updatedAt = row["updated_at"]
         queuedAt = row["queued_at"]; startedAt = row["started_at"]; finishedAt = row["finished_at"]
-        failureKind = (row["failure_kind"] as String?).flatMap(FailureKind.init(rawValue:))
+        failureKind = try row.known(FailureKind.self, "failure_kind", table: "jobs")
         crashes = row["crashes"]; retryAt = row["retry_at"]
     }
 

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 
 /// Every failure the store reports. Messages name the file, study or patient concerned.

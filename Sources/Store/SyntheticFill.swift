@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import GRDB
 
@@ -26,7 +27,7 @@ extension BrixiaStore {
     public func fillSynthetic(patients: Int, studiesPerPatient: Int, seed: UInt64 = 1,
                               now: Date = Date()) throws -> SyntheticFillResult {
         let start = Date()
-        var rng = SplitMix64(seed: seed)
+        var rng = SplitMix64(seed)
         let hash = String(repeating: "0", count: 64)
         let weights = String(repeating: "f", count: 64)
         let firstPatient = try syntheticPatientCount()
@@ -84,15 +85,3 @@ extension BrixiaStore {
     }
 }
 
-/// Small deterministic generator so synthetic databases are reproducible.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

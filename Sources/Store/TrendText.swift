@@ -1,3 +1,5 @@
+import BrixiaDomain
+
 /// Terminal renderings of a trend (the JSON form is `StoreJSON.encode(trend)`).
 public enum TrendText {
     /// One line per exam: date, study, zones, global, delta, label, alerts.

@@ -1,8 +1,4 @@
-/// The six Brixia lung zones (A-C right lung top to bottom, D-F left lung, as in the Brixia paper).
-public enum Zone: String, CaseIterable, Codable, Sendable, Comparable {
-    case A, B, C, D, E, F
-    public static func < (l: Zone, r: Zone) -> Bool { l.rawValue < r.rawValue }
-}
+import BrixiaDomain
 
 /// Grades 0-3 for the six zones; the global Brixia score is their sum (0-18).
 /// Encodes as {"A": n, ..., "F": n}.

@@ -34,4 +34,26 @@ public enum SafeText {
         let e = escape(s)
         return e.count > limit ? String(e.prefix(max(1, limit - 1))) + "…" : e
     }
+
+    /// A JSON string literal, as Python's json.dumps(ensure_ascii=False) writes it: '"', '\\' and control
+    /// characters escaped (\b \f \n \r \t, others \u00xx), everything else raw UTF-8. One quoter for the
+    /// project's hand-built JSON (safetensors headers, whose bytes must match the Python converter's, and
+    /// `inspect --json`, which keeps its key order).
+    public static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += (u.value < 0x10 ? "\\u000" : "\\u00") + String(u.value, radix: 16)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
 }

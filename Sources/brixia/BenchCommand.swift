@@ -1,3 +1,4 @@
+import BrixiaDomain
 import ArgumentParser
 import BSNetEngine
 import Foundation

@@ -69,7 +69,7 @@ struct ConfigCheckCommand: ParsableCommand {
 
     func folderFindings(_ c: PipelineConfig) -> [Finding] {
         [("inbox", c.inbox), ("outbox", c.outbox), ("archive", c.archive), ("quarantine", c.quarantine)].map { name, url in
-            switch Self.kind(url.path) {
+            switch FileKind.of(url.path, followingLinks: true) {
             case .directory:
                 return access(url.path, W_OK | X_OK) == 0
                     ? Finding(level: .ok, item: name, detail: "\(url.path) exists and is writable")
@@ -82,7 +82,7 @@ struct ConfigCheckCommand: ParsableCommand {
                 if access(parent, W_OK | X_OK) == 0 {
                     return Finding(level: .warning, item: name, detail: "\(url.path) does not exist yet; serve creates it")
                 }
-                let why = Self.kind(parent) == .missing ? "its parent \(parent) does not exist either" : "\(parent) is not writable"
+                let why = FileKind.of(parent, followingLinks: true) == .missing ? "its parent \(parent) does not exist either" : "\(parent) is not writable"
                 return Finding(level: .failed, item: name, detail: "\(url.path) does not exist and \(why)")
             default:
                 return Finding(level: .failed, item: name, detail: "\(url.path) exists but is not a folder")
@@ -90,26 +90,15 @@ struct ConfigCheckCommand: ParsableCommand {
         }
     }
 
-    /// Like FileKind, but following links: configured folders may well be links an operator made.
-    static func kind(_ path: String) -> FileKind {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return .missing }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return .regular
-        case S_IFDIR: return .directory
-        default: return .other("not a file or folder")
-        }
-    }
-
     func databaseFinding(_ db: URL) -> Finding {
-        switch Self.kind(db.path) {
+        switch FileKind.of(db.path, followingLinks: true) {
         case .regular:
             return access(db.path, R_OK | W_OK) == 0
                 ? Finding(level: .ok, item: "database", detail: "\(db.path) exists and is writable")
                 : Finding(level: .failed, item: "database", detail: "\(db.path) is not readable and writable by this user")
         case .missing:
             let parent = db.deletingLastPathComponent().path
-            return access(parent, W_OK | X_OK) == 0 || Self.kind(parent) == .missing
+            return access(parent, W_OK | X_OK) == 0 || FileKind.of(parent, followingLinks: true) == .missing
                 ? Finding(level: .warning, item: "database", detail: "\(db.path) does not exist yet; serve creates it")
                 : Finding(level: .failed, item: "database", detail: "\(db.path) cannot be created: \(parent) is not writable")
         default:

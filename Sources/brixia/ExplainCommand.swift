@@ -1,3 +1,4 @@
+import BrixiaDomain
 import ArgumentParser
 import BSNetEngine
 import DicomKit
@@ -125,7 +126,7 @@ struct ExplainCommand: ParsableCommand {
             if done % 20 == 0 || done == total { FileHandle.standardError.write(Data("occluded \(done)/\(total)\n".utf8)) }
         }
         let grades = base.grades
-        let zones = BrixiaZone.allCases.map { "\($0.rawValue)\(grades[$0]!)" }.joined(separator: " ")
+        let zones = Zone.allCases.map { "\($0.rawValue)\(grades[$0]!)" }.joined(separator: " ")
         let note = lungMask.map { "Lung mask from \(URL(fileURLWithPath: $0).lastPathComponent), not the model's segmentation." }
         let fullCaption = [caption, note].compactMap { $0 }.joined(separator: " ")
         let urls = try ExplainOutputs.writePNGs(e, theta: base.theta, caption: fullCaption.isEmpty ? nil : fullCaption,
@@ -148,7 +149,7 @@ struct ExplainCommand: ParsableCommand {
     /// The patient, study and source attributes the segmentation copies, with the scores of this run.
     static func reportInput(_ d: DicomInstance, scores: BSNetOutput, model: ModelInfo) -> ReportInput {
         let grades = scores.grades
-        let zones = zip(LungZone.allCases, BrixiaZone.allCases).map { z, b in
+        let zones = zip(Zone.allCases, Zone.allCases).map { z, b in
             ZoneScore(zone: z, grade: grades[b]!, probabilities: scores.probabilities(b).map(Double.init))
         }
         let (patient, study) = ReportsSink.patientAndStudy(d, studyInstanceUID: d.study.instanceUID)

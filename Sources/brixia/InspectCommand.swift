@@ -1,6 +1,7 @@
 import ArgumentParser
 import DicomKit
 import Foundation
+import TextSafety
 import Imaging
 
 /// `brixia inspect FILE... [--json] [--preview OUT.png]`: header fields, decode result and eligibility.
@@ -189,29 +190,14 @@ enum JSONText {
 
     static func render(_ v: Value) -> String {
         switch v {
-        case .string(let s): return quote(s)
+        case .string(let s): return SafeText.jsonString(s)
         case .int(let i): return String(i)
         case .double(let d): return d.isFinite ? String(d) : "null"
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
         case .array(let a): return "[" + a.map(render).joined(separator: ",") + "]"
-        case .object(let o): return "{" + o.map { quote($0.0) + ":" + render($0.1) }.joined(separator: ",") + "}"
+        case .object(let o): return "{" + o.map { SafeText.jsonString($0.0) + ":" + render($0.1) }.joined(separator: ",") + "}"
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
 }

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import ArgumentParser
 import BSNetEngine
 import DicomKit
@@ -185,9 +186,9 @@ struct ScoreResult {
         guard let out = output else { return common + [model, ("note", note.isEmpty ? .null : .string(note)), label] }
         let grades = out.grades
         return common + [
-            ("zones", .object(BrixiaZone.allCases.map { ($0.rawValue, .int(grades[$0]!)) })),
+            ("zones", .object(Zone.allCases.map { ($0.rawValue, .int(grades[$0]!)) })),
             ("global", .int(out.globalScore)),
-            ("probabilities", .object(BrixiaZone.allCases.map { z in
+            ("probabilities", .object(Zone.allCases.map { z in
                 (z.rawValue, .array(out.probabilities(z).map { .double(Double($0)) })) })),
             ("confidence", confidenceJSON(out)),
             model,
@@ -222,7 +223,7 @@ struct ScoreResult {
         let c = out.scoreConfidence
         let low = cal.lowConfidenceBelow.map { c.study < $0 }
         return .object([("study", .double(c.study)),
-                        ("zones", .object(zip(BrixiaZone.allCases, c.zones).map { ($0.rawValue, .double($1)) })),
+                        ("zones", .object(zip(Zone.allCases, c.zones).map { ($0.rawValue, .double($1)) })),
                         ("lowConfidence", low.map { .bool($0) } ?? .null),
                         ("lowConfidenceBelow", cal.lowConfidenceBelow.map { .double($0) } ?? .null),
                         ("temperature", .double(cal.temperature))])
@@ -231,7 +232,7 @@ struct ScoreResult {
     func confidenceText(_ out: BSNetOutput) -> String {
         guard let cal = model.calibration else { return "confidence: not available (model not calibrated)" }
         let c = out.scoreConfidence
-        let zones = zip(BrixiaZone.allCases, c.zones).map { String(format: "%@ %.2f", $0.rawValue, $1) }.joined(separator: " ")
+        let zones = zip(Zone.allCases, c.zones).map { String(format: "%@ %.2f", $0.rawValue, $1) }.joined(separator: " ")
         let low = cal.lowConfidenceBelow.map { c.study < $0 } == true ? " LOW CONFIDENCE" : ""
         return String(format: "confidence: %.2f%@ (zones %@)", c.study, low, zones)
     }

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import ArgumentParser
 import DicomNetwork
 import Foundation

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import ArgumentParser
 import Foundation
 import Store

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import ArgumentParser
 import Foundation
 import Pipeline
@@ -37,7 +38,7 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-extension Store.JobState: ExpressibleByArgument {
+extension BrixiaDomain.JobState: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 

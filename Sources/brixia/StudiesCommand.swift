@@ -1,3 +1,4 @@
+import BrixiaDomain
 import ArgumentParser
 import Foundation
 import Pipeline
@@ -22,8 +23,8 @@ struct StudiesCommand: ParsableCommand {
     @Option(help: "Only studies dated on or after this day (YYYY-MM-DD); undated studies are then left out.")
     var since: String?
 
-    @Option(help: "Only studies whose job is in this state (\(Store.JobState.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var status: Store.JobState?
+    @Option(help: "Only studies whose job is in this state (\(BrixiaDomain.JobState.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var status: BrixiaDomain.JobState?
 
     @Option(help: "At most this many studies.")
     var limit: Int?

@@ -1,21 +1,17 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BrixiaDomain
 import Foundation
 import Store
 import Testing
 
-/// Deterministic pseudo-random numbers (SplitMix64) so a failing kill schedule can be replayed.
+/// Deterministic pseudo-random numbers (the project's SplitMix64) so a failing kill schedule can be replayed.
 struct SeededRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(next() >> 11) / Double(1 << 53) }
+    var base: SplitMix64
+    init(state: UInt64) { base = SplitMix64(state) }
+    mutating func next() -> UInt64 { base.next() }
+    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(base.next() >> 11) / Double(1 << 53) }
 }
 
 /// A running `brixia serve`.

@@ -1,4 +1,5 @@
 import Testing
+import BrixiaDomain
 import Foundation
 @testable import DicomKit
 
@@ -140,7 +141,7 @@ struct BadInputTests {
         try Fixtures.run("dcmcjpls", [seeds[0], jls])
         seeds += [rle, jls]
         if SharedData.available { seeds.append(SharedData.path("data/dicom/fuji_dx_animal_thorax_small_MONO1_inverse.dcm")) }
-        var rng = SplitMix(seed: 0xB81C1A)
+        var rng = SplitMix64(0xB81C1A)
         let out = dir.appendingPathComponent("mut.dcm").path
         var ok = 0, failed = 0
         for i in 0..<1200 {
@@ -174,7 +175,7 @@ extension BadInputTests {
         let marker: [UInt8] = [0xFF, 0x4F, 0xFF, 0x51]
         let found: Int? = (0..<(original.count - 4)).first { (i: Int) -> Bool in Array(original[i..<i + 4]) == marker }
         let soc = try #require(found)
-        var rng = SplitMix(seed: 0x12345)
+        var rng = SplitMix64(0x12345)
         let out = dir.appendingPathComponent("j2k.dcm").path
         for i in 0..<24 {
             var b = original
@@ -189,15 +190,3 @@ extension BadInputTests {
     }
 }
 
-/// Deterministic PRNG for the fuzz test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Testing
 @testable import DicomKit
@@ -29,7 +30,7 @@ import Testing
     static let charsets = ["ISO_IR 192", "ISO_IR 100", "ISO 2022 IR 87", "\\ISO 2022 IR 100", "GB18030", "ISO_IR 999", "\u{1B}$B",
                            "ISO_IR 100\\ISO_IR 192\\ISO_IR 6\\ISO_IR 144", ""]
 
-    static func mutate(_ parsed: (prefix: [UInt8], elements: [E]), _ rng: inout SplitMix) -> [UInt8] {
+    static func mutate(_ parsed: (prefix: [UInt8], elements: [E]), _ rng: inout SplitMix64) -> [UInt8] {
         var els = parsed.elements
         func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
         func set(_ e: E) {
@@ -147,7 +148,7 @@ import Testing
             Self.run(p, &t)
             #expect(t.decoded == 1, "seed \(i): \(t.kinds)")
         }
-        var rng = SplitMix(seed: 0x13_B0_4B)
+        var rng = SplitMix64(0x13_B0_4B)
         var tally = Tally()
         let out = dir.appendingPathComponent("mut.dcm").path
         for i in 0..<Self.cases {

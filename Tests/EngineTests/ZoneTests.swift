@@ -1,27 +1,28 @@
+import BrixiaDomain
 import Testing
 @testable import BSNetEngine
 
 @Suite struct ZoneTests {
     @Test func regionIndexMappingMatchesTheOfficialLabelLayout() {
         // Official layout: reshape([A..F],(2,3)).T = [[A,D],[B,E],[C,F]] and r = 2*row + col.
-        let expected: [BrixiaZone: Int] = [.A: 0, .D: 1, .B: 2, .E: 3, .C: 4, .F: 5]
+        let expected: [Zone: Int] = [.A: 0, .D: 1, .B: 2, .E: 3, .C: 4, .F: 5]
         for (zone, r) in expected {
             #expect(zone.regionIndex == r)
-            #expect(BrixiaZone(regionIndex: r) == zone)
+            #expect(Zone(regionIndex: r) == zone)
         }
-        #expect([BrixiaZone.A, .B, .C].allSatisfy { $0.column == 0 })   // image-left = patient's right lung
-        #expect([BrixiaZone.D, .E, .F].allSatisfy { $0.column == 1 })
-        #expect(BrixiaZone.A.row == 0 && BrixiaZone.B.row == 1 && BrixiaZone.C.row == 2)
-        #expect(BrixiaZone.D.row == 0 && BrixiaZone.E.row == 1 && BrixiaZone.F.row == 2)
+        #expect([Zone.A, .B, .C].allSatisfy { $0.column == 0 })   // image-left = patient's right lung
+        #expect([Zone.D, .E, .F].allSatisfy { $0.column == 1 })
+        #expect(Zone.A.row == 0 && Zone.B.row == 1 && Zone.C.row == 2)
+        #expect(Zone.D.row == 0 && Zone.E.row == 1 && Zone.F.row == 2)
     }
 
     @Test func zoneBoxesFollowTheMapping() {
         // Zone A: upper band, image-left half; zone F: lower band, image-right half.
-        #expect(Resample.zoneBoxes[BrixiaZone.A.regionIndex] == [0, 0, 0.4, 0.5])
-        #expect(Resample.zoneBoxes[BrixiaZone.D.regionIndex] == [0, 0.5, 0.4, 1])
-        #expect(Resample.zoneBoxes[BrixiaZone.E.regionIndex] == [0.3, 0.5, 0.7, 1])
-        #expect(Resample.zoneBoxes[BrixiaZone.C.regionIndex] == [0.6, 0, 1, 0.5])
-        #expect(Resample.zoneBoxes[BrixiaZone.F.regionIndex] == [0.6, 0.5, 1, 1])
+        #expect(Resample.zoneBoxes[Zone.A.regionIndex] == [0, 0, 0.4, 0.5])
+        #expect(Resample.zoneBoxes[Zone.D.regionIndex] == [0, 0.5, 0.4, 1])
+        #expect(Resample.zoneBoxes[Zone.E.regionIndex] == [0.3, 0.5, 0.7, 1])
+        #expect(Resample.zoneBoxes[Zone.C.regionIndex] == [0.6, 0, 1, 0.5])
+        #expect(Resample.zoneBoxes[Zone.F.regionIndex] == [0.6, 0.5, 1, 1])
     }
 
     @Test func gradesAndGlobalScoreComeFromTheRightRegions() {

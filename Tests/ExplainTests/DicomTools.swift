@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Reports
 
@@ -47,7 +48,7 @@ enum DicomTools {
     }
 
     static func reportInput() -> ReportInput {
-        let zones = LungZone.allCases.map { ZoneScore(zone: $0, grade: $0 == .A ? 2 : 0, probabilities: [0.1, 0.2, 0.6, 0.1]) }
+        let zones = Zone.allCases.map { ZoneScore(zone: $0, grade: $0 == .A ? 2 : 0, probabilities: [0.1, 0.2, 0.6, 0.1]) }
         return ReportInput(
             patient: PatientInfo(id: "EXPL-001", name: "TEST^EXPLAIN", sex: "F", birthDate: "19600101"),
             study: StudyInfo(studyInstanceUID: studyUID, date: "20240131", time: "101500", accessionNumber: "ACC1", studyID: "S1"),

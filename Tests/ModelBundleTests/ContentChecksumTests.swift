@@ -1,3 +1,4 @@
+import TextSafety
 import BSNetEngine
 import Foundation
 @testable import ModelBundle
@@ -23,7 +24,7 @@ import Testing
     }
 
     @Test func jsonStringsEscapeLikePython() {
-        #expect(SafetensorsFile.jsonString("a/b\"c\\d\n\u{01}é") == #""a/b\"c\\d\n\u0001é""#)
+        #expect(SafeText.jsonString("a/b\"c\\d\n\u{01}\u{1F}\u{08}é") == #""a/b\"c\\d\n\u0001\u001f\bé""#)
         #expect(SafetensorsFile.canonicalOrder(["b", "_x", "B", "a", "é", "Z"]) == ["B", "Z", "_x", "a", "b", "é"])
     }
 

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import DicomNetwork
 import Foundation
 import Logging
@@ -188,7 +189,7 @@ struct AmendingDicomSink: ReportSink {
         var input = ReportInput(
             patient: PatientInfo(id: a.patientID, name: "Test^Amendment"),
             study: StudyInfo(studyInstanceUID: a.studyInstanceUID, date: a.studyDate), source: image,
-            scores: BrixiaScores(zones: zip(LungZone.allCases, a.score.zoneGrades).map { ZoneScore(zone: $0, grade: $1) },
+            scores: BrixiaScores(zones: zip(Zone.allCases, a.score.zoneGrades).map { ZoneScore(zone: $0, grade: $1) },
                                  global: a.score.global),
             prior: prior, change: change,
             model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import DicomKit
 import Foundation
 import Reports
@@ -84,7 +85,7 @@ import Testing
     static func input(_ d: DicomInstance, installation: InstallationIdentity, global: Int) -> ReportInput {
         let (patient, study) = ReportsSink.patientAndStudy(d, studyInstanceUID: d.study.instanceUID)
         let grades = [1, 2, 3, 0, 2, global - 8]
-        let zones = zip(LungZone.allCases, grades).map { z, g -> ZoneScore in
+        let zones = zip(Zone.allCases, grades).map { z, g -> ZoneScore in
             var p = [0.05, 0.05, 0.05, 0.05]; p[g] = 0.85
             return ZoneScore(zone: z, grade: g, probabilities: p)
         }

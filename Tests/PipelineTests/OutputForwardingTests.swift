@@ -1,3 +1,4 @@
+import BrixiaDomain
 import DicomNetwork
 import Foundation
 import GRDB
@@ -16,7 +17,7 @@ struct DicomReportSink: ReportSink {
             study: StudyInfo(studyInstanceUID: a.studyInstanceUID, date: a.studyDate),
             source: SourceImage(sopClassUID: a.source.sopClassUID, sopInstanceUID: a.source.sopInstanceUID,
                                 seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality),
-            scores: BrixiaScores(zones: zip(LungZone.allCases, a.score.zoneGrades).map { ZoneScore(zone: $0, grade: $1) },
+            scores: BrixiaScores(zones: zip(Zone.allCases, a.score.zoneGrades).map { ZoneScore(zone: $0, grade: $1) },
                                  global: a.score.global),
             model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
             equipment: EquipmentInfo(softwareVersion: "test"), created: a.createdAt)

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Testing
 @testable import Reports
@@ -5,7 +6,7 @@ import Testing
 /// Calibrated per-zone and study confidence in the SR (coded, UCUM "1") and its validation.
 @Suite("Confidence in the SR")
 struct ConfidenceSRTests {
-    static let zoneConfidence: [LungZone: Double] = [.A: 0.61, .B: 0.42, .C: 0.77, .D: 0.9, .E: 0.35, .F: 0.55]
+    static let zoneConfidence: [Zone: Double] = [.A: 0.61, .B: 0.42, .C: 0.77, .D: 0.9, .E: 0.35, .F: 0.55]
 
     static func input() -> ReportInput {
         var input = Fixtures.input(withPrior: false)
@@ -35,12 +36,12 @@ struct ConfidenceSRTests {
             guard let r = l.range(of: ")=\"") else { return nil }
             return String(l[r.upperBound...].prefix { $0 != "\"" })
         }
-        #expect(values == LungZone.allCases.map { String(format: "%.4f", Self.zoneConfidence[$0]!) })
+        #expect(values == Zone.allCases.map { String(format: "%.4f", Self.zoneConfidence[$0]!) })
         let study = String(format: "%.4f", input.scores.confidence!)
         #expect(dump.stdout.contains("(BRX-CONF,99BRIXIA,\"Calibrated confidence of Brixia score\")=\"\(study)\" (1,UCUM,\"no units\")"))
         #expect(dump.stdout.contains("BRX-ALERT-LOWCNF"))
         // Each zone's confidence follows that zone's grade, not another zone's.
-        for zone in LungZone.allCases {
+        for zone in Zone.allCases {
             let grade = lines.firstIndex { $0.contains("(BRX-ZONE-\(zone.rawValue),") }!
             let conf = lines[grade...].firstIndex { $0.contains("BRX-ZCONF") }!
             #expect(lines[conf].contains(String(format: "%.4f", Self.zoneConfidence[zone]!)))

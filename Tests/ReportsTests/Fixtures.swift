@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 @testable import Reports
 
@@ -13,10 +14,10 @@ enum Fixtures {
                                         sopInstanceUID: "1.2.826.0.1.3680043.8.498.20000000000000000000000000000002",
                                         seriesInstanceUID: "1.2.826.0.1.3680043.8.498.30000000000000000000000000000002",
                                         modality: "DX", viewPosition: "AP")
-    static let grades: [LungZone: Int] = [.A: 1, .B: 2, .C: 3, .D: 0, .E: 2, .F: 3]
+    static let grades: [Zone: Int] = [.A: 1, .B: 2, .C: 3, .D: 0, .E: 2, .F: 3]
 
     static func scores() -> BrixiaScores {
-        let zones = LungZone.allCases.map { z -> ZoneScore in
+        let zones = Zone.allCases.map { z -> ZoneScore in
             let g = grades[z]!
             var p = [0.04, 0.06, 0.05, 0.05]; p[g] = 0.80
             return ZoneScore(zone: z, grade: g, probabilities: p)

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Testing
 @testable import Reports
@@ -24,7 +25,7 @@ struct SRWriterTests {
             guard let r = line.range(of: ")=\"") else { return nil }
             return Int(line[r.upperBound...].prefix { $0 != "\"" })
         }
-        #expect(values == LungZone.allCases.map { Fixtures.grades[$0]! })
+        #expect(values == Zone.allCases.map { Fixtures.grades[$0]! })
         #expect(dump.stdout.contains("(BRX-GLOBAL,99BRIXIA,\"Brixia score\")=\"11\""))
         for site in ["Upper zone of lung", "Middle zone of lung", "Lower zone of lung", "(24028007,SCT,\"Right\")", "(7771000,SCT,\"Left\")"] {
             #expect(dump.stdout.contains(site), "missing \(site)")

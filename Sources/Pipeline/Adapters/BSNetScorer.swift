@@ -1,3 +1,4 @@
+import BrixiaDomain
 import BSNetEngine
 import DicomKit
 import Foundation
@@ -70,8 +71,8 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
             confidence = CalibratedConfidence(zones: c.zones, study: c.study, temperature: calibration.temperature,
                                               lowBelow: calibration.lowConfidenceBelow)
         }
-        let grades = BrixiaZone.allCases.map { out.grades[$0]! }
-        let probs = BrixiaZone.allCases.map { out.probabilities($0) }
+        let grades = Zone.allCases.map { out.grades[$0]! }
+        let probs = Zone.allCases.map { out.probabilities($0) }
         var score = ImageScore(zoneGrades: grades, zoneProbabilities: probs, theta: out.theta.map(Double.init),
                                timingsMS: ["decode+preprocess": t1.timeIntervalSince(t0) * 1000,
                                            "network": Date().timeIntervalSince(t1) * 1000])

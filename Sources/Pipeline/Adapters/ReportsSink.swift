@@ -1,3 +1,4 @@
+import BrixiaDomain
 import DicomKit
 import Foundation
 import Reports
@@ -91,7 +92,7 @@ public struct ReportsSink: ReportSink {
                                      ? d.instance.patientOrientation : nil,
                                  pixelSpacing: d.geometry.pixelSpacing.map { ($0.row, $0.column) })
         let conf = a.score.confidence.flatMap { $0.zones.count == 6 ? $0 : nil }
-        let zones = zip(LungZone.allCases, zip(a.score.zoneGrades, a.score.zoneProbabilities)).enumerated().map { i, zgp in
+        let zones = zip(Zone.allCases, zip(a.score.zoneGrades, a.score.zoneProbabilities)).enumerated().map { i, zgp in
             ZoneScore(zone: zgp.0, grade: zgp.1.0, probabilities: zgp.1.1.map(Double.init), confidence: conf?.zones[i])
         }
         var prior: PriorExam?

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Store
 
@@ -55,7 +56,7 @@ public final class StoreJobStore: JobStore, @unchecked Sendable {
     }
 
     static func job(_ r: JobRecord) -> StudyJob {
-        StudyJob(studyInstanceUID: r.studyInstanceUID, state: JobState(rawValue: r.state.rawValue)!, attempts: r.attempts,
+        StudyJob(studyInstanceUID: r.studyInstanceUID, state: r.state, attempts: r.attempts,
                  lastError: r.lastError, updatedAt: r.updatedAt)
     }
 

@@ -1,26 +1,4 @@
-/// Brixia lung zones. The image is a PA/AP chest film as displayed: image-left = patient's right.
-/// Rows: upper (A/D), middle (B/E), lower (C/F). Column 0 = image-left half = right lung = A/B/C,
-/// column 1 = image-right half = left lung = D/E/F. BS-Net's region index is r = 2*row + column,
-/// so A=r0, D=r1, B=r2, E=r3, C=r4, F=r5 (the official label layout [[A,D],[B,E],[C,F]]).
-public enum BrixiaZone: String, CaseIterable, Sendable, Codable {
-    case A, B, C, D, E, F
-
-    /// 0 = upper, 1 = middle, 2 = lower.
-    public var row: Int {
-        switch self { case .A, .D: 0; case .B, .E: 1; case .C, .F: 2 }
-    }
-    /// 0 = image-left half (patient's right lung), 1 = image-right half (patient's left lung).
-    public var column: Int {
-        switch self { case .A, .B, .C: 0; case .D, .E, .F: 1 }
-    }
-    /// Index into BS-Net's six regions (and the (3,2,4) score tensor flattened to (6,4)).
-    public var regionIndex: Int { 2 * row + column }
-
-    public init(regionIndex r: Int) {
-        precondition((0..<6).contains(r), "region index \(r) out of 0..<6")
-        self = BrixiaZone.allCases.first { $0.regionIndex == r }!
-    }
-}
+import BrixiaDomain
 
 /// Wall-clock seconds per stage of one run.
 public struct StageTimings: Sendable {
@@ -54,12 +32,12 @@ public struct BSNetOutput: Sendable {
         self.regionProbabilities = regionProbabilities; self.stageTimings = stageTimings
     }
 
-    public func probabilities(_ zone: BrixiaZone) -> [Float] { regionProbabilities[zone.regionIndex] }
+    public func probabilities(_ zone: Zone) -> [Float] { regionProbabilities[zone.regionIndex] }
 
     /// Grade (0-3) per zone by `readout.decision` (argmax: ties go to the lower grade, as numpy's argmax).
-    public var grades: [BrixiaZone: Int] {
-        var g: [BrixiaZone: Int] = [:]
-        for z in BrixiaZone.allCases { g[z] = readout.grade(probabilities(z)) }
+    public var grades: [Zone: Int] {
+        var g: [Zone: Int] = [:]
+        for z in Zone.allCases { g[z] = readout.grade(probabilities(z)) }
         return g
     }
 

@@ -1,5 +1,5 @@
 /// States of a study's processing job. Legal moves are listed in `allowedTransitions`;
-/// everything else throws `StoreError.illegalTransition`.
+/// everything else is refused by the Store (`StoreError.illegalTransition`).
 public enum JobState: String, CaseIterable, Codable, Sendable {
     case received     // instances arriving; not yet handed to a worker
     case queued       // ready for a worker
