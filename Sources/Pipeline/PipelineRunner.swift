@@ -5,6 +5,9 @@ import TextSafety
 /// Drives the engine: `runOnce` for `brixia run --once`, `runDaemon` for `brixia serve`.
 /// All engine calls go through one serial queue, off the cooperative thread pool (scoring blocks
 /// for seconds).
+/// Time: every decision (quiet period, retry back-off, recorded times) uses the engine's injected clock,
+/// `PipelineDependencies.now`, which tests hold and advance. The wall clock here only paces the loop (rescans,
+/// idle ticks, elapsed seconds) and judges file stability against mtimes, which the file system stamps with it.
 public final class PipelineRunner: @unchecked Sendable {
     public let engine: PipelineEngine
     let scanner: InboxScanner

@@ -103,6 +103,16 @@ final class FlakyWriter: FileWriting, @unchecked Sendable {
     }
 }
 
+/// A clock tests set and advance; safe to read from the daemon's queue while a test moves it.
+final class ManualClock: @unchecked Sendable {
+    private var value: Date
+    private let lock = NSLock()   // @unchecked: `value` is only touched under `lock`
+    init(_ start: Date) { value = start }
+    var now: Date { lock.lock(); defer { lock.unlock() }; return value }
+    func set(_ date: Date) { lock.lock(); value = date; lock.unlock() }
+    func advance(by seconds: TimeInterval) { lock.lock(); value += seconds; lock.unlock() }
+}
+
 /// A temporary work dir with inbox/outbox/archive/quarantine, plus helpers.
 final class Workspace {
     let root: URL
@@ -114,8 +124,13 @@ final class Workspace {
     let scorer = FakeScorer()
     let sink = FakeReportSink()
     let writer = FlakyWriter()
-    var clock = Date(timeIntervalSince1970: 1_700_000_000)
-    var realClock = false
+    /// The engine's clock (`PipelineDependencies.now`): it only moves when a test moves it, also under a
+    /// running daemon, so quiet periods and back-offs end when the test says, not when a slow machine lets them.
+    let manualClock = ManualClock(Date(timeIntervalSince1970: 1_700_000_000))
+    var clock: Date {
+        get { manualClock.now }
+        set { manualClock.set(newValue) }
+    }
 
     init(realStore: Bool = false) throws {
         root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-pl-\(UUID().uuidString)")
@@ -142,7 +157,7 @@ final class Workspace {
 
     func engine(explaining launcher: (any ExplanationLauncher)? = nil) -> PipelineEngine {
         let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: jobStore,
-                                        fileWriter: writer, now: { self.realClock ? Date() : self.clock },  // strong: a timed-out test's daemon may outlive the test
+                                        fileWriter: writer, now: { [manualClock] in manualClock.now },
                                         explanationLauncher: launcher)
         var log = Logger(label: "test"); log.logLevel = .critical
         return PipelineEngine(config: config, dependencies: deps, logger: log)

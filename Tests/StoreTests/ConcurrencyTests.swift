@@ -14,12 +14,18 @@ import Testing
 
         let readerStarted = DispatchSemaphore(value: 0)
         let writerDone = DispatchSemaphore(value: 0)
+        let readerFinished = DispatchSemaphore(value: 0)
         let counts = LockedBox<[Int]>([])
+        let writerSeenInTime = LockedBox<Bool>(false)
         let reader = Thread {
+            defer { readerFinished.signal() }
             try? temp.store.pool.read { db in
                 counts.mutate { $0.append(try! Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instances")!) }
                 readerStarted.signal()
-                _ = writerDone.wait(timeout: .now() + 10)
+                // The writer finishes while this read transaction is open (else it would have failed on its
+                // 0.2 s busy timeout, or still be waiting when this gives up).
+                let inTime = writerDone.wait(timeout: .now() + 10) == .success
+                writerSeenInTime.mutate { $0 = inTime }
                 counts.mutate { $0.append(try! Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instances")!) }
             }
             readerStarted.signal()  // in case the read failed before signalling
@@ -27,15 +33,13 @@ import Testing
         reader.start()
         #expect(readerStarted.wait(timeout: .now() + 10) == .success)
 
-        let start = Date()
         for i in 2...5 {
             try writer.recordInstance(Fixture.instance(study: "1.1", sop: "1.1.1.\(i)"), now: Fixture.t0)
         }
-        let elapsed = Date().timeIntervalSince(start)
         writerDone.signal()
-        while counts.value.count < 2 { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(readerFinished.wait(timeout: .now() + 30) == .success)
 
-        #expect(elapsed < 5)
+        #expect(writerSeenInTime.value)
         #expect(counts.value == [1, 1], "the open read transaction keeps its snapshot")
         #expect(try temp.store.assembly(studyInstanceUID: "1.1").instances.count == 5)
     }
