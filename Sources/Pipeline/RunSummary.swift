@@ -22,6 +22,8 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var quarantined: [QuarantinedInput] = []
     /// What happened to each study processed by this run, in processing order.
     public var studies: [StudyResult] = []
+    /// What start-up recovery did, in order (empty after a clean stop): the path a crash left the run on.
+    public var recovered: [RecoveryAction] = []
     /// Wall-clock seconds of the run.
     public var elapsedSeconds: Double = 0
 
@@ -45,8 +47,34 @@ public struct RunSummary: Sendable, Equatable, Codable {
         ]
         if studiesNotScored > 0 { lines.insert("studies not scored:  \(studiesNotScored) (see `brixia studies`)", at: 1) }
         lines.append("elapsed:             \(RunProgress.clock(elapsedSeconds))")
+        for r in recovered { lines.append("recovery: \(r.parts.action)\(r.parts.study.map { " " + StudyReference.of($0) } ?? "")") }
         for f in failures { lines.append("failure: \(f)") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// One step of recovery after a crash (`PipelineEngine.recover`), named for the state it found.
+public enum RecoveryAction: Sendable, Equatable, Codable {
+    /// A staging folder without a manifest (the crash came before the outputs were staged): removed.
+    case droppedIncompleteStaging
+    /// A staged analysis, committed or still in hand: committed if needed, published, inputs archived.
+    case finishedStaged(study: String)
+    /// A study the dead worker had claimed and not staged: queued again (the attempt counted).
+    case requeued(study: String)
+    /// The study stopped the worker `maxCrashes` times: its inputs are quarantined as poison.
+    case quarantinedAsPoison(study: String)
+    /// The interrupted study used up its attempts: failed, inputs kept until `brixia retry`.
+    case failedForGood(study: String)
+
+    /// (action, study) for `run --once` output: e.g. ("finished-staged", "1.2.3").
+    public var parts: (action: String, study: String?) {
+        switch self {
+        case .droppedIncompleteStaging: return ("dropped-incomplete-staging", nil)
+        case .finishedStaged(let s): return ("finished-staged", s)
+        case .requeued(let s): return ("requeued", s)
+        case .quarantinedAsPoison(let s): return ("quarantined-as-poison", s)
+        case .failedForGood(let s): return ("failed-for-good", s)
+        }
     }
 }
 

@@ -309,6 +309,7 @@ extension PipelineEngine {
                     if startup {
                         log.info("recovery: removing incomplete staging", metadata: ["folder": "\(dir.lastPathComponent)"])
                         try FileManager.default.removeItem(at: dir)
+                        summary.recovered.append(.droppedIncompleteStaging)
                     }
                     continue
                 }
@@ -321,6 +322,7 @@ extension PipelineEngine {
                 log.info("recovery: finishing a staged analysis", metadata: [
                     "study": "\(Self.ref(study))", "version": "\(manifest.analysis.version)"])
                 try finishStaged(staging: dir, manifest: manifest)
+                if startup { summary.recovered.append(.finishedStaged(study: study)) }
             }
         }
         if startup && FileOps.exists(explanationRoot) { try adoptExplanationFolders() }
@@ -330,6 +332,7 @@ extension PipelineEngine {
                 switch j.state {
                 case .queued:
                     log.info("recovery: re-queued interrupted study", metadata: ["study": "\(ref)", "attempt": "\(j.attempts)"])
+                    summary.recovered.append(.requeued(study: j.studyInstanceUID))
                 case .quarantined:
                     // Poison: it stopped the worker maxCrashes times. Its inputs go to the quarantine with
                     // the history, so it can neither loop nor be lost.
@@ -337,8 +340,10 @@ extension PipelineEngine {
                     try quarantineStudyInputs(j.studyInstanceUID, reason: reason,
                                               history: (try? deps.store.history(studyInstanceUID: j.studyInstanceUID)) ?? [])
                     summary.studiesQuarantined += 1
+                    summary.recovered.append(.quarantinedAsPoison(study: j.studyInstanceUID))
                     log.error("recovery: study quarantined as poison", metadata: ["study": "\(ref)", "reason": "\(reason)"])
                 default:
+                    summary.recovered.append(.failedForGood(study: j.studyInstanceUID))
                     log.error("recovery: interrupted study failed for good; inputs kept in the inbox until `brixia retry`",
                               metadata: ["study": "\(ref)", "error": "\(j.lastError ?? "")"])
                 }

@@ -91,6 +91,7 @@ struct RunReport {
             ("studies", .array(studies)),
             ("quarantinedFiles", .array(s.quarantined.map { .object([("file", .string($0.file)), ("reason", .string($0.reason))]) })),
             ("failures", .array(s.failures.map { .string($0) })),
+            ("recovered", .array(s.recovered.map { .object([("action", .string($0.parts.action)), ("study", $0.parts.study.map { .string($0) } ?? .null)]) })),
             ("disclaimer", .string(aiDisclaimer)),
         ]))
     }

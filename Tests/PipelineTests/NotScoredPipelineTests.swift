@@ -66,6 +66,8 @@ import Testing
         await #expect(throws: ProcessingInterrupted.self) { _ = try await crashing.runOnce() }
         let s = try await ws.runner().runOnce()
         #expect(s.isClean, "\(s.text)")
+        // Recovery's path: re-queued before anything was staged, the staged result finished after.
+        #expect(s.recovered == ([.claimed, .scored].contains(step) ? [.requeued(study: "5.1")] : [.finishedStaged(study: "5.1")]), "\(step)")
         let store = try #require(ws.sqlStore).store
         #expect(try store.notScored(studyInstanceUID: "5.1").map(\.version) == [1])
         #expect(try store.analyses(studyInstanceUID: "5.1").isEmpty)

@@ -63,6 +63,7 @@ struct DicomReportSink: ReportSink {
         await #expect(throws: ProcessingInterrupted.self) { _ = try await runner(ws, crashAt: step, queue: queue).runOnce() }
         let s = try await runner(ws, queue: queue).runOnce()
         #expect(s.isClean, "\(s.failures)")
+        #expect(s.recovered == ([.claimed, .scored].contains(step) ? [.requeued(study: "\(Self.root).1")] : [.finishedStaged(study: "\(Self.root).1")]), "\(step)")
 
         let published = try #require(ws.store.outputsByStudy["\(Self.root).1"])
         #expect(Set(published.map(\.kind)) == [.sr, .sc])

@@ -16,6 +16,11 @@ import Testing
 
         let s = try await ws.runner().runOnce()
         #expect(s.isClean)
+        // The path recovery took: before anything was staged the study is queued again and scored anew; from
+        // the staged manifest on, the staged analysis is finished (never scored twice).
+        let expected: [RecoveryAction] = [.claimed, .scored].contains(step) ? [.requeued(study: "K.1")] : [.finishedStaged(study: "K.1")]
+        #expect(s.recovered == expected, "\(step)")
+        #expect(ws.scorer.scored.count == (step == .scored ? 2 : 1))   // a claimed study was not scored yet
         #expect(ws.inboxFiles().isEmpty)
         #expect(try ws.store.analyses(studyInstanceUID: "K.1").map(\.version) == [1])
         #expect(ws.outputs() == ["brixia_K.1_v1.sc.json", "brixia_K.1_v1.sr.json"])

@@ -53,6 +53,8 @@ import Store
         let ws2 = ws.reopened()
         let s = try await ws2.runner().runOnce()
         #expect(s.isClean)
+        // Recovery's path: re-queued before anything was staged, the staged result finished after.
+        #expect(s.recovered == ([.claimed, .scored].contains(step) ? [.requeued(study: "4.4")] : [.finishedStaged(study: "4.4")]), "\(step)")
         let store = try #require(ws2.sqlStore).store
         #expect(try store.analyses(studyInstanceUID: "4.4").map(\.version) == [1])
         #expect(try store.job(studyInstanceUID: "4.4")?.state == .done)
