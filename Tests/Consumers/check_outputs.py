@@ -12,6 +12,7 @@ exam1.seg.dcm (written by Tests/PipelineTests/ConsumerConformanceTests.swift). C
 Prints "<check>: ok" lines; exits non-zero with the reason on the first failure."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -123,6 +124,11 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# A clean signal mask for the Orthanc this starts: the calling test process blocks signals in its threads, and an
+# inherited mask would keep orthanc-stop.sh's SIGTERM from ever reaching Orthanc (it would wait 15 s, then SIGKILL).
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 def orthanc_round(order):

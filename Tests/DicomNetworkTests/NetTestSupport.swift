@@ -101,7 +101,17 @@ enum NetTest {
         let envp = environment.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, &actions, nil, argv, envp)
+        // A clean signal state for the child: the test process's threads block signals (Dispatch), and a daemon
+        // started from here (Orthanc) would inherit the mask and never see orthanc-stop.sh's SIGTERM.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none); sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let rc = posix_spawn(&pid, exe, &actions, &attr, argv, envp)
         guard rc == 0 else { throw FixtureError(message: "cannot run \(exe): \(String(cString: strerror(rc)))") }
         var status: Int32 = 0
         let deadline = Date().addingTimeInterval(timeout)

@@ -258,7 +258,8 @@ extension Workspace {
         let folder = ExplanationJobFolder(dir)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "sleep 60; true", "explain-worker", dir.path]
+        // Short sleeps in a loop: a killed shell leaves no long-lived child behind for waitUntilExit to wait out.
+        p.arguments = ["-c", "while :; do sleep 0.1; done", "explain-worker", dir.path]
         try p.run()
         kill(p.processIdentifier, SIGSTOP)
         #expect(folder.killStaleWorker(pid: p.processIdentifier) == p.processIdentifier)
