@@ -50,6 +50,8 @@ let package = Package(
         // cpuid; optimised in debug builds too (the engine tests run full networks).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Kernels are optimised in debug builds too, so the engine tests (full-network parity) stay fast.
+        // -Ounchecked only here: numeric code over shapes the engine itself checked. Nothing that parses a file
+        // (.npy, safetensors, model.json, Keras h5) lives in this target; those are in ModelBundle, fully checked.
         .target(name: "BSNetEngine", dependencies: ["BrixiaDomain", "COpenBLAS", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),

@@ -1,3 +1,4 @@
+import ModelBundle
 import Foundation
 import Testing
 @testable import BSNetEngine

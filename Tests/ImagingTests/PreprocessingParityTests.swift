@@ -1,5 +1,5 @@
 import Testing
-import BSNetEngine
+import ModelBundle
 import Foundation
 @testable import Imaging
 

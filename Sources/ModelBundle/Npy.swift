@@ -1,3 +1,4 @@
+import BSNetEngine
 import Foundation
 
 /// NumPy .npy files (format versions 1.0-3.0): float32, float64 and uint8, C order, little-endian.
