@@ -114,6 +114,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Helpers shared by test targets (running tools and daemons from tests); not part of the product.
+        .target(name: "BrixiaTestSupport", path: "Tests/Support"),
         .testTarget(name: "DicomKitTests", dependencies: ["BrixiaDomain", "DicomKit", "Imaging"]),
         .testTarget(name: "ImagingTests", dependencies: ["BrixiaDomain", "Imaging", "BSNetEngine", "ModelBundle"]),
         .testTarget(name: "EngineTests", dependencies: ["BrixiaDomain", "BSNetEngine", "ModelBundle"]),
@@ -121,10 +123,10 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["BrixiaDomain", "Store"]),
         .testTarget(name: "ReportsTests", dependencies: ["BrixiaDomain", "Reports", "DicomKit"]),
         .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "Pipeline", "Store", "DicomKit", "ModelBundle"]),
-        .testTarget(name: "CLITests", dependencies: ["BrixiaDomain", "ModelBundle", "BSNetEngine", "Store"]),
+        .testTarget(name: "CLITests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "ModelBundle", "BSNetEngine", "Store"]),
         .testTarget(name: "HTTPConsoleTests", dependencies: ["BrixiaDomain", "HTTPConsole", "Store"]),
         .testTarget(name: "ExplainTests", dependencies: ["BrixiaDomain", "Explain", "BSNetEngine", "ModelBundle", "Reports", "Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "DicomNetworkTests", dependencies: ["BrixiaDomain", "DicomNetwork", "DicomKit", "Store"]),
+        .testTarget(name: "DicomNetworkTests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "DicomNetwork", "DicomKit", "Store"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

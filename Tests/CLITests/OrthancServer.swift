@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BrixiaTestSupport
 import Foundation
 
 /// A throw-away Orthanc on loopback for the `brixia serve` network tests (scripts/orthanc-start.sh and
@@ -109,43 +110,12 @@ enum Ports {
 }
 
 enum Shell {
-    /// Runs a tool with stdout+stderr in a temp file, killed after `timeout`. posix_spawn + waitpid rather than
-    /// Foundation.Process: orthanc-start.sh leaves a daemon (Orthanc) running, and Process then hung on Linux.
+    /// Runs a tool with stdout+stderr captured, killed after `timeout`, without BRIXIA_* variables (`Spawn.run`).
     static func run(_ exe: String, _ args: [String], timeout: TimeInterval) throws -> (status: Int32, output: String) {
-        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("brixia-cli-sh-\(UUID().uuidString)").path
-        defer { unlink(outPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BRIXIA_") }.map { "\($0.key)=\($0.value)" }
-        let argv = ([exe] + args).map { strdup($0) } + [nil]
-        let envp = env.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        // A clean signal state for the child: the test process's threads block signals (Dispatch), and a daemon
-        // started from here (Orthanc) would inherit the mask and never see orthanc-stop.sh's SIGTERM.
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t(), all = sigset_t()
-        sigemptyset(&none); sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let rc = posix_spawn(&pid, exe, &actions, &attr, argv, envp)
-        guard rc == 0 else { throw CLIError("cannot run \(exe): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(timeout)
-        while waitpid(pid, &status, WNOHANG) != pid {
-            if Date() > deadline { kill(pid, SIGKILL); _ = waitpid(pid, &status, 0); break }
-            usleep(20_000)
-        }
-        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let exited = (status & 0x7f) == 0   // WIFEXITED / WEXITSTATUS by hand (macros are not imported)
-        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+        do {
+            return try Spawn.run(exe, args, timeout: timeout,
+                                 environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BRIXIA_") })
+        } catch let e as Spawn.Failure { throw CLIError(e.description) }
     }
 }
 

@@ -1,3 +1,4 @@
+import BrixiaTestSupport
 import Foundation
 import Testing
 @testable import DicomNetwork
@@ -83,52 +84,13 @@ enum NetTest {
 
     struct FixtureError: Error { var message: String }
 
-    /// Runs a process to completion with a bounded wait; returns status and combined output.
-    /// posix_spawn + waitpid rather than Foundation.Process: Process did not notice the exit of a script that left a
-    /// daemon (Orthanc) running, and hung. Output goes to a temp file so no pipe is inherited by grandchildren.
+    /// Runs a process to completion with a bounded wait; returns status and combined output (`Spawn.run`).
     @discardableResult
     static func run(_ exe: String, _ args: [String], timeout: TimeInterval = 60, env: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("brixia-net-run-\(UUID().uuidString)").path
-        defer { unlink(outPath) }
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let environment = ProcessInfo.processInfo.environment.merging(env ?? [:]) { $1 }.map { "\($0.key)=\($0.value)" }
-        let argv = ([exe] + args).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        // A clean signal state for the child: the test process's threads block signals (Dispatch), and a daemon
-        // started from here (Orthanc) would inherit the mask and never see orthanc-stop.sh's SIGTERM.
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t(), all = sigset_t()
-        sigemptyset(&none); sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let rc = posix_spawn(&pid, exe, &actions, &attr, argv, envp)
-        guard rc == 0 else { throw FixtureError(message: "cannot run \(exe): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let w = waitpid(pid, &status, WNOHANG)
-            if w == pid { break }
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                _ = waitpid(pid, &status, 0)
-                break
-            }
-            usleep(20_000)
-        }
-        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        // WIFEXITED / WEXITSTATUS by hand (macros are not imported).
-        let exited = (status & 0x7f) == 0
-        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+        do {
+            return try Spawn.run(exe, args, timeout: timeout,
+                                 environment: ProcessInfo.processInfo.environment.merging(env ?? [:]) { $1 })
+        } catch let e as Spawn.Failure { throw FixtureError(message: e.description) }
     }
 
     /// All .dcm files under `inbox`, excluding the staging folder.
