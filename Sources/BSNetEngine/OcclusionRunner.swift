@@ -15,6 +15,8 @@ import Foundation
 ///   runs) corrected inside the box.
 /// The deep encoder stage, the last U-Net++ column, the STN and the scoring head change everywhere
 /// and are run in full.
+/// @unchecked Sendable: `input`, `output` and `values` are immutable after init; `splits` is read and written only
+/// under `lock`.
 public final class OcclusionBaseline: @unchecked Sendable {
     public let input: [Float]
     public let output: BSNetOutput

@@ -12,6 +12,7 @@ import Foundation
 ///
 /// `size` includes the calling thread: `size - 1` threads are started, sleeping on a condition
 /// variable between parallel loops. One loop at a time (the network is not re-entrant either).
+/// @unchecked Sendable: `threads` is written only in init and deinit; everything the threads share is in `state`.
 public final class WorkerPool: @unchecked Sendable {
     public let size: Int
     private let state: PoolState
@@ -52,6 +53,7 @@ public final class WorkerPool: @unchecked Sendable {
 }
 
 /// Shared between the pool and its threads (the threads must not keep the pool itself alive).
+/// @unchecked Sendable: every var is read and written only with `mutex` held (the condition variables wait on it).
 private final class PoolState: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -115,6 +117,7 @@ private final class PoolState: @unchecked Sendable {
 }
 
 /// Hands out 0, 1, 2, ... once each, across threads.
+/// @unchecked Sendable: `nextItem` is read and written only with `mutex` held.
 private final class ItemCounter: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var nextItem = 0

@@ -67,6 +67,7 @@ public struct StorageSCPStats: Sendable, Equatable {
 /// Listens only on `bindAddress`; up to `maxAssociations` associations at once (one listener thread each, so a
 /// silent peer holds one thread for at most the timeout); refuses to start without an allow-list of calling AE
 /// titles unless `allowAnyCaller`.
+/// @unchecked Sendable: `handle` and `finalStats` are read and written only under `lock`; `config` is immutable.
 public final class StorageSCP: @unchecked Sendable {
     public let config: StorageSCPConfig
     private var handle: OpaquePointer?

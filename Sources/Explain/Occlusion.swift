@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Scores for the six regions r0...r5 (BS-Net order, r = 2*row + column), 4 grade probabilities each.
 public typealias RegionScorer = ([Float]) throws -> [[Float]]
@@ -30,6 +31,25 @@ public struct OcclusionMaps: Sendable, Equatable {
     public var strength: [Float] { positive.map { $0.max() ?? 0 } }
 }
 
+/// What `concurrentPerform`'s workers share. @unchecked Sendable, because: worker w calls only `scorers[w]` (a
+/// scorer is never used by two threads), `done` and `progress` are touched only under `lock`, and
+/// concurrentPerform returns only after every worker has finished, so nothing here outlives the call or is reached
+/// unsynchronised.
+private final class WorkerShared: @unchecked Sendable {
+    let scorers: [RegionScorer]
+    private let progress: ((Int, Int) -> Void)?
+    private var done: Int
+    private let lock = NSLock()
+    init(scorers: [RegionScorer], progress: ((Int, Int) -> Void)?, done: Int) {
+        self.scorers = scorers; self.progress = progress; self.done = done
+    }
+    func finishedOne(total: Int) {
+        lock.lock(); defer { lock.unlock() }
+        done += 1
+        progress?(done, total)
+    }
+}
+
 public enum Occlusion {
     /// Occludes each super-pixel in turn (its pixels set to 0), rescoring with `score`.
     /// - Parameters:
@@ -56,18 +76,18 @@ public enum Occlusion {
         let todo = (1...max(1, sp.count)).filter { $0 <= sp.count && !members[$0].allSatisfy { input[$0] == 0 } }
         let results = ResultSlots(count: sp.count + 1)
         let queue = WorkQueue(todo)
-        var done = sp.count - todo.count
-        let lock = NSLock()
+        let shared = WorkerShared(scorers: scorers, progress: progress, done: sp.count - todo.count)
+        let total = sp.count
         DispatchQueue.concurrentPerform(iterations: min(scorers.count, max(1, todo.count))) { w in
             var occluded = input
             while let k = queue.next() {
                 let pixels = members[k]
                 for i in pixels { occluded[i] = 0 }
-                let r = Result { try scorers[w](occluded) }
+                let r = Result { try shared.scorers[w](occluded) }
                 for i in pixels { occluded[i] = input[i] }
                 results.set(k, r)
                 if case .failure = r { queue.stop() }
-                lock.lock(); done += 1; progress?(done, sp.count); lock.unlock()
+                shared.finishedOne(total: total)
             }
         }
         var pos = [[Float]](repeating: [0, 0, 0, 0], count: sp.count)
@@ -101,25 +121,24 @@ public enum Occlusion {
 }
 
 /// Super-pixels still to score, handed out one at a time (dynamic: occlusion costs are equal, workers are not).
-final class WorkQueue: @unchecked Sendable {
-    private var items: [Int]
-    private var position = 0
-    private let lock = NSLock()
+final class WorkQueue: Sendable {
+    private let items: [Int]
+    private let position = Mutex(0)
     init(_ items: [Int]) { self.items = items }
     func next() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard position < items.count else { return nil }
-        position += 1
-        return items[position - 1]
+        position.withLock { p in
+            guard p < items.count else { return nil }
+            p += 1
+            return items[p - 1]
+        }
     }
-    func stop() { lock.lock(); position = items.count; lock.unlock() }
+    func stop() { position.withLock { $0 = items.count } }
 }
 
 /// Per-super-pixel results written by the workers.
-final class ResultSlots: @unchecked Sendable {
-    private var slots: [Result<[[Float]], Error>?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ k: Int, _ r: Result<[[Float]], Error>) { lock.lock(); slots[k] = r; lock.unlock() }
-    func get(_ k: Int) -> Result<[[Float]], Error>? { lock.lock(); defer { lock.unlock() }; return slots[k] }
+final class ResultSlots: Sendable {
+    private let slots: Mutex<[Result<[[Float]], Error>?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ k: Int, _ r: Result<[[Float]], Error>) { slots.withLock { $0[k] = r } }
+    func get(_ k: Int) -> Result<[[Float]], Error>? { slots.withLock { $0[k] } }
 }

@@ -12,6 +12,7 @@ struct Principal: Sendable {
 }
 
 /// The users file, re-read when its modification time or size changes (`brixia user add` while serving).
+/// @unchecked Sendable: `cached` and `stamp` are read and written only under `lock`; `url` is immutable.
 final class UsersCache: @unchecked Sendable {
     let url: URL
     private var cached: UsersFile = UsersFile()

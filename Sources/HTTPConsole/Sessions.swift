@@ -11,6 +11,7 @@ struct ConsoleSession: Sendable {
 }
 
 /// Sessions live in memory: a restart of `brixia serve` signs everyone out (nothing to leak on disk).
+/// @unchecked Sendable: `sessions` is read and written only under `lock`.
 final class SessionStore: @unchecked Sendable {
     static let idleTimeout: TimeInterval = 30 * 60
     static let absoluteTimeout: TimeInterval = 12 * 3600
@@ -46,6 +47,7 @@ final class SessionStore: @unchecked Sendable {
 
 /// Failed logins per client address and per user name: after `limit` failures within `window` further
 /// attempts are refused (429) until the window has passed, so passwords cannot be guessed quickly.
+/// @unchecked Sendable: `failures` is read and written only under `lock`; `limit` and `window` are immutable.
 final class LoginThrottle: @unchecked Sendable {
     let limit: Int
     let window: TimeInterval

@@ -264,7 +264,7 @@ public struct ExplanationInterrupted: Error, Sendable { public var step: Explana
 
 /// Production launcher: `brixia explain-worker JOB --model DIR ...` as a child process (this same
 /// executable), which lowers its own priority; stderr goes to the job's worker.log.
-public final class ProcessExplanationLauncher: ExplanationLauncher, @unchecked Sendable {
+public final class ProcessExplanationLauncher: ExplanationLauncher, Sendable {
     let executable: URL
     let arguments: [String]
 
@@ -295,6 +295,8 @@ public final class ProcessExplanationLauncher: ExplanationLauncher, @unchecked S
     }
 }
 
+/// @unchecked Sendable: `process` is immutable and only asked for its state or its pid (Foundation's Process
+/// synchronises those); signals are sent with kill(2).
 final class ProcessExplanationWorker: ExplanationWorker, @unchecked Sendable {
     let process: Process
     init(process: Process) { self.process = process }

@@ -41,7 +41,7 @@ public enum FilePrivacy {
 /// One writer per database: `serve` and `run` hold an exclusive `flock` on `<database>.lock` for their
 /// whole life (two daemons on one database once failed each other's jobs). The kernel drops the
 /// lock when the process dies, so a crash never leaves a stale lock behind.
-public final class DatabaseLock: @unchecked Sendable {
+public final class DatabaseLock: Sendable {
     public let path: String
     private let fd: Int32
 

@@ -11,6 +11,7 @@ import TextSafety
 /// folder), FIFO, socket or device is never followed or opened (following `ln -s .. inbox/up` once
 /// moved the database and the outbox into quarantine); such entries are returned separately so the
 /// pipeline can set them aside. Folder depth is bounded so a deep or looping tree cannot stall a pass.
+/// @unchecked Sendable: `observed` is read and written only under `lock`; `inbox` and `stabilityPeriod` are immutable.
 public final class InboxScanner: @unchecked Sendable {
     struct Observation: Equatable { var size: Int64; var mtime: Date; var firstSeenStable: Date }
 

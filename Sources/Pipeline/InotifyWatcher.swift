@@ -6,6 +6,8 @@ import Foundation
 /// Recursive inotify watch of the inbox. It only says "something changed at this path"; the
 /// scanner decides what to do (so a missed event costs latency, never a file: the periodic rescan
 /// finds it). Sub-folders created later are watched as soon as they appear.
+/// @unchecked Sendable: `fd`, `root` and the pipe are fixed after init (stop() only writes to the pipe);
+/// `watches` is read and written only under `lock`.
 public final class InotifyWatcher: @unchecked Sendable {
     private let fd: Int32
     private var wakePipe: [Int32] = [-1, -1]

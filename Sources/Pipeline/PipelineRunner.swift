@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TextSafety
 
 /// Drives the engine: `runOnce` for `brixia run --once`, `runDaemon` for `brixia serve`.
@@ -8,6 +9,8 @@ import TextSafety
 /// Time: every decision (quiet period, retry back-off, recorded times) uses the engine's injected clock,
 /// `PipelineDependencies.now`, which tests hold and advance. The wall clock here only paces the loop (rescans,
 /// idle ticks, elapsed seconds) and judges file stability against mtimes, which the file system stamps with it.
+/// @unchecked Sendable: `engine` (not thread-safe) is only touched inside `onQueue`, i.e. on the one serial
+/// `queue`; `scanner` locks itself; the other members are immutable.
 public final class PipelineRunner: @unchecked Sendable {
     public let engine: PipelineEngine
     let scanner: InboxScanner
@@ -156,12 +159,11 @@ public final class PipelineRunner: @unchecked Sendable {
 }
 
 /// Paths reported by the watcher, de-duplicated (an atomic write reports MOVED_TO and CLOSE_WRITE).
-final class ChangeSet: @unchecked Sendable {
-    private var paths: [String: URL] = [:]
-    private let lock = NSLock()
-    func add(_ url: URL) { lock.lock(); paths[url.path] = url; lock.unlock() }
-    func drain() -> [URL] { lock.lock(); defer { lock.unlock() }; let v = Array(paths.values); paths = [:]; return v }
-    var isEmpty: Bool { lock.lock(); defer { lock.unlock() }; return paths.isEmpty }
+final class ChangeSet: Sendable {
+    private let paths = Mutex<[String: URL]>([:])
+    func add(_ url: URL) { paths.withLock { $0[url.path] = url } }
+    func drain() -> [URL] { paths.withLock { p in defer { p = [:] }; return Array(p.values) } }
+    var isEmpty: Bool { paths.withLock { $0.isEmpty } }
 }
 
 extension PipelineEngine {

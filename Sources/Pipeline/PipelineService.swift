@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Store
+import Synchronization
 
 /// `brixia serve` as a swift-service-lifecycle Service. On graceful shutdown (SIGTERM/SIGINT via
 /// the ServiceGroup) the loop finishes the study in hand and returns; a study cut short by a
@@ -25,11 +26,10 @@ public struct PipelineService: Service {
     }
 }
 
-final class StopFlag: @unchecked Sendable {
-    private var value = false
-    private let lock = NSLock()
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+final class StopFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
 
 public enum PipelineDaemon {

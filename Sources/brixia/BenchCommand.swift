@@ -165,14 +165,14 @@ struct BenchCommand: ParsableCommand {
         let image = (0..<(512 * 512)).map { _ in rng.uniform() }
         for _ in 0..<warmup { _ = try net.run(image) }
         print("ready kernels=\(Kernels.active) openblas=\(Blas.coreName)")
-        fflush(stdout)
+        fflush(nil)   // all C streams: the `stdout` global is not concurrency-safe to name in Swift 6
         while let line = readLine() {
             guard line.trimmingCharacters(in: .whitespaces) == "run" else { continue }
             let start = Date()
             _ = try net.run(image)
             print("time \(Date().timeIntervalSince(start))")
             if profile { Self.printProfile(net.lastLayerProfile) }
-            fflush(stdout)
+            fflush(nil)   // all C streams: the `stdout` global is not concurrency-safe to name in Swift 6
         }
         print("rss \(Self.peakRSSMiB())")
     }

@@ -52,7 +52,7 @@ struct ReceiveCommand: ParsableCommand {
         }
         print("brixia receive: listening as \(aet) on \(bind.isEmpty ? "0.0.0.0" : bind) port \(port), inbox \(inbox), " +
               (allowed.isEmpty ? "any caller" : "allowed callers \(allowed.joined(separator: ","))"))
-        fflush(stdout)
+        fflush(nil)   // all C streams: the `stdout` global is not concurrency-safe to name in Swift 6
         let done = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {

@@ -101,6 +101,8 @@ func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T
     return try box.result!.get()
 }
 
+/// @unchecked Sendable: `result` is written once by the task before it signals the semaphore and read only after
+/// the caller's wait returns (the semaphore orders the two).
 final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
 
 extension Result where Failure == Error {

@@ -261,8 +261,15 @@ extension Workspace {
         // Short sleeps in a loop: a killed shell leaves no long-lived child behind for waitUntilExit to wait out.
         p.arguments = ["-c", "while :; do sleep 0.1; done", "explain-worker", dir.path]
         try p.run()
+        // Stop it only once it is the shell (a child stopped between fork and exec still shows the test's command
+        // line, which killStaleWorker rightly refuses).
+        let cmdline = "/proc/\(p.processIdentifier)/cmdline"
+        let end = Date().addingTimeInterval(10)
+        while Date() < end, !((try? String(contentsOfFile: cmdline, encoding: .utf8)) ?? "").contains("explain-worker") { usleep(10_000) }
         kill(p.processIdentifier, SIGSTOP)
-        #expect(folder.killStaleWorker(pid: p.processIdentifier) == p.processIdentifier)
+        let killed = folder.killStaleWorker(pid: p.processIdentifier)
+        #expect(killed == p.processIdentifier)
+        if killed == nil { kill(p.processIdentifier, SIGKILL); kill(p.processIdentifier, SIGCONT) }   // never hang the suite
         p.waitUntilExit()
         #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL)
 

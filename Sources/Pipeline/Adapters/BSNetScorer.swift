@@ -7,6 +7,7 @@ import ModelBundle
 import Store
 
 /// StudyScorer over DicomKit (display decode) -> Imaging (the authors' preprocessing) -> BS-Net.
+/// @unchecked Sendable: `net` (one shared arena) is only run with `lock` held; the other members are immutable.
 public final class BSNetScorer: StudyScorer, @unchecked Sendable {
     public let model: ModelIdentity
     public let isTestFixture: Bool

@@ -7,7 +7,7 @@ import Store
 /// The worker identity (`owner`) is stable per deployment, so that after a crash the restarted
 /// daemon still owns the job it had in hand and can commit a staged analysis (single worker per
 /// database; see docs/operations.md).
-public final class StoreJobStore: JobStore, @unchecked Sendable {
+public final class StoreJobStore: JobStore, Sendable {
     public let store: BrixiaStore
     public let owner: String
     let outbox: URL
