@@ -2,7 +2,7 @@ import ArgumentParser
 import Pipeline
 
 @main
-struct Brixia: ParsableCommand {
+struct Brixia: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brixia",
         abstract: "Brixia: BS-Net COVID-19 pneumonia severity scoring for chest X-rays (AI-generated, not for diagnostic use).",

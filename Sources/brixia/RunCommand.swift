@@ -92,26 +92,7 @@ struct PipelineOptions: ParsableArguments {
     nonisolated(unsafe) static var heldLock: DatabaseLock?
 }
 
-/// Runs an async body from a synchronous ParsableCommand.run().
-func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = ResultBox<T>()
-    let sem = DispatchSemaphore(value: 0)
-    Task.detached { box.result = await Result { try await body() }; sem.signal() }
-    sem.wait()
-    return try box.result!.get()
-}
-
-/// @unchecked Sendable: `result` is written once by the task before it signals the semaphore and read only after
-/// the caller's wait returns (the semaphore orders the two).
-final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
-
-extension Result where Failure == Error {
-    init(catching body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
-    }
-}
-
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Process the inbox: with --once, everything present now, then exit with a summary.",
@@ -144,13 +125,11 @@ struct RunCommand: ParsableCommand {
         if json && !once { throw ValidationError("--json goes with --once (the daemon logs instead)") }
     }
 
-    func run() throws {
-        guard once else { return try ServeCommand.serve(options) }
+    func run() async throws {
+        guard once else { return try await ServeCommand.serve(options) }
         let logger = options.bootstrapLogging()
         let runner = try options.makeRunner(logger: logger)
-        let summary = try blockingAwait {
-            try await runner.runOnce(progress: { TerminalProgress.shared.update($0.line) })
-        }
+        let summary = try await runner.runOnce(progress: { TerminalProgress.shared.update($0.line) })
         TerminalProgress.shared.finish()
         let report = RunReport(summary: summary, database: runner.engine.config.database.path)
         print(json ? report.json() : report.text())

@@ -6,7 +6,7 @@ import Logging
 import Pipeline
 import ServiceLifecycle
 
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run as a daemon: watch the inbox, process each study after its quiet period, until SIGTERM/SIGINT.",
@@ -28,14 +28,14 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var options: PipelineOptions
 
-    func run() throws { try Self.serve(options) }
+    func run() async throws { try await Self.serve(options) }
 
-    static func serve(_ options: PipelineOptions) throws {
+    static func serve(_ options: PipelineOptions) async throws {
         let logger = options.bootstrapLogging()
         let runner = try options.makeRunner(logger: logger)
         let console = try consoleService(runner: runner, logger: logger)
         do {
-            try blockingAwait { try await PipelineDaemon.run(runner: runner, logger: logger, extraServices: console) }
+            try await PipelineDaemon.run(runner: runner, logger: logger, extraServices: console)
         } catch let e as DicomNetworkError {
             FileHandle.standardError.write(Data("brixia serve: \(e)\n".utf8))
             throw ExitCode(1)
