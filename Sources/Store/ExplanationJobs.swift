@@ -89,7 +89,7 @@ extension BrixiaStore {
     public func explanationJobs(states: [ExplanationJobState]) throws -> [ExplanationJobRecord] {
         guard !states.isEmpty else { return [] }
         return try pool.read { db in
-            let marks = Array(repeating: "?", count: states.count).joined(separator: ", ")
+            let marks = databaseQuestionMarks(count: states.count)
             return try Row.fetchAll(db, sql: Self.explanationColumns + " WHERE e.state IN (\(marks)) ORDER BY e.id",
                                     arguments: StatementArguments(states.map(\.rawValue))).map(Self.explanationRecord)
         }

@@ -121,7 +121,7 @@ extension BrixiaStore {
     public func outgoingItems(states: [OutgoingState], limit: Int = 500) throws -> [OutgoingItem] {
         guard !states.isEmpty else { return [] }
         return try pool.read { db in
-            let marks = Array(repeating: "?", count: states.count).joined(separator: ", ")
+            let marks = databaseQuestionMarks(count: states.count)
             var args: [DatabaseValueConvertible] = states.map(\.rawValue)
             args.append(max(0, limit))
             return try Row.fetchAll(db, sql: "SELECT * FROM outgoing_queue WHERE state IN (\(marks)) ORDER BY id LIMIT ?",
@@ -132,11 +132,12 @@ extension BrixiaStore {
     /// Every queue row of these SOP Instance UIDs (all destinations), in queue order.
     public func outgoingItems(sopInstanceUIDs: [String]) throws -> [OutgoingItem] {
         guard !sopInstanceUIDs.isEmpty else { return [] }
-        return try pool.read { db in
-            let marks = Array(repeating: "?", count: sopInstanceUIDs.count).joined(separator: ",")
-            return try Row.fetchAll(db, sql: "SELECT * FROM outgoing_queue WHERE sop_instance_uid IN (\(marks)) ORDER BY id",
-                                    arguments: StatementArguments(sopInstanceUIDs)).map(Self.outgoingItem)
-        }
+        return try pool.read { db in try Self.outgoingItems(db, sopInstanceUIDs: sopInstanceUIDs) }
+    }
+
+    static func outgoingItems(_ db: Database, sopInstanceUIDs: [String]) throws -> [OutgoingItem] {
+        try Row.fetchAll(db, sql: "SELECT * FROM outgoing_queue WHERE sop_instance_uid IN (\(databaseQuestionMarks(count: sopInstanceUIDs.count))) ORDER BY id",
+                         arguments: StatementArguments(sopInstanceUIDs)).map(Self.outgoingItem)
     }
 
     /// Pending/sent/failed counts, last error and next attempt, per destination.
@@ -168,7 +169,7 @@ extension BrixiaStore {
             var sql = "SELECT * FROM outgoing_queue WHERE state = 'pending' AND next_attempt_at <= ?"
             var args: [DatabaseValueConvertible] = [now]
             if let destinations {
-                sql += " AND destination IN (\(Array(repeating: "?", count: destinations.count).joined(separator: ",")))"
+                sql += " AND destination IN (\(databaseQuestionMarks(count: destinations.count)))"
                 args += destinations.sorted() as [DatabaseValueConvertible]
             }
             args.append(limit)
@@ -233,9 +234,7 @@ extension BrixiaStore {
     public func requeueOutgoing(sopInstanceUIDs: [String], actor: String, now: Date = Date()) throws -> Int {
         guard !sopInstanceUIDs.isEmpty else { return 0 }
         return try pool.write { db in
-            let marks = Array(repeating: "?", count: sopInstanceUIDs.count).joined(separator: ", ")
-            let items = try Row.fetchAll(db, sql: "SELECT * FROM outgoing_queue WHERE sop_instance_uid IN (\(marks)) ORDER BY id",
-                                         arguments: StatementArguments(sopInstanceUIDs)).map(Self.outgoingItem)
+            let items = try Self.outgoingItems(db, sopInstanceUIDs: sopInstanceUIDs)
             for item in items where item.state != .pending {
                 try db.execute(sql: """
                     UPDATE outgoing_queue SET state = 'pending', attempts = 0, next_attempt_at = ?, enqueued_at = ?, sent_at = NULL,
