@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["BrixiaDomain", "Store"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ReportsTests", dependencies: ["BrixiaDomain", "Reports", "DicomKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "Pipeline", "Store", "DicomKit", "ModelBundle"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "CLITests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "ModelBundle", "BSNetEngine", "Store"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "CLITests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "ModelBundle", "BSNetEngine", "Store", "brixia"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "HTTPConsoleTests", dependencies: ["BrixiaDomain", "HTTPConsole", "Store"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ExplainTests", dependencies: ["BrixiaDomain", "Explain", "BSNetEngine", "ModelBundle", "Reports", "Imaging"], exclude: ["Fixtures"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "DicomNetworkTests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "DicomNetwork", "DicomKit", "Store"], swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import BSNetEngine
 import Foundation
 
@@ -153,6 +154,8 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     /// True only for random fixtures made for tests; such a bundle must never score patients.
     public var isTestFixture: Bool
     public var weights: Weights
+    /// What every result records about the model that produced it.
+    public var identity: ModelIdentity { ModelIdentity(name: name, version: version, weightsSHA256: weights.sha256) }
     public var provenance: Provenance
     public var training: Training?
     public var calibration: Calibration?

@@ -16,12 +16,12 @@ import Foundation
 /// The folder moves from the study's staging folder into the queue only after the analysis is
 /// committed: a queued explanation always belongs to a stored analysis, and the scores never wait for it.
 public struct ExplanationJob: Sendable, Codable, Equatable {
-    public var analysis: AnalysisRecord
+    public var analysis: StudyAnalysis
     /// Name of the published SC in the outbox (`<baseName>.explain.dcm`).
     public var outputFileName: String
     /// SLIC super-pixels over the whole image (the paper: about 180).
     public var segments: Int
-    public init(analysis: AnalysisRecord, outputFileName: String, segments: Int) {
+    public init(analysis: StudyAnalysis, outputFileName: String, segments: Int) {
         self.analysis = analysis; self.outputFileName = outputFileName; self.segments = segments
     }
 }

@@ -61,7 +61,7 @@ extension PipelineEngine {
     }
 
     /// Staging side: writes the study's explanation job into its staging folder (before the manifest).
-    func stageExplanation(_ analysis: AnalysisRecord, sourceFile: URL, baseName: String, staging: URL) throws {
+    func stageExplanation(_ analysis: StudyAnalysis, sourceFile: URL, baseName: String, staging: URL) throws {
         guard config.explain else { return }
         let job = ExplanationJob(analysis: analysis, outputFileName: "\(baseName).explain.dcm", segments: config.explainSegments)
         try ExplanationJobFolder.create(at: staging.appendingPathComponent(Self.explanationStagingName), job: job,

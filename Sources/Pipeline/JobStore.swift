@@ -64,7 +64,7 @@ public protocol JobStore: AnyObject, Sendable {
     func nextAnalysisVersion(studyInstanceUID: String) throws -> Int
     /// Stores the analysis and finishes the job (done, or queued again when content arrived meanwhile).
     /// The job must be `processing`; the analysis gets version `analysis.version`.
-    func commit(_ analysis: AnalysisRecord, outputs: [PublishedOutput], at: Date) throws
+    func commit(_ analysis: StudyAnalysis, outputs: [PublishedOutput], at: Date) throws
     /// A transient failure: back to queued after a back-off while attempts remain, else failed.
     /// Returns the job as it is now.
     @discardableResult

@@ -125,8 +125,8 @@ public final class PipelineEngine: @unchecked Sendable {
         }
         deferredUnreadable[file.path] = nil
         let m = inspected.metadata
-        if case .ineligible(let reason) = inspected.eligibility {
-            try quarantineFile(file, reason: "not eligible: \(reason)",
+        if !inspected.eligibility.eligible {
+            try quarantineFile(file, reason: "not eligible: \(inspected.eligibility.reason)",
                                detail: [("SOP Instance UID", m.sopInstanceUID), ("Study Instance UID", m.studyInstanceUID)])
             return .quarantined
         }

@@ -1,3 +1,5 @@
+import DicomKit
+import BrixiaDomain
 import Foundation
 import Store
 
@@ -33,14 +35,10 @@ public struct InstanceMetadata: Sendable, Equatable, Codable {
     }
 }
 
-public enum Eligibility: Sendable, Equatable {
-    case eligible
-    /// Readable DICOM that must not be scored (lateral view, SR, our own outputs, ...).
-    case ineligible(reason: String)
-}
-
 public struct InspectedInstance: Sendable, Equatable {
     public var metadata: InstanceMetadata
+    /// DicomKit's selection rules' verdict; an ineligible instance is readable DICOM that must not be
+    /// scored (lateral view, SR, our own outputs, ...).
     public var eligibility: Eligibility
     public init(metadata: InstanceMetadata, eligibility: Eligibility) {
         self.metadata = metadata; self.eligibility = eligibility
@@ -59,15 +57,6 @@ public struct InputRejection: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public init(file: String, reason: String) { self.file = file; self.reason = reason }
     public var description: String { "\(file): \(reason)" }
-}
-
-public struct ModelIdentity: Sendable, Equatable, Codable {
-    public var name: String
-    public var version: String
-    public var weightsSHA256: String
-    public init(name: String, version: String, weightsSHA256: String) {
-        self.name = name; self.version = version; self.weightsSHA256 = weightsSHA256
-    }
 }
 
 /// Brixia scores of one image: six zones A-F graded 0-3 and their class probabilities.
@@ -102,7 +91,7 @@ public struct ContentCheckFailure: Error, Sendable, Equatable {
     }
 }
 
-/// Why an analysis carries no score (`AnalysisRecord.notScored`).
+/// Why an analysis carries no score (`StudyAnalysis.notScored`).
 public struct NotScoredInfo: Sendable, Equatable, Codable {
     public var reason: String
     public var measures: [String: Double]
@@ -159,8 +148,10 @@ public struct ScorePoint: Sendable, Equatable, Codable {
     public init(studyDate: String, global: Int) { self.studyDate = studyDate; self.global = global }
 }
 
-/// One analysis of one study (a study re-analysed after a late instance gets version n+1).
-public struct AnalysisRecord: Sendable, Equatable, Codable {
+/// What processing one study produced (a score, or the reason it was not scored), with everything its reports
+/// need: staged as JSON before publishing, committed to the store as an analysis (or a not-scored result) of
+/// version n (a study re-analysed after a late instance gets n+1), rendered by the ReportSink.
+public struct StudyAnalysis: Sendable, Equatable, Codable {
     public var studyInstanceUID: String
     public var version: Int
     public var patientID: String
@@ -215,6 +206,6 @@ public struct WrittenOutput: Sendable, Equatable {
 /// Writes the report objects for an analysis. Files must be written into `directory` (a staging
 /// folder on the outbox's file system), named `<baseName>.<kind>.dcm`; the pipeline publishes them by rename.
 public protocol ReportSink: Sendable {
-    func writeOutputs(for analysis: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>,
+    func writeOutputs(for analysis: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>,
                       baseName: String, into directory: URL) throws -> [WrittenOutput]
 }

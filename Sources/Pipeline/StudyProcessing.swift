@@ -6,7 +6,7 @@ import TextSafety
 /// What the staging folder holds once complete: the analysis, its output files and the inbox files
 /// to archive after the commit. Written last (atomically): its presence means "ready to publish".
 struct StagingManifest: Codable {
-    var analysis: AnalysisRecord
+    var analysis: StudyAnalysis
     var outputs: [PublishedOutput]
     var inputs: [String]
 }
@@ -111,14 +111,14 @@ extension PipelineEngine {
             guard (try? ContentHash.sha256(of: url)) == inst.contentHash else { continue }
             do {
                 let i = try deps.inspector.inspect(file: url)
-                if case .eligible = i.eligibility { bySOP[i.metadata.sopInstanceUID] = Candidate(metadata: i.metadata, url: url, inInbox: true) }
+                if i.eligibility.eligible { bySOP[i.metadata.sopInstanceUID] = Candidate(metadata: i.metadata, url: url, inInbox: true) }
             } catch let r as InputRejection {
                 try quarantineFile(url, reason: "unreadable: \(r.reason)")
             }
         }
         let archived = (try? FileManager.default.contentsOfDirectory(at: archiveFolder(study), includingPropertiesForKeys: nil)) ?? []
         for url in archived.sorted(by: { $0.path < $1.path }) {
-            guard let i = try? deps.inspector.inspect(file: url), case .eligible = i.eligibility,
+            guard let i = try? deps.inspector.inspect(file: url), i.eligibility.eligible,
                   i.metadata.studyInstanceUID == study, bySOP[i.metadata.sopInstanceUID] == nil,
                   let hash = current[i.metadata.sopInstanceUID], (try? ContentHash.sha256(of: url)) == hash else { continue }
             bySOP[i.metadata.sopInstanceUID] = Candidate(metadata: i.metadata, url: url, inInbox: false)
@@ -140,7 +140,7 @@ extension PipelineEngine {
         let version = try deps.store.nextAnalysisVersion(studyInstanceUID: study)
         // Everything recorded now; instances arriving from here on re-queue the job at commit.
         let accounted = try deps.store.instances(studyInstanceUID: study)
-        let primary: Candidate, analysis: AnalysisRecord
+        let primary: Candidate, analysis: StudyAnalysis
         switch outcome {
         case .scored(let c, let score):
             primary = c
@@ -149,7 +149,7 @@ extension PipelineEngine {
             let replaces = Trend.replacement(of: try deps.store.issuedReport(studyInstanceUID: study), prior: prior)
             let d = Trend.deltas(current: score, prior: prior)
             let m = c.metadata
-            analysis = AnalysisRecord(
+            analysis = StudyAnalysis(
                 studyInstanceUID: study, version: version, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
                 studyDate: m.studyDate, source: m, score: score, model: deps.scorer.model, createdAt: deps.now(), prior: prior,
                 globalDelta: d.global, zoneDeltas: d.zones,
@@ -165,7 +165,7 @@ extension PipelineEngine {
             let m = c.metadata
             var empty = ImageScore(zoneGrades: [], zoneProbabilities: [])
             empty.provenance = failure.provenance
-            analysis = AnalysisRecord(
+            analysis = StudyAnalysis(
                 studyInstanceUID: study, version: version, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
                 studyDate: m.studyDate, source: m,
                 score: empty,

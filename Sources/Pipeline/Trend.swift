@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Store
 
@@ -8,11 +9,7 @@ enum Trend {
     }
 
     static func label(globalDelta: Int?, order: ExamOrder?, threshold: Int) -> TrendLabel {
-        guard order?.isDated ?? false else { return .undated }
-        guard let d = globalDelta else { return .baseline }
-        if d >= threshold { return .worse }
-        if d <= -threshold { return .better }
-        return .stable
+        TrendLabel.classify(isDated: order?.isDated ?? false, globalDelta: globalDelta, threshold: threshold)
     }
 
     /// Store's rules, evaluated exactly as the store records them.
@@ -28,7 +25,7 @@ enum Trend {
         return try ZoneGrades(a: g[0], b: g[1], c: g[2], d: g[3], e: g[4], f: g[5])
     }
 
-    static func prior(from a: AnalysisRecord) -> PriorReference {
+    static func prior(from a: StudyAnalysis) -> PriorReference {
         PriorReference(studyInstanceUID: a.studyInstanceUID, studyDate: a.studyDate, sopInstanceUID: a.source.sopInstanceUID,
                        sopClassUID: a.source.sopClassUID, seriesInstanceUID: a.source.seriesInstanceUID,
                        modality: a.source.modality, zoneGrades: a.score.zoneGrades, global: a.score.global)

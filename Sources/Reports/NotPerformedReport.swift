@@ -9,10 +9,10 @@ public struct NotPerformedInput: Sendable, Equatable {
     public var study: StudyInfo
     public var source: SourceImage
     public var reason: String
-    public var model: ModelInfo
+    public var model: ModelIdentity
     public var equipment: EquipmentInfo
     public var created: Date
-    public init(patient: PatientInfo, study: StudyInfo, source: SourceImage, reason: String, model: ModelInfo,
+    public init(patient: PatientInfo, study: StudyInfo, source: SourceImage, reason: String, model: ModelIdentity,
                 equipment: EquipmentInfo, created: Date = Date()) {
         self.patient = patient; self.study = study; self.source = source; self.reason = reason
         self.model = model; self.equipment = equipment; self.created = created

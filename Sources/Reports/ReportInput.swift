@@ -154,15 +154,6 @@ public struct ReportAlert: Sendable, Equatable {
     public static let lowConfidence = ReportAlert(code: "BRX-ALERT-LOWCNF", meaning: "Low confidence: check every zone grade")
 }
 
-public struct ModelInfo: Sendable, Equatable {
-    public var name: String
-    public var version: String
-    public var weightsSHA256: String
-    public init(name: String, version: String, weightsSHA256: String) {
-        self.name = name; self.version = version; self.weightsSHA256 = weightsSHA256
-    }
-}
-
 /// Equipment identity written into General Equipment and the SR device observer context.
 public struct EquipmentInfo: Sendable, Equatable {
     public var institutionName: String?
@@ -194,7 +185,7 @@ public struct ReportInput: Sendable, Equatable {
     public var prior: PriorExam?
     public var change: ScoreChange?
     public var alerts: [ReportAlert]
-    public var model: ModelInfo
+    public var model: ModelIdentity
     public var equipment: EquipmentInfo
     /// When the report was produced (ContentDate/Time); local time zone.
     public var created: Date
@@ -205,7 +196,7 @@ public struct ReportInput: Sendable, Equatable {
     public var sourceProvenance: SourceProvenance? = nil
     public init(patient: PatientInfo, study: StudyInfo, source: SourceImage, scores: BrixiaScores,
                 prior: PriorExam? = nil, change: ScoreChange? = nil, alerts: [ReportAlert] = [],
-                model: ModelInfo, equipment: EquipmentInfo, created: Date = Date(), tracking: TrackingUIDs? = nil) {
+                model: ModelIdentity, equipment: EquipmentInfo, created: Date = Date(), tracking: TrackingUIDs? = nil) {
         self.patient = patient; self.study = study; self.source = source; self.scores = scores
         self.prior = prior; self.change = change; self.alerts = alerts; self.model = model
         self.equipment = equipment; self.created = created; self.tracking = tracking

@@ -105,8 +105,8 @@ extension BrixiaStore {
             instanceRef = row["id"]
             instanceRevision = row["revision"]
         }
-        for (field, value) in [("model name", analysis.modelName), ("model version", analysis.modelVersion),
-                               ("weights SHA-256", analysis.weightsSHA256)] where value.isEmpty {
+        for (field, value) in [("model name", analysis.model.name), ("model version", analysis.model.version),
+                               ("weights SHA-256", analysis.model.weightsSHA256)] where value.isEmpty {
             throw StoreError.invalidInput(field: field, reason: "empty")
         }
         let probabilities = analysis.probabilities.map { dict in
@@ -142,8 +142,8 @@ extension BrixiaStore {
                 confidence, timings, status, created_at, prior_analysis_ref, prior_known, zone_confidence,
                 calibration_temperature)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [studyRef, instanceRef, instanceRevision, version, analysis.modelName, analysis.modelVersion,
-                             analysis.weightsSHA256, z[0], z[1], z[2], z[3], z[4], z[5], analysis.zones.global,
+            """, arguments: [studyRef, instanceRef, instanceRevision, version, analysis.model.name, analysis.model.version,
+                             analysis.model.weightsSHA256, z[0], z[1], z[2], z[3], z[4], z[5], analysis.zones.global,
                              try JSONColumn.encode(probabilities), try JSONColumn.encode(analysis.theta),
                              analysis.confidence, try JSONColumn.encode(analysis.timingsMS), analysis.status.rawValue, now,
                              priorRef, priorKnown ? 1 : 0, try JSONColumn.encode(zoneConfidence),

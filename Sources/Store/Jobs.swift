@@ -196,7 +196,7 @@ extension BrixiaStore {
             let storedOutputs = try insertOutputs(db, analysisRef: stored.id, outputs: outputs, now: now)
             try EventLog.append(db, at: now, kind: "analysis-recorded", study: job.studyRef, job: job.id,
                                 analysis: stored.id, actor: owner,
-                                message: "version \(stored.version), global \(stored.global), model \(analysis.modelName) \(analysis.modelVersion)")
+                                message: "version \(stored.version), global \(stored.global), model \(analysis.model.name) \(analysis.model.version)")
             try transition(db, job: job, to: .done, now: now, actor: owner, message: "analysis version \(stored.version)")
             var requeued = false
             if job.rerunRequested {

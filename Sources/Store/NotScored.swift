@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import GRDB
 
@@ -10,16 +11,14 @@ public struct NewNotScored: Sendable, Equatable {
     public var reason: String
     /// The image-content check's measures, by name.
     public var qc: [String: Double]?
-    public var modelName: String
-    public var modelVersion: String
-    public var weightsSHA256: String
+    public var model: ModelIdentity
     /// Provenance of the examined input (see `InputProvenance`), nil when unknown.
     public var provenance: InputProvenance?
 
-    public init(sopInstanceUID: String?, stage: Stage, reason: String, qc: [String: Double]? = nil, modelName: String,
-                modelVersion: String, weightsSHA256: String, provenance: InputProvenance? = nil) {
+    public init(sopInstanceUID: String?, stage: Stage, reason: String, qc: [String: Double]? = nil, model: ModelIdentity,
+                provenance: InputProvenance? = nil) {
         self.sopInstanceUID = sopInstanceUID; self.stage = stage; self.reason = reason; self.qc = qc
-        self.modelName = modelName; self.modelVersion = modelVersion; self.weightsSHA256 = weightsSHA256
+        self.model = model
         self.provenance = provenance
     }
 }
@@ -58,6 +57,8 @@ public struct NotScoredRecord: Codable, Equatable, Sendable, FetchableRecord {
     public let weightsSHA256: String
     public let provenance: InputProvenance?
     public let createdAt: Date
+
+    public var model: ModelIdentity { ModelIdentity(name: modelName, version: modelVersion, weightsSHA256: weightsSHA256) }
 
     public init(row: Row) throws {
         id = row["id"]; studyRef = row["study_ref"]; instanceRef = row["instance_ref"]; version = row["version"]
@@ -114,8 +115,8 @@ extension BrixiaStore {
                     weights_sha256, input_provenance, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [job.studyRef, instanceRef, version, result.stage.rawValue, result.reason,
-                                 try JSONColumn.encode(result.qc), result.modelName, result.modelVersion,
-                                 result.weightsSHA256, try JSONColumn.encode(result.provenance), now])
+                                 try JSONColumn.encode(result.qc), result.model.name, result.model.version,
+                                 result.model.weightsSHA256, try JSONColumn.encode(result.provenance), now])
             let id = db.lastInsertedRowID
             for o in outputs {
                 guard !o.kind.isEmpty, !o.sopInstanceUID.isEmpty, !o.filePath.isEmpty else {

@@ -146,9 +146,7 @@ public enum ReportedPrior: Sendable, Equatable {
 public struct NewAnalysis: Sendable, Equatable {
     /// The analysed image (must belong to the study); nil when not tied to one instance.
     public var sopInstanceUID: String?
-    public var modelName: String
-    public var modelVersion: String
-    public var weightsSHA256: String
+    public var model: ModelIdentity
     public var zones: ZoneGrades
     /// Class probabilities (grades 0...3) per zone.
     public var probabilities: [Zone: [Double]]?
@@ -169,13 +167,10 @@ public struct NewAnalysis: Sendable, Equatable {
     /// Where the analysed image came from and how it was prepared (issue #14 item 6); nil when unknown.
     public var provenance: InputProvenance? = nil
 
-    public init(sopInstanceUID: String?, modelName: String, modelVersion: String, weightsSHA256: String,
-                zones: ZoneGrades, probabilities: [Zone: [Double]]? = nil, theta: [Double]? = nil,
+    public init(sopInstanceUID: String?, model: ModelIdentity, zones: ZoneGrades, probabilities: [Zone: [Double]]? = nil, theta: [Double]? = nil,
                 confidence: Double? = nil, timingsMS: [String: Double] = [:], status: AnalysisStatus = .ok) {
         self.sopInstanceUID = sopInstanceUID
-        self.modelName = modelName
-        self.modelVersion = modelVersion
-        self.weightsSHA256 = weightsSHA256
+        self.model = model
         self.zones = zones
         self.probabilities = probabilities
         self.theta = theta
@@ -211,6 +206,8 @@ public struct AnalysisRecord: Codable, Equatable, Sendable, FetchableRecord {
     public let priorKnown: Bool
     /// Input provenance (Schemas/0004_not_scored.sql); nil for rows written before it.
     public let provenance: InputProvenance?
+
+    public var model: ModelIdentity { ModelIdentity(name: modelName, version: modelVersion, weightsSHA256: weightsSHA256) }
 
     public init(row: Row) throws {
         id = row["id"]; studyRef = row["study_ref"]; instanceRef = row["instance_ref"]

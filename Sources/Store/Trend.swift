@@ -1,3 +1,5 @@
+import BrixiaDomain
+
 /// Trend settings. A change of the global score is "worse"/"better" when |delta| >= threshold
 /// (default 2: one grade in two zones, or two grades in one, is more than reader noise); else "stable".
 public struct TrendOptions: Sendable, Equatable {
@@ -8,16 +10,6 @@ public struct TrendOptions: Sendable, Equatable {
         self.threshold = max(1, threshold)
         self.rules = rules
     }
-}
-
-public enum TrendLabel: String, Codable, Sendable {
-    /// The patient's first dated exam: nothing to compare with.
-    case baseline
-    case worse
-    case stable
-    case better
-    /// The study has no date, so it cannot be placed in time (listed last, no delta).
-    case undated
 }
 
 /// One scored exam as input to the trend: the latest analysis of a study.
@@ -92,12 +84,7 @@ public enum TrendCalculator {
         var prior: ExamScore?
         for exam in dated {
             let delta = prior.map { exam.zones.global - $0.zones.global }
-            let label: TrendLabel
-            if let delta {
-                label = delta >= options.threshold ? .worse : (delta <= -options.threshold ? .better : .stable)
-            } else {
-                label = .baseline
-            }
+            let label = TrendLabel.classify(isDated: true, globalDelta: delta, threshold: options.threshold)
             let priorDate = DicomDateKey.display(prior?.sortKey)
             let alerts = options.rules.compactMap { $0.evaluate(current: exam.zones, prior: prior?.zones, priorDate: priorDate,
                                                                  confidence: exam.confidence) }

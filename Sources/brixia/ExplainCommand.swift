@@ -76,21 +76,21 @@ struct ExplainCommand: ParsableCommand {
         ProcessPriority.lower(to: nice)
         let weights: WeightProvider
         var modelLine: String
-        let modelInfo: ModelInfo
+        let modelInfo: ModelIdentity
         switch (model, kerasWeights) {
         case (_, nil):
             // Same resolution as `score`: --model, BRIXIA_MODEL, then the shipped default (with its note).
             let bundle = try ScoreCommand.loadBundle(explicit: model)
             weights = bundle.weights
             let m = bundle.manifest
-            modelInfo = ModelInfo(name: m.name, version: m.version, weightsSHA256: m.weights.sha256)
+            modelInfo = m.identity
             modelLine = "Model: \(m.name) \(m.version), weights SHA-256 \(m.weights.sha256.prefix(16))..."
                 + (m.isTestFixture ? " (random test fixture)" : "")
         case let (nil, h5?):
             weights = try KerasWeightsFile(path: h5)
             let name = URL(fileURLWithPath: h5).lastPathComponent
             let sha = try ModelBundle.sha256Hex(ofFile: URL(fileURLWithPath: h5))
-            modelInfo = ModelInfo(name: "Keras weights \(name)", version: "-", weightsSHA256: sha)
+            modelInfo = ModelIdentity(name: "Keras weights \(name)", version: "-", weightsSHA256: sha)
             modelLine = "Model: Keras weights \(name), SHA-256 \(sha.prefix(16))..."
         case (_?, _?): throw UsageError(description: "pass either --model or --keras-weights, not both")
         }
@@ -147,7 +147,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     /// The patient, study and source attributes the segmentation copies, with the scores of this run.
-    static func reportInput(_ d: DicomInstance, scores: BSNetOutput, model: ModelInfo) -> ReportInput {
+    static func reportInput(_ d: DicomInstance, scores: BSNetOutput, model: ModelIdentity) -> ReportInput {
         let grades = scores.grades
         let zones = zip(Zone.allCases, Zone.allCases).map { z, b in
             ZoneScore(zone: z, grade: grades[b]!, probabilities: scores.probabilities(b).map(Double.init))

@@ -55,7 +55,7 @@ enum DicomTools {
             source: SourceImage(sopClassUID: "1.2.840.10008.5.1.4.1.1.1.1", sopInstanceUID: "1.2.826.0.1.3680043.8.498.10003",
                                 seriesInstanceUID: "1.2.826.0.1.3680043.8.498.10002", modality: "DX", viewPosition: "PA"),
             scores: BrixiaScores(zones: zones, global: 2),
-            model: ModelInfo(name: "random-fixture", version: "seed-7", weightsSHA256: String(repeating: "ab", count: 32)),
+            model: ModelIdentity(name: "random-fixture", version: "seed-7", weightsSHA256: String(repeating: "ab", count: 32)),
             equipment: EquipmentInfo(softwareVersion: "0.1.0"))
     }
 }

@@ -40,11 +40,11 @@ final class StepCrasher: @unchecked Sendable {
 
     static func sql(_ ws: Workspace) throws -> BrixiaStore { try #require(ws.sqlStore).store }
 
-    static func latestReport(_ ws: Workspace, _ study: String) throws -> AnalysisRecord {
+    static func latestReport(_ ws: Workspace, _ study: String) throws -> StudyAnalysis {
         let v = try #require(try sql(ws).analyses(studyInstanceUID: study).last?.version)
         let data = try Data(contentsOf: ws.config.outbox.appendingPathComponent("brixia_\(study)_v\(v).sr.json"))
         let dec = JSONDecoder(); dec.dateDecodingStrategy = .iso8601
-        return try dec.decode(AnalysisRecord.self, from: data)
+        return try dec.decode(StudyAnalysis.self, from: data)
     }
 
     /// The end state after the three deliveries, whatever crashed on the way.
@@ -100,7 +100,7 @@ final class StepCrasher: @unchecked Sendable {
         try Self.expectFinalState(ws)
         // The first report of day 35 said "no prior"; only its amendment names day 7.
         let dec = JSONDecoder(); dec.dateDecodingStrategy = .iso8601
-        let v1 = try dec.decode(AnalysisRecord.self, from: Data(contentsOf: ws.config.outbox.appendingPathComponent("brixia_D35_v1.sr.json")))
+        let v1 = try dec.decode(StudyAnalysis.self, from: Data(contentsOf: ws.config.outbox.appendingPathComponent("brixia_D35_v1.sr.json")))
         #expect(v1.prior == nil && v1.replaces == nil)
     }
 
@@ -176,7 +176,7 @@ final class StepCrasher: @unchecked Sendable {
 /// Writes real DICOM SR + SC with the prior, change and amendment the pipeline passes (as ReportsSink
 /// does, without a DICOM source image), so that the outgoing queue and dciodvfy can read them.
 struct AmendingDicomSink: ReportSink {
-    func writeOutputs(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
+    func writeOutputs(for a: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                       into directory: URL) throws -> [WrittenOutput] {
         let image = SourceImage(sopClassUID: a.source.sopClassUID, sopInstanceUID: a.source.sopInstanceUID,
                                 seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality)
@@ -192,7 +192,7 @@ struct AmendingDicomSink: ReportSink {
             scores: BrixiaScores(zones: zip(Zone.allCases, a.score.zoneGrades).map { ZoneScore(zone: $0, grade: $1) },
                                  global: a.score.global),
             prior: prior, change: change,
-            model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
+            model: a.model,
             equipment: EquipmentInfo(softwareVersion: "test"), created: a.createdAt)
         input.amendment = ReportsSink.amendment(a)
         var out: [WrittenOutput] = []

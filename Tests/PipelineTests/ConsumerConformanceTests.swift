@@ -96,7 +96,7 @@ import Testing
                                 rows: d.geometry.rows, columns: d.geometry.columns, patientOrientation: d.instance.patientOrientation,
                                 pixelSpacing: d.geometry.pixelSpacing.map { ($0.row, $0.column) }),
             scores: BrixiaScores(zones: zones, global: global, confidence: 0.8),
-            model: ModelInfo(name: "BS-Net", version: "1.0.0", weightsSHA256: String(repeating: "ab", count: 32)),
+            model: ModelIdentity(name: "BS-Net", version: "1.0.0", weightsSHA256: String(repeating: "ab", count: 32)),
             equipment: EquipmentInfo(softwareVersion: "test", deviceUID: installation.deviceObserverUID),
             tracking: TrackingDerivation.uids(installation: installation, patientID: patient.id, issuer: patient.issuer))
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BrixiaDomain
 import Foundation
 import Logging
 @testable import Pipeline
@@ -44,7 +45,7 @@ struct FakeInstance: Codable {
 struct FakeInspector: InstanceInspector {
     func inspect(file: URL) throws -> InspectedInstance {
         let f = try FakeInstance.read(file)
-        return InspectedInstance(metadata: f.meta, eligibility: f.ineligibleReason.map { .ineligible(reason: $0) } ?? .eligible)
+        return InspectedInstance(metadata: f.meta, eligibility: f.ineligibleReason.map { .reject($0) } ?? .accept("test double"))
     }
 }
 
@@ -75,7 +76,7 @@ final class FakeReportSink: ReportSink, @unchecked Sendable {
     var failWithENOSPC = false
     /// Refuses every input the way ReportsSink maps a report writer's refusal (deterministic).
     var rejectInput: String?
-    func writeOutputs(for analysis: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
+    func writeOutputs(for analysis: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                       into directory: URL) throws -> [WrittenOutput] {
         if let rejectInput { throw InputRejection(file: sourceFile.path, reason: "cannot be reported: \(rejectInput)") }
         let enc = JSONEncoder(); enc.outputFormatting = .sortedKeys; enc.dateEncodingStrategy = .iso8601

@@ -47,7 +47,7 @@ import Testing
         try ws.drop(Self.dicom(sop: "2.25.5"), as: longName)
         // The same image under a plain name passes the real inspector: the rejections above are the header values.
         let plain = try ws.drop(Self.dicom(sop: "2.25.5"), as: "plain.dcm")
-        guard case .eligible = try DicomKitInspector().inspect(file: plain).eligibility else { Issue.record("plain.dcm not eligible"); return }
+        guard try DicomKitInspector().inspect(file: plain).eligibility.eligible else { Issue.record("plain.dcm not eligible"); return }
         try FileManager.default.removeItem(at: plain)
         let deps = PipelineDependencies(inspector: DicomKitInspector(), scorer: ws.scorer, reports: ws.sink, store: ws.jobStore,
                                         fileWriter: ws.writer, now: { Date(timeIntervalSince1970: 1_700_000_000) })

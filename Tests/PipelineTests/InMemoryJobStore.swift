@@ -1,5 +1,5 @@
+import BrixiaDomain
 import Foundation
-import struct Store.ExamOrder
 @testable import Pipeline
 
 /// Test double of the persisted state machine, following the JobStore contract.
@@ -8,7 +8,7 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
     private let lock = NSLock()
     private var instancesBySOP: [String: StoredInstance] = [:]
     private var jobsByStudy: [String: Job] = [:]
-    private var analysesByStudy: [String: [AnalysisRecord]] = [:]
+    private var analysesByStudy: [String: [StudyAnalysis]] = [:]
 
     func queuedCount() throws -> Int {
         lock.lock(); defer { lock.unlock() }
@@ -111,7 +111,7 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    func analyses(studyInstanceUID: String) throws -> [AnalysisRecord] {
+    func analyses(studyInstanceUID: String) throws -> [StudyAnalysis] {
         locked { (analysesByStudy[studyInstanceUID] ?? []).sorted { $0.version < $1.version } }
     }
     func analysisVersions(studyInstanceUID: String) throws -> [Int] { try analyses(studyInstanceUID: studyInstanceUID).map(\.version) }
@@ -119,7 +119,7 @@ final class InMemoryJobStore: JobStore, @unchecked Sendable {
         locked { (analysesByStudy[studyInstanceUID]?.map(\.version).max() ?? 0) + 1 }
     }
 
-    func commit(_ a: AnalysisRecord, outputs: [PublishedOutput], at: Date) throws {
+    func commit(_ a: StudyAnalysis, outputs: [PublishedOutput], at: Date) throws {
         try locked {
             if let e = failCommit { throw e }
             guard jobsByStudy[a.studyInstanceUID]?.job.state == .processing else { throw ConfigError("commit: job not processing") }

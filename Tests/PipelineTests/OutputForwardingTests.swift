@@ -10,7 +10,7 @@ import Testing
 
 /// Writes real DICOM SR + SC (Reports) for the analysis, so the outgoing queue can read their UIDs.
 struct DicomReportSink: ReportSink {
-    func writeOutputs(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
+    func writeOutputs(for a: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                       into directory: URL) throws -> [WrittenOutput] {
         let input = ReportInput(
             patient: PatientInfo(id: a.patientID, name: "Test^Forwarding"),
@@ -19,7 +19,7 @@ struct DicomReportSink: ReportSink {
                                 seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality),
             scores: BrixiaScores(zones: zip(Zone.allCases, a.score.zoneGrades).map { ZoneScore(zone: $0, grade: $1) },
                                  global: a.score.global),
-            model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
+            model: a.model,
             equipment: EquipmentInfo(softwareVersion: "test"), created: a.createdAt)
         var out: [WrittenOutput] = []
         for kind in [OutputKind.sr, .sc] where kinds.contains(kind) {

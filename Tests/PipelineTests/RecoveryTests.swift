@@ -33,7 +33,7 @@ import Testing
         for name in ws.outputs() {
             let data = try Data(contentsOf: ws.config.outbox.appendingPathComponent(name))
             let dec = JSONDecoder(); dec.dateDecodingStrategy = .iso8601
-            #expect(try dec.decode(AnalysisRecord.self, from: data).score.global == 6)
+            #expect(try dec.decode(StudyAnalysis.self, from: data).score.global == 6)
         }
     }
 

@@ -35,7 +35,7 @@ enum Fixtures {
             prior: withPrior ? PriorExam(studyInstanceUID: priorStudyUID, studyDate: "20200319", global: 7, image: priorImage) : nil,
             change: withPrior ? ScoreChange(delta: 4, trend: .worse) : nil,
             alerts: withPrior ? [.worsening] : [],
-            model: ModelInfo(name: "BS-Net", version: "1.0.0",
+            model: ModelIdentity(name: "BS-Net", version: "1.0.0",
                              weightsSHA256: "9f2c1a7d8e3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"),
             equipment: EquipmentInfo(institutionName: "Spedali Civili di Brescia", softwareVersion: "0.1.0"),
             created: Date(timeIntervalSince1970: 1_585_040_000))

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Testing
 @testable import Store
 

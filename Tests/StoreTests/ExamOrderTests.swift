@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Testing
 @testable import Store

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Testing
 @testable import Store
@@ -16,7 +17,7 @@ import Testing
         return try store.completeJobNotScored(
             jobID: claimed.job.id, owner: "worker-1",
             result: NewNotScored(sopInstanceUID: sop, stage: .qualityCheck, reason: reason, qc: ["polarityMargin": -0.2],
-                                 modelName: "BS-Net", modelVersion: "1.0.0", weightsSHA256: String(repeating: "ab", count: 32),
+                                 model: ModelIdentity(name: "BS-Net", version: "1.0.0", weightsSHA256: String(repeating: "ab", count: 32)),
                                  provenance: provenance),
             outputs: [NewOutput(kind: "SR", sopInstanceUID: "2.25.77\(study.count)", filePath: "/outbox/\(study).sr.dcm")],
             now: Fixture.t0)

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 @testable import Store
 
@@ -40,8 +41,8 @@ enum Fixture {
     }
 
     static func analysis(sop: String?, grades: [Int]) throws -> NewAnalysis {
-        NewAnalysis(sopInstanceUID: sop, modelName: "BS-Net", modelVersion: "1.0.0",
-                    weightsSHA256: String(repeating: "ab", count: 32),
+        NewAnalysis(sopInstanceUID: sop, model: ModelIdentity(name: "BS-Net", version: "1.0.0",
+                                                            weightsSHA256: String(repeating: "ab", count: 32)),
                     zones: try ZoneGrades(a: grades[0], b: grades[1], c: grades[2], d: grades[3], e: grades[4], f: grades[5]),
                     probabilities: [.A: [0.1, 0.2, 0.3, 0.4]], theta: [1, 0, 0, 0, 1, 0], confidence: 0.8,
                     timingsMS: ["inference": 120.5])

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Testing
 @testable import Store
@@ -45,8 +46,8 @@ import Testing
     }
 
     @Test func zoneGradesAreValidated() {
-        #expect(throws: StoreError.self) { try ZoneGrades(a: 4, b: 0, c: 0, d: 0, e: 0, f: 0) }
-        #expect(throws: StoreError.self) { try ZoneGrades([.A: 1]) }
+        #expect(throws: GradeError.self) { try ZoneGrades(a: 4, b: 0, c: 0, d: 0, e: 0, f: 0) }
+        #expect(throws: GradeError.self) { try ZoneGrades([.A: 1]) }
     }
 
     /// Studies arrive (and are analysed) out of date order; priors and deltas follow the dates.
@@ -102,25 +103,7 @@ import Testing
     }
 }
 
-@Suite struct TrendTextTests {
-    @Test func tableAndChartShowEveryExam() throws {
-        let temp = try TempStore()
-        try Fixture.scoredStudy(temp.store, study: "S1", date: "20200301", grades: [1, 1, 0, 0, 0, 0])  // 2
-        try Fixture.scoredStudy(temp.store, study: "S2", date: "20200305", grades: [3, 3, 2, 2, 2, 2])  // 14
-        let trend = try temp.store.trend(patientID: "P1")
-        let table = TrendText.table(trend)
-        #expect(table.contains("2020-03-05T10:15:00"))
-        #expect(table.contains("ALERT rise>=3"))
-        #expect(!table.contains("Doe"), "no patient names")
-        let chart = TrendText.chart(trend).split(separator: "\n").map(String.init)
-        // Row "14 │ ..." has the second point, row " 2 │ ..." the first.
-        let row14 = try #require(chart.first { $0.hasPrefix("14 ") })
-        let row2 = try #require(chart.first { $0.hasPrefix(" 2 ") })
-        #expect(row14.firstIndex(of: "●").map { row14.distance(from: row14.startIndex, to: $0) } == 8)
-        #expect(row2.firstIndex(of: "●").map { row2.distance(from: row2.startIndex, to: $0) } == 5)
-        #expect(chart.filter { $0.contains("●") }.count == 2)
-    }
-
+@Suite struct SyntheticFillTests {
     @Test func syntheticFillIsQueryable() throws {
         let temp = try TempStore()
         let result = try temp.store.fillSynthetic(patients: 3, studiesPerPatient: 4)

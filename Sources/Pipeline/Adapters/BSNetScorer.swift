@@ -33,7 +33,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         isTestFixture = b.manifest.isTestFixture
         net = try BSNet(weights: b.weights, threads: threads)
         manifest = b.manifest
-        model = ModelIdentity(name: b.manifest.name, version: b.manifest.version, weightsSHA256: b.manifest.weights.sha256)
+        model = b.manifest.identity
     }
 
     public func score(file: URL, metadata: InstanceMetadata) throws -> ImageScore {

@@ -30,14 +30,14 @@ public struct DicomKitInspector: InstanceInspector {
     static func eligibility(_ d: DicomInstance, fileName: String) -> Eligibility {
         for (value, name) in [(d.instance.sopInstanceUID, "SOPInstanceUID"), (d.study.instanceUID, "StudyInstanceUID"),
                               (d.series.instanceUID, "SeriesInstanceUID"), (d.patient.id, "PatientID")] where value.isEmpty {
-            return .ineligible(reason: "missing \(name): cannot be filed or compared with priors")
+            return .reject("missing \(name): cannot be filed or compared with priors")
         }
         let e = InstanceSelector.eligibility(of: d)
-        guard e.eligible else { return .ineligible(reason: e.reason) }
+        guard e.eligible else { return e }
         if let problem = OutputReadiness.problem(of: d, fileName: fileName) {
-            return .ineligible(reason: "the reports could not be written: \(problem)")
+            return .reject("the reports could not be written: \(problem)")
         }
-        return .eligible
+        return e
     }
 
     /// Every value escaped: an ineligible instance's UIDs are written into its quarantine reason file and logs

@@ -23,7 +23,7 @@ public struct ReportsSink: ReportSink {
         a.rule.hasPrefix("global>=") ? .severe : .worsening
     }
 
-    public func writeOutputs(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
+    public func writeOutputs(for a: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                              into directory: URL) throws -> [WrittenOutput] {
         do { return try write(for: a, sourceFile: sourceFile, kinds: kinds, baseName: baseName, into: directory) }
         catch let e as ReportError {
@@ -38,7 +38,7 @@ public struct ReportsSink: ReportSink {
         }
     }
 
-    private func write(for a: AnalysisRecord, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
+    private func write(for a: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
                        into directory: URL) throws -> [WrittenOutput] {
         if a.notScored != nil { return try writeNotPerformed(for: a, sourceFile: sourceFile, baseName: baseName, into: directory) }
         let input = try reportInput(for: a, sourceFile: sourceFile)
@@ -76,7 +76,7 @@ public struct ReportsSink: ReportSink {
                           accessionIssuer: issuer, timezoneOffsetFromUTC: opt(d.study.timezoneOffsetFromUTC)))
     }
 
-    public func reportInput(for a: AnalysisRecord, sourceFile: URL) throws -> ReportInput {
+    public func reportInput(for a: StudyAnalysis, sourceFile: URL) throws -> ReportInput {
         // Patient/study modules are copied from the source image (the name is never logged).
         let d: DicomInstance
         do { d = try DicomFile.readInstance(path: sourceFile.path) } catch let e as DicomError {
@@ -118,7 +118,7 @@ public struct ReportsSink: ReportSink {
         var input = ReportInput(
             patient: patient, study: study, source: source, scores: BrixiaScores(zones: zones, global: a.score.global, confidence: conf?.study),
             prior: prior, change: change, alerts: alerts,
-            model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
+            model: a.model,
             equipment: equipment, created: a.createdAt,
             tracking: installation.map { TrackingDerivation.uids(installation: $0, patientID: patient.id, issuer: patient.issuer) })
         input.amendment = Self.amendment(a)
@@ -127,7 +127,7 @@ public struct ReportsSink: ReportSink {
     }
 
     /// The replaced report of an amended analysis, as the report writer takes it.
-    static func amendment(_ a: AnalysisRecord) -> ReportAmendment? {
+    static func amendment(_ a: StudyAnalysis) -> ReportAmendment? {
         guard let r = a.replaces else { return nil }
         let sr = r.outputs.first { $0.kind == .sr }, sc = r.outputs.first { $0.kind == .sc }
         return ReportAmendment(replacedSRInstanceUID: sr?.seriesInstanceUID == nil ? nil : sr?.sopInstanceUID,
@@ -147,7 +147,7 @@ public struct ReportsSink: ReportSink {
 
     /// A study examined but not scored: only the short "AI analysis not performed: <reason>" SR, whatever the
     /// configured kinds (the reading radiologist must see why no score came back; a rendering would show none).
-    private func writeNotPerformed(for a: AnalysisRecord, sourceFile: URL, baseName: String,
+    private func writeNotPerformed(for a: StudyAnalysis, sourceFile: URL, baseName: String,
                                    into directory: URL) throws -> [WrittenOutput] {
         let d: DicomInstance
         do { d = try DicomFile.readInstance(path: sourceFile.path) } catch let e as DicomError {
@@ -158,7 +158,7 @@ public struct ReportsSink: ReportSink {
                                  seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality,
                                  laterality: nil, viewPosition: a.source.viewPosition)
         let input = NotPerformedInput(patient: patient, study: study, source: source, reason: a.notScored?.reason ?? "unknown",
-                                      model: ModelInfo(name: a.model.name, version: a.model.version, weightsSHA256: a.model.weightsSHA256),
+                                      model: a.model,
                                       equipment: equipment, created: a.createdAt)
         let w = try writer.writeNotPerformedSR(input, to: directory)
         let named = directory.appendingPathComponent("\(baseName).sr.dcm")

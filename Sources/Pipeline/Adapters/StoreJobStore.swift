@@ -133,7 +133,7 @@ public final class StoreJobStore: JobStore, Sendable {
         return j.id
     }
 
-    public func commit(_ a: AnalysisRecord, outputs: [PublishedOutput], at: Date) throws {
+    public func commit(_ a: StudyAnalysis, outputs: [PublishedOutput], at: Date) throws {
         let next = try store.nextAnalysisVersion(studyInstanceUID: a.studyInstanceUID)
         guard next == a.version else {
             throw StoreError.conflict("study \(a.studyInstanceUID): staged analysis is version \(a.version) but the store's next version is \(next) (another worker on this database?)")
@@ -146,16 +146,14 @@ public final class StoreJobStore: JobStore, Sendable {
             try store.completeJobNotScored(
                 jobID: try jobID(a.studyInstanceUID), owner: owner,
                 result: NewNotScored(sopInstanceUID: a.source.sopInstanceUID, stage: .qualityCheck, reason: ns.reason,
-                                     qc: ns.measures, modelName: a.model.name, modelVersion: a.model.version,
-                                     weightsSHA256: a.model.weightsSHA256, provenance: a.score.provenance),
+                                     qc: ns.measures, model: a.model, provenance: a.score.provenance),
                 outputs: outs, now: at)
             return
         }
         let g = try Trend.grades(a.score.zoneGrades)
         var probs: [Zone: [Double]] = [:]
         for (z, p) in zip(Zone.allCases, a.score.zoneProbabilities) { probs[z] = p.map(Double.init) }
-        var analysis = NewAnalysis(sopInstanceUID: a.source.sopInstanceUID, modelName: a.model.name,
-                                   modelVersion: a.model.version, weightsSHA256: a.model.weightsSHA256, zones: g,
+        var analysis = NewAnalysis(sopInstanceUID: a.source.sopInstanceUID, model: a.model, zones: g,
                                    probabilities: probs.count == 6 ? probs : nil, theta: a.score.theta,
                                    timingsMS: a.score.timingsMS)
         if let c = a.score.confidence, c.zones.count == 6 {

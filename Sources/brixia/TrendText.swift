@@ -1,9 +1,10 @@
 import BrixiaDomain
+import Store
 
 /// Terminal renderings of a trend (the JSON form is `StoreJSON.encode(trend)`).
-public enum TrendText {
+enum TrendText {
     /// One line per exam: date, study, zones, global, delta, label, alerts.
-    public static func table(_ trend: PatientTrend) -> String {
+    static func table(_ trend: PatientTrend) -> String {
         var lines = ["#   date                 A B C D E F  global  delta  trend     study / alerts"]
         for (i, exam) in trend.exams.enumerated() {
             let zones = Zone.allCases.map { String(exam.zones[$0]) }.joined(separator: " ")
@@ -16,7 +17,7 @@ public enum TrendText {
     }
 
     /// The global score (0-18, vertical) of each dated exam in date order (horizontal), newest `maxExams` only.
-    public static func chart(_ trend: PatientTrend, maxExams: Int = 60) -> String {
+    static func chart(_ trend: PatientTrend, maxExams: Int = 60) -> String {
         let dated = trend.exams.filter { $0.date != nil }
         let shown = Array(dated.suffix(maxExams))
         guard !shown.isEmpty else { return "(no dated exams to chart)" }

@@ -1,5 +1,3 @@
-import BrixiaDomain
-
 /// Grades 0-3 for the six zones; the global Brixia score is their sum (0-18).
 /// Encodes as {"A": n, ..., "F": n}.
 public struct ZoneGrades: Equatable, Hashable, Sendable, Codable {
@@ -9,10 +7,10 @@ public struct ZoneGrades: Equatable, Hashable, Sendable, Codable {
         var grades = [Int]()
         for zone in Zone.allCases {
             guard let grade = byZone[zone] else {
-                throw StoreError.invalidInput(field: "zone \(zone.rawValue)", reason: "missing grade")
+                throw GradeError(zone: zone, reason: "missing grade")
             }
             guard (0...3).contains(grade) else {
-                throw StoreError.invalidInput(field: "zone \(zone.rawValue)", reason: "grade \(grade) outside 0...3")
+                throw GradeError(zone: zone, reason: "grade \(grade) outside 0...3")
             }
             grades.append(grade)
         }
@@ -24,7 +22,7 @@ public struct ZoneGrades: Equatable, Hashable, Sendable, Codable {
     }
 
     /// For values read back from the database, where CHECK constraints already hold.
-    init(unchecked grades: [Int]) { self.grades = grades }
+    package init(unchecked grades: [Int]) { self.grades = grades }
 
     public subscript(zone: Zone) -> Int { grades[Zone.allCases.firstIndex(of: zone)!] }
     public var global: Int { grades.reduce(0, +) }
@@ -50,4 +48,12 @@ public struct ZoneGrades: Equatable, Hashable, Sendable, Codable {
         for zone in Zone.allCases { byZone[zone] = try container.decode(Int.self, forKey: Key(stringValue: zone.rawValue)) }
         try self.init(byZone)
     }
+}
+
+/// A zone grade that is missing or outside 0...3.
+public struct GradeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var zone: Zone
+    public var reason: String
+    public init(zone: Zone, reason: String) { self.zone = zone; self.reason = reason }
+    public var description: String { "invalid zone \(zone.rawValue): \(reason)" }
 }

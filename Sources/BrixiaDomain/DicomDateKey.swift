@@ -34,7 +34,7 @@ public enum DicomDateKey {
         return text
     }
 
-    static func normalisedDate(_ raw: String?) -> String? {
+    package static func normalisedDate(_ raw: String?) -> String? {
         // Accept the ACR-NEMA "YYYY.MM.DD" form still seen in old files.
         guard let value = raw?.trimmingSpaces.replacingOccurrences(of: ".", with: ""),
               value.count == 8, value.allSatisfy(\.isASCIIDigit) else { return nil }
@@ -43,7 +43,7 @@ public enum DicomDateKey {
         return value
     }
 
-    static func normalisedTime(_ raw: String?) -> String? {
+    package static func normalisedTime(_ raw: String?) -> String? {
         // Accept the ACR-NEMA "HH:MM:SS" form; TM may be truncated to HH or HHMM.
         guard let value = raw?.trimmingSpaces.replacingOccurrences(of: ":", with: ""), !value.isEmpty else { return nil }
         let parts = value.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
@@ -59,15 +59,16 @@ public enum DicomDateKey {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    /// Without DICOM padding (spaces, NULs) at either end.
+    package var trimmingSpaces: String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\0" { s = s.dropFirst() }
         while let l = s.last, l == " " || l == "\0" { s = s.dropLast() }
         return String(s)
     }
-    var replacingDashes: String { replacingOccurrences(of: "-", with: "") }
+    package var replacingDashes: String { replacingOccurrences(of: "-", with: "") }
 }
 
 extension Character {
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    package var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
