@@ -46,15 +46,8 @@ extension PipelineEngine {
 
     var explanationRoot: URL { config.outbox.appendingPathComponent(Self.explanationFolderName) }
 
-    /// The Store that keeps the explanation jobs (the pipeline's own; explanations need the SQLite store).
-    var explanationStore: BrixiaStore {
-        get throws {
-            guard let store = (deps.store as? StoreJobStore)?.store else {
-                throw ExplanationJobError(folder: explanationRoot.path, reason: "explanation jobs need the pipeline's SQLite store")
-            }
-            return store
-        }
-    }
+    /// The Store that keeps the explanation jobs (the pipeline's own).
+    var explanationStore: BrixiaStore { deps.store.store }
 
     func explanationCheckpoint(_ step: ExplanationStep) throws {
         if explanationInterruptCheck?(step) == true { throw ExplanationInterrupted(step: step) }
@@ -107,7 +100,7 @@ extension PipelineEngine {
     /// left by a crash after it was marked done is removed.
     func adoptExplanationFolders() throws {
         guard let dirs = try? FileManager.default.contentsOfDirectory(at: explanationRoot, includingPropertiesForKeys: nil) else { return }
-        let store = try explanationStore
+        let store = explanationStore
         for dir in dirs.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) where !dir.lastPathComponent.hasPrefix(".") {
             let name = dir.lastPathComponent
             if let known = try store.explanationJob(folder: name) {
@@ -147,7 +140,7 @@ extension PipelineEngine {
     @discardableResult
     public func explanationTick() throws -> Bool {
         guard let launcher = deps.explanationLauncher else { return false }
-        let store = try explanationStore
+        let store = explanationStore
         if let running = explanationWorker {
             guard let status = running.worker.exitStatus else { running.worker.resume(); return true }
             explanationWorker = nil
@@ -218,7 +211,7 @@ extension PipelineEngine {
     /// Each step is idempotent and ordered so that a crash anywhere neither loses the SC nor publishes a second
     /// one: the SC is recorded before it is published, and published by one rename of the file in `out/`.
     func finishExplanation(_ record: ExplanationJobRecord, _ folder: ExplanationJobFolder) throws {
-        let store = try explanationStore
+        let store = explanationStore
         let job = try folder.job(), r = try folder.result()
         let a = job.analysis
         let dst = config.outbox.appendingPathComponent(job.outputFileName)

@@ -11,14 +11,14 @@ public struct PipelineDependencies: Sendable {
     public var inspector: any InstanceInspector
     public var scorer: any StudyScorer
     public var reports: any ReportSink
-    public var store: any JobStore
+    public var store: PipelineStore
     public var fileWriter: any FileWriting
     public var now: @Sendable () -> Date
     /// Starts explanation workers (nil = explanations off); see ExplanationScheduling.swift.
     public var explanationLauncher: (any ExplanationLauncher)?
     /// The PACS queue, over the same store as `store` (nil: no destinations, or test doubles that keep no queue).
     public var outgoing: OutgoingQueue?
-    public init(inspector: any InstanceInspector, scorer: any StudyScorer, reports: any ReportSink, store: any JobStore,
+    public init(inspector: any InstanceInspector, scorer: any StudyScorer, reports: any ReportSink, store: PipelineStore,
                 fileWriter: any FileWriting = POSIXFileWriter(), now: @escaping @Sendable () -> Date = { Date() },
                 explanationLauncher: (any ExplanationLauncher)? = nil, outgoing: OutgoingQueue? = nil) {
         self.inspector = inspector; self.scorer = scorer; self.reports = reports; self.store = store
@@ -131,10 +131,10 @@ public final class PipelineEngine: @unchecked Sendable {
             return .quarantined
         }
         if let known = try deps.store.instance(sopInstanceUID: m.sopInstanceUID, studyInstanceUID: m.studyInstanceUID) {
-            if known.contentHash == hash {
+            if known.contentSHA256 == hash {
                 // The file we recorded, still waiting for (or in) processing: nothing to do.
-                let job = try deps.store.job(studyInstanceUID: known.studyInstanceUID)
-                if known.path == file.path && (job?.state.keepsInputsInInbox ?? false) { return .alreadyTracked }
+                let job = try deps.store.job(studyInstanceUID: m.studyInstanceUID)
+                if known.filePath == file.path && (job?.state.keepsInputsInInbox ?? false) { return .alreadyTracked }
                 log.info("re-delivered identical instance ignored", metadata: [
                     "file": "\(file.lastPathComponent)", "study": "\(Self.ref(m.studyInstanceUID))"])
                 log.debug("duplicate instance", metadata: ["sopInstanceUID": "\(m.sopInstanceUID)"])

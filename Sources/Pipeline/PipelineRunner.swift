@@ -174,7 +174,7 @@ extension PipelineEngine {
 
     /// The run's record of one processed study; file names relative to the inbox (archived ones too).
     func studyResult(_ study: String, _ outcome: JobOutcome, seconds: TimeInterval) -> StudyResult {
-        let files = ((try? deps.store.instances(studyInstanceUID: study)) ?? []).map { inputName($0.path) }
+        let files = ((try? deps.store.instances(studyInstanceUID: study)) ?? []).map { inputName($0.filePath) }
         switch outcome {
         case .done(let v):
             return StudyResult(studyInstanceUID: study, ref: Self.ref(study), files: files, outcome: "done", version: v, reason: nil, seconds: seconds)

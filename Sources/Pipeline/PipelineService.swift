@@ -50,7 +50,7 @@ public enum PipelineDaemon {
 extension PipelineRunner {
     /// The daemon's own store, for consumers in the same process (the web console): one connection pool,
     /// not a second writer. nil with test doubles that keep jobs elsewhere.
-    public var sharedStore: BrixiaStore? { (engine.deps.store as? StoreJobStore)?.store }
+    public var sharedStore: BrixiaStore { engine.deps.store.store }
     /// The pipeline's outgoing PACS queue (nil without destinations).
     public var outgoing: OutgoingQueue? { engine.deps.outgoing }
 }

@@ -37,7 +37,7 @@ public enum ProductionPipeline {
         if scorer.isTestFixture {
             logger.warning("scoring with a RANDOM TEST FIXTURE model (BRIXIA_ALLOW_TEST_FIXTURE=1): results are meaningless")
         }
-        let store = try StoreJobStore(config: config)
+        let store = try PipelineStore(config: config)
         let installation = try store.store.installationIdentity(orCreate: TrackingDerivation.freshInstallation)
         var deps = PipelineDependencies(inspector: DicomKitInspector(), scorer: scorer,
                                         reports: ReportsSink(softwareVersion: softwareVersion, installation: installation),

@@ -43,11 +43,11 @@ extension PipelineEngine {
         return (job.studyInstanceUID, outcome)
     }
 
-    func process(_ job: StudyJob) throws -> JobOutcome {
+    func process(_ job: JobRecord) throws -> JobOutcome {
         let study = job.studyInstanceUID
         let ref = Self.ref(study)
         // The file names the study for the operator (as dropped into the inbox); UIDs only at debug.
-        let files = ((try? deps.store.instances(studyInstanceUID: study)) ?? []).map { inputName($0.path) }
+        let files = ((try? deps.store.instances(studyInstanceUID: study)) ?? []).map { inputName($0.filePath) }
         log.info("processing study", metadata: ["study": "\(ref)", "file": "\(files.first ?? "-")\(files.count > 1 ? " +\(files.count - 1)" : "")",
                                                 "attempt": "\(job.attempts)"])
         do {
@@ -89,7 +89,7 @@ extension PipelineEngine {
         var detail = [("Study Instance UID", study)]
         for (i, h) in history.enumerated() { detail.append(("history \(i + 1)", h)) }
         for inst in try deps.store.instances(studyInstanceUID: study) {
-            let url = URL(fileURLWithPath: inst.path)
+            let url = URL(fileURLWithPath: inst.filePath)
             guard ConfigResolver.isInside(url, config.inbox), FileKind.of(url.path) == .regular else { continue }
             try quarantineFile(url, reason: reason, detail: detail + [("SOP Instance UID", inst.sopInstanceUID)])
         }
@@ -103,12 +103,12 @@ extension PipelineEngine {
     /// re-analyses the whole study). One file per SOP Instance UID, the recorded content only.
     func candidates(study: String) throws -> [Candidate] {
         let instances = try deps.store.instances(studyInstanceUID: study)
-        let current = Dictionary(instances.map { ($0.sopInstanceUID, $0.contentHash) }, uniquingKeysWith: { a, _ in a })
+        let current = Dictionary(instances.map { ($0.sopInstanceUID, $0.contentSHA256) }, uniquingKeysWith: { a, _ in a })
         var bySOP: [String: Candidate] = [:]
         for inst in instances {
-            let url = URL(fileURLWithPath: inst.path)
+            let url = URL(fileURLWithPath: inst.filePath)
             guard ConfigResolver.isInside(url, config.inbox), FileKind.of(url.path) == .regular else { continue }
-            guard (try? ContentHash.sha256(of: url)) == inst.contentHash else { continue }
+            guard (try? ContentHash.sha256(of: url)) == inst.contentSHA256 else { continue }
             do {
                 let i = try deps.inspector.inspect(file: url)
                 if i.eligibility.eligible { bySOP[i.metadata.sopInstanceUID] = Candidate(metadata: i.metadata, url: url, inInbox: true) }
@@ -126,7 +126,7 @@ extension PipelineEngine {
         return bySOP.values.sorted { Trend.primaryOrder($0.metadata, $1.metadata) }
     }
 
-    private func processOrThrow(_ job: StudyJob) throws -> JobOutcome {
+    private func processOrThrow(_ job: JobRecord) throws -> JobOutcome {
         let study = job.studyInstanceUID
         if let manifest = readManifest(in: stagingFolder(study)) {
             try finishStaged(staging: stagingFolder(study), manifest: manifest)

@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     static func consoleService(runner: PipelineRunner, logger: Logger) throws -> [any Service] {
         let cfg = runner.engine.config
         guard let http = cfg.http else { return [] }
-        guard let store = runner.sharedStore else { return [] }
+        let store = runner.sharedStore
         let console = ConsoleConfig(address: http.address, port: http.port, usersFile: http.usersFile,
                                     secureCookies: http.secureCookies,
                                     destinations: cfg.network.destinations, outgoingPolicy: cfg.network.retry)

@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func theHookRunsOncePerFiredAlertWithTheAlertInItsEnvironment() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         let (hook, record) = try Self.recordingHook(in: ws.root)
         ws.config.alertHook = hook
         ws.config.alertRules = [try AlertRule(spec: "global>=12"), try AlertRule(spec: "rise>=3")]

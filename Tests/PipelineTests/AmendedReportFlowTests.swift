@@ -38,7 +38,7 @@ final class StepCrasher: @unchecked Sendable {
                     as: "\(i)-\(study).dcm")
     }
 
-    static func sql(_ ws: Workspace) throws -> BrixiaStore { try #require(ws.sqlStore).store }
+    static func sql(_ ws: Workspace) throws -> BrixiaStore { ws.store.store }
 
     static func latestReport(_ ws: Workspace, _ study: String) throws -> StudyAnalysis {
         let v = try #require(try sql(ws).analyses(studyInstanceUID: study).last?.version)
@@ -88,7 +88,7 @@ final class StepCrasher: @unchecked Sendable {
     }
 
     @Test func reverseDateOrderDeliveryReissuesEachLaterReportOnce() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         for i in 0..<3 {
             try Self.deliver(ws, i)
             let s = try await ws.runner().runOnce()
@@ -108,7 +108,7 @@ final class StepCrasher: @unchecked Sendable {
     /// triggers), then a restart: still exactly one amended report per later exam.
     @Test(arguments: ProcessingStep.allCases, [0, 1])
     func crashAtEveryStepOfAnAmendment(step: ProcessingStep, job: Int) async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         try Self.deliver(ws, 0)
         #expect(try await ws.runner().runOnce().isClean)
 
@@ -130,7 +130,7 @@ final class StepCrasher: @unchecked Sendable {
     /// In one batch (`run --once` over all three files, delivered in any name order) the exams are
     /// processed in date order: every report names the right prior the first time, nothing is amended.
     @Test func oneBatchIsProcessedInDateOrder() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         // File names sort as the reverse of the dates ("0-D35.dcm", "1-D7.dcm", "2-D0.dcm").
         for i in 0..<3 { try Self.deliver(ws, i) }
         #expect(try await ws.runner().runOnce().isClean)
@@ -146,7 +146,7 @@ final class StepCrasher: @unchecked Sendable {
 /// acquisition, in its report (prior, change, label, chart) exactly as in `trend`.
 @Suite struct OneOrderingRuleTests {
     @Test func examDatedByAcquisitionOnlyGetsItsPriorAndChangeAsInTrend() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         try ws.drop(FakeInstance.make(study: "A1", sop: "A1.1", date: "20200301", grades: [1, 1, 1, 1, 1, 1]), as: "a.dcm")
         try ws.drop(FakeInstance.make(study: "A2", sop: "A2.1", date: "", grades: [2, 2, 2, 2, 2, 2],
                                       acquisition: "20200305101500"), as: "b.dcm")
@@ -163,7 +163,7 @@ final class StepCrasher: @unchecked Sendable {
     }
 
     @Test func undatedExamHasNoPriorInReportOrTrend() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         try ws.drop(FakeInstance.make(study: "U1", sop: "U1.1", date: "20200301"), as: "a.dcm")
         try ws.drop(FakeInstance.make(study: "U2", sop: "U2.1", date: ""), as: "b.dcm")
         #expect(try await ws.runner().runOnce().isClean)
@@ -229,11 +229,11 @@ struct AmendingDicomSink: ReportSink {
     }
 
     @Test func amendmentsAreQueuedForThePACSAndNameTheirPredecessor() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         ws.config.network.destinations = [try DicomNode(parsing: "PACS@127.0.0.1:1"), try DicomNode(parsing: "ARCHIVE@127.0.0.1:2")]
-        let queue = OutgoingQueue(store: try #require(ws.jobStore as? StoreJobStore).store)
+        let queue = OutgoingQueue(store: ws.store.store)
         let deps = { PipelineDependencies(inspector: FakeInspector(), scorer: ws.scorer, reports: AmendingDicomSink(),
-                                          store: ws.jobStore, now: { Date() }, outgoing: queue) }
+                                          store: ws.store, now: { Date() }, outgoing: queue) }
         var log = Logger(label: "test"); log.logLevel = .critical
         for i in 0..<3 {
             try AmendedReportFlowTests.deliver(ws, i, uid: Self.uid)

@@ -7,11 +7,11 @@ import Store
 /// `low-confidence` status below the model's threshold, and alert rules with a minimum confidence.
 @Suite struct ConfidencePipelineTests {
     @Test func lowConfidenceStatusAndMinimumConfidenceAlerts() async throws {
-        let owner = try Workspace(realStore: true)
+        let owner = try Workspace()
         owner.config.alertRules = [try AlertRule(spec: "global>=12@0.6"), .globalAtLeast(15)]
         let ws = owner.reopened()   // the store reads its rules when opened
         defer { withExtendedLifetime(owner) {} }
-        let store = try #require(ws.sqlStore).store
+        let store = ws.store.store
         var unsure = FakeInstance.make(study: "7.1", sop: "7.1.1", patient: "P1", grades: [3, 3, 2, 2, 1, 1])  // 12
         unsure.confidence = [0.5, 0.4, 0.45, 0.3, 0.5, 0.35]                                                 // 0.417 < 0.5
         var sure = FakeInstance.make(study: "7.2", sop: "7.2.1", patient: "P2", grades: [3, 3, 2, 2, 2, 2])    // 14

@@ -45,7 +45,7 @@ final class Flag: @unchecked Sendable {
         #expect(try ws.store.job(studyInstanceUID: "Q.1")?.state == .received)   // not yet quiet for 3 s
         ws.manualClock.advance(by: 0.2)
         #expect(try await eventually(10) { try ws.store.job(studyInstanceUID: "Q.1")?.state == .done })
-        let a = try ws.store.analyses(studyInstanceUID: "Q.1")
+        let a = try ws.analyses("Q.1")
         #expect(a.count == 1)
         #expect(a.first?.instanceUIDs == ["Q.1.1", "Q.1.2"])
         #expect(try await eventually(5) { ws.inboxFiles().isEmpty })
@@ -54,7 +54,7 @@ final class Flag: @unchecked Sendable {
         try ws.drop(FakeInstance.make(study: "Q.1", sop: "Q.1.3", acquisition: "3"), as: "late.dcm")
         #expect(try await eventually(10) { try ws.store.instances(studyInstanceUID: "Q.1").count == 3 })
         ws.manualClock.advance(by: 3.1)
-        #expect(try await eventually(10) { try ws.store.analyses(studyInstanceUID: "Q.1").count == 2 })
+        #expect(try await eventually(10) { try ws.analyses("Q.1").count == 2 })
         #expect(try await eventually(5) { ws.outputs().contains("brixia_Q.1_v2.sr.json") })
         stop.set()
         try await daemon.value
@@ -66,10 +66,10 @@ final class Flag: @unchecked Sendable {
     /// prior the first time); an even earlier exam arriving later re-issues only the exam after it, once.
     @Test(.timeLimit(.minutes(1)))
     func daemonReportsSameSecondArrivalsInDateOrderAndAmendsOnALateEarlierExam() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         ws.config.quietPeriod = 0.5
         ws.config.rescanInterval = 0.3
-        let store = try #require(ws.sqlStore).store
+        let store = ws.store.store
         let (daemon, stop) = startDaemon(ws)
         for (i, (study, date)) in [("D35", "20200405"), ("D7", "20200308"), ("D0", "20200301")].enumerated() {
             try ws.drop(FakeInstance.make(study: study, sop: study + ".1", date: date), as: "\(i)-\(study).dcm")
@@ -98,8 +98,7 @@ final class Flag: @unchecked Sendable {
     func failedJobIsRetriedByTheDaemonAfterItsDelay() async throws {
         let ws = try Workspace()
         ws.config.quietPeriod = 0
-        ws.config.retryDelay = 30
-        ws.store.retryDelay = 30
+        ws.config.retryDelay = 30   // before the store is opened: it takes the delay from the configuration
         ws.config.rescanInterval = 0.3
         try Data("blocked".utf8).write(to: ws.config.outbox)
         let (daemon, stop) = startDaemon(ws)

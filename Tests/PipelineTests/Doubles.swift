@@ -3,6 +3,7 @@ import Glibc
 #endif
 import BrixiaDomain
 import Foundation
+import GRDB
 import Logging
 @testable import Pipeline
 
@@ -118,10 +119,9 @@ final class ManualClock: @unchecked Sendable {
 final class Workspace {
     let root: URL
     var config: PipelineConfig
-    let store = InMemoryJobStore()
-    /// The real Store (SQLite) when the workspace was made with `realStore: true`.
-    private(set) var sqlStore: StoreJobStore?
-    var jobStore: any JobStore { sqlStore ?? store }
+    /// The pipeline's store over a temporary SQLite database (the real one: there is no in-memory double).
+    /// Opened on first use, with the configuration as the test has set it by then.
+    private(set) lazy var store: PipelineStore = try! PipelineStore(config: config)
     let scorer = FakeScorer()
     let sink = FakeReportSink()
     let writer = FlakyWriter()
@@ -133,12 +133,11 @@ final class Workspace {
         set { manualClock.set(newValue) }
     }
 
-    init(realStore: Bool = false) throws {
+    init() throws {
         root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-pl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         config = PipelineConfig.defaults(workDir: root)
         config.stabilityPeriod = 0
-        if realStore { sqlStore = try StoreJobStore(config: config) }
     }
 
     private var owned = true
@@ -146,7 +145,7 @@ final class Workspace {
 
     private init(root: URL, config: PipelineConfig) throws {
         self.root = root; self.config = config
-        sqlStore = try StoreJobStore(config: config)
+        store = try PipelineStore(config: config)
     }
 
     /// The same folders and database, opened again as a restarted process would.
@@ -157,7 +156,7 @@ final class Workspace {
     }
 
     func engine(explaining launcher: (any ExplanationLauncher)? = nil) -> PipelineEngine {
-        let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: jobStore,
+        let deps = PipelineDependencies(inspector: FakeInspector(), scorer: scorer, reports: sink, store: store,
                                         fileWriter: writer, now: { [manualClock] in manualClock.now },
                                         explanationLauncher: launcher)
         var log = Logger(label: "test"); log.logLevel = .critical
@@ -191,5 +190,40 @@ final class Workspace {
     }
 
     func inboxFiles() -> [String] { files(config.inbox) }
+
+    /// The committed results of a study, oldest version first, as their reports were published: the store says
+    /// which versions are committed, FakeReportSink's JSON in the outbox carries what was reported.
+    func analyses(_ study: String) throws -> [StudyAnalysis] {
+        let dec = JSONDecoder(); dec.dateDecodingStrategy = .iso8601
+        return try store.store.analyses(studyInstanceUID: study).map { row in
+            let name = "brixia_\(study)_v\(row.version)"
+            let files = try FileManager.default.contentsOfDirectory(atPath: config.outbox.path)
+                .filter { $0.hasPrefix(name + ".") && $0.hasSuffix(".json") }.sorted()
+            guard let file = files.first else { throw TestFailure("no published report \(name).*.json for committed version \(row.version)") }
+            return try dec.decode(StudyAnalysis.self, from: Data(contentsOf: config.outbox.appendingPathComponent(file)))
+        }
+    }
+
+    /// Makes the database refuse (or accept again) every commit of a scored result, as a failing disk would:
+    /// a trigger on the analyses table, so the rest of the store keeps working.
+    func refuseCommits(_ refuse: Bool) throws {
+        _ = store   // migrated before the trigger is added
+        let raw = try DatabaseQueue(path: config.database.path)
+        try raw.write { db in
+            try db.execute(sql: refuse
+                ? "CREATE TRIGGER refuse_commit BEFORE INSERT ON analyses BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+                : "DROP TRIGGER refuse_commit")
+        }
+    }
+
+    /// The outputs recorded with the study's latest committed result.
+    func publishedOutputs(_ study: String) throws -> [PublishedOutput]? {
+        try store.issuedReport(studyInstanceUID: study)?.outputs
+    }
     func outputs() -> [String] { files(config.outbox).filter { !$0.hasPrefix(".") } }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
 }

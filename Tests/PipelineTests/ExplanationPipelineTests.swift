@@ -70,14 +70,14 @@ extension Workspace {
     func admit(_ study: String, sop: String, as name: String, into engine: PipelineEngine) throws {
         try drop(FakeInstance.make(study: study, sop: sop), as: name)
         try engine.intake(config.inbox.appendingPathComponent(name))
-        try jobStore.promote(quietBefore: .distantFuture, now: clock)
+        try store.promote(quietBefore: .distantFuture, now: clock)
     }
 
     var explainRoot: URL { config.outbox.appendingPathComponent(PipelineEngine.explanationFolderName) }
 
     /// EXPLAIN-SC and EXPLAIN-SEG rows of the study's analysis `version` (real SQLite store).
     func explanationUIDs(_ study: String, version: Int = 1) throws -> [String] {
-        let store = try #require(sqlStore).store
+        let store = store.store
         let a = try #require(try store.analyses(studyInstanceUID: study).first { $0.version == version })
         return try store.outputs(analysisID: a.id).filter { $0.kind == explanationOutputKind || $0.kind == explanationSegmentationKind }
             .map(\.sopInstanceUID)
@@ -85,24 +85,24 @@ extension Workspace {
 
     /// The explanation jobs of the store, every state.
     func explanationJobs() throws -> [ExplanationJobRecord] {
-        try #require(sqlStore).store.explanationJobs(states: ExplanationJobState.allCases)
+        try store.store.explanationJobs(states: ExplanationJobState.allCases)
     }
 
     /// The states one job went through, as "from>to".
     func explanationPath(_ job: ExplanationJobRecord) throws -> [String] {
-        try #require(sqlStore).store.explanationHistory(id: job.id).map { "\($0.fromState ?? "-")>\($0.toState ?? "-")" }
+        try store.store.explanationHistory(id: job.id).map { "\($0.fromState ?? "-")>\($0.toState ?? "-")" }
     }
 }
 
 @Suite struct ExplanationPipelineTests {
     static func workspace() throws -> Workspace {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         ws.config.explain = true
         return ws
     }
 
     @Test func offByDefaultWritesNoJob() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         #expect(ws.config.explain == false)
         let launcher = FakeExplanationLauncher()
         try ws.drop(FakeInstance.make(study: "E.0", sop: "E.0.1"), as: "e0.dcm")
@@ -116,7 +116,7 @@ extension Workspace {
     @Test func scoresAreCommittedFirstThenOneExplanationIsRecordedAndPublished() async throws {
         let ws = try Self.workspace()
         let launcher = FakeExplanationLauncher()
-        let store = try #require(ws.sqlStore)
+        let store = ws.store
         nonisolated(unsafe) var committedAtLaunch: [Bool] = []
         launcher.onLaunch = { job in
             committedAtLaunch.append((try? store.analysisVersions(studyInstanceUID: job.analysis.studyInstanceUID))?.contains(job.analysis.version) ?? false)
@@ -201,9 +201,9 @@ extension Workspace {
         #expect(try ws.explanationPath(job).suffix(2) == ["queued>running", "running>failed"])
         // Each launch was told the previous launch's worker, to stop it if it were still alive.
         #expect(launcher.staleWorkers == [nil] + (1..<ws.config.maxAttempts).map { Int32(40_000 + $0) })
-        #expect(try ws.jobStore.job(studyInstanceUID: "E.4")?.state == .done)
+        #expect(try ws.store.job(studyInstanceUID: "E.4")?.state == .done)
         // `brixia retry --explanations`: queued again with fresh attempts, and computed.
-        let retried = try #require(ws.sqlStore).store.retryFailedExplanations(actor: "test")
+        let retried = try ws.store.store.retryFailedExplanations(actor: "test")
         #expect(retried.map(\.id) == [job.id])
         launcher.fail = false
         let again = try await ws.runner(explaining: launcher).runOnce()

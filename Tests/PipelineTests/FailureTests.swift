@@ -42,7 +42,7 @@ import Testing
         #expect(ws.outputs().isEmpty)                          // nothing partial reached the outbox
         #expect(ws.files(ws.config.outbox.appendingPathComponent(PipelineEngine.stagingFolderName)).isEmpty)
         #expect(ws.inboxFiles() == ["d.dcm"])
-        #expect(try ws.store.analyses(studyInstanceUID: "D.1").isEmpty)
+        #expect(try ws.analyses("D.1").isEmpty)
 
         ws.sink.failWithENOSPC = false
         let s2 = try await ws.runner().runOnce()
@@ -60,7 +60,7 @@ import Testing
         let s2 = try await ws.runner().runOnce()
         #expect(s2.isClean)
         #expect(ws.outputs().count == 2)
-        #expect(try ws.store.analyses(studyInstanceUID: "M.1").map(\.version) == [1])
+        #expect(try ws.analyses("M.1").map(\.version) == [1])
     }
 
     @Test func diskFullWritingReasonKeepsFileInInbox() async throws {
@@ -77,12 +77,12 @@ import Testing
 
     @Test func commitFailureAfterPublishDoesNotReissueOutputs() async throws {
         let ws = try Workspace()
-        ws.store.failCommit = FileOpError("commit", "db", errno: EIO)
+        try ws.refuseCommits(true)
         try ws.drop(FakeInstance.make(study: "C.1", sop: "C.1.1"), as: "c.dcm")
         let s1 = try await ws.runner().runOnce()
         #expect(s1.studiesFailed == 1)
         let first = try Data(contentsOf: ws.config.outbox.appendingPathComponent("brixia_C.1_v1.sr.json"))
-        ws.store.failCommit = nil
+        try ws.refuseCommits(false)
         let s2 = try await ws.runner().runOnce()
         #expect(s2.isClean)
         // Same staged analysis committed; the published file was not rewritten with new content.
@@ -91,10 +91,10 @@ import Testing
     }
 
     @Test func transientFailuresAreBoundedThenFailedUntilRetried() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         try Data("in the way".utf8).write(to: ws.config.outbox)
         try ws.drop(FakeInstance.make(study: "8.8", sop: "8.8.1"), as: "o.dcm")
-        let store = try #require(ws.sqlStore)
+        let store = ws.store
         // Each --once run retries it once (never twice in one run), up to maxAttempts (3).
         for attempt in 1...3 {
             let s = try await ws.runner().runOnce()
@@ -116,12 +116,12 @@ import Testing
     }
 
     @Test func daemonRetriesATransientFailureOnlyAfterItsBackoff() throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         try Data("in the way".utf8).write(to: ws.config.outbox)
         try ws.drop(FakeInstance.make(study: "9.9", sop: "9.9.1"), as: "o.dcm")
         let engine = ws.engine()
         try engine.intake(ws.config.inbox.appendingPathComponent("o.dcm"))
-        try ws.jobStore.promote(quietBefore: .distantFuture, now: ws.clock)
+        try ws.store.promote(quietBefore: .distantFuture, now: ws.clock)
         if case .failed = try #require(try engine.processNext()).outcome {} else { Issue.record("expected a failure") }
         try FileManager.default.removeItem(at: ws.config.outbox)
         // Back-off 60 s after the first failure (retryDelay): nothing to claim before it.
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func reportRefusalQuarantinesTheStudyInsteadOfLooping() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         ws.sink.rejectInput = "invalid report input StudyInstanceUID: '..' is not a valid UID"
         try ws.drop(FakeInstance.make(study: "5.5", sop: "5.5.1"), as: "bad.dcm")
         let s1 = try await ws.runner().runOnce()
@@ -143,14 +143,14 @@ import Testing
         #expect(ws.inboxFiles().isEmpty)
         let reason = try String(contentsOf: ws.config.quarantine.appendingPathComponent("bad.dcm.reason.txt"), encoding: .utf8)
         #expect(reason.contains("is not a valid UID"))
-        #expect(try ws.sqlStore?.job(studyInstanceUID: "5.5")?.state == .quarantined)
+        #expect(try ws.store.job(studyInstanceUID: "5.5")?.state == .quarantined)
         // A second run has nothing to do.
         let s2 = try await ws.runner().runOnce()
         #expect(s2.isClean && s2.studiesProcessed == 0 && s2.studiesQuarantined == 0)
     }
 
     @Test func aStudyThatKeepsKillingTheWorkerIsQuarantinedAsPoison() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         try ws.drop(FakeInstance.make(study: "6.6", sop: "6.6.1"), as: "p.dcm")
         // Three runs, each dying right after the claim (as a crash would).
         for _ in 1...3 {
@@ -158,12 +158,12 @@ import Testing
             engine.interruptCheck = { $0 == .claimed }
             try engine.recover()
             try engine.intake(ws.config.inbox.appendingPathComponent("p.dcm"))
-            try ws.jobStore.promote(quietBefore: .distantFuture, now: ws.clock)
+            try ws.store.promote(quietBefore: .distantFuture, now: ws.clock)
             #expect(throws: ProcessingInterrupted.self) { try engine.processNext(retryBefore: .distantFuture) }
         }
         let engine = ws.engine()
         try engine.recover()
-        #expect(try ws.sqlStore?.job(studyInstanceUID: "6.6")?.state == .quarantined)
+        #expect(try ws.store.job(studyInstanceUID: "6.6")?.state == .quarantined)
         #expect(ws.inboxFiles().isEmpty)
         let reason = try String(contentsOf: ws.config.quarantine.appendingPathComponent("p.dcm.reason.txt"), encoding: .utf8)
         #expect(reason.contains("poison"))

@@ -49,7 +49,7 @@ import Testing
         let plain = try ws.drop(Self.dicom(sop: "2.25.5"), as: "plain.dcm")
         guard try DicomKitInspector().inspect(file: plain).eligibility.eligible else { Issue.record("plain.dcm not eligible"); return }
         try FileManager.default.removeItem(at: plain)
-        let deps = PipelineDependencies(inspector: DicomKitInspector(), scorer: ws.scorer, reports: ws.sink, store: ws.jobStore,
+        let deps = PipelineDependencies(inspector: DicomKitInspector(), scorer: ws.scorer, reports: ws.sink, store: ws.store,
                                         fileWriter: ws.writer, now: { Date(timeIntervalSince1970: 1_700_000_000) })
         var log = Logger(label: "test"); log.logLevel = .critical
         func runner() -> PipelineRunner { PipelineRunner(engine: PipelineEngine(config: ws.config, dependencies: deps, logger: log), logger: log) }

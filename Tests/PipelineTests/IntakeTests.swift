@@ -32,7 +32,7 @@ import Testing
         #expect(s.filesArchived == 1)
         #expect(s.isClean)
         #expect(ws.scorer.scored == ["1.2.3.1"])
-        #expect(try ws.store.analyses(studyInstanceUID: "1.2.3").count == 1)
+        #expect(try ws.analyses("1.2.3").count == 1)
         #expect(ws.outputs() == ["brixia_1.2.3_v1.sc.json", "brixia_1.2.3_v1.sr.json"])
         let lat = try String(contentsOf: ws.config.quarantine.appendingPathComponent("st/lat.dcm.reason.txt"), encoding: .utf8)
         #expect(lat.contains("lateral view"))
@@ -51,7 +51,7 @@ import Testing
         #expect(s.duplicatesIgnored == 2)
         #expect(s.studiesProcessed == 0)
         #expect(s.isClean)
-        #expect(try ws.store.analyses(studyInstanceUID: "9.9").count == 1)
+        #expect(try ws.analyses("9.9").count == 1)
         #expect(ws.outputs().count == 2)
         #expect(ws.files(ws.config.archive).count == 3)
         #expect(ws.scorer.scored == ["9.9.1"])
@@ -64,7 +64,7 @@ import Testing
         try ws.drop(FakeInstance.make(study: "5.5", sop: "5.5.2", grades: [2, 2, 1, 1, 0, 0], acquisition: "20200310093000"), as: "x2.dcm")
         let s = try await ws.runner().runOnce()
         #expect(s.studiesProcessed == 1)
-        let a = try ws.store.analyses(studyInstanceUID: "5.5").sorted { $0.version < $1.version }
+        let a = try ws.analyses("5.5").sorted { $0.version < $1.version }
         #expect(a.map(\.version) == [1, 2])
         #expect(a[1].source.sopInstanceUID == "5.5.2")   // the later acquisition is the primary
         #expect(a[1].instanceUIDs == ["5.5.1", "5.5.2"])
@@ -80,7 +80,7 @@ import Testing
         try ws.drop(FakeInstance.make(study: "6.6", sop: "6.6.1", grades: [3, 3, 3, 3, 3, 3]), as: "y.dcm")
         let s = try await ws.runner().runOnce()
         #expect(s.duplicatesIgnored == 0)
-        let a = try ws.store.analyses(studyInstanceUID: "6.6")
+        let a = try ws.analyses("6.6")
         #expect(a.count == 2)
         #expect(a.map(\.score.global).sorted() == [0, 18])
     }
@@ -97,18 +97,18 @@ import Testing
         try ws.drop(FakeInstance.make(study: "Q.1", sop: "Q.1.1", patient: "P2", date: "20200301", grades: [0, 0, 0, 0, 0, 0]), as: "other.dcm")
         _ = try await ws.runner().runOnce()
 
-        let old = try #require(try ws.store.analyses(studyInstanceUID: "S.old").first)
+        let old = try #require(try ws.analyses("S.old").first)
         #expect(old.prior == nil)          // the newer exam processed earlier is not its prior
         #expect(old.trend == .baseline)
-        let mid = try #require(try ws.store.analyses(studyInstanceUID: "S.mid").first)
+        let mid = try #require(try ws.analyses("S.mid").first)
         #expect(mid.prior?.studyInstanceUID == "S.old")
         #expect(mid.globalDelta == 1)
         #expect(mid.zoneDeltas == [0, 0, 0, 0, 1, 0])
         #expect(mid.trend == .stable)
-        let new = try #require(try ws.store.analyses(studyInstanceUID: "S.new").first)
+        let new = try #require(try ws.analyses("S.new").first)
         #expect(new.prior == nil)          // nothing older existed when it was processed
         #expect(new.alerts.map(\.rule) == ["global>=12"])
-        let q = try #require(try ws.store.analyses(studyInstanceUID: "Q.1").first)
+        let q = try #require(try ws.analyses("Q.1").first)
         #expect(q.prior == nil)
     }
 
@@ -118,7 +118,7 @@ import Testing
         _ = try await ws.runner().runOnce()
         try ws.drop(FakeInstance.make(study: "W.2", sop: "W.2.1", date: "20200308", grades: [2, 2, 1, 1, 0, 0]), as: "w2.dcm")
         _ = try await ws.runner().runOnce()
-        let a = try #require(try ws.store.analyses(studyInstanceUID: "W.2").first)
+        let a = try #require(try ws.analyses("W.2").first)
         #expect(a.globalDelta == 4)
         #expect(a.trend == .worse)
         #expect(a.alerts.map(\.message) == ["global score rose by 4 (2 -> 6) since 2020-03-01"])

@@ -8,7 +8,7 @@ import Testing
 /// any output), the input is archived (not quarantined), no alert fires and the next exam's prior skips it.
 @Suite struct NotScoredPipelineTests {
     @Test func aFailedCheckIsRecordedReportedAndLeftOutOfPriorsAndAlerts() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         ws.config.alertRules = [try AlertRule(spec: "global>=1")]
         try ws.drop(FakeInstance.make(study: "7.1", sop: "7.1.1", date: "20200301", grades: [1, 0, 0, 0, 0, 0]), as: "a.dcm")
         var bad = FakeInstance.make(study: "7.2", sop: "7.2.1", date: "20200305", grades: [3, 3, 3, 3, 3, 3])
@@ -20,7 +20,7 @@ import Testing
         #expect(ws.files(ws.config.quarantine).isEmpty, "a failed check is not a quarantine")
         #expect(ws.inboxFiles().isEmpty, "the examined input is archived")
 
-        let store = try #require(ws.sqlStore).store
+        let store = ws.store.store
         #expect(try store.job(studyInstanceUID: "7.2")?.state == .done)
         let ns = try store.notScored(studyInstanceUID: "7.2")
         #expect(ns.count == 1 && ns[0].reason == "image-content check failed: two lungs not found")
@@ -41,14 +41,14 @@ import Testing
 
     /// A second image of the same study that passes is scored instead of reporting "not scored".
     @Test func anotherImageOfTheStudyThatPassesIsScored() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         var bad = FakeInstance.make(study: "6.1", sop: "6.1.1", date: "20200301")
         bad.scorer = "qc-fail"
         try ws.drop(bad, as: "a1.dcm")
         try ws.drop(FakeInstance.make(study: "6.1", sop: "6.1.2", date: "20200301"), as: "a2.dcm")
         let s = try await ws.runner().runOnce()
         #expect(s.isClean && s.studiesNotScored == 0)
-        let store = try #require(ws.sqlStore).store
+        let store = ws.store.store
         #expect(try store.analyses(studyInstanceUID: "6.1").count == 1)
         #expect(try store.notScored(studyInstanceUID: "6.1").isEmpty)
     }
@@ -57,7 +57,7 @@ import Testing
     /// of them, then a restart, leaves exactly one not-scored result and one SR, the input archived.
     @Test(arguments: ProcessingStep.allCases)
     func crashAtEveryStepRecordsItExactlyOnce(step: ProcessingStep) async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         var bad = FakeInstance.make(study: "5.1", sop: "5.1.1", date: "20200301")
         bad.scorer = "qc-fail"
         try ws.drop(bad, as: "a.dcm")
@@ -68,7 +68,7 @@ import Testing
         #expect(s.isClean, "\(s.text)")
         // Recovery's path: re-queued before anything was staged, the staged result finished after.
         #expect(s.recovered == ([.claimed, .scored].contains(step) ? [.requeued(study: "5.1")] : [.finishedStaged(study: "5.1")]), "\(step)")
-        let store = try #require(ws.sqlStore).store
+        let store = ws.store.store
         #expect(try store.notScored(studyInstanceUID: "5.1").map(\.version) == [1])
         #expect(try store.analyses(studyInstanceUID: "5.1").isEmpty)
         #expect(ws.outputs() == ["brixia_5.1_v1.sr.json"])

@@ -22,10 +22,10 @@ import Testing
         #expect(s.recovered == expected, "\(step)")
         #expect(ws.scorer.scored.count == (step == .scored ? 2 : 1))   // a claimed study was not scored yet
         #expect(ws.inboxFiles().isEmpty)
-        #expect(try ws.store.analyses(studyInstanceUID: "K.1").map(\.version) == [1])
+        #expect(try ws.analyses("K.1").map(\.version) == [1])
         #expect(ws.outputs() == ["brixia_K.1_v1.sc.json", "brixia_K.1_v1.sr.json"])
         #expect(ws.files(ws.config.archive) == ["K.1/1.dcm"])
-        #expect(ws.store.outputsByStudy["K.1"]?.map(\.fileName) == ["brixia_K.1_v1.sc.json", "brixia_K.1_v1.sr.json"])
+        #expect((try ws.publishedOutputs("K.1"))?.map(\.fileName) == ["brixia_K.1_v1.sc.json", "brixia_K.1_v1.sr.json"])
         #expect(ws.files(ws.config.quarantine) == ["k/2.dcm", "k/2.dcm.reason.txt"])
         #expect(try ws.store.job(studyInstanceUID: "K.1")?.state == .done)
         #expect(ws.files(ws.config.outbox.appendingPathComponent(PipelineEngine.stagingFolderName)).isEmpty)
@@ -48,7 +48,7 @@ import Testing
         await #expect(throws: ProcessingInterrupted.self) { _ = try await r2.runOnce() }
         let s = try await ws.runner().runOnce()
         #expect(s.isClean)
-        #expect(try ws.store.analyses(studyInstanceUID: "T.1").count == 1)
+        #expect(try ws.analyses("T.1").count == 1)
         #expect(ws.outputs().count == 2)
         #expect(ws.files(ws.config.archive) == ["T.1/t.dcm"])
     }

@@ -6,8 +6,8 @@ import Store
 /// The same pipeline over the real Store (SQLite through GRDB): the adapter honours the contract.
 @Suite struct StoreAdapterTests {
     @Test func processesDuplicatesLateInstancesAndPriorsThroughTheRealStore() async throws {
-        let ws = try Workspace(realStore: true)
-        let store = try #require(ws.sqlStore).store
+        let ws = try Workspace()
+        let store = ws.store.store
         try ws.drop(FakeInstance.make(study: "1.9.1", sop: "1.9.1.1", date: "20200320", grades: [3, 2, 2, 2, 2, 2]), as: "a/new.dcm")
         try ws.drop(FakeInstance.make(study: "1.9.1", sop: "1.9.1.9", ineligible: "lateral view"), as: "a/lat.dcm")
         let s1 = try await ws.runner().runOnce()
@@ -44,7 +44,7 @@ import Store
 
     @Test(arguments: ProcessingStep.allCases)
     func crashAtEveryStepThroughTheRealStore(step: ProcessingStep) async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         try ws.drop(FakeInstance.make(study: "4.4", sop: "4.4.1", grades: [2, 1, 0, 0, 1, 2]), as: "k/1.dcm")
         let crashing = ws.runner()
         crashing.engine.interruptCheck = { $0 == step }
@@ -55,7 +55,7 @@ import Store
         #expect(s.isClean)
         // Recovery's path: re-queued before anything was staged, the staged result finished after.
         #expect(s.recovered == ([.claimed, .scored].contains(step) ? [.requeued(study: "4.4")] : [.finishedStaged(study: "4.4")]), "\(step)")
-        let store = try #require(ws2.sqlStore).store
+        let store = ws2.store.store
         #expect(try store.analyses(studyInstanceUID: "4.4").map(\.version) == [1])
         #expect(try store.job(studyInstanceUID: "4.4")?.state == .done)
         #expect(ws.outputs() == ["brixia_4.4_v1.sc.json", "brixia_4.4_v1.sr.json"])
@@ -64,12 +64,12 @@ import Store
     }
 
     @Test func failedJobWaitsForRetryDelayThenSucceeds() async throws {
-        let ws = try Workspace(realStore: true)
+        let ws = try Workspace()
         try Data("in the way".utf8).write(to: ws.config.outbox)
         try ws.drop(FakeInstance.make(study: "7.7", sop: "7.7.1"), as: "o.dcm")
         let s1 = try await ws.runner().runOnce()
         #expect(s1.studiesFailed == 1)
-        let store = try #require(ws.sqlStore)
+        let store = ws.store
         #expect(try store.job(studyInstanceUID: "7.7")?.state == .queued)
         #expect(try store.job(studyInstanceUID: "7.7")?.lastError?.contains("Not a directory") == true)
         let now = ws.clock

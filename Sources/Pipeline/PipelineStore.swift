@@ -2,12 +2,14 @@ import BrixiaDomain
 import Foundation
 import Store
 
-/// The pipeline's JobStore over Store's BrixiaStore (SQLite, WAL, one transaction per call).
+/// The pipeline's transactions over the Store (SQLite, WAL, one transaction per call): what the engine records
+/// and asks, in its own terms (metadata in, priors and issued reports out). There is no second implementation:
+/// the tests run the pipeline on this over a temporary database.
 ///
 /// The worker identity (`owner`) is stable per deployment, so that after a crash the restarted
 /// daemon still owns the job it had in hand and can commit a staged analysis (single worker per
 /// database; see docs/operations.md).
-public final class StoreJobStore: JobStore, Sendable {
+public final class PipelineStore: Sendable {
     public let store: BrixiaStore
     public let owner: String
     let outbox: URL
@@ -27,14 +29,15 @@ public final class StoreJobStore: JobStore, Sendable {
         outbox = config.outbox
     }
 
-    public func instance(sopInstanceUID: String, studyInstanceUID: String) throws -> StoredInstance? {
+    /// The instance recorded under this UID in this study (nil: none).
+    public func instance(sopInstanceUID: String, studyInstanceUID: String) throws -> InstanceRecord? {
         guard try store.job(studyInstanceUID: studyInstanceUID) != nil else { return nil }
-        return try store.assembly(studyInstanceUID: studyInstanceUID).instances
-            .first { $0.sopInstanceUID == sopInstanceUID }
-            .map { StoredInstance(sopInstanceUID: $0.sopInstanceUID, studyInstanceUID: studyInstanceUID,
-                                  contentHash: $0.contentSHA256, path: $0.filePath) }
+        return try store.assembly(studyInstanceUID: studyInstanceUID).instances.first { $0.sopInstanceUID == sopInstanceUID }
     }
 
+    /// Records an eligible instance (new, or new content under a known SOP Instance UID). A new study
+    /// gets a job in `received`; new content re-opens a finished job; a job being processed is
+    /// flagged so that its commit re-queues it. A file that contradicts what is stored is an `InputRejection`.
     public func recordArrival(_ m: InstanceMetadata, contentHash: String, path: String, at: Date) throws {
         let incoming = IncomingInstance(
             patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID, studyInstanceUID: m.studyInstanceUID,
@@ -51,31 +54,30 @@ public final class StoreJobStore: JobStore, Sendable {
         }
     }
 
+    /// received -> queued for studies quiet since `quietBefore`. Returns the studies queued. Failed
+    /// jobs are never promoted: only an operator re-queues them.
+    @discardableResult
     public func promote(quietBefore: Date, now: Date) throws -> [String] {
         try store.enqueueSettledStudies(lastInstanceBefore: quietBefore, now: now).map(\.studyInstanceUID)
     }
 
-    static func job(_ r: JobRecord) -> StudyJob {
-        StudyJob(studyInstanceUID: r.studyInstanceUID, state: r.state, attempts: r.attempts,
-                 lastError: r.lastError, updatedAt: r.updatedAt)
+    /// queued -> processing for the oldest queued job (attempts + 1) whose back-off ended before
+    /// `retryBefore`, other than the studies in `excluding`.
+    public func claimNext(now: Date, retryBefore: Date, excluding: Set<String>) throws -> JobRecord? {
+        try store.claimNextJob(owner: owner, now: now, retryBefore: retryBefore, excluding: excluding)?.job
     }
 
-    public func claimNext(now: Date, retryBefore: Date, excluding: Set<String>) throws -> StudyJob? {
-        try store.claimNextJob(owner: owner, now: now, retryBefore: retryBefore, excluding: excluding).map { Self.job($0.job) }
+    public func job(studyInstanceUID: String) throws -> JobRecord? {
+        try store.job(studyInstanceUID: studyInstanceUID)
     }
 
-    public func job(studyInstanceUID: String) throws -> StudyJob? {
-        try store.job(studyInstanceUID: studyInstanceUID).map(Self.job)
-    }
-
-    public func instances(studyInstanceUID: String) throws -> [StoredInstance] {
+    /// The study's eligible instances as recorded (where each file was, its content hash).
+    public func instances(studyInstanceUID: String) throws -> [InstanceRecord] {
         guard try store.job(studyInstanceUID: studyInstanceUID) != nil else { return [] }
-        return try store.assembly(studyInstanceUID: studyInstanceUID).eligibleInstances.map {
-            StoredInstance(sopInstanceUID: $0.sopInstanceUID, studyInstanceUID: studyInstanceUID,
-                           contentHash: $0.contentSHA256, path: $0.filePath)
-        }
+        return try store.assembly(studyInstanceUID: studyInstanceUID).eligibleInstances
     }
 
+    /// The latest analysis of the patient's most recent earlier study (by `ExamOrder`, never by arrival).
     public func priorAnalysis(studyInstanceUID: String) throws -> PriorReference? {
         guard let (study, analysis) = try store.priorAnalysis(studyInstanceUID: studyInstanceUID) else { return nil }
         let assembly = try store.assembly(studyInstanceUID: study.studyInstanceUID)
@@ -88,6 +90,7 @@ public final class StoreJobStore: JobStore, Sendable {
                               zoneGrades: analysis.zones.ordered, global: analysis.global)
     }
 
+    /// The patient's dated exams with their latest global score: (study UID, its place, point), any order.
     public func scoreHistory(patientID: String, issuerOfPatientID: String?) throws -> [(study: String, order: ExamOrder, point: ScorePoint)] {
         let trend: PatientTrend
         do { trend = try store.trend(patientID: patientID, issuer: issuerOfPatientID ?? "") } catch StoreError.unknownPatient {
@@ -99,11 +102,13 @@ public final class StoreJobStore: JobStore, Sendable {
         }
     }
 
+    /// Where the study stands among the patient's exams (`ExamOrder`: the one ordering rule).
     public func examOrder(studyInstanceUID: String) throws -> ExamOrder? {
         guard try store.job(studyInstanceUID: studyInstanceUID) != nil else { return nil }
         return try store.assembly(studyInstanceUID: studyInstanceUID).study.order
     }
 
+    /// The study's latest stored analysis as it was reported (nil: never reported).
     public func issuedReport(studyInstanceUID: String) throws -> IssuedReport? {
         guard try store.job(studyInstanceUID: studyInstanceUID) != nil,
               let latest = try store.analyses(studyInstanceUID: studyInstanceUID).last else { return nil }
@@ -133,6 +138,8 @@ public final class StoreJobStore: JobStore, Sendable {
         return j.id
     }
 
+    /// Stores the result and finishes the job (done, or queued again when content arrived meanwhile).
+    /// The job must be `processing`; the analysis gets version `analysis.version`.
     public func commit(_ a: StudyAnalysis, outputs: [PublishedOutput], at: Date) throws {
         let next = try store.nextAnalysisVersion(studyInstanceUID: a.studyInstanceUID)
         guard next == a.version else {
@@ -171,22 +178,29 @@ public final class StoreJobStore: JobStore, Sendable {
         _ = try store.completeJob(jobID: try jobID(a.studyInstanceUID), owner: owner, analysis: analysis, outputs: outs, now: at)
     }
 
-    public func markFailed(studyInstanceUID: String, error: String, at: Date) throws -> StudyJob? {
-        Self.job(try store.failJob(jobID: try jobID(studyInstanceUID), owner: owner, error: error, kind: .transient, now: at))
+    /// A transient failure: back to queued after a back-off while attempts remain, else failed.
+    /// Returns the job as it is now.
+    @discardableResult
+    public func markFailed(studyInstanceUID: String, error: String, at: Date) throws -> JobRecord? {
+        try store.failJob(jobID: try jobID(studyInstanceUID), owner: owner, error: error, kind: .transient, now: at)
     }
 
     public func markQuarantined(studyInstanceUID: String, reason: String, at: Date) throws {
         try store.quarantine(studyInstanceUID: studyInstanceUID, reason: reason, owner: owner, now: at)
     }
 
-    public func requeueInterrupted(at: Date) throws -> [StudyJob] {
-        try store.recoverAbandonedJobs(scope: .all, now: at).map { Self.job($0.job) }
+    /// At start-up, the job in hand when the process died: queued again, failed (attempts used up) or
+    /// quarantined as poison (it stopped the worker maxCrashes times). Returns those jobs as they are now.
+    @discardableResult
+    public func requeueInterrupted(at: Date) throws -> [JobRecord] {
+        try store.recoverAbandonedJobs(scope: .all, now: at).map(\.job)
     }
 
     public func recordQuarantinedFile(_ relativePath: String, reason: String, at: Date) throws {
         try store.recordQuarantinedFile(relativePath, reason: reason, now: at)
     }
 
+    /// The study's processing history, one line per event, oldest first (for poison reason files).
     public func history(studyInstanceUID: String) throws -> [String] {
         let f = ISO8601DateFormatter()
         return try store.studyDetail(studyInstanceUID: studyInstanceUID).history.map { e in
@@ -195,5 +209,36 @@ public final class StoreJobStore: JobStore, Sendable {
             if let m = e.message { line += ": \(m)" }
             return line
         }
+    }
+}
+
+extension JobState {
+    /// The study's inputs stay in the inbox: it still has work to do, or it failed and waits for `brixia retry`
+    /// (a failed job is final for the Store; only its files are kept where they are).
+    public var keepsInputsInInbox: Bool { self == .received || self == .queued || self == .processing || self == .failed }
+}
+
+/// A file published to the outbox for an analysis.
+public struct PublishedOutput: Sendable, Equatable, Codable {
+    public var kind: OutputKind
+    public var fileName: String
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String?
+    public init(kind: OutputKind, fileName: String, sopInstanceUID: String, seriesInstanceUID: String? = nil) {
+        self.kind = kind; self.fileName = fileName; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+    }
+}
+
+/// An analysis already reported for a study: what a new version of its report replaces.
+public struct IssuedReport: Sendable, Equatable {
+    public var version: Int
+    /// Whether the store knows the prior that report named (false for analyses stored before migration 0005).
+    public var priorKnown: Bool
+    /// The prior exam that report named (nil: "no prior exam", or unknown).
+    public var priorStudyInstanceUID: String?
+    public var outputs: [PublishedOutput]
+    public init(version: Int, priorKnown: Bool, priorStudyInstanceUID: String?, outputs: [PublishedOutput]) {
+        self.version = version; self.priorKnown = priorKnown; self.priorStudyInstanceUID = priorStudyInstanceUID
+        self.outputs = outputs
     }
 }
