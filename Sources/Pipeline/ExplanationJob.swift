@@ -110,36 +110,50 @@ public struct ExplanationJobFolder: Sendable {
         try writer.writeAtomically(try enc.encode(job), to: url.appendingPathComponent(jobName))
     }
 
-    /// Worker side: takes the folder's lock (exclusive; waits while another process holds it) for the
-    /// life of the process, so that a worker orphaned by a killed pipeline and a new one never compute the
-    /// same job at once (the pipeline also kills a recorded stale worker before launching, see
-    /// `killStaleWorker`).
+    /// Worker side: takes a POSIX record lock (write lock over the whole `lock` file; waits while another
+    /// process holds it) for the life of the process. The kernel then knows which process computes the job:
+    /// a worker orphaned by a killed pipeline and a new one never compute it at once, and the pipeline finds
+    /// an orphan by asking who holds the lock (`lockHolder`), not by trusting a recorded pid (pids are reused)
+    /// or reading other processes' command lines.
     public func lockForWorker() throws {
         let fd = open(url.appendingPathComponent(Self.lockName).path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileOpError("open lock", url.path, errno: errno) }
-        while flock(fd, LOCK_EX) != 0 {
+        var lock = Self.wholeFileWriteLock()
+        while fcntl(fd, F_SETLKW, &lock) != 0 {
             if errno != EINTR { let e = errno; close(fd); throw FileOpError("lock", url.path, errno: e) }
         }
-        // fd deliberately kept open: the lock lasts until the process exits.
+        // fd deliberately kept open (and the file never opened again by the worker: closing any descriptor of
+        // it would drop a POSIX lock): the lock lasts until the process exits, however it exits.
     }
 
-    /// Pipeline side, before launching: the worker recorded for this job's previous launch (`pid`, from the
-    /// store), if still alive, belongs to a pipeline that was killed (possibly stopped with SIGSTOP at that
-    /// moment, so it would never exit by itself). It is killed, after checking that the process is an
-    /// explain-worker of this very job (a pid can be reused). Returns the process id killed, if any.
+    /// The process holding this job's worker lock, if any (F_GETLK: the kernel's answer, also for a stopped
+    /// process). Never the calling process itself: F_GETLK does not report a process's own locks.
+    func lockHolder() -> Int32? {
+        let fd = open(url.appendingPathComponent(Self.lockName).path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var lock = Self.wholeFileWriteLock()
+        guard fcntl(fd, F_GETLK, &lock) == 0, Int32(lock.l_type) != F_UNLCK, lock.l_pid > 0 else { return nil }
+        return lock.l_pid
+    }
+
+    static func wholeFileWriteLock() -> flock {
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK); lock.l_whence = Int16(SEEK_SET); lock.l_start = 0; lock.l_len = 0
+        return lock
+    }
+
+    /// Pipeline side, before launching: a worker still holding this job's lock belongs to a pipeline that was
+    /// killed (possibly stopped with SIGSTOP at that moment, so it would never exit by itself). It is killed,
+    /// and the launch waits (up to `timeout`) until the kernel has released its lock. Returns the process id
+    /// killed, if any.
     @discardableResult
-    func killStaleWorker(pid: Int32?, timeout: TimeInterval = 5) -> Int32? {
-        guard let pid, pid > 1 else { return nil }
-        guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return nil }
-        let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        guard args.contains("explain-worker"), args.contains(url.path) else { return nil }
+    func killStaleWorker(timeout: TimeInterval = 5) -> Int32? {
+        guard let pid = lockHolder(), pid > 1 else { return nil }
         kill(pid, SIGKILL)
         kill(pid, SIGCONT)
         let end = Date().addingTimeInterval(timeout)
-        while Date() < end, let stat = try? String(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/stat"), encoding: .utf8),
-              !stat.contains(") Z") {
-            usleep(20_000)
-        }
+        while Date() < end, lockHolder() == pid { usleep(20_000) }
         return pid
     }
 

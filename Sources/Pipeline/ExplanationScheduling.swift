@@ -24,10 +24,10 @@ public protocol ExplanationWorker: AnyObject, Sendable {
     func terminate()
 }
 
-/// Starts a worker that computes `jobFolder` (i.e. leaves `out/` there) and exits. `staleWorker`: the process
-/// of the job's previous launch, to be stopped first if it is still this job's worker.
+/// Starts a worker that computes `jobFolder` (i.e. leaves `out/` there) and exits. A worker of an earlier
+/// launch that still holds the job (its pipeline was killed) is stopped first.
 public protocol ExplanationLauncher: Sendable {
-    func launch(jobFolder: URL, staleWorker: Int32?) throws -> any ExplanationWorker
+    func launch(jobFolder: URL) throws -> any ExplanationWorker
 }
 
 /// Durable points of finishing an explanation (crash tests stop right after each).
@@ -173,9 +173,8 @@ extension PipelineEngine {
                                                           maxAttempts: config.maxAttempts, now: deps.now()))
                 continue
             }
-            let stale = job.workerPID
             try store.startExplanation(id: job.id, now: deps.now())
-            let worker = try launcher.launch(jobFolder: dir, staleWorker: stale)
+            let worker = try launcher.launch(jobFolder: dir)
             if let pid = worker.processID { try store.setExplanationWorker(id: job.id, pid: pid) }
             explanationWorker = RunningExplanation(jobID: job.id, folder: dir, worker: worker)
             return true
@@ -266,7 +265,7 @@ public final class ProcessExplanationLauncher: ExplanationLauncher, Sendable {
         self.executable = executable; self.arguments = arguments
     }
 
-    public func launch(jobFolder: URL, staleWorker: Int32?) throws -> any ExplanationWorker {
+    public func launch(jobFolder: URL) throws -> any ExplanationWorker {
         let p = Process()
         p.executableURL = executable
         p.arguments = ["explain-worker", jobFolder.path] + arguments
@@ -277,7 +276,7 @@ public final class ProcessExplanationLauncher: ExplanationLauncher, Sendable {
         p.standardOutput = log
         p.standardInput = FileHandle.nullDevice
         let folder = ExplanationJobFolder(jobFolder)
-        if let stale = folder.killStaleWorker(pid: staleWorker) {
+        if let stale = folder.killStaleWorker() {
             FileHandle.standardError.write(Data("killed stale explanation worker \(stale) of \(jobFolder.lastPathComponent)\n".utf8))
         }
         do { try p.run() } catch {
@@ -305,13 +304,12 @@ final class ProcessExplanationWorker: ExplanationWorker, @unchecked Sendable {
 }
 
 extension ProductionPipeline {
-    /// Explanation workers are this executable (`brixia`) run as `brixia explain-worker`, with as many
+    /// Explanation workers are `executable` (brixia itself) run as `brixia explain-worker`, with as many
     /// single-threaded networks as scoring has threads (faster than one multi-threaded network on this
     /// engine; the worker is stopped while scoring runs anyway) at nice 19; the test-fixture
     /// permission (BRIXIA_ALLOW_TEST_FIXTURE) is inherited through the environment.
-    static func explanationLauncher(config: PipelineConfig) -> ProcessExplanationLauncher {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return ProcessExplanationLauncher(executable: exe, arguments: [
+    static func explanationLauncher(config: PipelineConfig, executable: URL) -> ProcessExplanationLauncher {
+        ProcessExplanationLauncher(executable: executable, arguments: [
             "--model", config.model.path, "--threads", "1", "--workers", "\(config.workerThreads)", "--nice", "19",
             "--software-version", softwareVersion])
     }

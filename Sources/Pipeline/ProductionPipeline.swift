@@ -26,7 +26,9 @@ public enum ProductionPipeline {
     /// Software version written into every report (General Equipment).
     public static let softwareVersion = "brixia 0.1.0"
 
-    public static func make(config: PipelineConfig, logger: Logger,
+    /// `workerExecutable`: the program whose `explain-worker` command computes explanations (the command-line
+    /// tool passes itself); needed only when `config.explain` is on.
+    public static func make(config: PipelineConfig, logger: Logger, workerExecutable: URL?,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PipelineDependencies {
         try checkModelPresent(config.model)
         let allowFixture = environment["BRIXIA_ALLOW_TEST_FIXTURE"] == "1"
@@ -45,7 +47,12 @@ public enum ProductionPipeline {
         if !config.network.destinations.isEmpty {
             deps.outgoing = OutgoingQueue(store: store.store, policy: config.network.retry)
         }
-        if config.explain { deps.explanationLauncher = explanationLauncher(config: config) }
+        if config.explain {
+            guard let workerExecutable else {
+                throw ConfigError("explanations are on but no executable was given to start `explain-worker` processes with")
+            }
+            deps.explanationLauncher = explanationLauncher(config: config, executable: workerExecutable)
+        }
         return deps
     }
 }

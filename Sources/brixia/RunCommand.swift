@@ -66,7 +66,7 @@ struct PipelineOptions: ParsableArguments {
             }
             try FileOps.ensureDirectory(cfg.database.deletingLastPathComponent())
             PipelineOptions.heldLock = try DatabaseLock(database: cfg.database)
-            let deps = try ProductionPipeline.make(config: cfg, logger: logger)
+            let deps = try ProductionPipeline.make(config: cfg, logger: logger, workerExecutable: Bundle.main.executableURL)
             let engine = PipelineEngine(config: cfg, dependencies: deps, logger: logger)
             try engine.prepareFolders()
             try FilePrivacy.secureFolders([cfg.inbox, cfg.outbox, cfg.archive, cfg.quarantine], group: group)

@@ -15,12 +15,9 @@ final class FakeExplanationLauncher: ExplanationLauncher, @unchecked Sendable {
     /// Asked at launch: the analysis must already be committed (scores first).
     var onLaunch: ((ExplanationJob) -> Void)?
 
-    private(set) var staleWorkers: [Int32?] = []
-
-    func launch(jobFolder: URL, staleWorker: Int32?) throws -> any ExplanationWorker {
+    func launch(jobFolder: URL) throws -> any ExplanationWorker {
         let job = try ExplanationJobFolder(jobFolder).job()
         launches.append(jobFolder.lastPathComponent)
-        staleWorkers.append(staleWorker)
         onLaunch?(job)
         let w = FakeExplanationWorker(folder: ExplanationJobFolder(jobFolder), ticks: ticks, fail: fail ? failStatus : nil, n: launches.count)
         workers.append(w)
@@ -199,8 +196,6 @@ extension Workspace {
         #expect(job.state == .failed && job.failureKind == .exhausted && job.attempts == ws.config.maxAttempts)
         #expect(try FileManager.default.contentsOfDirectory(atPath: ws.explainRoot.path) == [job.folder])
         #expect(try ws.explanationPath(job).suffix(2) == ["queued>running", "running>failed"])
-        // Each launch was told the previous launch's worker, to stop it if it were still alive.
-        #expect(launcher.staleWorkers == [nil] + (1..<ws.config.maxAttempts).map { Int32(40_000 + $0) })
         #expect(try ws.store.job(studyInstanceUID: "E.4")?.state == .done)
         // `brixia retry --explanations`: queued again with fresh attempts, and computed.
         let retried = try ws.store.store.retryFailedExplanations(actor: "test")
@@ -249,32 +244,43 @@ extension Workspace {
         #expect(ws.outputs().filter { $0.hasSuffix(".explain.dcm") } == ["brixia_E.5_v1.explain.dcm", "brixia_E.6_v1.explain.dcm"])
     }
 
-    /// A worker left behind by a killed pipeline (here: stopped with SIGSTOP, so it would never exit) is
-    /// killed before the job is launched again; a recorded pid that is not this job's worker is left alone.
-    @Test func staleWorkerOfTheJobIsKilledOthersAreNot() throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-stale-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let folder = ExplanationJobFolder(dir)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // Short sleeps in a loop: a killed shell leaves no long-lived child behind for waitUntilExit to wait out.
-        p.arguments = ["-c", "while :; do sleep 0.1; done", "explain-worker", dir.path]
-        try p.run()
-        // Stop it only once it is the shell (a child stopped between fork and exec still shows the test's command
-        // line, which killStaleWorker rightly refuses).
-        let cmdline = "/proc/\(p.processIdentifier)/cmdline"
-        let end = Date().addingTimeInterval(10)
-        while Date() < end, !((try? String(contentsOfFile: cmdline, encoding: .utf8)) ?? "").contains("explain-worker") { usleep(10_000) }
-        kill(p.processIdentifier, SIGSTOP)
-        let killed = folder.killStaleWorker(pid: p.processIdentifier)
-        #expect(killed == p.processIdentifier)
-        if killed == nil { kill(p.processIdentifier, SIGKILL); kill(p.processIdentifier, SIGCONT) }   // never hang the suite
-        p.waitUntilExit()
-        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL)
+    /// A worker left behind by a killed pipeline (here: stopped with SIGSTOP, so it would never exit) still holds
+    /// its job's lock: the kernel names it, and it is killed before the job is launched again. A process holding
+    /// another job's lock, and a job nobody holds, are left alone.
+    @Test(.timeLimit(.minutes(1)))
+    func staleWorkerOfTheJobIsKilledOthersAreNot() throws {
+        let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("brixia-stale-\(UUID().uuidString)")
+        let dir = root.appendingPathComponent("job"), other = root.appendingPathComponent("other")
+        for d in [dir, other] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = ExplanationJobFolder(dir), otherFolder = ExplanationJobFolder(other)
+        #expect(folder.killStaleWorker() == nil)   // no lock file yet
 
-        #expect(folder.killStaleWorker(pid: getpid()) == nil)   // this test process: not an explain-worker of the job
-        #expect(folder.killStaleWorker(pid: nil) == nil)
+        // Stand-ins for workers: each holds a POSIX write lock on its job's lock file, as `lockForWorker` does.
+        func holder(_ f: ExplanationJobFolder) throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3", "-c", "import fcntl, sys, time\nf = open(sys.argv[1], 'a')\nfcntl.lockf(f, fcntl.LOCK_EX)\nwhile True: time.sleep(0.1)",
+                           f.url.appendingPathComponent(ExplanationJobFolder.lockName).path]
+            try p.run()
+            let end = Date().addingTimeInterval(20)
+            while Date() < end, f.lockHolder() != p.processIdentifier { usleep(10_000) }
+            return p
+        }
+        let stale = try holder(folder), bystander = try holder(otherFolder)
+        defer { for p in [stale, bystander] where p.isRunning { kill(p.processIdentifier, SIGKILL); kill(p.processIdentifier, SIGCONT) } }
+        #expect(folder.lockHolder() == stale.processIdentifier)
+        kill(stale.processIdentifier, SIGSTOP)
+        #expect(folder.lockHolder() == stale.processIdentifier)   // a stopped holder is still named
+        #expect(folder.killStaleWorker() == stale.processIdentifier)
+        stale.waitUntilExit()
+        #expect(stale.terminationReason == .uncaughtSignal && stale.terminationStatus == SIGKILL)
+        #expect(folder.lockHolder() == nil && folder.killStaleWorker() == nil)
+        #expect(bystander.isRunning && otherFolder.lockHolder() == bystander.processIdentifier)
+
+        // The worker's own lock: taken, reported to other processes, never to itself (so it never kills itself).
+        try folder.lockForWorker()
+        #expect(folder.lockHolder() == nil)
     }
 
     /// The pipeline is killed while its worker runs: the restarted pipeline finds the job running with no worker
@@ -298,7 +304,6 @@ extension Workspace {
         let job = try #require(try ws.explanationJobs().first)
         #expect(job.state == .done && job.attempts == 2 && job.failureKind == .crash)
         #expect(try ws.explanationPath(job) == ["->queued", "queued>running", "running>queued", "queued>running", "running>done"])
-        #expect(second.staleWorkers == [40_001])
         #expect(ws.outputs().filter { $0.contains(".explain") } == ["brixia_E.9_v1.explain-seg.dcm", "brixia_E.9_v1.explain.dcm"])
 
         try FileManager.default.createDirectory(at: ws.explainRoot.appendingPathComponent(job.folder), withIntermediateDirectories: true)
