@@ -52,16 +52,23 @@ public final class BSNet {
     /// Names of all layers (usable with `run(_:capturing:)`).
     public var layerNames: [String] { layers.map(\.name) }
 
-    /// 3x3 stride-1 convs with at least 16 input and output channels use Winograd, and the
-    /// transposed convs Winograd F(2x2,2x2) on their sub-pixel convolutions (set false before building
-    /// a network to compare against plain im2col / sub-pixel GEMMs).
-    nonisolated(unsafe) public static var useWinograd = true
-    /// Nanosecond clock of the layer timings (wall clock; profiling tools may substitute a CPU clock).
-    nonisolated(unsafe) static var clock: () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
-    /// Winograd output tile for those convs: 4 = F(4x4,3x3) (default), 2 = F(2x2,3x3).
-    nonisolated(unsafe) public static var winogradTile = 4
+    /// Nanosecond clock of the layer timings (monotonic wall clock).
+    @inline(__always) static func clock() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    public init(weights: WeightProvider, threads: Int = 1) throws {
+    /// How the convolutions are computed (benchmarks compare the choices; results agree within float rounding).
+    public struct KernelOptions: Sendable, Equatable {
+        /// 3x3 stride-1 convs with at least 16 input and output channels use Winograd, and the transposed convs
+        /// Winograd F(2x2,2x2) on their sub-pixel convolutions; false: plain im2col / sub-pixel GEMMs.
+        public var winograd: Bool
+        /// Winograd output tile for those convs: 4 = F(4x4,3x3) (default), 2 = F(2x2,3x3).
+        public var winogradTile: Int
+        public init(winograd: Bool = true, winogradTile: Int = 4) {
+            precondition(winogradTile == 2 || winogradTile == 4, "Winograd tile \(winogradTile): 2 or 4")
+            self.winograd = winograd; self.winogradTile = winogradTile
+        }
+    }
+
+    public init(weights: WeightProvider, threads: Int = 1, kernels options: KernelOptions = KernelOptions()) throws {
         self.threads = max(1, threads)
         layers = BSNetArchitecture.layers
         let plan = try Self.inferShapes(layers)
@@ -100,9 +107,9 @@ public final class BSNet {
                     for j in 0..<kernel.count { kernel[j] *= a.scale[j % c.filters] }
                     bias = (0..<c.filters).map { (bias?[$0] ?? 0) * a.scale[$0] + a.shift[$0] }
                 }
-                if Self.useWinograd && c.kernel == 3 && c.stride == 1 && c.pad == 1 && cin >= 16 && c.filters >= 16 {
+                if options.winograd && c.kernel == 3 && c.stride == 1 && c.pad == 1 && cin >= 16 && c.filters >= 16 {
                     let k = WinogradConv3x3Kernel(weights: kernel, cin: cin, cout: c.filters, bias: bias, activation: c.activation,
-                                                  tile: Self.winogradTile)
+                                                  tile: options.winogradTile)
                     scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
                     kernels.append(.winograd(k))
                 } else {
@@ -118,7 +125,7 @@ public final class BSNet {
                 // F(2x2,2x2) measured faster only from 128 output channels on (64x64x256 -> 128:
                 // 0.058 s vs 0.062-0.066 s; 32x32x256 -> 256: 0.025 vs 0.035); with 64 or 32 its
                 // transforms cost more than the multiplications saved (128x128x128 -> 64: 0.093 vs 0.072).
-                if Self.useWinograd && filters >= 128 {
+                if options.winograd && filters >= 128 {
                     let k = WinogradConvTranspose2DKernel(kerasKernel: kernel, cin: ins[0].c, cout: filters, outScale: scale, bias: bias, activation: act)
                     scratchFloats = max(scratchFloats, k.scratchFloats(n: ins[0].n, h: ins[0].h, w: ins[0].w))
                     kernels.append(.winogradTranspose(k))

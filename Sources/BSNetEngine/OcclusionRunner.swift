@@ -116,7 +116,7 @@ public final class OcclusionRunner {
     public let baseline: OcclusionBaseline
     /// A value computed on a crop whose box covers more than this fraction of the tensor is computed
     /// in full instead (the crop copies then cost more than they save).
-    nonisolated(unsafe) public static var localLimit = 0.75
+    public static let localLimit = 0.75
 
     /// Per layer: how it was computed in the last run ("local", "split" or "full"), for tests and profiling.
     public private(set) var lastModes: [String] = []

@@ -90,7 +90,7 @@ public final class WinogradConv3x3Kernel {
         min(tiles, max(16, blockFloats / (alpha * alpha * (cin + cout))))
     }
     /// Default `blockFloats`: 1 Mi floats (4 MiB) per worker.
-    nonisolated(unsafe) public static var defaultBlockFloats = 1 << 20
+    public static let defaultBlockFloats = 1 << 20
     let blockFloats: Int
 
     func scratchFloats(n: Int, h: Int, w: Int) -> Int {

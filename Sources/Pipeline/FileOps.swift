@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 import TextSafety
 
 /// A file-system error with the path and the operation it came from.
@@ -66,11 +67,23 @@ public enum FileOps {
         if fsync(fd) != 0 { throw FileOpError("fsync", path, errno: errno) }
     }
 
-    /// Mode of the folders Brixia creates: private (0700), or group-shared (2770, set-gid so new
-    /// entries keep the group) when an operator configured a group for a PACS sender (`fileGroup`).
-    nonisolated(unsafe) public static var folderMode: mode_t = 0o700
+    /// Modes of what Brixia creates. Process-wide like the umask that `FilePrivacy.apply` sets with them, once at
+    /// start-up from the configuration (`fileGroup`); behind a mutex so any thread may read them.
+    public struct Modes: Sendable, Equatable {
+        public var folder: mode_t
+        public var file: mode_t
+        /// Folders 0700, files 0600.
+        public static let owner = Modes(folder: 0o700, file: 0o600)
+        /// Group-shared: folders 2770 (set-gid, so new entries keep the group), files 0660.
+        public static let group = Modes(folder: 0o2770, file: 0o660)
+    }
+    private static let modes = Mutex(Modes.owner)
+    static func setModes(_ m: Modes) { modes.withLock { $0 = m } }
+    /// Mode of the folders Brixia creates: private (0700), or group-shared (2770) when an operator configured
+    /// a group for a PACS sender (`fileGroup`).
+    public static var folderMode: mode_t { modes.withLock { $0.folder } }
     /// Mode of the files Brixia writes itself (0600, or 0660 with a configured group).
-    nonisolated(unsafe) public static var fileMode: mode_t = 0o600
+    public static var fileMode: mode_t { modes.withLock { $0.file } }
 
     /// Creates `url` and any missing parents (mode `folderMode`), reporting the real errno.
     public static func ensureDirectory(_ url: URL) throws {

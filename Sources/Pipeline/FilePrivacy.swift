@@ -14,7 +14,7 @@ public enum FilePrivacy {
     public static func apply(group: String?) throws -> gid_t? {
         guard let group else {
             umask(0o077)
-            FileOps.folderMode = 0o700; FileOps.fileMode = 0o600
+            FileOps.setModes(.owner)
             return nil
         }
         let gid: gid_t
@@ -22,7 +22,7 @@ public enum FilePrivacy {
         else if let g = getgrnam(group) { gid = g.pointee.gr_gid }
         else { throw ConfigError("fileGroup '\(group)' is not a group of this system (getent group \(group))") }
         umask(0o007)
-        FileOps.folderMode = 0o2770; FileOps.fileMode = 0o660
+        FileOps.setModes(.group)
         return gid
     }
 

@@ -77,8 +77,6 @@ struct BenchCommand: ParsableCommand {
         print("OpenBLAS: \(Blas.config) (core \(Blas.coreName)); \(ProcessInfo.processInfo.activeProcessorCount) CPUs visible")
         let weights: WeightProvider = try weightsH5.map { try KerasWeightsFile(path: $0) } ?? SeededWeights(seed: 20_260_101)
         print("weights: \(weightsH5 ?? "seeded random (SeededWeights seed 20260101)")")
-        BSNet.useWinograd = !noWinograd
-        BSNet.winogradTile = winogradTile
         print("3x3 convs: \(noWinograd ? "im2col + SGEMM" : "Winograd F(\(winogradTile)x\(winogradTile),3x3) where cin, cout >= 16")"
               + "; transposed convs: sub-pixel\(noWinograd ? " GEMMs" : ", Winograd F(2x2,2x2) where cout >= 128")")
         print("engine SGEMM kernels: \(Kernels.active) (CPU supports \(Kernels.detected); OPENBLAS_CORETYPE does not affect them)")
@@ -89,7 +87,7 @@ struct BenchCommand: ParsableCommand {
         for t in threadCounts {
             // The reference SGEMM before and after the timed runs (not needed for --readout-cost's ratio).
             let sgemmBefore = readoutCost ? 0 : Self.sgemmGFLOPS(threads: t)
-            let net = try BSNet(weights: weights, threads: t)
+            let net = try BSNet(weights: weights, threads: t, kernels: kernelOptions)
             for _ in 0..<warmup { _ = try net.run(image) }
             if readoutCost {
                 // Interleaved so that load changes on a shared machine hit both alike.
@@ -156,11 +154,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// One image per "run" line, for drivers that interleave several runtimes (scripts/bench-vs-keras.sh).
+    var kernelOptions: BSNet.KernelOptions { BSNet.KernelOptions(winograd: !noWinograd, winogradTile: winogradTile) }
+
     func runServe() throws {
         let weights: WeightProvider = try weightsH5.map { try KerasWeightsFile(path: $0) } ?? SeededWeights(seed: 20_260_101)
-        BSNet.useWinograd = !noWinograd
-        BSNet.winogradTile = winogradTile
-        let net = try BSNet(weights: weights, threads: threadCounts[0])
+        let net = try BSNet(weights: weights, threads: threadCounts[0], kernels: kernelOptions)
         var rng = SplitMix64(7)
         let image = (0..<(512 * 512)).map { _ in rng.uniform() }
         for _ in 0..<warmup { _ = try net.run(image) }

@@ -54,7 +54,8 @@ struct PipelineOptions: ParsableArguments {
     /// Resolves the config, takes the database's writer lock and builds the production pipeline.
     /// Configuration and storage problems at start end the process with status 2 and one plain line
     /// naming the file and the reason; another serve/run on the same database with status 75.
-    func makeRunner(logger: Logger) throws -> PipelineRunner {
+    /// Returns the runner and the database's writer lock, which the caller holds until it exits.
+    func makeRunner(logger: Logger) throws -> (PipelineRunner, DatabaseLock) {
         do {
             let cfg = try resolve()
             let group = try FilePrivacy.apply(group: cfg.fileGroup)
@@ -65,12 +66,12 @@ struct PipelineOptions: ParsableArguments {
                 }
             }
             try FileOps.ensureDirectory(cfg.database.deletingLastPathComponent())
-            PipelineOptions.heldLock = try DatabaseLock(database: cfg.database)
+            let writerLock = try DatabaseLock(database: cfg.database)
             let deps = try ProductionPipeline.make(config: cfg, logger: logger, workerExecutable: Bundle.main.executableURL)
             let engine = PipelineEngine(config: cfg, dependencies: deps, logger: logger)
             try engine.prepareFolders()
             try FilePrivacy.secureFolders([cfg.inbox, cfg.outbox, cfg.archive, cfg.quarantine], group: group)
-            return PipelineRunner(engine: engine, logger: logger)
+            return (PipelineRunner(engine: engine, logger: logger), writerLock)
         } catch let e as DatabaseLock.Busy {
             FileHandle.standardError.write(Data("brixia: \(e.description)\n".utf8))
             throw ExitCode(PipelineOptions.databaseBusyStatus)
@@ -88,8 +89,6 @@ struct PipelineOptions: ParsableArguments {
 
     /// Exit status when another `serve`/`run` holds the database (EX_TEMPFAIL: try again later).
     static let databaseBusyStatus: Int32 = 75
-    /// The writer lock, held until the process exits.
-    nonisolated(unsafe) static var heldLock: DatabaseLock?
 }
 
 struct RunCommand: AsyncParsableCommand {
@@ -128,7 +127,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         guard once else { return try await ServeCommand.serve(options) }
         let logger = options.bootstrapLogging()
-        let runner = try options.makeRunner(logger: logger)
+        let (runner, writerLock) = try options.makeRunner(logger: logger)
+        defer { withExtendedLifetime(writerLock) {} }   // until this command ends, another run or serve on this database is refused
         let summary = try await runner.runOnce(progress: { TerminalProgress.shared.update($0.line) })
         TerminalProgress.shared.finish()
         let report = RunReport(summary: summary, database: runner.engine.config.database.path)

@@ -32,7 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     static func serve(_ options: PipelineOptions) async throws {
         let logger = options.bootstrapLogging()
-        let runner = try options.makeRunner(logger: logger)
+        let (runner, writerLock) = try options.makeRunner(logger: logger)
+        defer { withExtendedLifetime(writerLock) {} }   // held for the life of the service
         let console = try consoleService(runner: runner, logger: logger)
         do {
             try await PipelineDaemon.run(runner: runner, logger: logger, extraServices: console)
