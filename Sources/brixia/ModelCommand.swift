@@ -14,7 +14,7 @@ struct ModelCommand: ParsableCommand {
     static let toolVersion = "0.1.0"
 
     /// Every tensor of the full score model (352), from the engine's architecture description.
-    static var expectedTensors: [ExpectedTensor] { BSNet.tensorSpecs.map { ExpectedTensor(name: $0.name, shape: $0.shape) } }
+    static var expectedTensors: [ExpectedTensor] { BSNetSignature.tensors }
 
     /// Prints a clear message on stderr and exits 1 (ArgumentParser would add usage text).
     static func fail(_ error: Error) -> ExitCode {
