@@ -12,8 +12,54 @@ import Store
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Check a configuration before installing or restarting the daemon.",
-        subcommands: [ConfigCheckCommand.self])
+        abstract: "Check a configuration before installing or restarting the daemon, or list every setting.",
+        subcommands: [ConfigCheckCommand.self, ConfigKeysCommand.self])
+}
+
+/// `brixia config keys`: every setting from the one table (ConfigTable.keys) the parser, the checks and the
+/// flags' help are generated from.
+struct ConfigKeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "List every configuration key: type, allowed values, default, environment variable, other spellings.",
+        discussion: """
+            Precedence: flags > BRIXIA_* environment > the file named by --config or BRIXIA_CONFIG > defaults. \
+            JSON files use the keys as listed; key = value files also accept the other spellings.
+
+            Examples:
+              brixia config keys
+              brixia config keys --json | jq '.[] | select(.environment != null) | .environment'
+              brixia config keys --markdown > docs/configuration.md
+            """)
+
+    @Flag(help: "Print JSON (an array of keys).") var json = false
+    @Flag(help: "Print the Markdown of docs/configuration.md.") var markdown = false
+
+    func run() throws {
+        if markdown { print(ConfigTable.markdown(), terminator: ""); return }
+        if json {
+            let items: [JSONText.Value] = ConfigTable.keys.map { k in
+                .object([("key", .string(k.key)), ("type", .string(k.type.rawValue)),
+                         ("range", k.range.requirement.map { .string($0) } ?? .null),
+                         ("default", k.defaultValue.map { .string($0) } ?? .null),
+                         ("defaultNote", k.defaultNote.map { .string($0) } ?? .null),
+                         ("environment", k.environment.map { .string($0) } ?? .null),
+                         ("spellings", .array(k.spellings.map { .string($0) })),
+                         ("section", .string(k.section)), ("help", .string(k.help))])
+            }
+            print(JSONText.render(.array(items)))
+            return
+        }
+        var section = ""
+        for k in ConfigTable.keys {
+            if k.section != section { section = k.section; out(section == "pipeline" ? "[\(section)]" : "\n[\(section)]") }
+            var type = k.type.rawValue
+            if let r = k.range.requirement { type += " \(r)" }
+            out("  \(k.key)  (\(type); default \(k.defaultText)\(k.environment.map { "; env \($0)" } ?? ""))")
+            out("      \(k.help)")
+            if k.spellings.count > 1 { out("      also: \(k.spellings.dropFirst().joined(separator: ", "))") }
+        }
+    }
 }
 
 struct ConfigCheckCommand: ParsableCommand {
@@ -107,9 +153,8 @@ struct ConfigCheckCommand: ParsableCommand {
     }
 
     func modelFinding(_ dir: URL) -> Finding {
-        let specs = BSNet.tensorSpecs.map { ExpectedTensor(name: $0.name, shape: $0.shape) }
         do {
-            let m = try ModelBundle.load(from: dir, expecting: specs).manifest
+            let m = try ModelBundle.load(from: dir, expecting: BSNetSignature.tensors).manifest
             if m.isTestFixture {
                 return Finding(level: .failed, item: "model", detail: "\(dir.path) is a random test fixture, not a trained model")
             }

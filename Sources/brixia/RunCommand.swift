@@ -6,24 +6,23 @@ import Store
 
 /// Flags shared by `run` and `serve` (precedence: flags > BRIXIA_* environment > --config file > defaults).
 struct PipelineOptions: ParsableArguments {
-    @Option(help: "JSON config file (see docs/operations.md). Env: BRIXIA_CONFIG.") var config: String?
-    @Option(name: .customLong("work-dir"), help: "Folder the default inbox/outbox/archive/quarantine/db/model live in (default ./brixia-work). Env: BRIXIA_WORK_DIR.")
-    var workDir: String?
-    @Option(help: "Folder where the PACS/storescp drops DICOM files. Env: BRIXIA_INBOX.") var inbox: String?
-    @Option(help: "Folder the SR/SC outputs are published to. Env: BRIXIA_OUTBOX.") var outbox: String?
-    @Option(help: "Folder processed inputs are moved to. Env: BRIXIA_ARCHIVE.") var archive: String?
-    @Option(help: "Folder unreadable/ineligible inputs are moved to, with <name>.reason.txt. Env: BRIXIA_QUARANTINE.") var quarantine: String?
-    @Option(name: .customLong("db"), help: "SQLite database file. Env: BRIXIA_DB.") var database: String?
-    @Option(help: "Model bundle folder (model.json + safetensors). Env: BRIXIA_MODEL.") var model: String?
-    @Option(name: .customLong("quiet-seconds"), help: "Seconds without new instances before a study is processed (default 10). Env: BRIXIA_QUIET_SECONDS.")
-    var quietSeconds: Double?
-    @Option(help: "Worker threads for the network (default 2). Env: BRIXIA_THREADS.") var threads: Int?
-    @Option(help: "Comma-separated output kinds: sr, sc (default sr,sc). Env: BRIXIA_OUTPUTS.") var outputs: String?
-    @Flag(name: .customLong("delete-inputs"), help: "Delete processed inputs instead of archiving them. Env: BRIXIA_DELETE_INPUTS.")
-    var deleteInputs = false
-    @Option(name: .customLong("alert-rules"), help: "Comma-separated alert rules: global>=N, rise>=N, zone-rise>=N (default rise>=3,global>=12). Env: BRIXIA_ALERT_RULES.") var alertRules: String?
-    @Option(name: .customLong("trend-threshold"), help: "|global delta| >= this is worse/better, else stable (default 2). Env: BRIXIA_TREND_THRESHOLD.") var trendThreshold: Int?
-    @Option(name: .customLong("alert-hook"), help: "Executable run once per fired alert, with the alert in BRIXIA_ALERT_* / BRIXIA_STUDY_UID / BRIXIA_PATIENT_ID environment variables (see docs/operations.md). Env: BRIXIA_ALERT_HOOK.") var alertHook: String?
+    @Option(help: "Configuration file, JSON or key = value (keys: `brixia config keys`, docs/configuration.md). Env: BRIXIA_CONFIG.")
+    var config: String?
+    // Help texts, defaults and variables come from the configuration table (ConfigTable.keys).
+    @Option(name: .customLong("work-dir"), help: .setting("workDir")) var workDir: String?
+    @Option(help: .setting("inbox")) var inbox: String?
+    @Option(help: .setting("outbox")) var outbox: String?
+    @Option(help: .setting("archive")) var archive: String?
+    @Option(help: .setting("quarantine")) var quarantine: String?
+    @Option(name: .customLong("db"), help: .setting("database")) var database: String?
+    @Option(help: .setting("model")) var model: String?
+    @Option(name: .customLong("quiet-seconds"), help: .setting("quietPeriodSeconds")) var quietSeconds: Double?
+    @Option(help: .setting("workerThreads")) var threads: Int?
+    @Option(help: .setting("outputs")) var outputs: String?
+    @Flag(name: .customLong("delete-inputs"), help: .setting("deleteInsteadOfArchive")) var deleteInputs = false
+    @Option(name: .customLong("alert-rules"), help: .setting("alertRules")) var alertRules: String?
+    @Option(name: .customLong("trend-threshold"), help: .setting("trendThreshold")) var trendThreshold: Int?
+    @Option(name: .customLong("alert-hook"), help: .setting("alertHook")) var alertHook: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (default info). Patient IDs appear only at debug.")
     var logLevel: String = "info"
     @Flag(name: .customLong("create-folders"), help: "Create the inbox when it does not exist (without it a missing inbox is an error: a mistyped path must not silently watch a new empty folder).")
@@ -31,12 +30,11 @@ struct PipelineOptions: ParsableArguments {
 
     func resolve() throws -> PipelineConfig {
         var o = ConfigOverrides()
-        o.workDir = workDir; o.inbox = inbox; o.outbox = outbox; o.archive = archive; o.quarantine = quarantine
-        o.database = database; o.model = model; o.quietPeriodSeconds = quietSeconds; o.workerThreads = threads
-        o.outputs = outputs.map { $0.split(separator: ",").map(String.init) }
-        o.deleteInsteadOfArchive = deleteInputs ? true : nil
-        o.alertRules = alertRules.map { $0.split(separator: ",").map(String.init) }; o.trendThreshold = trendThreshold
-        o.alertHook = alertHook
+        o["workDir"] = workDir; o["inbox"] = inbox; o["outbox"] = outbox; o["archive"] = archive; o["quarantine"] = quarantine
+        o["database"] = database; o["model"] = model; o["quietPeriodSeconds"] = quietSeconds.map { String($0) }
+        o["workerThreads"] = threads.map { String($0) }; o["outputs"] = outputs
+        o["deleteInsteadOfArchive"] = deleteInputs ? "true" : nil
+        o["alertRules"] = alertRules; o["trendThreshold"] = trendThreshold.map { String($0) }; o["alertHook"] = alertHook
         return try ConfigResolver.resolve(flags: o, configPath: config, environment: ProcessInfo.processInfo.environment,
                                           currentDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     }
@@ -136,4 +134,9 @@ struct RunCommand: AsyncParsableCommand {
         OutgoingReport.deliverOnce(config: runner.engine.config, queue: runner.outgoing, logger: logger)
         if !summary.isClean { throw ExitCode(1) }
     }
+}
+
+extension ArgumentHelp {
+    /// A flag's help from its row of the configuration table: meaning, default and environment variable.
+    static func setting(_ key: String) -> ArgumentHelp { ArgumentHelp(ConfigTable.key(key).flagHelp) }
 }

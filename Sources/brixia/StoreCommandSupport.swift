@@ -21,7 +21,7 @@ struct DatabaseOptions: ParsableArguments {
         get throws {
             if let db { return db }
             var o = ConfigOverrides()
-            o.workDir = workDir
+            o["workDir"] = workDir
             do {
                 return try ConfigResolver.resolve(flags: o, configPath: config, environment: ProcessInfo.processInfo.environment,
                                                   currentDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),

@@ -29,7 +29,7 @@ struct UserCommand: ParsableCommand {
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             if let u = usersFile { return u.hasPrefix("/") ? URL(fileURLWithPath: u) : cwd.appendingPathComponent(u) }
             var o = ConfigOverrides()
-            o.workDir = workDir
+            o["workDir"] = workDir
             do {
                 let c = try ConfigResolver.resolve(flags: o, configPath: config, environment: ProcessInfo.processInfo.environment,
                                                    currentDirectory: cwd, shippedModel: { nil })

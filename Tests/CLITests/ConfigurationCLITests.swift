@@ -26,6 +26,25 @@ import Testing
         #expect(r2.status == 2)
         #expect(r2.stderr.contains("BRIXIA_THREADS"))
     }
+
+    /// `config keys` lists the table the parser uses: every key a file may set, with its variable, and the
+    /// flags' help shows the same defaults.
+    @Test(.timeLimit(.minutes(2)))
+    func configKeysListsEverySetting() async throws {
+        let r = try await Brixia.run(["config", "keys", "--json"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        let keys = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let byKey = Dictionary(uniqueKeysWithValues: keys.compactMap { k in (k["key"] as? String).map { ($0, k) } })
+        #expect(byKey["quietPeriodSeconds"]?["environment"] as? String == "BRIXIA_QUIET_SECONDS")
+        #expect((byKey["scpAllowedCallingAETitles"]?["spellings"] as? [String])?.contains("scp_allowed_callers") == true)
+        #expect(byKey["httpPort"]?["range"] as? String == "1-65535")
+        #expect(byKey.count == keys.count && keys.count >= 35)
+        let text = try await Brixia.run(["config", "keys"], timeout: 60)
+        #expect(text.status == 0 && text.stdout.contains("sendRetryWindowSeconds") && text.stdout.contains("[network]"))
+        let help = try await Brixia.run(["run", "--help"], timeout: 60)
+        let flat = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(flat.contains("processed (default 10). Env: BRIXIA_QUIET_SECONDS."), "\(help.stdout)")
+    }
 }
 
 @Suite struct FixtureCLITests {

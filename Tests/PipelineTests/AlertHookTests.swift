@@ -90,7 +90,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         var flags = ConfigOverrides()
-        flags.alertHook = dir.appendingPathComponent("nope.sh").path
+        flags["alertHook"] = dir.appendingPathComponent("nope.sh").path
         #expect(throws: ConfigError.self) {
             _ = try ConfigResolver.resolve(flags: flags, configPath: nil, environment: [:], currentDirectory: dir)
         }

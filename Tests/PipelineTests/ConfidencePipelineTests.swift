@@ -48,13 +48,13 @@ import Store
 
     @Test func configAcceptsMinimumConfidenceRules() throws {
         let cwd = URL(fileURLWithPath: NSTemporaryDirectory())
-        var f = ConfigOverrides(); f.alertRules = ["global>=12@0.6", "rise>=3"]
+        var f = ConfigOverrides(); f["alertRules"] = "global>=12@0.6,rise>=3"
         let c = try ConfigResolver.resolve(flags: f, configPath: nil, environment: [:], currentDirectory: cwd)
         #expect(c.alertRules == [.withMinimumConfidence(.globalAtLeast(12), 0.6), .globalRiseAtLeast(3)])
         let env = try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: nil,
                                              environment: ["BRIXIA_ALERT_RULES": "zone-rise>=2@0.5,global>=14"], currentDirectory: cwd)
         #expect(env.alertRules == [.withMinimumConfidence(.zoneRiseAtLeast(2), 0.5), .globalAtLeast(14)])
-        f.alertRules = ["global>=12@1.5"]
+        f["alertRules"] = "global>=12@1.5"
         let e = #expect(throws: ConfigError.self) {
             try ConfigResolver.resolve(flags: f, configPath: nil, environment: [:], currentDirectory: cwd)
         }

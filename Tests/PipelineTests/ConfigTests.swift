@@ -28,7 +28,7 @@ import ModelBundle
              "outputs": ["sr"], "deleteInsteadOfArchive": true, "alertRules": ["global>=9", "zone-rise>=2"], "trendThreshold": 3}
             """.utf8).write(to: file)
         var flags = ConfigOverrides()
-        flags.quietPeriodSeconds = 5
+        flags["quietPeriodSeconds"] = "5"
         let env = ["BRIXIA_QUIET_SECONDS": "20", "BRIXIA_THREADS": "3", "BRIXIA_OUTBOX": "/env/out",
                    "BRIXIA_TREND_THRESHOLD": "4"]
         let c = try ConfigResolver.resolve(flags: flags, configPath: file.path, environment: env, currentDirectory: cwd)
@@ -49,12 +49,12 @@ import ModelBundle
         #expect(throws: ConfigError.self) {
             try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: nil, environment: ["BRIXIA_THREADS": "many"], currentDirectory: cwd)
         }
-        var f = ConfigOverrides(); f.outputs = ["sr", "pdf"]
+        var f = ConfigOverrides(); f["outputs"] = "sr,pdf"
         let e = #expect(throws: ConfigError.self) {
             try ConfigResolver.resolve(flags: f, configPath: nil, environment: [:], currentDirectory: cwd)
         }
         #expect(e?.description.contains("pdf") == true)
-        var g = ConfigOverrides(); g.inbox = "/x"; g.archive = "/x/archive"
+        var g = ConfigOverrides(); g["inbox"] = "/x"; g["archive"] = "/x/archive"
         #expect(throws: ConfigError.self) {
             try ConfigResolver.resolve(flags: g, configPath: nil, environment: [:], currentDirectory: cwd)
         }
@@ -78,7 +78,7 @@ import ModelBundle
         let e = try ConfigResolver.resolve(flags: ConfigOverrides(), configPath: nil, environment: ["BRIXIA_MODEL": "/m/mine"],
                                            currentDirectory: cwd, shippedModel: { shipped })
         #expect(e.model.path == "/m/mine")
-        var f = ConfigOverrides(); f.model = "relative/model"
+        var f = ConfigOverrides(); f["model"] = "relative/model"
         let g = try ConfigResolver.resolve(flags: f, configPath: nil, environment: [:], currentDirectory: cwd, shippedModel: { shipped })
         #expect(g.model.path == "/srv/brixia/relative/model")
     }
@@ -106,7 +106,7 @@ import ModelBundle
     }
 
     @Test func badAlertRuleIsAConfigError() {
-        var f = ConfigOverrides(); f.alertRules = ["global>12"]
+        var f = ConfigOverrides(); f["alertRules"] = "global>12"
         let e = #expect(throws: ConfigError.self) {
             try ConfigResolver.resolve(flags: f, configPath: nil, environment: [:], currentDirectory: cwd)
         }
