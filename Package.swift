@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "ModelBundleTests", dependencies: ["BrixiaDomain", "TextSafety", "ModelBundle", "BSNetEngine"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "StoreTests", dependencies: ["BrixiaDomain", "Store"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ReportsTests", dependencies: ["BrixiaDomain", "Reports", "DicomKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "Pipeline", "Store", "DicomKit", "ModelBundle"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "Pipeline", "Store", "DicomKit", "ModelBundle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "ModelBundle", "BSNetEngine", "Store", "brixia"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "HTTPConsoleTests", dependencies: ["BrixiaDomain", "HTTPConsole", "Store"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ExplainTests", dependencies: ["BrixiaDomain", "Explain", "BSNetEngine", "ModelBundle", "Reports", "Imaging"], exclude: ["Fixtures"], swiftSettings: [.swiftLanguageMode(.v5)]),

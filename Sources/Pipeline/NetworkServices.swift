@@ -41,21 +41,13 @@ public struct OutgoingSenderService: Service {
     }
 
     public func run() async throws {
-        let stop = StopFlag()
-        let (sender, logger) = (self.sender, self.logger)
-        await withGracefulShutdownHandler {
-            while !stop.isSet && !Task.isCancelled {
-                await offThreadPool {
-                    do { try sender.runOnce() } catch { logger.error("outgoing queue", metadata: ["error": "\(error)"]) }
-                }
-                var waited: TimeInterval = 0
-                while waited < interval && !stop.isSet && !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: 100_000_000)
-                    waited += 0.1
-                }
+        let (sender, logger, interval) = (self.sender, self.logger, self.interval)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await offThreadPool {
+                do { try sender.runOnce() } catch { logger.error("outgoing queue", metadata: ["error": "\(error)"]) }
             }
-        } onGracefulShutdown: {
-            stop.set()
+            // The wait between rounds ends at once on graceful shutdown (no flag polled).
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
         }
         logger.info("outgoing sender stopped")
     }

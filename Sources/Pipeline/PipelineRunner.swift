@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import TextSafety
 
@@ -88,9 +89,11 @@ public final class PipelineRunner: @unchecked Sendable {
         }
     }
 
-    /// The daemon loop: inotify + periodic rescan -> intake -> quiet period -> process, until
-    /// `shouldStop` returns true (checked between steps; a study in hand is finished first).
-    public func runDaemon(shouldStop: @escaping @Sendable () -> Bool, tick: TimeInterval = 0.25) async throws {
+    /// The daemon loop: inotify + periodic rescan -> intake -> quiet period -> process, until graceful shutdown
+    /// (swift-service-lifecycle: SIGTERM/SIGINT in a ServiceGroup) or cancellation of its task. Work on the
+    /// engine's queue is never interrupted: the step in hand (a study) is finished, then the loop returns; an idle
+    /// wait of `tick` ends at once.
+    public func runDaemon(tick: TimeInterval = 0.25) async throws {
         try await onQueue { [self] in
             engine.waitForIncompleteFiles = true
             try engine.prepareFolders()
@@ -111,7 +114,7 @@ public final class PipelineRunner: @unchecked Sendable {
         var waiting: [URL] = []
         log.info("watching inbox", metadata: ["inbox": "\(engine.config.inbox.path)",
                                               "quietPeriodSeconds": "\(engine.config.quietPeriod)"])
-        while !shouldStop() {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let fullScan = Date().timeIntervalSince(lastFullScan) >= engine.config.rescanInterval
             if fullScan { lastFullScan = Date() }
             let changed = changes.drain()
@@ -140,7 +143,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 return did
             }
             if !didWork && changes.isEmpty {
-                try? await Task.sleep(nanoseconds: UInt64(tick * 1e9))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(tick)) }
             }
         }
         try? await onQueue { [self] in engine.stopExplanationWorker(); engine.alertHooks.drain() }

@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Store
-import Synchronization
 
 /// `brixia serve` as a swift-service-lifecycle Service. On graceful shutdown (SIGTERM/SIGINT via
 /// the ServiceGroup) the loop finishes the study in hand and returns; a study cut short by a
@@ -17,19 +16,8 @@ public struct PipelineService: Service {
     }
 
     public func run() async throws {
-        let stop = StopFlag()
-        try await withGracefulShutdownHandler {
-            try await runner.runDaemon(shouldStop: { stop.isSet || Task.isCancelled }, tick: tick)
-        } onGracefulShutdown: {
-            stop.set()
-        }
+        try await runner.runDaemon(tick: tick)
     }
-}
-
-final class StopFlag: Sendable {
-    private let value = Mutex(false)
-    func set() { value.withLock { $0 = true } }
-    var isSet: Bool { value.withLock { $0 } }
 }
 
 public enum PipelineDaemon {

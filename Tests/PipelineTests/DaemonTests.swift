@@ -1,11 +1,12 @@
 import Foundation
+import Logging
+import ServiceLifecycle
 import Testing
 @testable import Pipeline
 
-final class Flag: @unchecked Sendable {
-    private var v = false; private let l = NSLock()
-    func set() { l.lock(); v = true; l.unlock() }
-    var isSet: Bool { l.lock(); defer { l.unlock() }; return v }
+struct DaemonStop {
+    let group: ServiceGroup
+    func stop() async { await group.triggerGracefulShutdown() }
 }
 
 @Suite struct DaemonTests {
@@ -21,10 +22,13 @@ final class Flag: @unchecked Sendable {
 
     /// The daemon loop with the engine's clock held by the test: nothing in these tests depends on how fast the
     /// machine is. Waits (`eventually`) are only upper bounds for something the daemon must do by itself.
-    func startDaemon(_ ws: Workspace) -> (Task<Void, Error>, Flag) {
-        let runner = ws.runner()
-        let stop = Flag()
-        return (Task.detached { try await runner.runDaemon(shouldStop: { stop.isSet }, tick: 0.05) }, stop)
+    /// It runs as `serve` runs it, in a ServiceGroup; `stop` is the graceful shutdown SIGTERM would trigger.
+    func startDaemon(_ ws: Workspace) -> (Task<Void, Error>, DaemonStop) {
+        var log = Logger(label: "test"); log.logLevel = .critical
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: PipelineService(runner: ws.runner(), tick: 0.05), successTerminationBehavior: .gracefullyShutdownGroup)],
+            logger: log))
+        return (Task.detached { try await group.run() }, DaemonStop(group: group))
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -56,7 +60,7 @@ final class Flag: @unchecked Sendable {
         ws.manualClock.advance(by: 3.1)
         #expect(try await eventually(10) { try ws.analyses("Q.1").count == 2 })
         #expect(try await eventually(5) { ws.outputs().contains("brixia_Q.1_v2.sr.json") })
-        stop.set()
+        await stop.stop()
         try await daemon.value
         #expect(ws.outputs().count == 4)
         #expect(ws.inboxFiles().isEmpty)
@@ -88,7 +92,7 @@ final class Flag: @unchecked Sendable {
         ws.manualClock.advance(by: 1)
         #expect(try await eventually(15) { try store.analyses(studyInstanceUID: "D0").count == 2 })
         #expect(try await eventually(5) { ws.outputs().contains("brixia_D0_v2.sr.json") })
-        stop.set()
+        await stop.stop()
         try await daemon.value
         #expect(try store.analyses(studyInstanceUID: "D7").count == 1 && store.analyses(studyInstanceUID: "D35").count == 1)
         #expect(ws.outputs().count == 2 * 5)
@@ -113,7 +117,7 @@ final class Flag: @unchecked Sendable {
         ws.manualClock.advance(by: 30)
         #expect(try await eventually(10) { try ws.store.job(studyInstanceUID: "F.1")?.state == .done })
         #expect(try ws.store.job(studyInstanceUID: "F.1")?.attempts == 2)
-        stop.set()
+        await stop.stop()
         try await daemon.value
         #expect(ws.outputs().count == 2)
     }
