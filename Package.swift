@@ -37,8 +37,11 @@ let package = Package(
         .target(name: "DicomKit", dependencies: ["CDcmBridge"]),
         // Escaping of outside text for terminals, logs and reason files (no dependencies).
         .target(name: "TextSafety"),
-        // The vocabulary every module shares: lung zones, job states, the project's PRNG (no dependencies).
+        // The vocabulary every module shares: lung zones, grades, exam order, trend labels, model identity, job
+        // states, the project's PRNG (no dependencies).
         .target(name: "BrixiaDomain"),
+        // The one executor for blocking work (swift-nio's NIOThreadPool), for every module that runs async code.
+        .target(name: "BlockingExecutor", dependencies: [.product(name: "NIOPosix", package: "swift-nio")]),
 
         // --- image: plain image files (PNG/JPEG) and the authors' preprocessing.
         .target(name: "CImageIO", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
@@ -79,7 +82,7 @@ let package = Package(
 
         // --- the clinical pipeline: inbox, state machine, daemon.
         .target(name: "Pipeline", dependencies: [
-            "BrixiaDomain", "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "DicomNetwork",
+            "BrixiaDomain", "BlockingExecutor", "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "DicomNetwork",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -94,7 +97,7 @@ let package = Package(
 
         // --- HTTP API and web console inside `brixia serve` (reads the store; never the other way round).
         .target(name: "HTTPConsole", dependencies: [
-            "Store", "DicomNetwork", "Reports",
+            "BlockingExecutor", "Store", "DicomNetwork", "Reports",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),

@@ -1,3 +1,4 @@
+import BlockingExecutor
 import BrixiaDomain
 import DicomNetwork
 import Foundation
@@ -188,6 +189,11 @@ extension ConsoleServer {
                     : Reply.html("<p>CSRF check failed: reload the page and try again.</p>", status: .forbidden)
             }
         }
+        // The store work runs on the blocking-work executor.
+        return try await BlockingExecutor.run { [self] in try perform(action, uid: uid, c, p, api: api) }
+    }
+
+    func perform(_ action: Action, uid: String, _ c: ConsoleContext, _ p: Principal, api: Bool) throws -> Response {
         guard p.role == .operator else {
             return api ? Reply.jsonError(.forbidden, "\(action.rawValue) needs the operator role")
                 : page("Not allowed", who: p, template: "message", ["message": "Retrying or resending needs the operator role."], status: .forbidden)

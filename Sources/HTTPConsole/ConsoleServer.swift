@@ -1,3 +1,4 @@
+import BlockingExecutor
 import DicomNetwork
 import Foundation
 import HTTPTypes
@@ -58,8 +59,8 @@ public final class ConsoleServer: Sendable {
     func handler(for route: RouteSpec) -> Handler {
         switch (route.method, route.path) {
         case ("GET", "/health"): return { _, _ in Reply.json(["status": "ok"]) }
-        case ("GET", "/ready"): return { [self] _, _ in ready() }
-        case ("GET", "/metrics"): return { [self] _, _ in metrics() }
+        case ("GET", "/ready"): return { [self] _, _ in await BlockingExecutor.run { self.ready() } ?? Reply.jsonError(.serviceUnavailable, "not ready") }
+        case ("GET", "/metrics"): return { [self] _, _ in await BlockingExecutor.run { self.metrics() } ?? Reply.jsonError(.serviceUnavailable, "not ready") }
         case ("GET", "/static/console.css"): return { _, _ in Reply.text(Templates.css, contentType: "text/css; charset=utf-8") }
         case ("GET", "/login"): return { [self] r, _ in loginPage(next: r.query("next"), error: nil) }
         case ("POST", "/login"): return { [self] r, c in try await login(r, c) }
@@ -93,30 +94,35 @@ public final class ConsoleServer: Sendable {
 
     typealias ProtectedHandler = @Sendable (Request, ConsoleContext, Principal) async throws -> Response
 
+    /// A handler that reads the store (SQLite) runs on the blocking-work executor, not on a cooperative thread.
+    func blocking(_ body: @escaping @Sendable (Request, ConsoleContext, Principal) throws -> Response) -> ProtectedHandler {
+        { r, c, p in try await BlockingExecutor.run { try body(r, c, p) } }
+    }
+
     func protectedHandler(for route: RouteSpec) -> ProtectedHandler {
         switch (route.method, route.path) {
-        case ("GET", "/api/v1/studies"): return { [self] r, c, p in try apiStudies(r, c, p) }
-        case ("GET", "/api/v1/studies/{studyUID}"): return { [self] r, c, p in try apiStudy(r, c, p) }
+        case ("GET", "/api/v1/studies"): return blocking { [self] r, c, p in try apiStudies(r, c, p) }
+        case ("GET", "/api/v1/studies/{studyUID}"): return blocking { [self] r, c, p in try apiStudy(r, c, p) }
         case ("POST", "/api/v1/studies/{studyUID}/retry"): return { [self] r, c, p in try await action(.retry, r, c, p, api: true) }
         case ("POST", "/api/v1/studies/{studyUID}/resend"): return { [self] r, c, p in try await action(.resend, r, c, p, api: true) }
-        case ("GET", "/api/v1/patients/{patientID}/trend"): return { [self] r, c, p in try apiTrend(r, c, p) }
-        case ("GET", "/api/v1/quarantine"): return { [self] r, c, p in try apiQuarantine(r, c, p) }
-        case ("GET", "/api/v1/queue"): return { [self] _, c, p in
+        case ("GET", "/api/v1/patients/{patientID}/trend"): return blocking { [self] r, c, p in try apiTrend(r, c, p) }
+        case ("GET", "/api/v1/quarantine"): return blocking { [self] r, c, p in try apiQuarantine(r, c, p) }
+        case ("GET", "/api/v1/queue"): return blocking { [self] _, c, p in
             let q = try store.queueStatus(maxFailures: 200)
             try audit(p, "api-view-queue", c)
             return Reply.json(QueueAnswer(disclaimer: Disclaimer.text, queue: q))
         }
-        case ("GET", "/api/v1/outgoing"): return { [self] _, c, p in try apiOutgoing(c, p) }
-        case ("GET", "/api/v1/audit"): return { [self] r, _, p in try apiAudit(r, p) }
-        case ("GET", "/"): return { [self] r, c, p in try worklistPage(r, c, p) }
-        case ("GET", "/patients/{patientID}"): return { [self] r, c, p in try patientPage(r, c, p) }
-        case ("GET", "/studies/{studyUID}"): return { [self] r, c, p in try studyPage(r, c, p) }
-        case ("GET", "/studies/{studyUID}/report.png"): return { [self] r, c, p in try reportImage(r, c, p) }
+        case ("GET", "/api/v1/outgoing"): return blocking { [self] _, c, p in try apiOutgoing(c, p) }
+        case ("GET", "/api/v1/audit"): return blocking { [self] r, _, p in try apiAudit(r, p) }
+        case ("GET", "/"): return blocking { [self] r, c, p in try worklistPage(r, c, p) }
+        case ("GET", "/patients/{patientID}"): return blocking { [self] r, c, p in try patientPage(r, c, p) }
+        case ("GET", "/studies/{studyUID}"): return blocking { [self] r, c, p in try studyPage(r, c, p) }
+        case ("GET", "/studies/{studyUID}/report.png"): return blocking { [self] r, c, p in try reportImage(r, c, p) }
         case ("POST", "/studies/{studyUID}/retry"): return { [self] r, c, p in try await action(.retry, r, c, p, api: false) }
         case ("POST", "/studies/{studyUID}/resend"): return { [self] r, c, p in try await action(.resend, r, c, p, api: false) }
-        case ("GET", "/quarantine"): return { [self] r, c, p in try quarantinePage(r, c, p) }
-        case ("GET", "/failures"): return { [self] r, c, p in try failuresPage(r, c, p) }
-        case ("GET", "/outgoing"): return { [self] r, c, p in try outgoingPage(r, c, p) }
+        case ("GET", "/quarantine"): return blocking { [self] r, c, p in try quarantinePage(r, c, p) }
+        case ("GET", "/failures"): return blocking { [self] r, c, p in try failuresPage(r, c, p) }
+        case ("GET", "/outgoing"): return blocking { [self] r, c, p in try outgoingPage(r, c, p) }
         default:
             let missing = "\(route.method) \(route.path)"
             return { _, _, _ in Reply.jsonError(.notImplemented, "no handler for \(missing)") }
@@ -165,7 +171,9 @@ public final class ConsoleServer: Sendable {
             r.headers[.retryAfter] = "\(Int(wait) + 1)"
             return r
         }
-        guard let user = gate.users.current().authenticate(name: name, password: password) else {
+        // bcrypt costs ~0.2 s of CPU: off the cooperative threads.
+        let users = gate.users.current()
+        guard let user = try await BlockingExecutor.run({ () throws -> UsersFile.User? in users.authenticate(name: name, password: password) }) else {
             gate.throttle.recordFailure(keys)
             logger.warning("console login failed", metadata: ["user": "\(name.prefix(64))", "remote": "\(context.remote)"])
             return loginPage(next: form["next"], error: "Unknown user or wrong password.", status: .unauthorized)

@@ -1,3 +1,4 @@
+import BlockingExecutor
 import DicomNetwork
 import Foundation
 import Logging
@@ -22,7 +23,7 @@ public struct StorageSCPService: Service {
             "allowedCallers": "\(c.allowAnyCaller ? "any (scpAllowAnyCaller)" : c.allowedCallingAETitles.joined(separator: ","))"])
         try? await gracefulShutdown()
         let scp = self.scp
-        await offThreadPool { scp.stop() }
+        _ = await BlockingExecutor.run { scp.stop() }
         let s = scp.stats  // final counters: StorageSCP keeps them after stop()
         logger.info("storage SCP stopped", metadata: [
             "stored": "\(s.stored)", "failed": "\(s.failed)", "rejectedAssociations": "\(s.rejectedAssociations)"])
@@ -43,8 +44,8 @@ public struct OutgoingSenderService: Service {
     public func run() async throws {
         let (sender, logger, interval) = (self.sender, self.logger, self.interval)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await offThreadPool {
-                do { try sender.runOnce() } catch { logger.error("outgoing queue", metadata: ["error": "\(error)"]) }
+            do { try await BlockingExecutor.run { try sender.runOnce() } } catch {
+                logger.error("outgoing queue", metadata: ["error": "\(error)"])
             }
             // The wait between rounds ends at once on graceful shutdown (no flag polled).
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
@@ -72,7 +73,3 @@ public enum NetworkServices {
     }
 }
 
-/// Runs blocking work (DCMTK network calls, SQLite) off the cooperative thread pool.
-func offThreadPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { cont in DispatchQueue.global().async { cont.resume(returning: body()) } }
-}

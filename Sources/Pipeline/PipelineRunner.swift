@@ -1,3 +1,4 @@
+import BlockingExecutor
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -5,18 +6,18 @@ import Synchronization
 import TextSafety
 
 /// Drives the engine: `runOnce` for `brixia run --once`, `runDaemon` for `brixia serve`.
-/// All engine calls go through one serial queue, off the cooperative thread pool (scoring blocks
-/// for seconds).
+/// Every engine call runs on the process's blocking-work executor (scoring blocks for seconds), one at a time
+/// (`engineLock`).
 /// Time: every decision (quiet period, retry back-off, recorded times) uses the engine's injected clock,
 /// `PipelineDependencies.now`, which tests hold and advance. The wall clock here only paces the loop (rescans,
 /// idle ticks, elapsed seconds) and judges file stability against mtimes, which the file system stamps with it.
-/// @unchecked Sendable: `engine` (not thread-safe) is only touched inside `onQueue`, i.e. on the one serial
-/// `queue`; `scanner` locks itself; the other members are immutable.
+/// @unchecked Sendable: `engine` (not thread-safe) is only touched inside `onQueue`, i.e. while holding
+/// `engineLock`; `scanner` locks itself; the other members are immutable.
 public final class PipelineRunner: @unchecked Sendable {
     public let engine: PipelineEngine
     let scanner: InboxScanner
     let log: Logger
-    private let queue = DispatchQueue(label: "brixia.pipeline.engine")
+    private let engineLock = Mutex(())
 
     public init(engine: PipelineEngine, logger: Logger) {
         self.engine = engine
@@ -24,10 +25,9 @@ public final class PipelineRunner: @unchecked Sendable {
         self.log = logger
     }
 
+    /// Runs engine work on the blocking-work executor, never two at once.
     func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { cont in
-            queue.async { cont.resume(with: Result { try work() }) }
-        }
+        try await BlockingExecutor.run { [self] in try engineLock.withLock { _ in try work() } }
     }
 
     /// Regular files of the inbox; links, FIFOs, sockets, devices and too-deep folders are set aside.
