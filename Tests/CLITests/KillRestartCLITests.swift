@@ -15,7 +15,7 @@ struct SeededRandom {
 }
 
 /// A running `brixia serve`.
-final class Daemon {
+final class Daemon: Sendable {
     let process = Process()
     let log: URL
     init(args: [String], env: [String: String], log: URL) throws {

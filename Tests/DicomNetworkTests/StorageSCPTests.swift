@@ -1,5 +1,6 @@
 import DicomKit
 import Foundation
+import Synchronization
 import Store
 import Testing
 @testable import DicomNetwork
@@ -170,11 +171,11 @@ import Testing
 }
 
 /// cutproxy.py as a child process.
-final class ProxyProcess {
+final class ProxyProcess: Sendable {
     let process = Process()
     private let pipe = Pipe()
-    private var buffer = ""
-    private let lock = NSLock()
+    /// What the proxy printed so far (its pipe's handler appends on Foundation's reader thread).
+    private let buffer = Mutex("")
 
     init(listen: UInt16, target: UInt16, limit: Int, mode: String, stall: Double = 0) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("cutproxy.py").path
@@ -184,16 +185,16 @@ final class ProxyProcess {
         pipe.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
             guard let self, !d.isEmpty else { return }
-            self.lock.withLock { self.buffer += String(decoding: d, as: UTF8.self) }
+            self.buffer.withLock { $0 += String(decoding: d, as: UTF8.self) }
         }
         try process.run()
         guard waitFor("ready", timeout: 10) else { stop(); throw NetTest.FixtureError(message: "proxy did not start") }
     }
 
-    var isRunning: Bool { process.isRunning && !lock.withLock({ buffer.contains("closed") }) }
+    var isRunning: Bool { process.isRunning && !buffer.withLock({ $0.contains("closed") }) }
 
     func waitFor(_ word: String, timeout: TimeInterval) -> Bool {
-        NetTest.waitUntil(timeout) { lock.withLock { buffer.contains(word) } }
+        NetTest.waitUntil(timeout) { buffer.withLock { $0.contains(word) } }
     }
 
     func stop() {

@@ -4,7 +4,9 @@ import Testing
 /// The network on seeded random weights: structure, validation and output invariants.
 @Suite(.serialized) struct NetworkTests {
     static let weights = RandomWeights(seed: 1234)
-    static let net: BSNet = try! BSNet(weights: weights, threads: 1)
+    /// One network for the suite (building it takes seconds). nonisolated(unsafe): a BSNet has a mutable arena,
+    /// and only this `.serialized` suite's tests use it, one at a time.
+    nonisolated(unsafe) static let net: BSNet = try! BSNet(weights: weights, threads: 1)
 
     @Test func tensorSpecsListThe352KerasWeights() {
         let specs = BSNet.tensorSpecs

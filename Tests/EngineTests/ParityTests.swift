@@ -6,13 +6,15 @@ import Testing
 /// Parity with the authors' Keras model (scaled-variant weights) on the shipped inputs.
 enum ReferenceWeights {
     /// The authors' Keras-2 h5 (scaled variant), read by ModelBundle's KerasWeightsFile.
-    static let provider: WeightProvider? = SharedData.available ? try? KerasWeightsFile(path: SharedData.path("bscore_scaled_weights.h5")) : nil
+    /// nonisolated(unsafe): only read (tensors are copied out), and only by ParityTests, a `.serialized` suite.
+    nonisolated(unsafe) static let provider: WeightProvider? = SharedData.available ? try? KerasWeightsFile(path: SharedData.path("bscore_scaled_weights.h5")) : nil
     static var available: Bool { SharedData.available && provider != nil }
 }
 
 @Suite(.serialized, .enabled(if: ReferenceWeights.available, "needs ../shared (reference data) and the Keras weights"))
 struct ParityTests {
-    static let net: BSNet? = ReferenceWeights.provider.flatMap { try? BSNet(weights: $0, threads: 2) }
+    /// nonisolated(unsafe): a BSNet has a mutable arena; only this `.serialized` suite's tests use it, one at a time.
+    nonisolated(unsafe) static let net: BSNet? = ReferenceWeights.provider.flatMap { try? BSNet(weights: $0, threads: 2) }
 
     static func load(_ name: String) throws -> [Float] { try NpyArray.read(path: SharedData.path(name)).floats() }
 

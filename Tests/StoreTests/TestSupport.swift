@@ -3,7 +3,7 @@ import Foundation
 @testable import Store
 
 /// A fresh database in its own temporary directory; removed when the value is released.
-final class TempStore {
+final class TempStore: Sendable {
     let directory: URL
     let path: String
     let store: BrixiaStore
