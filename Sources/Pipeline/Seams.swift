@@ -3,9 +3,9 @@ import BrixiaDomain
 import Foundation
 import Store
 
-// The pipeline talks to the other modules only through these small protocols. The production
-// side is a set of adapters over DicomKit / Imaging / BSNetEngine / ModelBundle / Store / Reports
-// (see Adapters/); the tests drive the same pipeline with doubles.
+// What the pipeline needs from the modules that read, score and write (small protocols: the production side is
+// in Adapters/ over DicomKit / BSNetEngine / ModelBundle / Reports; tests use doubles for these, never for the
+// store, which is always the real PipelineStore).
 
 /// Typed metadata of one DICOM instance, as far as the pipeline needs it.
 public struct InstanceMetadata: Sendable, Equatable, Codable {
