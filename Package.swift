@@ -70,14 +70,14 @@ let package = Package(
 
         // --- store: SQLite history (GRDB), migrations in Schemas/.
         // Migrations are embedded from Schemas/*.sql by Schemas/embed-migrations.sh (no resource bundle).
-        .target(name: "Store", dependencies: ["BrixiaDomain", "TextSafety", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["BrixiaDomain", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // --- reports out: DICOM SR and rendered Secondary Capture.
         .target(name: "Reports", dependencies: ["BrixiaDomain", "CDcmBridge", "DicomKit", "Imaging"]),
 
         // --- explainability: SLIC super-pixel occlusion maps (PNG + Secondary Capture).
         // SLIC loops are optimised in debug builds too, so the tests stay fast.
-        .target(name: "Explain", dependencies: ["BrixiaDomain", "BSNetEngine", "Imaging", "Reports"],
+        .target(name: "Explain", dependencies: ["BrixiaDomain", "BSNetEngine", "Reports"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // --- the clinical pipeline: inbox, state machine, daemon.
@@ -120,16 +120,16 @@ let package = Package(
         // Helpers shared by test targets (running tools and daemons from tests); not part of the product.
         .target(name: "BrixiaTestSupport", path: "Tests/Support"),
         .testTarget(name: "DicomKitTests", dependencies: ["BrixiaDomain", "DicomKit", "Imaging"]),
-        .testTarget(name: "ImagingTests", dependencies: ["BrixiaDomain", "Imaging", "BSNetEngine", "ModelBundle"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "BSNetEngine", "ModelBundle"]),
         .testTarget(name: "EngineTests", dependencies: ["BrixiaDomain", "BSNetEngine", "ModelBundle"]),
-        .testTarget(name: "ModelBundleTests", dependencies: ["BrixiaDomain", "TextSafety", "ModelBundle", "BSNetEngine"]),
+        .testTarget(name: "ModelBundleTests", dependencies: ["TextSafety", "ModelBundle", "BSNetEngine"]),
         .testTarget(name: "StoreTests", dependencies: ["BrixiaDomain", "Store"]),
-        .testTarget(name: "ReportsTests", dependencies: ["BrixiaDomain", "Reports", "DicomKit"]),
+        .testTarget(name: "ReportsTests", dependencies: ["BrixiaDomain", "Reports"]),
         .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "Pipeline", "Store", "DicomKit", "ModelBundle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CLITests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "ModelBundle", "BSNetEngine", "Store", "brixia"]),
-        .testTarget(name: "HTTPConsoleTests", dependencies: ["BrixiaDomain", "HTTPConsole", "Store"]),
+        .testTarget(name: "HTTPConsoleTests", dependencies: ["HTTPConsole"]),
         .testTarget(name: "ExplainTests", dependencies: ["BrixiaDomain", "Explain", "BSNetEngine", "ModelBundle", "Reports", "Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "DicomNetworkTests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "DicomNetwork", "DicomKit", "Store"]),
+        .testTarget(name: "DicomNetworkTests", dependencies: ["BrixiaTestSupport", "DicomNetwork", "DicomKit", "Store"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
