@@ -71,6 +71,8 @@ let package = Package(
         // --- store: SQLite history (GRDB), migrations in Schemas/.
         // Migrations are embedded from Schemas/*.sql by Schemas/embed-migrations.sh (no resource bundle).
         .target(name: "Store", dependencies: ["BrixiaDomain", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Synthetic patient histories for the store benchmarks (`brixia dev fill-db`): dev tooling, not the product.
+        .target(name: "SyntheticHistory", dependencies: ["BrixiaDomain", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // --- reports out: DICOM SR and rendered Secondary Capture.
         .target(name: "Reports", dependencies: ["BrixiaDomain", "CDcmBridge", "DicomKit", "Imaging"]),
@@ -111,7 +113,7 @@ let package = Package(
 
         .executableTarget(name: "brixia", dependencies: [
             "BrixiaDomain", "TextSafety", "DicomKit", "Imaging", "BSNetEngine", "ModelBundle", "Store", "Reports", "Pipeline", "Explain",
-            "DicomNetwork", "HTTPConsole",
+            "DicomNetwork", "HTTPConsole", "SyntheticHistory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -123,7 +125,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "BSNetEngine", "ModelBundle"]),
         .testTarget(name: "EngineTests", dependencies: ["BrixiaDomain", "BSNetEngine", "ModelBundle"]),
         .testTarget(name: "ModelBundleTests", dependencies: ["TextSafety", "ModelBundle", "BSNetEngine"]),
-        .testTarget(name: "StoreTests", dependencies: ["BrixiaDomain", "Store"]),
+        .testTarget(name: "StoreTests", dependencies: ["BrixiaDomain", "Store", "SyntheticHistory"]),
         .testTarget(name: "ReportsTests", dependencies: ["BrixiaDomain", "Reports"]),
         .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "Pipeline", "Store", "DicomKit", "ModelBundle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CLITests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "ModelBundle", "BSNetEngine", "Store", "brixia"]),

@@ -10,7 +10,8 @@ import GRDB
 public final class BrixiaStore: Sendable {
     public let path: String
     public let configuration: StoreConfiguration
-    let pool: DatabasePool
+    /// `package`: the synthetic-history generator (SyntheticHistory, benchmarks only) bulk-inserts through it.
+    package let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, configuration: StoreConfiguration = StoreConfiguration()) throws {

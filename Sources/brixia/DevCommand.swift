@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SyntheticHistory
 import Store
 
 /// Hidden developer tools: synthetic databases and the trend-latency benchmark (docs/performance.md).

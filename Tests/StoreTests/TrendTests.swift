@@ -1,5 +1,6 @@
 import BrixiaDomain
 import Foundation
+import SyntheticHistory
 import Testing
 @testable import Store
 

@@ -1,8 +1,10 @@
 import BrixiaDomain
 import Foundation
 import GRDB
+import Store
 
-/// Synthetic data for benchmarks (`brixia dev fill-db`): patients "SYN0000001"... under issuer
+/// Synthetic data for benchmarks (`brixia dev fill-db`), kept out of the Store module (dev tooling, not the
+/// product): patients "SYN0000001"... under issuer
 /// "SYNTHETIC", each with scored, done studies at daily intervals. No names, no real data.
 extension BrixiaStore {
     public struct SyntheticFillResult: Sendable {
