@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -12,24 +13,23 @@ struct Principal: Sendable {
 }
 
 /// The users file, re-read when its modification time or size changes (`brixia user add` while serving).
-/// @unchecked Sendable: `cached` and `stamp` are read and written only under `lock`; `url` is immutable.
-final class UsersCache: @unchecked Sendable {
+final class UsersCache: Sendable {
     let url: URL
-    private var cached: UsersFile = UsersFile()
-    private var stamp: (Date, Int)?
-    private let lock = NSLock()
+    private struct Loaded { var users = UsersFile(); var stamp: (Date, Int)? }
+    private let loaded = Mutex(Loaded())
 
     init(url: URL) { self.url = url }
 
     func current() -> UsersFile {
         let attrs = try? FileManager.default.attributesOfItem(atPath: url.path)
         let now = (attrs?[.modificationDate] as? Date ?? .distantPast, (attrs?[.size] as? NSNumber)?.intValue ?? -1)
-        lock.lock(); defer { lock.unlock() }
-        if stamp == nil || stamp! != now {
-            cached = (try? UsersFile.load(url)) ?? UsersFile()
-            stamp = now
+        return loaded.withLock { l in
+            if l.stamp == nil || l.stamp! != now {
+                l.users = (try? UsersFile.load(url)) ?? UsersFile()
+                l.stamp = now
+            }
+            return l.users
         }
-        return cached
     }
 }
 

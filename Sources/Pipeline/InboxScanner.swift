@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 import TextSafety
 
 /// Finds candidate files in the inbox (recursively: storescp writes per-study folders) and decides
@@ -11,8 +12,7 @@ import TextSafety
 /// folder), FIFO, socket or device is never followed or opened (following `ln -s .. inbox/up` once
 /// moved the database and the outbox into quarantine); such entries are returned separately so the
 /// pipeline can set them aside. Folder depth is bounded so a deep or looping tree cannot stall a pass.
-/// @unchecked Sendable: `observed` is read and written only under `lock`; `inbox` and `stabilityPeriod` are immutable.
-public final class InboxScanner: @unchecked Sendable {
+public final class InboxScanner: Sendable {
     struct Observation: Equatable { var size: Int64; var mtime: Date; var firstSeenStable: Date }
 
     /// A directory entry that is not a regular file or a real folder.
@@ -31,8 +31,8 @@ public final class InboxScanner: @unchecked Sendable {
     public let stabilityPeriod: TimeInterval
     /// Folders deeper than this below the inbox are not walked (storescp uses one or two levels).
     public static let maxDepth = 16
-    private var observed: [String: Observation] = [:]
-    private let lock = NSLock()
+    /// What each file looked like when last seen (size, mtime, since when unchanged).
+    private let observations = Mutex<[String: Observation]>([:])
 
     public init(inbox: URL, stabilityPeriod: TimeInterval) {
         self.inbox = inbox; self.stabilityPeriod = stabilityPeriod
@@ -80,7 +80,7 @@ public final class InboxScanner: @unchecked Sendable {
     /// A file is stable when its mtime is at least `stabilityPeriod` old, or the same size/mtime
     /// has been observed for that long (covers clocks that disagree).
     public func stableFiles(_ files: [URL], now: Date = Date()) -> (stable: [URL], waiting: [URL]) {
-        lock.lock(); defer { lock.unlock() }
+        observations.withLock { observed in
         var stable: [URL] = [], waiting: [URL] = []
         for url in files {
             guard let st = FileKind.lstatRegular(url.path) else { continue }
@@ -101,15 +101,16 @@ public final class InboxScanner: @unchecked Sendable {
             }
         }
         return (stable, waiting)
+        }
     }
 
     /// Forgets a path (after the file was moved away).
     public func forget(_ url: URL) {
-        lock.lock(); observed[url.path] = nil; lock.unlock()
+        observations.withLock { $0[url.path] = nil }
     }
 
     public func forgetMissing(except present: Set<String>) {
-        lock.lock(); observed = observed.filter { present.contains($0.key) }; lock.unlock()
+        observations.withLock { $0 = $0.filter { present.contains($0.key) } }
     }
 }
 

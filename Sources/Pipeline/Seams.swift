@@ -192,20 +192,10 @@ public struct ReplacedReport: Sendable, Equatable, Codable {
 
 public enum OutputKind: String, Sendable, Codable, CaseIterable { case sr, sc }
 
-/// One report object written by a ReportSink.
-public struct WrittenOutput: Sendable, Equatable {
-    public var kind: OutputKind
-    public var file: URL
-    public var sopInstanceUID: String
-    public var seriesInstanceUID: String?
-    public init(kind: OutputKind, file: URL, sopInstanceUID: String, seriesInstanceUID: String? = nil) {
-        self.kind = kind; self.file = file; self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
-    }
-}
-
 /// Writes the report objects for an analysis. Files must be written into `directory` (a staging
-/// folder on the outbox's file system), named `<baseName>.<kind>.dcm`; the pipeline publishes them by rename.
+/// folder on the outbox's file system), named `<baseName>.<kind>.dcm`; the pipeline publishes them by rename,
+/// under the same names (`PublishedOutput.fileName`).
 public protocol ReportSink: Sendable {
     func writeOutputs(for analysis: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>,
-                      baseName: String, into directory: URL) throws -> [WrittenOutput]
+                      baseName: String, into directory: URL) throws -> [PublishedOutput]
 }

@@ -185,15 +185,20 @@ extension PipelineEngine {
         let kinds: Set<OutputKind> = analysis.notScored == nil ? config.outputs : [.sr]
         let written = try deps.reports.writeOutputs(for: analysis, sourceFile: primary.url, kinds: kinds,
                                                     baseName: base, into: staging)
-        for w in written { try FileOps.fsyncFile(w.file.path) }
+        for w in written {
+            // A plain name inside the staging folder (the sink's contract); anything else is a programming error.
+            guard !w.fileName.isEmpty, !w.fileName.contains("/"), w.fileName != "..", w.fileName != "." else {
+                throw FileOpError("report output named outside the staging folder", SafeText.escape(w.fileName), errno: EINVAL)
+            }
+            try FileOps.fsyncFile(staging.appendingPathComponent(w.fileName).path)
+        }
         if analysis.notScored == nil {
             try stageExplanation(analysis, sourceFile: primary.url, baseName: base, staging: staging)
         }
         let inputs = try candidates(study: study).filter(\.inInbox).map(\.url.path)
         let manifest = StagingManifest(
             analysis: analysis,
-            outputs: written.map { PublishedOutput(kind: $0.kind, fileName: $0.file.lastPathComponent,
-                                                   sopInstanceUID: $0.sopInstanceUID, seriesInstanceUID: $0.seriesInstanceUID) },
+            outputs: written,
             inputs: inputs)
         let enc = JSONEncoder(); enc.dateEncodingStrategy = .iso8601; enc.outputFormatting = [.sortedKeys]
         try deps.fileWriter.writeAtomically(try enc.encode(manifest), to: staging.appendingPathComponent(Self.manifestName))

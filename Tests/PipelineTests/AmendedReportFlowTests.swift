@@ -177,7 +177,7 @@ final class StepCrasher: @unchecked Sendable {
 /// does, without a DICOM source image), so that the outgoing queue and dciodvfy can read them.
 struct AmendingDicomSink: ReportSink {
     func writeOutputs(for a: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
-                      into directory: URL) throws -> [WrittenOutput] {
+                      into directory: URL) throws -> [PublishedOutput] {
         let image = SourceImage(sopClassUID: a.source.sopClassUID, sopInstanceUID: a.source.sopInstanceUID,
                                 seriesInstanceUID: a.source.seriesInstanceUID, modality: a.source.modality)
         let prior = a.prior.map {
@@ -195,13 +195,13 @@ struct AmendingDicomSink: ReportSink {
             model: a.model,
             equipment: EquipmentInfo(softwareVersion: "test"), created: a.createdAt)
         input.amendment = ReportsSink.amendment(a)
-        var out: [WrittenOutput] = []
+        var out: [PublishedOutput] = []
         for kind in [OutputKind.sr, .sc] where kinds.contains(kind) {
             let w = kind == .sr ? try ReportWriter().writeSR(input, to: directory)
                                 : try ReportWriter().writeSecondaryCapture(input, trend: [], to: directory)
             let named = directory.appendingPathComponent("\(baseName).\(kind.rawValue).dcm")
             try FileOps.move(w.path, to: named)
-            out.append(WrittenOutput(kind: kind, file: named, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID))
+            out.append(PublishedOutput(kind: kind, fileName: named.lastPathComponent, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID))
         }
         return out
     }

@@ -78,11 +78,11 @@ final class FakeReportSink: ReportSink, @unchecked Sendable {
     /// Refuses every input the way ReportsSink maps a report writer's refusal (deterministic).
     var rejectInput: String?
     func writeOutputs(for analysis: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
-                      into directory: URL) throws -> [WrittenOutput] {
+                      into directory: URL) throws -> [PublishedOutput] {
         if let rejectInput { throw InputRejection(file: sourceFile.path, reason: "cannot be reported: \(rejectInput)") }
         let enc = JSONEncoder(); enc.outputFormatting = .sortedKeys; enc.dateEncodingStrategy = .iso8601
         let body = try enc.encode(analysis)
-        var out: [WrittenOutput] = []
+        var out: [PublishedOutput] = []
         for k in kinds.sorted(by: { $0.rawValue < $1.rawValue }) {
             let url = directory.appendingPathComponent("\(baseName).\(k.rawValue).json")
             if failWithENOSPC {
@@ -90,7 +90,7 @@ final class FakeReportSink: ReportSink, @unchecked Sendable {
                 throw FileOpError("write", url.path, errno: ENOSPC)
             }
             try body.write(to: url)
-            out.append(WrittenOutput(kind: k, file: url, sopInstanceUID: "2.25.\(abs(baseName.hashValue))\(k == .sr ? 1 : 2)"))
+            out.append(PublishedOutput(kind: k, fileName: url.lastPathComponent, sopInstanceUID: "2.25.\(abs(baseName.hashValue))\(k == .sr ? 1 : 2)"))
         }
         return out
     }

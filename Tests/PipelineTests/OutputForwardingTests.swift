@@ -11,7 +11,7 @@ import Testing
 /// Writes real DICOM SR + SC (Reports) for the analysis, so the outgoing queue can read their UIDs.
 struct DicomReportSink: ReportSink {
     func writeOutputs(for a: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
-                      into directory: URL) throws -> [WrittenOutput] {
+                      into directory: URL) throws -> [PublishedOutput] {
         let input = ReportInput(
             patient: PatientInfo(id: a.patientID, name: "Test^Forwarding"),
             study: StudyInfo(studyInstanceUID: a.studyInstanceUID, date: a.studyDate),
@@ -21,13 +21,13 @@ struct DicomReportSink: ReportSink {
                                  global: a.score.global),
             model: a.model,
             equipment: EquipmentInfo(softwareVersion: "test"), created: a.createdAt)
-        var out: [WrittenOutput] = []
+        var out: [PublishedOutput] = []
         for kind in [OutputKind.sr, .sc] where kinds.contains(kind) {
             let w = kind == .sr ? try ReportWriter().writeSR(input, to: directory)
                                 : try ReportWriter().writeSecondaryCapture(input, trend: [], to: directory)
             let named = directory.appendingPathComponent("\(baseName).\(kind.rawValue).dcm")
             try FileOps.move(w.path, to: named)
-            out.append(WrittenOutput(kind: kind, file: named, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID))
+            out.append(PublishedOutput(kind: kind, fileName: named.lastPathComponent, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID))
         }
         return out
     }

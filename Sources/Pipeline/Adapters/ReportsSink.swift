@@ -24,7 +24,7 @@ public struct ReportsSink: ReportSink {
     }
 
     public func writeOutputs(for a: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
-                             into directory: URL) throws -> [WrittenOutput] {
+                             into directory: URL) throws -> [PublishedOutput] {
         do { return try write(for: a, sourceFile: sourceFile, kinds: kinds, baseName: baseName, into: directory) }
         catch let e as ReportError {
             switch e {
@@ -39,10 +39,10 @@ public struct ReportsSink: ReportSink {
     }
 
     private func write(for a: StudyAnalysis, sourceFile: URL, kinds: Set<OutputKind>, baseName: String,
-                       into directory: URL) throws -> [WrittenOutput] {
+                       into directory: URL) throws -> [PublishedOutput] {
         if a.notScored != nil { return try writeNotPerformed(for: a, sourceFile: sourceFile, baseName: baseName, into: directory) }
         let input = try reportInput(for: a, sourceFile: sourceFile)
-        var out: [WrittenOutput] = []
+        var out: [PublishedOutput] = []
         for kind in OutputKind.allCases where kinds.contains(kind) {
             let w: WrittenObject
             switch kind {
@@ -52,7 +52,7 @@ public struct ReportsSink: ReportSink {
             }
             let named = directory.appendingPathComponent("\(baseName).\(kind.rawValue).dcm")
             try FileOps.move(w.path, to: named)
-            out.append(WrittenOutput(kind: kind, file: named, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID))
+            out.append(PublishedOutput(kind: kind, fileName: named.lastPathComponent, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID))
         }
         return out
     }
@@ -148,7 +148,7 @@ public struct ReportsSink: ReportSink {
     /// A study examined but not scored: only the short "AI analysis not performed: <reason>" SR, whatever the
     /// configured kinds (the reading radiologist must see why no score came back; a rendering would show none).
     private func writeNotPerformed(for a: StudyAnalysis, sourceFile: URL, baseName: String,
-                                   into directory: URL) throws -> [WrittenOutput] {
+                                   into directory: URL) throws -> [PublishedOutput] {
         let d: DicomInstance
         do { d = try DicomFile.readInstance(path: sourceFile.path) } catch let e as DicomError {
             throw InputRejection(file: sourceFile.path, reason: e.reason)
@@ -163,6 +163,6 @@ public struct ReportsSink: ReportSink {
         let w = try writer.writeNotPerformedSR(input, to: directory)
         let named = directory.appendingPathComponent("\(baseName).sr.dcm")
         try FileOps.move(w.path, to: named)
-        return [WrittenOutput(kind: .sr, file: named, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID)]
+        return [PublishedOutput(kind: .sr, fileName: named.lastPathComponent, sopInstanceUID: w.sopInstanceUID, seriesInstanceUID: w.seriesInstanceUID)]
     }
 }
