@@ -20,12 +20,20 @@ struct SafeLogHandler: LogHandler {
         set { inner[metadataKey: key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        TerminalProgress.shared.suspend {
-            inner.log(level: level, message: Logger.Message(stringLiteral: SafeText.escape(message.description)),
-                      metadata: metadata.map(Self.escape), source: source, file: file, function: function, line: line)
+    func log(event: LogEvent) {
+        var e = event
+        e.message = Logger.Message(stringLiteral: SafeText.escape(event.message.description))
+        var metadata = event.metadata.map(Self.escape)
+        if let error = event.error {
+            // The stream handler prints an error as it describes itself: escaped here like any other outside text.
+            var m = metadata ?? [:]
+            m["error.message"] = .string(SafeText.escape("\(error)"))
+            m["error.type"] = .string(SafeText.escape(String(reflecting: type(of: error))))
+            metadata = m
+            e.error = nil
         }
+        e.metadata = metadata
+        TerminalProgress.shared.suspend { inner.log(event: e) }
     }
 
     static func escape(_ m: Logger.Metadata) -> Logger.Metadata {
