@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "ModelBundleTests", dependencies: ["TextSafety", "ModelBundle", "BSNetEngine"]),
         .testTarget(name: "StoreTests", dependencies: ["BrixiaDomain", "Store", "SyntheticHistory"]),
         .testTarget(name: "ReportsTests", dependencies: ["BrixiaDomain", "Reports"]),
-        .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "Pipeline", "Store", "DicomKit", "ModelBundle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "BlockingExecutor", "Pipeline", "Store", "DicomKit", "ModelBundle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CLITests", dependencies: ["BrixiaTestSupport", "BrixiaDomain", "ModelBundle", "BSNetEngine", "Store", "brixia"]),
         .testTarget(name: "HTTPConsoleTests", dependencies: ["HTTPConsole"]),
         .testTarget(name: "ExplainTests", dependencies: ["BrixiaDomain", "Explain", "BSNetEngine", "ModelBundle", "Reports", "Imaging"], exclude: ["Fixtures"]),

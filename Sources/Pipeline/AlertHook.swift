@@ -65,7 +65,7 @@ public struct AlertHook: Sendable {
 }
 
 /// Runs alert hooks one at a time, in the order the alerts fired, on a queue of their own so that the pipeline's
-/// serial queue goes on scoring while a hook runs. `drain` waits for every submitted hook (end of `run --once`,
+/// engine goes on scoring while a hook runs. `drain` waits for every submitted hook (end of `run --once`,
 /// daemon shutdown); each hook is bounded by its own timeout, so the wait is bounded too.
 public final class AlertHookQueue: Sendable {
     private let queue = DispatchQueue(label: "brixia.alert-hooks")

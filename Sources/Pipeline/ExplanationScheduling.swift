@@ -10,7 +10,7 @@ import Store
 // machine) with a workspace folder in `<outbox>/.brixia-explain/`, and is computed by a separate worker
 // process at the lowest CPU priority, started only when no scoring work is pending and stopped (SIGSTOP)
 // whenever a study is claimed. The worker only writes into its job folder; recording the SC in the store
-// and publishing it stay here, on the engine's serial queue.
+// and publishing it stay here, in the engine's steps (one at a time).
 
 /// A running worker for one job.
 public protocol ExplanationWorker: AnyObject, Sendable {
