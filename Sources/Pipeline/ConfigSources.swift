@@ -128,8 +128,7 @@ struct ConfigSources {
     mutating func addFlags(_ flags: ConfigOverrides, base: URL) throws {
         for (key, raw) in flags.values.sorted(by: { $0.key < $1.key }) {
             let k = ConfigTable.key(key)
-            set(key, try Self.parse(raw, as: k, origin: "--\(k.snakeCase.replacingOccurrences(of: "_", with: "-"))"), base: base,
-                origin: "flag")
+            set(key, try Self.parse(raw, as: k, origin: "the command-line value of \(key)"), base: base, origin: "flag")
         }
     }
 
