@@ -126,12 +126,6 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord {
     static let selectSQL = "SELECT jobs.*, studies.study_uid FROM jobs JOIN studies ON studies.id = jobs.study_ref"
 }
 
-public enum AnalysisStatus: String, Codable, Sendable, CaseIterable {
-    case ok
-    /// Scores were produced but the model's confidence is below the pipeline's threshold.
-    case lowConfidence = "low-confidence"
-}
-
 /// The prior exam an analysis's report names.
 public enum ReportedPrior: Sendable, Equatable {
     /// Not recorded (the caller does not report priors).
