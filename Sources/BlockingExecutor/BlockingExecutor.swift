@@ -33,9 +33,4 @@ public enum BlockingExecutor {
             }
         }
     }
-
-    /// For work that cannot fail.
-    public static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T? {
-        try? await run { () throws -> T in body() }
-    }
 }

@@ -59,8 +59,8 @@ public final class ConsoleServer: Sendable {
     func handler(for route: RouteSpec) -> Handler {
         switch (route.method, route.path) {
         case ("GET", "/health"): return { _, _ in Reply.json(["status": "ok"]) }
-        case ("GET", "/ready"): return { [self] _, _ in await BlockingExecutor.run { self.ready() } ?? Reply.jsonError(.serviceUnavailable, "not ready") }
-        case ("GET", "/metrics"): return { [self] _, _ in await BlockingExecutor.run { self.metrics() } ?? Reply.jsonError(.serviceUnavailable, "not ready") }
+        case ("GET", "/ready"): return { [self] _, _ in try await BlockingExecutor.run { self.ready() } }
+        case ("GET", "/metrics"): return { [self] _, _ in try await BlockingExecutor.run { self.metrics() } }
         case ("GET", "/static/console.css"): return { _, _ in Reply.text(Templates.css, contentType: "text/css; charset=utf-8") }
         case ("GET", "/login"): return { [self] r, _ in loginPage(next: r.query("next"), error: nil) }
         case ("POST", "/login"): return { [self] r, c in try await login(r, c) }
@@ -173,7 +173,7 @@ public final class ConsoleServer: Sendable {
         }
         // bcrypt costs ~0.2 s of CPU: off the cooperative threads.
         let users = gate.users.current()
-        guard let user = try await BlockingExecutor.run({ () throws -> UsersFile.User? in users.authenticate(name: name, password: password) }) else {
+        guard let user = try await BlockingExecutor.run({ users.authenticate(name: name, password: password) }) else {
             gate.throttle.recordFailure(keys)
             logger.warning("console login failed", metadata: ["user": "\(name.prefix(64))", "remote": "\(context.remote)"])
             return loginPage(next: form["next"], error: "Unknown user or wrong password.", status: .unauthorized)

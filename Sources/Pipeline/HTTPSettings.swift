@@ -31,8 +31,7 @@ extension HTTPSettings {
         guard !address.isEmpty, (try? StorageSCPConfig.validateBindAddress(address)) != nil else {
             throw ConfigError("httpAddress '\(address)' is not a numeric IPv4 or IPv6 address: use 127.0.0.1 (loopback only, the default; put a TLS reverse proxy in front), ::1, or one local address of this host")
         }
-        let given = f.text("httpUsersFile").map { $0.isEmpty ? nil : $0 } ?? nil
-        let users = given != nil ? f.path("httpUsersFile")! : workDir.appendingPathComponent("console-users.json")
+        let users = f.text("httpUsersFile")?.isEmpty == false ? f.path("httpUsersFile")! : workDir.appendingPathComponent("console-users.json")
         return HTTPSettings(port: port, address: address, usersFile: users.standardizedFileURL,
                             secureCookies: f.bool("httpSecureCookies")!)
     }

@@ -23,7 +23,7 @@ public struct StorageSCPService: Service {
             "allowedCallers": "\(c.allowAnyCaller ? "any (scpAllowAnyCaller)" : c.allowedCallingAETitles.joined(separator: ","))"])
         try? await gracefulShutdown()
         let scp = self.scp
-        _ = await BlockingExecutor.run { scp.stop() }
+        try? await BlockingExecutor.run { scp.stop() }
         let s = scp.stats  // final counters: StorageSCP keeps them after stop()
         logger.info("storage SCP stopped", metadata: [
             "stored": "\(s.stored)", "failed": "\(s.failed)", "rejectedAssociations": "\(s.rejectedAssociations)"])
@@ -44,7 +44,7 @@ public struct OutgoingSenderService: Service {
     public func run() async throws {
         let (sender, logger, interval) = (self.sender, self.logger, self.interval)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do { try await BlockingExecutor.run { try sender.runOnce() } } catch {
+            do { _ = try await BlockingExecutor.run { try sender.runOnce() } } catch {
                 logger.error("outgoing queue", metadata: ["error": "\(error)"])
             }
             // The wait between rounds ends at once on graceful shutdown (no flag polled).

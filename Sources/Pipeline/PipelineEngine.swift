@@ -29,7 +29,7 @@ public struct PipelineDependencies: Sendable {
 
 /// The synchronous core: intake of stable files, processing of one job, recovery. Not thread-safe;
 /// `PipelineRunner` calls it one step at a time.
-/// @unchecked Sendable: only `PipelineRunner` calls it, always inside `onQueue` while holding its engine lock (so
+/// @unchecked Sendable: only `PipelineRunner` calls it, always inside `onEngine` while holding its engine lock (so
 /// never from two threads at once); tests drive it from one thread. Hooks leave through `alertHooks`, which has its
 /// own queue.
 public final class PipelineEngine: @unchecked Sendable {

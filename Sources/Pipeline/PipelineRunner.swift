@@ -11,7 +11,7 @@ import TextSafety
 /// Time: every decision (quiet period, retry back-off, recorded times) uses the engine's injected clock,
 /// `PipelineDependencies.now`, which tests hold and advance. The wall clock here only paces the loop (rescans,
 /// idle ticks, elapsed seconds) and judges file stability against mtimes, which the file system stamps with it.
-/// @unchecked Sendable: `engine` (not thread-safe) is only touched inside `onQueue`, i.e. while holding
+/// @unchecked Sendable: `engine` (not thread-safe) is only touched inside `onEngine`, i.e. while holding
 /// `engineLock`; `scanner` locks itself; the other members are immutable.
 public final class PipelineRunner: @unchecked Sendable {
     public let engine: PipelineEngine
@@ -26,7 +26,7 @@ public final class PipelineRunner: @unchecked Sendable {
     }
 
     /// Runs engine work on the blocking-work executor, never two at once.
-    func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    func onEngine<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await BlockingExecutor.run { [self] in try engineLock.withLock { _ in try work() } }
     }
 
@@ -56,7 +56,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Processes everything present, without a quiet period, and returns the summary. Files still
     /// being written are waited for (up to `maxWait`).
     public func runOnce(maxWait: TimeInterval = 120, progress: (@Sendable (RunProgress) -> Void)? = nil) async throws -> RunSummary {
-        try await onQueue { [self] in
+        try await onEngine { [self] in
             let started = Date()
             try engine.prepareFolders()
             try engine.recover()
@@ -94,7 +94,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// engine's queue is never interrupted: the step in hand (a study) is finished, then the loop returns; an idle
     /// wait of `tick` ends at once.
     public func runDaemon(tick: TimeInterval = 0.25) async throws {
-        try await onQueue { [self] in
+        try await onEngine { [self] in
             engine.waitForIncompleteFiles = true
             try engine.prepareFolders()
             try engine.recover()
@@ -119,7 +119,7 @@ public final class PipelineRunner: @unchecked Sendable {
             if fullScan { lastFullScan = Date() }
             let changed = changes.drain()
             let w = waiting
-            waiting = try await onQueue { [self] in
+            waiting = try await onEngine { [self] in
                 var files: [URL]
                 if fullScan {
                     // Also retries archiving of committed studies whose inputs could not be moved.
@@ -135,7 +135,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 return intakeStable(files)
             }
             // One job per iteration so a shutdown request is seen between studies.
-            let didWork = try await onQueue { [self] () -> Bool in
+            let didWork = try await onEngine { [self] () -> Bool in
                 let now = engine.deps.now()
                 try engine.deps.store.promote(quietBefore: now.addingTimeInterval(-engine.config.quietPeriod), now: now)
                 let did = try engine.processNext() != nil
@@ -146,7 +146,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(tick)) }
             }
         }
-        try? await onQueue { [self] in engine.stopExplanationWorker(); engine.alertHooks.drain() }
+        try? await onEngine { [self] in engine.stopExplanationWorker(); engine.alertHooks.drain() }
         log.info("stopping: no study in hand")
     }
 

@@ -145,11 +145,11 @@ public final class PipelineStore: Sendable {
         guard next == a.version else {
             throw StoreError.conflict("study \(a.studyInstanceUID): staged analysis is version \(a.version) but the store's next version is \(next) (another worker on this database?)")
         }
+        let outs = outputs.map {
+            NewOutput(kind: $0.kind.rawValue.uppercased(), sopInstanceUID: $0.sopInstanceUID,
+                      seriesInstanceUID: $0.seriesInstanceUID, filePath: outbox.appendingPathComponent($0.fileName).path)
+        }
         if let ns = a.notScored {
-            let outs = outputs.map {
-                NewOutput(kind: $0.kind.rawValue.uppercased(), sopInstanceUID: $0.sopInstanceUID,
-                          seriesInstanceUID: $0.seriesInstanceUID, filePath: outbox.appendingPathComponent($0.fileName).path)
-            }
             try store.completeJobNotScored(
                 jobID: try jobID(a.studyInstanceUID), owner: owner,
                 result: NewNotScored(sopInstanceUID: a.source.sopInstanceUID, stage: .qualityCheck, reason: ns.reason,
@@ -171,10 +171,6 @@ public final class PipelineStore: Sendable {
         }
         analysis.reportedPrior = a.prior.map { .study($0.studyInstanceUID) } ?? ReportedPrior.none
         analysis.provenance = a.score.provenance
-        let outs = outputs.map {
-            NewOutput(kind: $0.kind.rawValue.uppercased(), sopInstanceUID: $0.sopInstanceUID,
-                      seriesInstanceUID: $0.seriesInstanceUID, filePath: outbox.appendingPathComponent($0.fileName).path)
-        }
         _ = try store.completeJob(jobID: try jobID(a.studyInstanceUID), owner: owner, analysis: analysis, outputs: outs, now: at)
     }
 

@@ -1,3 +1,4 @@
+import BrixiaDomain
 import Foundation
 import Logging
 import Store
@@ -153,7 +154,7 @@ extension PipelineEngine {
                 studyInstanceUID: study, version: version, patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID,
                 studyDate: m.studyDate, source: m, score: score, model: deps.scorer.model, createdAt: deps.now(), prior: prior,
                 globalDelta: d.global, zoneDeltas: d.zones,
-                trend: Trend.label(globalDelta: d.global, order: order, threshold: config.trendThreshold),
+                trend: TrendLabel.classify(isDated: order?.isDated ?? false, globalDelta: d.global, threshold: config.trendThreshold),
                 alerts: Trend.alerts(score: score, prior: prior, rules: config.alertRules),
                 instanceUIDs: accounted.map(\.sopInstanceUID).sorted(),
                 history: Trend.history(stored: try deps.store.scoreHistory(patientID: m.patientID, issuerOfPatientID: m.issuerOfPatientID),

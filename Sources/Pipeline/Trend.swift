@@ -8,10 +8,6 @@ enum Trend {
         return (current.global - prior.global, zip(current.zoneGrades, prior.zoneGrades).map { $0 - $1 })
     }
 
-    static func label(globalDelta: Int?, order: ExamOrder?, threshold: Int) -> TrendLabel {
-        TrendLabel.classify(isDated: order?.isDated ?? false, globalDelta: globalDelta, threshold: threshold)
-    }
-
     /// Store's rules, evaluated exactly as the store records them.
     static func alerts(score: ImageScore, prior: PriorReference?, rules: [AlertRule]) -> [FiredAlert] {
         guard let current = try? grades(score.zoneGrades) else { return [] }
