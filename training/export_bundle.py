@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bsnet.bundle import write_bundle  # noqa: E402
 from bsnet.model import BSNet  # noqa: E402
+from bsnet.readout import DECISIONS  # noqa: E402
 
 
 def main(argv=None):
@@ -28,7 +29,19 @@ def main(argv=None):
     ap.add_argument("--overwrite", action="store_true")
     ap.add_argument("--intended-use", help="intendedUse statement (default: research use only, not for diagnosis)")
     ap.add_argument("--training-json", help="JSON object {data, dataLicence, recipe, evaluation: [lines]} for model.json")
+    ap.add_argument("--readout-decision", choices=DECISIONS,
+                    help="model.json readout: how the engine turns probabilities into grades (absent: argmax)")
+    ap.add_argument("--mirror-average", action="store_true",
+                    help="model.json readout: test-time mirroring (needs --readout-decision)")
+    ap.add_argument("--readout-notes", help="model.json readout notes (why this readout, with its CV figures)")
     a = ap.parse_args(argv)
+    if (a.mirror_average or a.readout_notes) and not a.readout_decision:
+        ap.error("--mirror-average and --readout-notes need --readout-decision")
+    readout = None
+    if a.readout_decision:
+        readout = {"decision": a.readout_decision, "mirrorAverage": a.mirror_average}
+        if a.readout_notes:
+            readout["notes"] = a.readout_notes
     model = BSNet().eval()
     sources = []
     files = [a.checkpoint] if a.checkpoint else a.keras_h5
@@ -54,7 +67,7 @@ def main(argv=None):
             ap.error(f"{a.training_json}: needs exactly the keys data, dataLicence, recipe, evaluation (a list)")
     m = write_bundle(model, a.out, a.name, a.version, "F16" if a.float16 else "F32", a.licence, sources,
                      a.notes, a.overwrite, training=training,
-                     intended_use=a.intended_use)
+                     intended_use=a.intended_use, readout=readout)
     w = m["weights"]
     print(f"done: {w['tensorCount']} tensors, {w['parameterCount']} parameters, {w['dtype']}")
     print(f"weights SHA-256: {w['sha256']}")

@@ -25,10 +25,21 @@ def main(argv=None):
     c = ev["comparisons"]
     lines = [f"{ev['folds']}-fold cross-validation over {ev['n_images']} labelled images (seed {ev['seed']}, "
              f"stratified by the senior global score); every fold's score head never saw its test images"]
+    ro = ev.get("readout")
+    how = "" if not ro else (f" (readout {ro['decision']}" + (", mirrored" if ro.get("mirror") else "")
+                             + (f", T {ro['temperature']}" if ro.get("temperature", 1) != 1 else "") + ")")
     for name in ("BS-Net (CV) vs senior", "BS-Net (CV) vs junior", "junior vs senior",
                  "median grade (train folds) vs senior"):
         if name in c:
-            lines.append(line(name, c[name]))
+            lines.append(line(name + (how if name.startswith("BS-Net") else ""), c[name]))
+    if "severe_cases" in ev:
+        s = ev["severe_cases"]
+        lines.append(f"severe cases (senior global >= 12) scored >= 9: {s['scored_9_or_more']} of {s['n']}")
+    if "mean_zone_mae_by_fold_vs_senior" in ev:
+        folds = ev["mean_zone_mae_by_fold_vs_senior"]
+        lines.append("mean zone MAE per fold vs senior, BS-Net / median grade of the training folds (margin): " + "; ".join(
+            f"fold {k} {f['BS-Net']:.3f} / {f['median grade']:.3f} ({f['median grade'] - f['BS-Net']:.3f})"
+            for k, f in sorted(folds.items())))
     if a.seg:
         s = json.loads(Path(a.seg).read_text())
         lines.append(f"lung mask stage: mean Dice {s['dice'].get('512')} at 512 px on the {s['images']} held-out "

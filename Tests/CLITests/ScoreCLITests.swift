@@ -89,7 +89,7 @@ import Testing
         let model = try E2E.sharedModel.get()
         let dicom = try Self.firstSample()
         let w = try WorkDir()
-        // The same weights read out as version 0.3 of the shipped model is: mirrored, calibrated, median grade.
+        // The same weights read out as the shipped model is (since 0.3): mirrored, calibrated, median grade.
         let dir = try Self.copy(model, to: w.url("median")) { m in
             m["calibration"] = ["method": "temperature", "temperature": 1.5, "fittedOn": "test"]
             m["readout"] = ["decision": "median", "mirrorAverage": true]

@@ -88,7 +88,7 @@ def canonical_sha256(data):
 
 
 def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sources=(), notes=None,
-                 overwrite=False, tool_version="0.1", training=None, intended_use=None):
+                 overwrite=False, tool_version="0.1", training=None, intended_use=None, readout=None):
     """Write `out_dir` atomically (temp dir + rename). Returns the manifest dict."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
@@ -116,6 +116,8 @@ def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sourc
     }
     if training is not None:
         manifest["training"] = training
+    if readout is not None:  # {"decision", "mirrorAverage"[, "notes"]}: the engine's Readout (ModelManifest.ReadoutSpec)
+        manifest["readout"] = readout
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))

@@ -157,3 +157,25 @@ def test_shipped_model_checksum_is_its_content_checksum():
     man = json.loads((d / "model.json").read_text())
     assert man["formatVersion"] == 2
     assert canonical_sha256((d / "weights.safetensors").read_bytes()) == man["weights"]["sha256"]
+
+
+@needs_reference
+def test_export_records_the_readout(tmp_path):
+    """The readout the figures were measured with is written by the exporter, not by hand, and the Swift side
+    reads it back (verify validates the decision rule)."""
+    import export_bundle
+    out = tmp_path / "m"
+    export_bundle.main(["--keras-h5", str(H5), "--out", str(out), "--name", "t", "--version", "1",
+                        "--readout-decision", "median", "--mirror-average", "--readout-notes", "why"])
+    manifest = json.loads((out / "model.json").read_text())
+    assert manifest["readout"] == {"decision": "median", "mirrorAverage": True, "notes": "why"}
+    plain = tmp_path / "p"
+    export_bundle.main(["--keras-h5", str(H5), "--out", str(plain), "--name", "t", "--version", "1"])
+    assert "readout" not in json.loads((plain / "model.json").read_text())
+    with pytest.raises(SystemExit):
+        export_bundle.main(["--keras-h5", str(H5), "--out", str(tmp_path / "x"), "--name", "t", "--version", "1",
+                            "--mirror-average"])
+    exe = brixia_bin()
+    if exe:
+        r = subprocess.run([exe, "model", "verify", str(out)], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.startswith("OK:"), r.stdout + r.stderr
