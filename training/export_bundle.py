@@ -29,6 +29,9 @@ def main(argv=None):
     ap.add_argument("--overwrite", action="store_true")
     ap.add_argument("--intended-use", help="intendedUse statement (default: research use only, not for diagnosis)")
     ap.add_argument("--training-json", help="JSON object {data, dataLicence, recipe, evaluation: [lines]} for model.json")
+    ap.add_argument("--extra-head", action="append", default=[], metavar="CHECKPOINT",
+                    help="another training checkpoint with the same trunk: its score head is added to the bundle "
+                         "(repeatable; the engine averages the heads' probabilities, model.json scoreHeads)")
     ap.add_argument("--readout-decision", choices=DECISIONS,
                     help="model.json readout: how the engine turns probabilities into grades (absent: argmax)")
     ap.add_argument("--mirror-average", action="store_true",
@@ -59,6 +62,26 @@ def main(argv=None):
     else:
         from bsnet.keras_h5 import load_keras_h5
         load_keras_h5(model, *a.keras_h5)
+    extra_heads = []
+    if a.extra_head and not a.checkpoint:
+        ap.error("--extra-head needs --checkpoint")
+    for f in a.extra_head:
+        import torch
+        from bsnet.train_common import load_checkpoint
+        p = Path(f)
+        if not p.is_file():
+            ap.error(f"{f}: no such file")
+        other = BSNet().eval()
+        st = load_checkpoint(other, f)
+        if "score" not in st.get("trained", []):
+            ap.error(f"{f}: its score head was never trained")
+        # One trunk for all heads: a head trained on other features would be averaged with nonsense.
+        for part in ("encoder", "decoder", "stn"):
+            mine, theirs = getattr(model, part).state_dict(), getattr(other, part).state_dict()
+            if any(not torch.equal(mine[k], theirs[k]) for k in mine):
+                ap.error(f"{f}: its {part} differs from {a.checkpoint}'s: extra heads must share the trunk")
+        extra_heads.append(other.head)
+        sources.append({"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "bytes": p.stat().st_size})
     training = None
     if a.training_json:
         import json
@@ -67,9 +90,10 @@ def main(argv=None):
             ap.error(f"{a.training_json}: needs exactly the keys data, dataLicence, recipe, evaluation (a list)")
     m = write_bundle(model, a.out, a.name, a.version, "F16" if a.float16 else "F32", a.licence, sources,
                      a.notes, a.overwrite, training=training,
-                     intended_use=a.intended_use, readout=readout)
+                     intended_use=a.intended_use, readout=readout, extra_heads=extra_heads)
     w = m["weights"]
-    print(f"done: {w['tensorCount']} tensors, {w['parameterCount']} parameters, {w['dtype']}")
+    print(f"done: {w['tensorCount']} tensors, {w['parameterCount']} parameters, {w['dtype']}, "
+          f"{1 + len(extra_heads)} score head(s)")
     print(f"weights SHA-256: {w['sha256']}")
     print(f"bundle: {a.out}")
 

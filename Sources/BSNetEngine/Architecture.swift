@@ -45,6 +45,8 @@ public enum LayerOp: Sendable {
     case selectItem(Int)
     case globalAveragePool
     case softmax
+    /// Element-wise mean of all inputs (same shape): the score heads' probabilities averaged.
+    case mean
 }
 
 public struct LayerSpec: Sendable {
@@ -64,9 +66,36 @@ public enum BSNetArchitecture {
     public static var segmentationOutput: String { "sigmoid" }
     public static var thetaOutput: String { "stn" }
     public static var alignedOutput: String { "alignmnet_segmentation" }
-    public static var softmaxOutputs: [String] { (0..<6).map { "activation_\(4 * $0 + 3)" } }
+    public static var softmaxOutputs: [String] { softmaxOutputs(scoreHeads: 1) }
 
-    public static let layers: [LayerSpec] = encoder() + decoder() + stn() + head()
+    /// Most score heads one bundle may carry (an ensemble sharing the trunk).
+    public static let maxScoreHeads = 16
+
+    /// Node- and weight-name prefix of score head `h` (0: the authors' head, unprefixed; h >= 1: "head<h>/").
+    public static func headPrefix(_ h: Int) -> String { h == 0 ? "" : "head\(h)/" }
+
+    /// The six per-region probability outputs: the head's softmaxes, or with several heads their means.
+    public static func softmaxOutputs(scoreHeads: Int) -> [String] {
+        (0..<6).map { scoreHeads > 1 ? "ensemble_mean_\($0)" : "activation_\(4 * $0 + 3)" }
+    }
+
+    /// The authors' BS-Net: one score head.
+    public static let layers: [LayerSpec] = layers(scoreHeads: 1)
+
+    /// BS-Net with `scoreHeads` score heads (FPN + six classifiers each) on the same gated features; their
+    /// per-region probabilities are averaged (BS-Net-Ens style, docs/model-bundle.md "Several score heads").
+    public static func layers(scoreHeads: Int) -> [LayerSpec] {
+        precondition((1...maxScoreHeads).contains(scoreHeads), "score heads: \(scoreHeads)")
+        var l = encoder() + decoder() + stn() + gating()
+        for h in 0..<scoreHeads { l += classifier(prefix: headPrefix(h)) }
+        if scoreHeads > 1 {
+            for r in 0..<6 {
+                l.append(LayerSpec(name: "ensemble_mean_\(r)", op: .mean,
+                                   inputs: (0..<scoreHeads).map { headPrefix($0) + "activation_\(4 * r + 3)" }, stage: .head))
+            }
+        }
+        return l
+    }
 
     static func encoder() -> [LayerSpec] {
         var l: [LayerSpec] = []
@@ -150,7 +179,8 @@ public enum BSNetArchitecture {
         ]
     }
 
-    static func head() -> [LayerSpec] {
+    /// The head's input: encoder features warped by the STN, gated by the aligned mask, cropped into zones.
+    static func gating() -> [LayerSpec] {
         var l: [LayerSpec] = []
         func add(_ name: String, _ op: LayerOp, _ inputs: [String]) { l.append(LayerSpec(name: name, op: op, inputs: inputs, stage: .head)) }
         let taps: [(String, Int)] = [("stage1_unit1_relu1", 128), ("stage2_unit2_relu1", 64),
@@ -162,8 +192,19 @@ public enum BSNetArchitecture {
             add(kerasName("tf.math.multiply", k), .multiplyMask, [warped, kerasName("tf.image.resize", k)])
             add(kerasName("lambda", k), .cropZones, [kerasName("tf.math.multiply", k)])
         }
+        return l
+    }
+
+    /// One score head (FPN + six classifiers) on the gated features; every node and weight name of a head
+    /// other than the first is prefixed with `prefix`.
+    static func classifier(prefix p: String) -> [LayerSpec] {
+        var l: [LayerSpec] = []
+        // Inputs that are not the gated features ("lambda*") belong to this head.
+        func add(_ name: String, _ op: LayerOp, _ inputs: [String]) {
+            l.append(LayerSpec(name: p + name, op: op, inputs: inputs.map { $0.hasPrefix("lambda") ? $0 : p + $0 }, stage: .head))
+        }
         func conv(_ w: String, _ f: Int, _ k: Int, _ act: Activation = .none) -> LayerOp {
-            .conv(ConvSpec(weights: w, filters: f, kernel: k, pad: k / 2, bias: true, activation: act))
+            .conv(ConvSpec(weights: p + w, filters: f, kernel: k, pad: k / 2, bias: true, activation: act))
         }
         add("C1_reduced", conv("C1_reduced", 64, 1), ["lambda"])
         add("P1_upsampled", .resize(size: 64), ["C1_reduced"])
@@ -185,8 +226,8 @@ public enum BSNetArchitecture {
             add(x, .selectItem(r), ["P5_swish"])
             for i in 0..<3 {
                 let block = "\(prefix)/" + kerasName("conv_block", 3 * r + i)
-                add(block, .conv(ConvSpec(weights: block + "/" + kerasName("conv2d", 4 * r + i), filters: 8, kernel: 3, pad: 1, bias: true,
-                                          bn: BatchNormRef(prefix: block + "/" + kerasName("batch_normalization", 3 * r + i), epsilon: 1e-3),
+                add(block, .conv(ConvSpec(weights: p + block + "/" + kerasName("conv2d", 4 * r + i), filters: 8, kernel: 3, pad: 1, bias: true,
+                                          bn: BatchNormRef(prefix: p + block + "/" + kerasName("batch_normalization", 3 * r + i), epsilon: 1e-3),
                                           activation: .swish)), [x])
                 x = block
             }

@@ -37,10 +37,29 @@ public final class BSNet {
         case selectItem(Int)
         case globalAveragePool
         case softmax
+        case mean
     }
 
     /// Every weight tensor the network needs, with its Keras shape (352 for the full model).
     public static var tensorSpecs: [TensorSpec] { plannedSpecs.flatMap { $0 } }
+
+    /// The tensors of a bundle with `scoreHeads` heads: the 352, plus 110 per extra head ("head<h>/...").
+    public static func tensorSpecs(scoreHeads: Int) throws -> [TensorSpec] {
+        try inferShapes(BSNetArchitecture.layers(scoreHeads: scoreHeads)).specs.flatMap { $0 }
+    }
+
+    /// Score heads present in a set of weight names: the first head plus every consecutive "head<h>/" one
+    /// (detected by its last FPN conv; a partly present head then fails as a missing tensor).
+    public static func scoreHeads(in names: Set<String>) -> Int {
+        var n = 1
+        while n < BSNetArchitecture.maxScoreHeads && names.contains(BSNetArchitecture.headPrefix(n) + "P5/kernel") { n += 1 }
+        return n
+    }
+
+    /// Score heads of this network (their probabilities are averaged; 1 = the authors' BS-Net).
+    public let scoreHeads: Int
+    /// The layers holding the six region probabilities this network reports.
+    public let softmaxOutputs: [String]
 
     private static let plannedSpecs: [[TensorSpec]] = {
         // The architecture is a constant, so inference cannot fail here; a failure is a programming error.
@@ -70,7 +89,10 @@ public final class BSNet {
 
     public init(weights: WeightProvider, threads: Int = 1, kernels options: KernelOptions = KernelOptions()) throws {
         self.threads = max(1, threads)
-        layers = BSNetArchitecture.layers
+        let available = Set(weights.tensorNames)
+        scoreHeads = Self.scoreHeads(in: available)
+        softmaxOutputs = BSNetArchitecture.softmaxOutputs(scoreHeads: scoreHeads)
+        layers = BSNetArchitecture.layers(scoreHeads: scoreHeads)
         let plan = try Self.inferShapes(layers)
         shapes = plan.shapes
         inputIndices = plan.inputs
@@ -78,7 +100,6 @@ public final class BSNet {
         for (i, l) in layers.enumerated() { index[l.name] = i }
         self.index = index
 
-        let available = Set(weights.tensorNames)
         func fetch(_ spec: TensorSpec) throws -> [Float] {
             guard available.contains(spec.name) else { throw BSNetError.missingTensor(name: spec.name) }
             let t = try weights.tensor(named: spec.name)
@@ -145,6 +166,7 @@ public final class BSNet {
             case let .selectItem(r): kernels.append(.selectItem(r))
             case .globalAveragePool: kernels.append(.globalAveragePool)
             case .softmax: kernels.append(.softmax)
+            case .mean: kernels.append(.mean)
             }
         }
         self.kernels = kernels
@@ -156,7 +178,7 @@ public final class BSNet {
         var last = Array(0..<layers.count)
         for (i, ins) in plan.inputs.enumerated() { for v in ins { last[v] = max(last[v], i) } }
         let outputs = [BSNetArchitecture.segmentationOutput, BSNetArchitecture.alignedOutput, BSNetArchitecture.thetaOutput]
-            + BSNetArchitecture.softmaxOutputs
+            + softmaxOutputs
         for name in outputs { last[index[name]!] = layers.count }
         let arena = Arena(valueSizes: plan.shapes.map(\.count), first: Array(0..<layers.count), last: last)
         self.arena = arena
@@ -219,7 +241,7 @@ public final class BSNet {
         return BSNetOutput(segmentation: value(BSNetArchitecture.segmentationOutput),
                            alignedSegmentation: value(BSNetArchitecture.alignedOutput),
                            theta: value(BSNetArchitecture.thetaOutput),
-                           regionProbabilities: BSNetArchitecture.softmaxOutputs.map(value),
+                           regionProbabilities: softmaxOutputs.map(value),
                            stageTimings: timings)
     }
 
@@ -246,6 +268,7 @@ public final class BSNet {
         case let .selectItem(r): out.copy(from: ins[0].item(r))
         case .globalAveragePool: Pooling.globalAverage(ins[0], into: out)
         case .softmax: Softmax.run(ins[0], into: out)
+        case .mean: Pointwise.mean(ins, into: out)
         }
     }
 }

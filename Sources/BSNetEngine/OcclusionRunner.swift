@@ -162,7 +162,7 @@ public final class OcclusionRunner {
             step(i, input: input, inputBox: box)
             lastLayerSeconds[i] = Double(BSNet.clock() - start) / 1e9
         }
-        return BSNetArchitecture.softmaxOutputs.map { net.values[net.index[$0]!].toArray() }
+        return net.softmaxOutputs.map { net.values[net.index[$0]!].toArray() }
     }
 
     /// The segmentation map of the last run (the arena's value; for tests).

@@ -46,6 +46,18 @@ public enum Pointwise {
         for i in 0..<a.count { out.data[i] = a.data[i] + b.data[i] }
     }
 
+    /// Element-wise mean of `xs` (equal shapes): averaged score-head probabilities. Summed in input order, so
+    /// the result does not depend on threads.
+    public static func mean(_ xs: [Tensor], into out: Tensor) {
+        precondition(!xs.isEmpty && xs.allSatisfy { $0.shape == out.shape })
+        let scale = 1 / Float(xs.count)
+        for i in 0..<out.count {
+            var sum: Float = 0
+            for x in xs { sum += x.data[i] }
+            out.data[i] = sum * scale
+        }
+    }
+
     /// x (n,h,w,c) times a one-channel mask (n,h,w,1), broadcast over channels.
     public static func multiplyMask(_ x: Tensor, _ mask: Tensor, into out: Tensor) {
         let s = x.shape

@@ -55,6 +55,9 @@ extension BSNet {
             case .selectItem: out = Shape4(1, s[0].h, s[0].w, s[0].c)
             case .globalAveragePool: out = Shape4(s[0].n, 1, 1, s[0].c)
             case .softmax: out = s[0]
+            case .mean:
+                precondition(s.allSatisfy { $0 == s[0] }, "\(layer.name): mean of unequal shapes")
+                out = s[0]
             }
             index[layer.name] = plan.shapes.count
             plan.shapes.append(out)

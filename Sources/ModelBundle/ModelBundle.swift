@@ -65,7 +65,20 @@ public struct ModelBundle: Sendable {
             throw ModelBundleError.corruptManifest(file: manifestURL.path,
                 reason: "weights.tensorCount is \(manifest.weights.tensorCount) but the weights file holds \(file.tensorNames.count)")
         }
-        let issues = checkTensors(shapes: file.entries.mapValues(\.shape), expected: expecting)
+        // The engine runs every head the weights hold; the manifest must say how many, so an ensemble is never
+        // a surprise and a head cannot be dropped or added without changing model.json.
+        let heads = BSNet.scoreHeads(in: Set(file.tensorNames))
+        if heads != (manifest.scoreHeads ?? 1) {
+            throw ModelBundleError.corruptManifest(file: manifestURL.path,
+                reason: "scoreHeads is \(manifest.scoreHeads.map(String.init) ?? "absent (1)") but the weights hold \(heads) score heads")
+        }
+        var expected = expecting
+        if heads > 1 && !expecting.isEmpty {
+            let base = Set(expecting.map(\.name))
+            expected += try BSNet.tensorSpecs(scoreHeads: heads).filter { !base.contains($0.name) }
+                .map { ExpectedTensor(name: $0.name, shape: $0.shape) }
+        }
+        let issues = checkTensors(shapes: file.entries.mapValues(\.shape), expected: expected)
         if !issues.isEmpty { throw ModelBundleError.tensorsDoNotMatch(directory: dir.path, issues: issues) }
         return ModelBundle(manifest: manifest, weights: file, directory: dir)
     }
@@ -97,6 +110,9 @@ public struct ModelBundle: Sendable {
             let m = try JSONDecoder().decode(ModelManifest.self, from: data)
             _ = try m.calibration?.validated(file: file)
             _ = try m.readout?.validated(file: file)
+            if let h = m.scoreHeads, !(1...BSNetArchitecture.maxScoreHeads).contains(h) {
+                throw ModelBundleError.corruptManifest(file: file, reason: "scoreHeads is \(h), expected 1 to \(BSNetArchitecture.maxScoreHeads)")
+            }
             return m
         } catch let e as ModelBundleError {
             throw e

@@ -160,6 +160,9 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var training: Training?
     public var calibration: Calibration?
     public var readout: ReadoutSpec?
+    /// Score heads sharing the trunk (an ensemble whose probabilities the engine averages; absent: 1, the
+    /// authors' BS-Net). Heads after the first carry their tensors under "head<h>/" (docs/model-bundle.md).
+    public var scoreHeads: Int?
 
     public init(name: String, version: String,
                 architecture: String = "bsnet-resnet18-unetpp-512", inputSize: Int = 512, inputChannels: Int = 1,

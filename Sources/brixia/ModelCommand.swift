@@ -118,6 +118,8 @@ struct ModelCommand: ParsableCommand {
                     for r in s.renamedGroups ?? [] { print("  renamed:     \(r)") }
                 }
                 if let notes = m.provenance.notes { print("notes:         \(notes)") }
+                let heads = m.scoreHeads ?? 1
+                print("score heads:   \(heads)\(heads > 1 ? " sharing the trunk, probabilities averaged (an ensemble)" : "")")
                 let r = m.engineReadout
                 print("readout:       \(r.decision.rawValue) grade per zone\(r.mirrorAverage ? ", averaged with the mirrored image (two forward passes)" : "")\(m.readout == nil ? " (default)" : "")")
                 if let c = m.calibration { print("calibration:   temperature \(c.temperature)\(c.lowConfidenceBelow.map { ", low confidence below \($0)" } ?? "")") }

@@ -251,3 +251,49 @@ import Testing
         #expect(loaded.training?.evaluation.count == 2)
     }
 }
+
+/// model.json says how many score heads the weights hold (issue #17: an ensemble sharing the trunk).
+@Suite struct ManifestScoreHeadsTests {
+    static let twoHeads = InMemoryWeights([
+        ("P5/kernel", WeightTensor(shape: [1], values: [1])),
+        ("head1/P5/kernel", WeightTensor(shape: [1], values: [2])),
+    ])
+
+    @Test func theManifestMustCountTheHeadsTheWeightsHold() throws {
+        let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("b")
+        var m = ModelBundleTests.manifest
+        m.scoreHeads = 2
+        m = try ModelBundle.write(to: url, manifest: m, weights: Self.twoHeads).manifest   // with its weights block
+        #expect(m.scoreHeads == 2)
+        let mURL = url.appendingPathComponent("model.json")
+        for (claimed, says) in [(nil, "scoreHeads is absent (1) but the weights hold 2"), (3, "scoreHeads is 3 but the weights hold 2"),
+                                (0, "scoreHeads is 0, expected 1 to 16")] as [(Int?, String)] {
+            m.scoreHeads = claimed
+            try m.encoded().write(to: mURL)
+            let e = #expect(throws: ModelBundleError.self) { try ModelBundle.load(from: url, expecting: []) }
+            guard case let .corruptManifest(file, reason)? = e else { Issue.record("wrong error \(String(describing: e))"); continue }
+            #expect(file == mURL.path && reason.contains(says), "\(reason)")
+        }
+        // A one-head bundle needs no field (every bundle written before ensembles).
+        let one = dir.appendingPathComponent("one")
+        #expect(try ModelBundle.write(to: one, manifest: ModelBundleTests.manifest, weights: ModelBundleTests.small).manifest.scoreHeads == nil)
+    }
+
+    @Test func anIncompleteExtraHeadIsNamedWhenTheModelsTensorsAreExpected() throws {
+        let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        var w = SeededWeights(seed: 5)
+        let base = Set(BSNet.tensorSpecs.map(\.name))
+        for spec in try BSNet.tensorSpecs(scoreHeads: 2) where !base.contains(spec.name) {
+            w.tensors[spec.name] = w.tensors[String(spec.name.dropFirst("head1/".count))]
+        }
+        w.tensors["head1/C1_reduced/bias"] = nil
+        var m = ModelBundleTests.manifest
+        m.scoreHeads = 2
+        let e = #expect(throws: ModelBundleError.self) {
+            try ModelBundle.write(to: dir.appendingPathComponent("b"), manifest: m, weights: w, expecting: BSNetSignature.tensors)
+        }
+        guard case let .tensorsDoNotMatch(_, issues)? = e else { Issue.record("wrong error \(String(describing: e))"); return }
+        #expect(issues.map { "\($0)" }.joined().contains("head1/C1_reduced/bias"), "\(issues)")
+    }
+}

@@ -27,11 +27,20 @@ OUTPUTS = ("segmentation (1,512,512,1) sigmoid lung probability; aligned segment
            "STN affine theta (1,6); scores (1,3,2,4): out[0,row,col,:] = softmax over grades 0-3 of region "
            "r = 2*row+col (rows top/middle/bottom, columns image-left/image-right)")
 
-def keras_arrays(model):
-    """[(keras name, float32 array in Keras layout)] in model order (the file sorts them by name)."""
+def head_prefix(h):
+    """Tensor-name prefix of score head h (0: the authors' head, unprefixed), as the engine's headPrefix."""
+    return "" if h == 0 else f"head{h}/"
+
+
+def keras_arrays(model, extra_heads=()):
+    """[(keras name, float32 array in Keras layout)] in model order (the file sorts them by name); each of
+    `extra_heads` (ScoreHead modules sharing `model`'s trunk) under "head<h>/" for h = 1, 2, ..."""
     out = []
     for name, t, layout in model.keras_tensors():
         out.append((name, torch_to_keras(t.detach().cpu().numpy().astype(np.float32), layout)))
+    for h, head in enumerate(extra_heads, 1):
+        for name, t, layout in head.keras_tensors():
+            out.append((head_prefix(h) + name, torch_to_keras(t.detach().cpu().numpy().astype(np.float32), layout)))
     return out
 
 
@@ -88,12 +97,14 @@ def canonical_sha256(data):
 
 
 def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sources=(), notes=None,
-                 overwrite=False, tool_version="0.1", training=None, intended_use=None, readout=None):
-    """Write `out_dir` atomically (temp dir + rename). Returns the manifest dict."""
+                 overwrite=False, tool_version="0.1", training=None, intended_use=None, readout=None,
+                 extra_heads=()):
+    """Write `out_dir` atomically (temp dir + rename). Returns the manifest dict. `extra_heads`: more score
+    heads on the same trunk; the engine averages all heads' probabilities (model.json scoreHeads)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise FileExistsError(f"{out_dir}: exists (use overwrite)")
-    arrays = keras_arrays(model)
+    arrays = keras_arrays(model, extra_heads)
     data = encode_safetensors(arrays, dtype, {"architecture": ARCHITECTURE, "naming": "keras"})
     if dtype == "F16":
         notes = ((notes + "; ") if notes else "") + "values rounded from float32 to float16 on export"
@@ -116,6 +127,8 @@ def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sourc
     }
     if training is not None:
         manifest["training"] = training
+    if extra_heads:
+        manifest["scoreHeads"] = 1 + len(extra_heads)
     if readout is not None:  # {"decision", "mirrorAverage"[, "notes"]}: the engine's Readout (ModelManifest.ReadoutSpec)
         manifest["readout"] = readout
     parent = out_dir.resolve().parent

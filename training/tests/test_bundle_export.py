@@ -179,3 +179,29 @@ def test_export_records_the_readout(tmp_path):
     if exe:
         r = subprocess.run([exe, "model", "verify", str(out)], capture_output=True, text=True)
         assert r.returncode == 0 and r.stdout.startswith("OK:"), r.stdout + r.stderr
+
+
+@needs_reference
+@needs_brixia
+def test_swift_engine_averages_extra_heads_as_pytorch(loaded, tmp_path):
+    """A bundle with a second score head on the same trunk (model.json scoreHeads 2): the engine's scores are the
+    mean of the two heads' softmaxes as PyTorch computes them, within the single-head tolerance."""
+    import copy
+    from bsnet.bundle import write_bundle
+    other = copy.deepcopy(loaded)
+    g = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        for p in other.head.parameters():
+            p.mul_(1 + 0.5 * torch.randn(p.shape, generator=g))
+    d = tmp_path / "ens"
+    manifest = write_bundle(loaded, d, "ens", "1", extra_heads=[other.head])
+    assert manifest["scoreHeads"] == 2
+    out = tmp_path / "out"
+    r = subprocess.run([brixia_bin(), "infer", "--model", str(d), "--input", str(REF / "input_cxr.npy"), "--out", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    x = torch.from_numpy(np.ascontiguousarray(np.load(REF / "input_cxr.npy").transpose(0, 3, 1, 2)))
+    with torch.no_grad():
+        a, b = loaded(x)["scores"].numpy(), other(x)["scores"].numpy()
+    assert np.abs(a - b).max() > 1e-2, "the heads must differ for the mean to be tested"
+    assert np.abs(np.load(out / "scores.npy") - (a + b) / 2).max() <= 1e-3
