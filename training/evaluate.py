@@ -47,21 +47,27 @@ def median_predictor(rows, fold):
     return pred
 
 
-def fold_predictions(rows, fold, pattern, data_dir, predict):
-    """Grades (N,6) A..F and [(fold, Dice)] with each fold's checkpoint; predict(model, i, name) -> (grid, seg)
-    with grid the (3,2) grades [[A,D],[B,E],[C,F]] and seg the boolean lung mask at the model input size."""
+def fold_predictions(rows, fold, patterns, data_dir, predict):
+    """Grades (N,6) A..F and [(fold, Dice)] with each fold's checkpoints; predict(models, i, name) -> (grid, seg)
+    with grid the (3,2) grades [[A,D],[B,E],[C,F]] and seg the boolean lung mask at the model input size.
+    `patterns`: one path pattern with {k} per score head (several: an ensemble, as model.json scoreHeads)."""
     from bsnet.data import load_mask, mask_dice, read_masks
     from bsnet.model import BSNet
     from bsnet.train_common import load_checkpoint
+    if isinstance(patterns, str):
+        patterns = [patterns]
     masks = read_masks(data_dir)
     pred = np.zeros((len(rows), 6), np.int64)
     dice = []
     for k in np.unique(fold):
-        model = BSNet().eval()
-        load_checkpoint(model, pattern.format(k=k))
+        models = []
+        for pattern in patterns:
+            model = BSNet().eval()
+            load_checkpoint(model, pattern.format(k=k))
+            models.append(model)
         for i in np.nonzero(fold == k)[0]:
             name = rows[i]["filename"]
-            grid, seg = predict(model, i, name)
+            grid, seg = predict(models, i, name)
             pred[i] = grid.T.reshape(6)
             if name in masks:
                 dice.append((int(k), mask_dice(seg, load_mask(masks[name], seg.shape[0]))))
@@ -73,11 +79,12 @@ def model_predictions(rows, fold, pattern, data_dir, size):
     import torch
     from bsnet.data import load_image
 
-    def predict(model, i, name):
+    def predict(models, i, name):
         x = torch.from_numpy(load_image(Path(data_dir) / "images" / name, size))[None, None]
         with torch.no_grad():
-            out = model(x)
-        return out["scores"][0].argmax(-1).numpy(), out["seg"][0, 0].numpy() > 0.5
+            outs = [m(x) for m in models]
+        scores = torch.stack([o["scores"][0] for o in outs]).mean(0)  # the heads' mean (one trunk: same seg)
+        return scores.argmax(-1).numpy(), outs[0]["seg"][0, 0].numpy() > 0.5
 
     return fold_predictions(rows, fold, pattern, data_dir, predict)
 
@@ -94,10 +101,14 @@ def cached_predictions(rows, fold, pattern, features, data_dir, decision="argmax
         logits6, rec = cached_head_logits(model, features, i, name, v)  # (6,4) region order
         return torch.softmax(logits6, -1).numpy(), rec
 
-    def predict(model, i, name):
-        p, rec = probs(model, i, name, 0)
-        if mirror:
-            p = mirror_average(p, probs(model, i, name, 1)[0])
+    def predict(models, i, name):
+        ps = []
+        for model in models:  # several: the heads' mean, as the engine's ensemble mean node
+            p, rec = probs(model, i, name, 0)
+            if mirror:
+                p = mirror_average(p, probs(model, i, name, 1)[0])
+            ps.append(p)
+        p = np.mean(ps, 0)
         g = decide(temperature_scale(p, temperature), decision)
         return g.reshape(3, 2), rec["seg"].numpy().astype(bool)
 
@@ -141,7 +152,9 @@ def main(argv=None):
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--baselines-only", action="store_true")
-    ap.add_argument("--checkpoints", help="score checkpoint path pattern with {k} for the fold")
+    ap.add_argument("--checkpoints", nargs="+",
+                    help="score checkpoint path pattern with {k} for the fold; several patterns: the heads of an "
+                         "ensemble on one trunk, probabilities averaged (model.json scoreHeads)")
     ap.add_argument("--features", help="cache_features.py folder: score from cached frozen-stage outputs")
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--decision", choices=DECISIONS, default="argmax",
@@ -186,7 +199,8 @@ def main(argv=None):
         comps["BS-Net (CV) vs senior"] = metrics(pred, senior)
         comps["BS-Net (CV) vs junior"] = metrics(pred, junior)
         res["segmentation_dice"], res["dice_images"] = dice, nd
-        res["checkpoints"] = a.checkpoints
+        res["checkpoints"] = a.checkpoints if len(a.checkpoints) > 1 else a.checkpoints[0]
+        res["score_heads"] = len(a.checkpoints)
         res["readout"] = {"decision": a.decision, "mirror": a.mirror, "temperature": a.temperature}
         sev = senior.sum(1) >= 12
         res["severe_cases"] = {"n": int(sev.sum()), "scored_9_or_more": int((pred.sum(1)[sev] >= 9).sum())}

@@ -32,7 +32,9 @@ def main(argv=None):
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
-    ap.add_argument("--checkpoints", required=True, help="pattern with {k}, e.g. runs/oof/score_fold{k}/last.pt")
+    ap.add_argument("--checkpoints", required=True, nargs="+",
+                    help="pattern with {k}, e.g. runs/oof/score_fold{k}/last.pt; several: the heads of an ensemble "
+                         "(probabilities averaged, as model.json scoreHeads)")
     ap.add_argument("--features", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
@@ -44,19 +46,27 @@ def main(argv=None):
     images = [None] * len(rows)
     meta = {}
     for k in range(a.folds):
-        path = a.checkpoints.format(k=k)
-        model = BSNet().eval()
-        st = load_checkpoint(model, path)
-        if st["args"].get("fold") != k:
-            raise SystemExit(f"{path}: trained with --fold {st['args'].get('fold')}, expected {k}")
-        meta[str(k)] = {"checkpoint": path, "epochs": st["epoch"] + 1, "init": st["args"].get("init")}
+        models, meta[str(k)] = [], []
+        for pattern in a.checkpoints:
+            path = pattern.format(k=k)
+            model = BSNet().eval()
+            st = load_checkpoint(model, path)
+            if st["args"].get("fold") != k:
+                raise SystemExit(f"{path}: trained with --fold {st['args'].get('fold')}, expected {k}")
+            meta[str(k)].append({"checkpoint": path, "epochs": st["epoch"] + 1, "init": st["args"].get("init")})
+            models.append(model)
+        if len(models) == 1:
+            meta[str(k)] = meta[str(k)][0]
         for i in np.nonzero(fold == k)[0]:
-            def logits_of(v):  # region order
-                return cached_head_logits(model, a.features, i, rows[i]["filename"], v)[0]
-            logits6 = logits_of(0).numpy()
-            if a.mirror:
-                p = mirror_average(torch.softmax(torch.from_numpy(logits6), -1).numpy(),
-                                   torch.softmax(logits_of(1), -1).numpy())
+            def probs_of(model):  # region order; mirror-averaged with --mirror
+                def logits_of(v):
+                    return cached_head_logits(model, a.features, i, rows[i]["filename"], v)[0]
+                p = torch.softmax(logits_of(0), -1).numpy()
+                return mirror_average(p, torch.softmax(logits_of(1), -1).numpy()) if a.mirror else p
+            if len(models) == 1 and not a.mirror:
+                logits6 = cached_head_logits(models[0], a.features, i, rows[i]["filename"], 0)[0].numpy()
+            else:  # the log of the mean probabilities: the heads' mean (ensemble) and/or the mirror average
+                p = np.mean([probs_of(m) for m in models], 0)
                 logits6 = np.log(np.maximum(p, 1e-12))
             images[i] = {"filename": rows[i]["filename"], "fold": int(k),
                          "senior": [int(g) for g in rows[i]["senior"]],
@@ -67,7 +77,8 @@ def main(argv=None):
     out.write_text(json.dumps({"description": "out-of-fold score-head logits (zones A..F, grades 0..3) of the "
                                "labelled Cohen images; labels: senior radiologist"
                                + ("; mirror-averaged: log of the mean probabilities of the image and its mirror image"
-                                  if a.mirror else ""), "seed": a.seed, "mirror": a.mirror,
+                                  if a.mirror else "")
+                               + (f"; {len(a.checkpoints)} score heads averaged" if len(a.checkpoints) > 1 else ""), "seed": a.seed, "mirror": a.mirror,
                                "folds": meta, "images": images}, indent=1) + "\n")
     print(f"wrote {out} ({len(images)} images)")
 

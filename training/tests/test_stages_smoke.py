@@ -132,6 +132,25 @@ def test_cached_score_stage_matches_the_full_network(runs, tmp_path):
                    "--out", str(tmp_path / "eval")])
     res = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
     assert res["comparisons"]["BS-Net (CV) vs senior"]["n"] == 4 and set(res["segmentation_dice_by_fold"]) <= {"0", "1"}
+    # several checkpoint patterns are the heads of an ensemble: probabilities averaged (model.json scoreHeads).
+    # Heads biased to always say 0 ("lo") or 3 ("hi"): two of three saying 0 give 0 wherever "hi" stands.
+    st = torch.load(ckpt, weights_only=False)
+    biased = {}
+    for name, grade in (("lo", 0), ("hi", 3)):
+        s2 = {**st, "model": dict(st["model"])}
+        for r in range(6):
+            b = s2["model"][f"head.classifiers.{r}.score.bias"].clone()
+            b[grade] += 50
+            s2["model"][f"head.classifiers.{r}.score.bias"] = b
+        biased[name] = tmp_path / f"{name}.pt"
+        torch.save(s2, biased[name])
+    for heads in (("hi", "lo", "lo"), ("lo", "lo", "hi")):
+        out = tmp_path / ("eval-" + "-".join(heads))
+        evaluate.main(["--checkpoints", *[str(biased[h]) for h in heads], "--features", str(feats), "--limit", "4",
+                       "--folds", "2", "--decision", "median", "--out", str(out)])
+        ens = json.loads((out / "evaluation.json").read_text())
+        conf = ens["comparisons"]["BS-Net (CV) vs senior"]["confusion_rows_true_cols_pred"]
+        assert ens["score_heads"] == 3 and all(row[1:] == [0, 0, 0] for row in conf), (heads, conf)
     # the model.json training record is made from those figures, not typed
     import training_record
     training_record.main(["--eval", str(tmp_path / "eval" / "evaluation.json"), "--recipe", "smoke",
