@@ -51,6 +51,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("readout-cost"), help: "Time a plain run against the readout with test-time mirroring (median decision, image also run flipped; model.json 'readout'), interleaved in this process, and print both medians and their ratio.")
     var readoutCost = false
 
+    @Flag(name: .customLong("ensemble-cost"), help: "Time one score head against two on the same trunk (model.json 'scoreHeads' 2: the second head's probabilities averaged in), interleaved in this process, and print both medians and their ratio.")
+    var ensembleCost = false
+
     @Flag(help: "For benchmark drivers: build the network with the first --threads count, run the warm-ups, print 'ready', then for each line 'run' on stdin time one image and print 'time SECONDS'; at end of input print 'rss MIB' (peak RSS).")
     var serve = false
 
@@ -86,9 +89,33 @@ struct BenchCommand: ParsableCommand {
 
         for t in threadCounts {
             // The reference SGEMM before and after the timed runs (not needed for --readout-cost's ratio).
-            let sgemmBefore = readoutCost ? 0 : Self.sgemmGFLOPS(threads: t)
+            let sgemmBefore = readoutCost || ensembleCost ? 0 : Self.sgemmGFLOPS(threads: t)
             let net = try BSNet(weights: weights, threads: t, kernels: kernelOptions)
             for _ in 0..<warmup { _ = try net.run(image) }
+            if ensembleCost {
+                // The second head: the score-head tensors again under "head1/" (any values cost the same).
+                var withHead = [(name: String, tensor: WeightTensor)]()
+                for name in weights.tensorNames { withHead.append((name, try weights.tensor(named: name))) }
+                let one = Set(BSNet.tensorSpecs.map(\.name))
+                for spec in try BSNet.tensorSpecs(scoreHeads: 2) where !one.contains(spec.name) {
+                    withHead.append((spec.name, try weights.tensor(named: String(spec.name.dropFirst(BSNetArchitecture.headPrefix(1).count)))))
+                }
+                let two = try BSNet(weights: InMemoryWeights(withHead), threads: t, kernels: kernelOptions)
+                for _ in 0..<warmup { _ = try two.run(image) }
+                var single: [Double] = [], double: [Double] = [], heads1: [Double] = [], heads2: [Double] = []
+                for _ in 0..<runs {
+                    var start = Date()
+                    let a = try net.run(image)
+                    single.append(Date().timeIntervalSince(start)); heads1.append(a.stageTimings.head)
+                    start = Date()
+                    let b = try two.run(image)
+                    double.append(Date().timeIntervalSince(start)); heads2.append(b.stageTimings.head)
+                }
+                let (a, b) = (Self.median(single), Self.median(double))
+                print("")
+                print("threads \(t): one score head median \(a.formatted(digits: 3)) s (head stage \(Self.median(heads1).formatted(digits: 3)) s); two heads median \(b.formatted(digits: 3)) s (head stage \(Self.median(heads2).formatted(digits: 3)) s); ratio \((b / a).formatted(digits: 3)) (\(runs) interleaved pairs after \(warmup) warm-up)")
+                continue
+            }
             if readoutCost {
                 // Interleaved so that load changes on a shared machine hit both alike.
                 let mirrored = Readout(decision: .median, mirrorAverage: true)
