@@ -3,7 +3,8 @@
   python training/check_bundle_parity.py --checkpoint runs/budget/score_all/last.pt \
       --bundle models/bsnet-brixia-own --brixia .build/release/brixia --input ../shared/.../input_cxr.npy
 
-The shipped bundle stores float16 weights; the issue's bar is max |scores difference| <= 1e-3 between
+With --extra-head (a bundle of several score heads, model.json scoreHeads) the reference is the mean of the
+heads' softmaxes, as the engine's ensemble. The bar is max |scores difference| <= 1e-3 between
 the float32 PyTorch model and the engine running the float16-stored bundle (in float32). Prints the
 maximum absolute differences of seg, theta and scores and whether the argmax grades agree.
 """
@@ -26,16 +27,26 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--bundle", required=True)
+    ap.add_argument("--extra-head", action="append", default=[], metavar="CHECKPOINT",
+                    help="the checkpoints of the bundle's other score heads, in export order")
     ap.add_argument("--brixia", required=True, help="brixia executable")
     ap.add_argument("--input", required=True, nargs="+", help="(1,512,512,1) float32 .npy input(s)")
     a = ap.parse_args(argv)
     model = BSNet().eval()
     load_checkpoint(model, a.checkpoint)
+    others = []
+    for f in a.extra_head:
+        m = BSNet().eval()
+        load_checkpoint(m, f)
+        others.append(m)
     worst = 0.0
     for inp in a.input:
         x = np.load(inp).astype(np.float32)
         with torch.no_grad():
             ref = model(torch.from_numpy(x).permute(0, 3, 1, 2))
+            if others:
+                ref["scores"] = torch.stack([ref["scores"]] + [m(torch.from_numpy(x).permute(0, 3, 1, 2))["scores"]
+                                                               for m in others]).mean(0)
         with tempfile.TemporaryDirectory() as out:
             subprocess.run([a.brixia, "infer", "--model", a.bundle, "--input", inp, "--out", out], check=True,
                            capture_output=True)
