@@ -26,8 +26,10 @@ def main(argv=None):
     lines = [f"{ev['folds']}-fold cross-validation over {ev['n_images']} labelled images (seed {ev['seed']}, "
              f"stratified by the senior global score); every fold's score head never saw its test images"]
     ro = ev.get("readout")
+    heads = ev.get("score_heads", 1)
     how = "" if not ro else (f" (readout {ro['decision']}" + (", mirrored" if ro.get("mirror") else "")
-                             + (f", T {ro['temperature']}" if ro.get("temperature", 1) != 1 else "") + ")")
+                             + (f", T {ro['temperature']}" if ro.get("temperature", 1) != 1 else "")
+                             + (f", {heads} score heads averaged" if heads > 1 else "") + ")")
     for name in ("BS-Net (CV) vs senior", "BS-Net (CV) vs junior", "junior vs senior",
                  "median grade (train folds) vs senior"):
         if name in c:
