@@ -134,6 +134,9 @@ def write_bundle(model, out_dir, name, version, dtype="F32", licence=None, sourc
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the bundle is a normal folder once renamed
     try:
         (tmp / "weights.safetensors").write_bytes(data)
         (tmp / "model.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False))
