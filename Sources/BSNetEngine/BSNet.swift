@@ -43,7 +43,7 @@ public final class BSNet {
     /// Every weight tensor the network needs, with its Keras shape (352 for the full model).
     public static var tensorSpecs: [TensorSpec] { plannedSpecs.flatMap { $0 } }
 
-    /// The tensors of a bundle with `scoreHeads` heads: the 352, plus 110 per extra head ("head<h>/...").
+    /// The tensors of a bundle with `scoreHeads` heads: the 352, plus 136 per extra head ("head<h>/...").
     public static func tensorSpecs(scoreHeads: Int) throws -> [TensorSpec] {
         try inferShapes(BSNetArchitecture.layers(scoreHeads: scoreHeads)).specs.flatMap { $0 }
     }
