@@ -17,7 +17,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bsnet.data import DEFAULT_DATA, cv_folds, read_annotations  # noqa: E402
-from bsnet.readout import DECISIONS, decide, mirror_average, temperature_scale  # noqa: E402
+from bsnet.readout import DECISIONS, decide, temperature_scale  # noqa: E402
 
 
 def metrics(pred, ref):
@@ -94,21 +94,10 @@ def cached_predictions(rows, fold, pattern, features, data_dir, decision="argmax
     output for the unaugmented image) instead of rerunning the frozen stages per fold. With the engine's
     readout (bsnet/readout.py): `mirror` averages with variant 1 (the image flipped left/right), then the
     probabilities are temperature-scaled and the grade is chosen by `decision`."""
-    import torch
-    from bsnet.train_common import cached_head_logits
+    from bsnet.train_common import cached_probabilities
 
-    def probs(model, i, name, v):
-        logits6, rec = cached_head_logits(model, features, i, name, v)  # (6,4) region order
-        return torch.softmax(logits6, -1).numpy(), rec
-
-    def predict(models, i, name):
-        ps = []
-        for model in models:  # several: the heads' mean, as the engine's ensemble mean node
-            p, rec = probs(model, i, name, 0)
-            if mirror:
-                p = mirror_average(p, probs(model, i, name, 1)[0])
-            ps.append(p)
-        p = np.mean(ps, 0)
+    def predict(models, i, name):  # several models: the heads' mean, as the engine's ensemble mean node
+        p, rec = cached_probabilities(models, features, i, name, mirror)
         g = decide(temperature_scale(p, temperature), decision)
         return g.reshape(3, 2), rec["seg"].numpy().astype(bool)
 

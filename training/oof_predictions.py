@@ -19,16 +19,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bsnet.data import DEFAULT_DATA, cv_folds, read_annotations  # noqa: E402
-from bsnet.readout import mirror_average  # noqa: E402
 
 # region r = 2*row + col holds zone (A,D,B,E,C,F)[r]; zones A..F are regions (0,2,4,1,3,5)
 REGION_OF_ZONE = [0, 2, 4, 1, 3, 5]
 
 
 def main(argv=None):
-    import torch
     from bsnet.model import BSNet
-    from bsnet.train_common import cached_head_logits, load_checkpoint
+    from bsnet.train_common import cached_probabilities, cached_record, head_logits, load_checkpoint
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
@@ -58,15 +56,10 @@ def main(argv=None):
         if len(models) == 1:
             meta[str(k)] = meta[str(k)][0]
         for i in np.nonzero(fold == k)[0]:
-            def probs_of(model):  # region order; mirror-averaged with --mirror
-                def logits_of(v):
-                    return cached_head_logits(model, a.features, i, rows[i]["filename"], v)[0]
-                p = torch.softmax(logits_of(0), -1).numpy()
-                return mirror_average(p, torch.softmax(logits_of(1), -1).numpy()) if a.mirror else p
             if len(models) == 1 and not a.mirror:
-                logits6 = cached_head_logits(models[0], a.features, i, rows[i]["filename"], 0)[0].numpy()
+                logits6 = head_logits(models[0], cached_record(a.features, i, rows[i]["filename"], 0)).numpy()
             else:  # the log of the mean probabilities: the heads' mean (ensemble) and/or the mirror average
-                p = np.mean([probs_of(m) for m in models], 0)
+                p = cached_probabilities(models, a.features, i, rows[i]["filename"], a.mirror)[0]
                 logits6 = np.log(np.maximum(p, 1e-12))
             images[i] = {"filename": rows[i]["filename"], "fold": int(k),
                          "senior": [int(g) for g in rows[i]["senior"]],

@@ -99,14 +99,35 @@ def batches(items, batch, rng):
         yield [items[j] for j in idx[i:i + batch]]
 
 
-def cached_head_logits(model, features, i, filename, variant=0):
-    """The score head's (6,4) pre-softmax logits (region order, float64) on cache_features.py's record of
-    labelled image `i`, augmentation `variant` (0: as is, 1: mirrored), and the record itself. Refuses a cache
-    whose record is another image or variant than the annotations say."""
+def cached_record(features, i, filename, variant=0):
+    """cache_features.py's record of labelled image `i`, augmentation `variant` (0: as is, 1: mirrored). Refuses a
+    cache whose record is another image or variant than the annotations say."""
     name = f"{i:03d}_v{variant}.pt"
     rec = torch.load(Path(features) / name, weights_only=False)
     if rec["filename"] != filename or rec.get("variant", variant) != variant:
         raise SystemExit(f"{features}: {name} is {rec['filename']} variant {rec.get('variant')}, "
                          f"expected {filename} variant {variant}")
+    return rec
+
+
+def head_logits(model, rec):
+    """The score head's (6,4) pre-softmax logits (region order, float64) on a cached record."""
     with torch.no_grad():
-        return model.head.classify([g[None].float() for g in rec["gated"]])[0].double(), rec
+        return model.head.classify([g[None].float() for g in rec["gated"]])[0].double()
+
+
+def cached_probabilities(models, features, i, filename, mirror=False):
+    """What the engine reads grades from, on cached features: each head's softmax on the image as is, with `mirror`
+    averaged with its mirror regions' in the flipped image (test-time mirroring), then the mean over `models`
+    (the score heads of an ensemble). Each record is read once for all heads. Returns ((6,4) region-order
+    probabilities, the record of the image as is)."""
+    from .readout import mirror_average
+
+    def heads_mean(rec):
+        return np.mean([torch.softmax(head_logits(m, rec), -1).numpy() for m in models], 0)
+
+    rec = cached_record(features, i, filename, 0)
+    p = heads_mean(rec)
+    if mirror:
+        p = mirror_average(p, heads_mean(cached_record(features, i, filename, 1)))
+    return p, rec
