@@ -21,7 +21,7 @@ SCORE_EPOCHS=${SCORE_EPOCHS:-10}
 VARIANTS=${VARIANTS:-2}
 OUT_MODEL=${OUT_MODEL:-models/bsnet-brixia-own}
 VERSION=${VERSION:-0.2}
-INTENDED_USE=${INTENDED_USE:-"AI-generated output for research only, not verified by a physician, not for diagnostic use. A small model trained on 144 public images; cross-validated figures and their baselines are in model.json and docs/model-card.md. Import the authors' weights (brixia model import-keras) for their published accuracy."}
+. "$(dirname "$0")/shipped_model.sh"
 mkdir -p "$R"
 
 done_epochs() {  # epochs finished in run folder $1 (0 if none)
@@ -67,7 +67,5 @@ echo "== export"
 "$PY" training/export_bundle.py --checkpoint "$R/score_all/last.pt" --out "$OUT_MODEL" --overwrite \
   --training-json "$R/training.json" \
   ${INTENDED_USE:+--intended-use "$INTENDED_USE"} \
-  --name bsnet-brixia-own --version "$VERSION" \
-  --licence "weights: trained on the COVID-19 image data collection (Cohen et al.) with BrixIA annotations, CC BY-NC-SA 4.0: non-commercial use only" \
-  --notes "research model, not for clinical use; cross-validated figures in docs/model-card.md"
+  --name "$SHIPPED_NAME" --version "$VERSION" --licence "$SHIPPED_LICENCE" --notes "$SHIPPED_NOTES"
 echo "done: $OUT_MODEL"

@@ -45,9 +45,11 @@ def main(argv=None):
         readout = {"decision": a.readout_decision, "mirrorAverage": a.mirror_average}
         if a.readout_notes:
             readout["notes"] = a.readout_notes
+    if a.extra_head and not a.checkpoint:
+        ap.error("--extra-head needs --checkpoint")
     model = BSNet().eval()
     sources = []
-    files = [a.checkpoint] if a.checkpoint else a.keras_h5
+    files = [a.checkpoint, *a.extra_head] if a.checkpoint else a.keras_h5  # every file recorded in provenance
     for f in files:
         p = Path(f)
         if not p.is_file():
@@ -63,14 +65,9 @@ def main(argv=None):
         from bsnet.keras_h5 import load_keras_h5
         load_keras_h5(model, *a.keras_h5)
     extra_heads = []
-    if a.extra_head and not a.checkpoint:
-        ap.error("--extra-head needs --checkpoint")
     for f in a.extra_head:
         import torch
         from bsnet.train_common import load_checkpoint
-        p = Path(f)
-        if not p.is_file():
-            ap.error(f"{f}: no such file")
         other = BSNet().eval()
         st = load_checkpoint(other, f)
         if "score" not in st.get("trained", []):
@@ -81,7 +78,6 @@ def main(argv=None):
             if any(not torch.equal(mine[k], theirs[k]) for k in mine):
                 ap.error(f"{f}: its {part} differs from {a.checkpoint}'s: extra heads must share the trunk")
         extra_heads.append(other.head)
-        sources.append({"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "bytes": p.stat().st_size})
     training = None
     if a.training_json:
         import json

@@ -23,6 +23,7 @@ HEAD_EPOCHS=${HEAD_EPOCHS:-25}
 OUT_MODEL=${OUT_MODEL:-models/bsnet-brixia-own}
 VERSION=${VERSION:-1.0}
 H="score${HEAD_EPOCHS}"
+. "$(dirname "$0")/shipped_model.sh"
 mkdir -p "$R"
 
 done_epochs() {  # epochs finished in run folder $1 (0 if none)
@@ -70,10 +71,8 @@ echo "== 5-fold CV with the readout (two heads, median, mirrored, T $TEMP)"
 echo "== export $OUT_MODEL $VERSION"
 "$PY" training/export_bundle.py --checkpoint "$R/${H}_all/last.pt" --extra-head "$R/score_all/last.pt" \
   --out "$OUT_MODEL" --overwrite \
-  --training-json "$R/training-$H.json" --name bsnet-brixia-own --version "$VERSION" \
-  --intended-use "AI-generated output for research only, not verified by a physician, not for diagnostic use. A small model trained on 144 public images; cross-validated figures and their baselines are in model.json and docs/model-card.md. Import the authors' weights (brixia model import-keras) for their published accuracy." \
-  --licence "weights: trained on the COVID-19 image data collection (Cohen et al.) with BrixIA annotations, CC BY-NC-SA 4.0: non-commercial use only" \
-  --notes "research model, not for clinical use; cross-validated figures in docs/model-card.md" \
+  --training-json "$R/training-$H.json" --name "$SHIPPED_NAME" --version "$VERSION" \
+  --intended-use "$INTENDED_USE" --licence "$SHIPPED_LICENCE" --notes "$SHIPPED_NOTES" \
   --readout-decision median --mirror-average \
   --readout-notes "median grade of the calibrated, mirror-averaged probabilities (minimises the expected absolute error; test-time mirroring: 2 forward passes); the CV figures in training.evaluation are measured with this readout (training/evaluate.py --decision median --mirror)"
 "$PY" training/calibrate.py --oof training/calibration/oof.json --decision median --svg docs/img/reliability.svg \

@@ -35,13 +35,9 @@ def head_prefix(h):
 def keras_arrays(model, extra_heads=()):
     """[(keras name, float32 array in Keras layout)] in model order (the file sorts them by name); each of
     `extra_heads` (ScoreHead modules sharing `model`'s trunk) under "head<h>/" for h = 1, 2, ..."""
-    out = []
-    for name, t, layout in model.keras_tensors():
-        out.append((name, torch_to_keras(t.detach().cpu().numpy().astype(np.float32), layout)))
-    for h, head in enumerate(extra_heads, 1):
-        for name, t, layout in head.keras_tensors():
-            out.append((head_prefix(h) + name, torch_to_keras(t.detach().cpu().numpy().astype(np.float32), layout)))
-    return out
+    parts = [("", model)] + [(head_prefix(h), head) for h, head in enumerate(extra_heads, 1)]
+    return [(prefix + name, torch_to_keras(t.detach().cpu().numpy().astype(np.float32), layout))
+            for prefix, part in parts for name, t, layout in part.keras_tensors()]
 
 
 _BYTES = {"F32": 4, "F16": 2}
