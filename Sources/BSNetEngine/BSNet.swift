@@ -48,6 +48,11 @@ public final class BSNet {
         try inferShapes(BSNetArchitecture.layers(scoreHeads: scoreHeads)).specs.flatMap { $0 }
     }
 
+    /// One score head's tensor names (FPN and classifiers, unprefixed): what every further head repeats under
+    /// "head<h>/". The gating before the heads has no weights, so these are the head stage's.
+    public static let scoreHeadTensorNames: [String] =
+        zip(BSNetArchitecture.layers, plannedSpecs).filter { $0.0.stage == .head }.flatMap { $0.1.map(\.name) }
+
     /// Score heads present in a set of weight names: the first head plus every consecutive "head<h>/" one
     /// (detected by its last FPN conv; a partly present head then fails as a missing tensor).
     public static func scoreHeads(in names: Set<String>) -> Int {

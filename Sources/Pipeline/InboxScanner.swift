@@ -81,26 +81,26 @@ public final class InboxScanner: Sendable {
     /// has been observed for that long (covers clocks that disagree).
     public func stableFiles(_ files: [URL], now: Date = Date()) -> (stable: [URL], waiting: [URL]) {
         observations.withLock { observed in
-        var stable: [URL] = [], waiting: [URL] = []
-        for url in files {
-            guard let st = FileKind.lstatRegular(url.path) else { continue }
-            let (size, mtime) = (st.size, st.mtime)
-            let obs: Observation
-            if let prev = observed[url.path], prev.size == size, prev.mtime == mtime {
-                obs = prev
-            } else {
-                obs = Observation(size: size, mtime: mtime, firstSeenStable: now)
+            var stable: [URL] = [], waiting: [URL] = []
+            for url in files {
+                guard let st = FileKind.lstatRegular(url.path) else { continue }
+                let (size, mtime) = (st.size, st.mtime)
+                let obs: Observation
+                if let prev = observed[url.path], prev.size == size, prev.mtime == mtime {
+                    obs = prev
+                } else {
+                    obs = Observation(size: size, mtime: mtime, firstSeenStable: now)
+                }
+                observed[url.path] = obs
+                // Old enough already, or unchanged across observations spanning the period.
+                if now.timeIntervalSince(obs.mtime) >= stabilityPeriod
+                    || now.timeIntervalSince(obs.firstSeenStable) >= stabilityPeriod {
+                    stable.append(url)
+                } else {
+                    waiting.append(url)
+                }
             }
-            observed[url.path] = obs
-            // Old enough already, or unchanged across observations spanning the period.
-            if now.timeIntervalSince(obs.mtime) >= stabilityPeriod
-                || now.timeIntervalSince(obs.firstSeenStable) >= stabilityPeriod {
-                stable.append(url)
-            } else {
-                waiting.append(url)
-            }
-        }
-        return (stable, waiting)
+            return (stable, waiting)
         }
     }
 

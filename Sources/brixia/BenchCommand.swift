@@ -96,9 +96,8 @@ struct BenchCommand: ParsableCommand {
                 // The second head: the score-head tensors again under "head1/" (any values cost the same).
                 var withHead = [(name: String, tensor: WeightTensor)]()
                 for name in weights.tensorNames { withHead.append((name, try weights.tensor(named: name))) }
-                let one = Set(BSNet.tensorSpecs.map(\.name))
-                for spec in try BSNet.tensorSpecs(scoreHeads: 2) where !one.contains(spec.name) {
-                    withHead.append((spec.name, try weights.tensor(named: String(spec.name.dropFirst(BSNetArchitecture.headPrefix(1).count)))))
+                for name in BSNet.scoreHeadTensorNames {
+                    withHead.append((BSNetArchitecture.headPrefix(1) + name, try weights.tensor(named: name)))
                 }
                 let two = try BSNet(weights: InMemoryWeights(withHead), threads: t, kernels: kernelOptions)
                 for _ in 0..<warmup { _ = try two.run(image) }

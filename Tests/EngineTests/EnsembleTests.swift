@@ -14,7 +14,9 @@ import Testing
         let two = try BSNet.tensorSpecs(scoreHeads: 2).map(\.name)
         let extra = two.filter { !one.contains($0) }
         #expect(extra.allSatisfy { $0.hasPrefix("head1/") })
-        return extra.map { String($0.dropFirst("head1/".count)) }
+        let names = extra.map { String($0.dropFirst("head1/".count)) }
+        #expect(names == BSNet.scoreHeadTensorNames, "the engine's list of one head's tensors")
+        return names
     }
 
     @Test func aSecondHeadRepeatsExactlyTheScoreHeadsTensors() throws {
