@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "DicomKitTests", dependencies: ["BrixiaDomain", "DicomKit", "Imaging"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "BSNetEngine", "ModelBundle"]),
         .testTarget(name: "EngineTests", dependencies: ["BrixiaDomain", "BSNetEngine", "ModelBundle"]),
-        .testTarget(name: "ModelBundleTests", dependencies: ["TextSafety", "ModelBundle", "BSNetEngine"]),
+        .testTarget(name: "ModelBundleTests", dependencies: ["TextSafety", "ModelBundle", "BSNetEngine", "Imaging"]),
         .testTarget(name: "StoreTests", dependencies: ["BrixiaDomain", "Store", "SyntheticHistory"]),
         .testTarget(name: "ReportsTests", dependencies: ["BrixiaDomain", "Reports"]),
         .testTarget(name: "PipelineTests", dependencies: ["BrixiaDomain", "BlockingExecutor", "Pipeline", "Store", "DicomKit", "ModelBundle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),

@@ -83,10 +83,12 @@ public enum QualityCheck {
         /// because either part alone is sometimes negative on real upright chests (a lung whose base the
         /// network cut short, a narrow heart); the weight 2 was fixed before its separation was measured.
         public var uprightness: Double { (baseLaterality.right + baseLaterality.left) / 2 + 2 * heartWidening }
-        /// Uprightness of the same image turned by 180 degrees, when the paired check ran.
-        public var turnedUprightness: Double?
-        /// Polarity margin of the same image with its gray levels inverted, when the paired check ran.
-        public var invertedPolarityMargin: Double?
+        /// The same image turned by 180 degrees, measured, when the paired orientation check ran.
+        public var turned: Alternative?
+        /// The same image with its gray levels inverted, measured, when the paired polarity check ran.
+        public var inverted: Alternative?
+        public var turnedUprightness: Double? { turned?.measures.uprightness }
+        public var invertedPolarityMargin: Double? { inverted?.measures.polarityMargin }
         /// Pixels the network is unsure about (probability 0.1-0.9) per lung pixel: a crisp segmentation has only
         /// a thin boundary band; out-of-distribution inputs give wide fuzzy regions.
         public var uncertainShare: Double = 0
@@ -95,6 +97,9 @@ public enum QualityCheck {
         /// Mean input over a 12-pixel ring around the two lungs (ribs, soft tissue, mediastinum, diaphragm) minus
         /// the lung mean: > 0 when the lungs are darker than what surrounds them.
         public var ringMargin: Double = 0
+        /// Smaller / larger summed lung probability on the two sides of the midpoint between the lungs: like
+        /// `symmetry`, but counting lung the network is unsure about (opacified) in proportion.
+        public var massSymmetry: Double = 0
         /// Per lung (image left = patient's right, then left): mean equalised input over its pixels.
         public var lungMeans: (right: Double, left: Double) = (0, 0)
         /// Mediastinum mean minus the brighter lung's mean: > 0 when each lung on its own is darker than the
@@ -116,6 +121,14 @@ public enum QualityCheck {
                 && a.mediastinumMean == b.mediastinumMean && a.modeShare == b.modeShare
                 && a.rightCentroid == b.rightCentroid && a.leftCentroid == b.leftCentroid
         }
+    }
+
+    /// The measures of another version of the image (turned or inverted); a class because `Measures` holds it.
+    public final class Alternative: Sendable {
+        public let measures: Measures
+        public init(_ measures: Measures) { self.measures = measures }
+        /// The other version passes every one-image rule: it is a plausible chest on its own.
+        public func isChest(_ t: Thresholds) -> Bool { QualityCheck.verdict(measures, thresholds: t).passed }
     }
 
     public struct Result: Sendable, Equatable {
@@ -148,13 +161,11 @@ public enum QualityCheck {
         }
         if m.uprightness < t.pairedCheckBelow {
             let turned = Array(input.reversed())   // row-major 512x512: reversing is the 180-degree turn
-            let tm = measure(segmentation: try segment(turned), input: turned, thresholds: t)
-            if tm.rightLungFraction > 0 && tm.leftLungFraction > 0 { m.turnedUprightness = tm.uprightness }
+            m.turned = Alternative(measure(segmentation: try segment(turned), input: turned, thresholds: t))
         }
         if m.polarityMargin < t.pairedPolarityBelow {
             let inverted = input.map { 1 - $0 }
-            let im = measure(segmentation: try segment(inverted), input: inverted, thresholds: t)
-            if im.rightLungFraction > 0 && im.leftLungFraction > 0 { m.invertedPolarityMargin = im.polarityMargin }
+            m.inverted = Alternative(measure(segmentation: try segment(inverted), input: inverted, thresholds: t))
         }
         return verdict(m, thresholds: t)
     }
@@ -186,6 +197,12 @@ public enum QualityCheck {
         m.lungMean = lungMean; m.mediastinumMean = medMean; m.lungMeans = perLung
         if diagnostics && two.count == 2 {
             (m.uncertainShare, m.lungConfidence, m.ringMargin) = texture(segmentation, input, two, labels, lungMean)
+            let mid = Int(((two[0].cx + two[1].cx) / 2 * Double(side)).rounded())
+            var sides = (0.0, 0.0)
+            for y in 0..<side {
+                for x in 0..<side { if x < mid { sides.0 += Double(segmentation[y * side + x]) } else { sides.1 += Double(segmentation[y * side + x]) } }
+            }
+            m.massSymmetry = min(sides.0, sides.1) / max(sides.0, sides.1, 1e-9)
         }
         return m
     }
@@ -223,11 +240,14 @@ public enum QualityCheck {
             if m.uprightness < t.minUprightness {
                 f.append("upside down? the lungs' bases are not lateral to their apices and the gap between them does not widen towards the heart (uprightness \(num(m.uprightness)): base shifts \(num(m.baseLaterality.right)), \(num(m.baseLaterality.left)), heart widening \(num(m.heartWidening)); min \(num(t.minUprightness)))")
             }
-            if let turned = m.turnedUprightness, turned - m.uprightness > t.maxTurnedAdvantage {
-                f.append("upside down? turned by 180 degrees the image shows a more upright chest (uprightness \(num(m.uprightness)) as given, \(num(turned)) turned; max advantage \(num(t.maxTurnedAdvantage)))")
+            // The other version counts only when it is itself a chest by every one-image rule: the turned or
+            // inverted version of an upside-down or inverted chest is the real chest and passes them, that of a
+            // real chest (however white its lungs) is not a chest and rarely does.
+            if let alt = m.turned, alt.measures.uprightness - m.uprightness > t.maxTurnedAdvantage, alt.isChest(t) {
+                f.append("upside down? turned by 180 degrees the image is a chest by every other rule and more upright (uprightness \(num(m.uprightness)) as given, \(num(alt.measures.uprightness)) turned; max advantage \(num(t.maxTurnedAdvantage)))")
             }
-            if let inv = m.invertedPolarityMargin, inv - m.polarityMargin > t.maxInvertedAdvantage {
-                f.append("inverted? with its gray levels inverted the image shows lungs clearly darker than the mediastinum (polarity margin \(num(m.polarityMargin)) as given, \(num(inv)) inverted; max advantage \(num(t.maxInvertedAdvantage))): e.g. a wrong MONOCHROME1 tag")
+            if let alt = m.inverted, alt.measures.polarityMargin - m.polarityMargin > t.maxInvertedAdvantage, alt.isChest(t) {
+                f.append("inverted? with its gray levels inverted the image is a chest by every other rule, with lungs clearly darker than the mediastinum (polarity margin \(num(m.polarityMargin)) as given, \(num(alt.measures.polarityMargin)) inverted; max advantage \(num(t.maxInvertedAdvantage))): e.g. a wrong MONOCHROME1 tag")
             }
             if m.polarityMargin < t.minPolarityMargin {
                 f.append("lungs not darker than the mediastinum (lung mean \(num(m.lungMean)), mediastinum \(num(m.mediastinumMean)), min difference \(num(t.minPolarityMargin))): inverted display, e.g. a wrong MONOCHROME1 tag")

@@ -23,6 +23,8 @@ struct QualityEvalCommand: ParsableCommand {
     @Option(help: "Model bundle directory (default: $BRIXIA_MODEL, else the shipped model).") var model: String?
     @Option(help: "OpenBLAS threads.") var threads = 1
     @Option(help: "Write one JSON line per image here.") var details: String?
+    @Option(help: "Also write each image's network input and lung probability map here, as 8-bit PGM, to look at a verdict.")
+    var saveMaps: String?
     @Option(help: "Re-judge the measures recorded by an earlier --details file with the current thresholds (no inference).")
     var replay: String?
 
@@ -54,31 +56,21 @@ struct QualityEvalCommand: ParsableCommand {
             let line: String
             do {
                 let input = Preprocessor.modelInput(from: try item.image())
-                let r = try QualityCheck.check(segmentation: try loaded.net.run(input).segmentation, input: input,
+                let segmentation = try loaded.net.run(input).segmentation
+                let r = try QualityCheck.check(segmentation: segmentation, input: input,
                                                diagnostics: true) { try loaded.net.run($0).segmentation }
+                if let saveMaps {
+                    let name = String(item.label.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.suffix(80))
+                    try Self.writePGM(input, to: "\(saveMaps)/\(name).input.pgm")
+                    try Self.writePGM(segmentation, to: "\(saveMaps)/\(name).lungs.pgm")
+                }
                 let wrong = r.passed != item.expectPass
                 counts[item.kind, default: (0, 0)].n += 1
                 if wrong { counts[item.kind, default: (0, 0)].wrong += 1 }
-                let m = r.measures
                 line = JSONText.render(.object([
                     ("kind", .string(item.kind)), ("image", .string(item.label)), ("passed", .bool(r.passed)),
                     ("wrong", .bool(wrong)), ("reason", r.reason.map { .string($0) } ?? .null),
-                    ("lungFraction", .double(m.lungFraction)), ("rightLung", .double(m.rightLungFraction)),
-                    ("leftLung", .double(m.leftLungFraction)), ("symmetry", .double(m.symmetry)),
-                    ("largestTwoShare", .double(m.largestTwoShare)),
-                    ("centroids", .array([m.rightCentroid.x, m.rightCentroid.y, m.leftCentroid.x, m.leftCentroid.y].map { .double($0) })),
-                    ("polarityMargin", .double(m.polarityMargin)), ("modeShare", .double(m.modeShare)),
-                    ("massOffsets", .array([m.massOffsets.right, m.massOffsets.left].map { .double($0) })),
-                    ("heights", .array([m.heights.right, m.heights.left].map { .double($0) })),
-                    ("heartWidening", .double(m.heartWidening)), ("uprightness", .double(m.uprightness)),
-                    ("turnedUprightness", m.turnedUprightness.map { .double($0) } ?? .null),
-                    ("invertedPolarityMargin", m.invertedPolarityMargin.map { .double($0) } ?? .null),
-                    ("uncertainShare", .double(m.uncertainShare)), ("lungConfidence", .double(m.lungConfidence)),
-                    ("ringMargin", .double(m.ringMargin)), ("lungMean", .double(m.lungMean)),
-                    ("mediastinumMean", .double(m.mediastinumMean)),
-                    ("lungMeans", .array([m.lungMeans.right, m.lungMeans.left].map { .double($0) })),
-                    ("baseLaterality", .array([m.baseLaterality.right, m.baseLaterality.left].map { .double($0) })),
-                ]))
+                ] + Self.record(r.measures)))
                 if wrong { FileHandle.standardError.write(Data("\(item.expectPass ? "FALSE REJECT" : "FALSE ACCEPT") \(item.label): \(r.reason ?? "passed")\n".utf8)) }
             } catch {
                 // An unreadable positive counts as a false reject; an unreadable negative is not a test.
@@ -112,25 +104,7 @@ struct QualityEvalCommand: ParsableCommand {
                   let kind = o["kind"] as? String, let image = o["image"] as? String else { continue }
             let expectPass = kind == "positive"
             var wrong = expectPass
-            if let c = o["centroids"] as? [Double], c.count == 4 {
-                func d(_ k: String) -> Double { o[k] as? Double ?? 0 }
-                let m = QualityCheck.Measures(
-                    lungFraction: d("lungFraction"), rightLungFraction: d("rightLung"), leftLungFraction: d("leftLung"),
-                    symmetry: d("symmetry"), largestTwoShare: d("largestTwoShare"), rightCentroid: (c[0], c[1]),
-                    leftCentroid: (c[2], c[3]), lungMean: 0, mediastinumMean: d("polarityMargin"), modeShare: d("modeShare"))
-                // Records carry lungMean and (since per-lung means were added) mediastinumMean; older ones only
-                // the margin: then both per-lung means are the two-lung mean, which leaves the per-lung rule moot.
-                var mm = m
-                if let o = o["massOffsets"] as? [Double], o.count == 2 { mm.massOffsets = (o[0], o[1]) }
-                if let h = o["heights"] as? [Double], h.count == 2 { mm.heights = (h[0], h[1]) }
-                mm.heartWidening = d("heartWidening")
-                mm.turnedUprightness = o["turnedUprightness"] as? Double
-                mm.invertedPolarityMargin = o["invertedPolarityMargin"] as? Double
-                mm.uncertainShare = d("uncertainShare"); mm.lungConfidence = d("lungConfidence"); mm.ringMargin = d("ringMargin")
-                if let med = o["mediastinumMean"] as? Double { mm.lungMean = d("lungMean"); mm.mediastinumMean = med }
-                mm.lungMeans = (mm.lungMean, mm.lungMean)
-                if let v = o["lungMeans"] as? [Double], v.count == 2 { mm.lungMeans = (v[0], v[1]) }
-                if let b = o["baseLaterality"] as? [Double], b.count == 2 { mm.baseLaterality = (b[0], b[1]) }
+            if let mm = Self.measures(from: o) {
                 let r = QualityCheck.verdict(mm)
                 wrong = r.passed != expectPass
                 if wrong { print("\(expectPass ? "FALSE REJECT" : "FALSE ACCEPT") \(image): \(r.reason ?? "passed")") }
@@ -145,6 +119,57 @@ struct QualityEvalCommand: ParsableCommand {
         }
         printRates(counts)
         for (k, v) in bySet.sorted(by: { $0.key < $1.key }) { print("  positives in \(k): \(v.wrong)/\(v.n) rejected") }
+    }
+
+    /// The measures as JSON fields; the turned / inverted versions, when the paired checks ran, nested.
+    static func record(_ m: QualityCheck.Measures) -> [(String, JSONText.Value)] {
+        [
+            ("lungFraction", .double(m.lungFraction)), ("rightLung", .double(m.rightLungFraction)),
+            ("leftLung", .double(m.leftLungFraction)), ("symmetry", .double(m.symmetry)),
+            ("largestTwoShare", .double(m.largestTwoShare)),
+            ("centroids", .array([m.rightCentroid.x, m.rightCentroid.y, m.leftCentroid.x, m.leftCentroid.y].map { .double($0) })),
+            ("polarityMargin", .double(m.polarityMargin)), ("modeShare", .double(m.modeShare)),
+            ("massOffsets", .array([m.massOffsets.right, m.massOffsets.left].map { .double($0) })),
+            ("heights", .array([m.heights.right, m.heights.left].map { .double($0) })),
+            ("heartWidening", .double(m.heartWidening)), ("uprightness", .double(m.uprightness)),
+            ("turned", m.turned.map { .object(record($0.measures)) } ?? .null),
+            ("inverted", m.inverted.map { .object(record($0.measures)) } ?? .null),
+            ("uncertainShare", .double(m.uncertainShare)), ("lungConfidence", .double(m.lungConfidence)),
+            ("ringMargin", .double(m.ringMargin)), ("massSymmetry", .double(m.massSymmetry)), ("lungMean", .double(m.lungMean)),
+            ("mediastinumMean", .double(m.mediastinumMean)),
+            ("lungMeans", .array([m.lungMeans.right, m.lungMeans.left].map { .double($0) })),
+            ("baseLaterality", .array([m.baseLaterality.right, m.baseLaterality.left].map { .double($0) })),
+        ]
+    }
+
+    /// The inverse of `record`; nil for a line without measures (an unreadable image).
+    static func measures(from o: [String: Any]) -> QualityCheck.Measures? {
+        guard let c = o["centroids"] as? [Double], c.count == 4 else { return nil }
+        func d(_ k: String) -> Double { o[k] as? Double ?? 0 }
+        func pair(_ k: String) -> (Double, Double)? { (o[k] as? [Double]).flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil } }
+        var m = QualityCheck.Measures(
+            lungFraction: d("lungFraction"), rightLungFraction: d("rightLung"), leftLungFraction: d("leftLung"),
+            symmetry: d("symmetry"), largestTwoShare: d("largestTwoShare"), rightCentroid: (c[0], c[1]),
+            leftCentroid: (c[2], c[3]), lungMean: d("lungMean"), mediastinumMean: d("mediastinumMean"), modeShare: d("modeShare"))
+        m.massOffsets = pair("massOffsets") ?? (0, 0)
+        m.heights = pair("heights") ?? (0, 0)
+        m.heartWidening = d("heartWidening")
+        m.lungMeans = pair("lungMeans") ?? (m.lungMean, m.lungMean)
+        m.baseLaterality = pair("baseLaterality") ?? (0, 0)
+        m.uncertainShare = d("uncertainShare"); m.lungConfidence = d("lungConfidence"); m.ringMargin = d("ringMargin")
+        m.massSymmetry = d("massSymmetry")
+        m.turned = (o["turned"] as? [String: Any]).flatMap(measures(from:)).map(QualityCheck.Alternative.init)
+        m.inverted = (o["inverted"] as? [String: Any]).flatMap(measures(from:)).map(QualityCheck.Alternative.init)
+        return m
+    }
+
+    /// A 512x512 map in [0,1] as a binary 8-bit PGM (any viewer or PIL reads it).
+    static func writePGM(_ map: [Float], to path: String) throws {
+        let side = QualityCheck.side
+        var data = Data("P5\n\(side) \(side)\n255\n".utf8)
+        data.append(contentsOf: map.map { UInt8((min(max($0, 0), 1) * 255).rounded()) })
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try data.write(to: URL(fileURLWithPath: path))
     }
 
     static func expand(_ paths: [String]) throws -> [String] {

@@ -199,6 +199,10 @@ struct ScoreResult {
         ]
     }
 
+    private func isChest(_ alternative: QualityCheck.Alternative?) -> JSONText.Value {
+        alternative.map { .bool($0.isChest(.init())) } ?? .null
+    }
+
     /// {passed, failures, measures}, {skipped: reason} for a fixture model, null when not run.
     func qcJSON() -> JSONText.Value {
         if let qcSkipped { return .object([("passed", .null), ("skipped", .string(qcSkipped))]) }
@@ -211,7 +215,9 @@ struct ScoreResult {
             ("singleLungMargin", .double(m.singleLungMargin)),
             ("modeShare", .double(m.modeShare)), ("heartWidening", .double(m.heartWidening)),
             ("uprightness", .double(m.uprightness)), ("turnedUprightness", m.turnedUprightness.map { .double($0) } ?? .null),
+            ("turnedIsChest", isChest(m.turned)),
             ("invertedPolarityMargin", m.invertedPolarityMargin.map { .double($0) } ?? .null),
+            ("invertedIsChest", isChest(m.inverted)),
             ("baseLaterality", .array([m.baseLaterality.right, m.baseLaterality.left].map { .double($0) })),
         ])
     }

@@ -65,6 +65,14 @@ import Testing
         }
         #expect(calls == 1 && r2.measures.turnedUprightness != nil)
         #expect(!r2.passed && r2.failures.contains { $0.contains("turned by 180 degrees") }, "\(r2.failures)")
+        // A turned version more upright but no chest on its own (lungs scattered over many regions) does not count.
+        var scattered = r2.measures
+        let turnedChest = r2.measures.turned!.measures
+        var notChest = turnedChest
+        notChest.largestTwoShare = QualityCheck.Thresholds().minLargestTwoShare / 2
+        scattered.turned = QualityCheck.Alternative(notChest)
+        #expect(QualityCheck.Alternative(turnedChest).isChest(.init()) && QualityCheck.verdict(scattered).passed,
+                "\(QualityCheck.verdict(scattered).failures)")
         // When the turned image is no more upright, the image passes.
         let r3 = QualityCheck.check(segmentation: flat.seg, input: flat.input) { _ in flat.seg }
         #expect(r3.passed, "\(r3.failures)")
@@ -87,11 +95,20 @@ import Testing
         #expect(m.polarityMargin > t.minPolarityMargin && m.polarityMargin < t.pairedPolarityBelow, "margin \(m.polarityMargin)")
         // Inverted, the same lungs are brighter than the mediastinum: no advantage, the image passes.
         #expect(r.passed && (m.invertedPolarityMargin ?? 1) < 0, "\(r.failures)")
-        // A recorded measurement where inversion makes the lungs much darker than the mediastinum is refused.
+        // Inverted, a chest by every one-image rule with lungs much darker than the mediastinum: refused.
+        let clear = QualityCheck.check(segmentation: up.seg, input: up.input).measures
+        #expect(clear.polarityMargin - m.polarityMargin > t.maxInvertedAdvantage + 0.05)
         var lying = m
-        lying.invertedPolarityMargin = m.polarityMargin + t.maxInvertedAdvantage + 0.05
+        lying.inverted = QualityCheck.Alternative(clear)
         let v = QualityCheck.verdict(lying)
         #expect(!v.passed && v.failures.contains { $0.contains("gray levels inverted") }, "\(v.failures)")
+        // The same advantage from an inverted version that is no chest on its own (one lung region too small,
+        // e.g. a white ARDS film whose inversion the network half-segments) does not refuse the image.
+        var halfChest = clear
+        halfChest.leftLungFraction = t.minSingleLungFraction / 2
+        var white = m
+        white.inverted = QualityCheck.Alternative(halfChest)
+        #expect(QualityCheck.verdict(white).passed, "\(QualityCheck.verdict(white).failures)")
     }
 
     @Test func aPlausibleFrontalChestPasses() {
