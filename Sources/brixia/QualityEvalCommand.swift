@@ -27,11 +27,14 @@ struct QualityEvalCommand: ParsableCommand {
     var saveMaps: String?
     @Option(help: "Re-judge the measures recorded by an earlier --details file with the current thresholds (no inference).")
     var replay: String?
+    @Option(help: "With --replay: derive the bounds from the recorded positives whose path starts with this (repeatable) by the calibration rule, print them with a leave-one-out estimate, and judge every record by them.")
+    var deriveFrom: [String] = []
 
     struct Item { var kind: String; var label: String; var expectPass: Bool; var image: () throws -> DisplayImage }
 
     func run() throws {
-        if let replay { return try Self.replay(path: replay) }
+        if let replay { return try Self.replay(path: replay, deriveFrom: deriveFrom) }
+        if !deriveFrom.isEmpty { throw ValidationError("--derive-from needs --replay FILE (recorded measures)") }
         let loaded = try ScoreCommand.loadModel(explicit: model, threads: threads)
         let pos = try Self.expand(positives)
         let kinds = deriveKinds.split(separator: ",").map(String.init)
@@ -95,24 +98,63 @@ struct QualityEvalCommand: ParsableCommand {
         for k in negKinds { print("  \(k): \(counts[k]!.wrong)/\(counts[k]!.n) accepted") }
     }
 
-    /// The verdicts of recorded measures under the current thresholds; positives are also split by data set
-    /// (the folder above the image) so a calibration set and held-out sets can be told apart.
-    static func replay(path: String) throws {
-        var counts: [String: (n: Int, wrong: Int)] = [:], bySet: [String: (n: Int, wrong: Int)] = [:]
-        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+    struct Record { var kind: String; var image: String; var measures: QualityCheck.Measures? }
+
+    /// The lines of a --details file (unreadable images have no measures).
+    static func records(path: String) throws -> [Record] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { line in
             guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let kind = o["kind"] as? String, let image = o["image"] as? String else { continue }
-            let expectPass = kind == "positive"
+                  let kind = o["kind"] as? String, let image = o["image"] as? String else { return nil }
+            return Record(kind: kind, image: image, measures: measures(from: o))
+        }
+    }
+
+    /// The verdicts of recorded measures under the shipped thresholds, or under those derived from the recorded
+    /// positives under `deriveFrom`; positives are also split by data set (the folder above the image) so a
+    /// calibration set and held-out sets can be told apart.
+    static func replay(path: String, deriveFrom: [String]) throws {
+        let all = try records(path: path)
+        var t = QualityCheck.Thresholds()
+        if !deriveFrom.isEmpty {
+            let cal = all.filter { r in r.kind == "positive" && r.measures != nil && deriveFrom.contains { r.image.hasPrefix($0) } }
+            guard !cal.isEmpty else { throw ValidationError("--derive-from: no recorded positive under \(deriveFrom.joined(separator: ", "))") }
+            let measures = cal.map { $0.measures! }
+            t = QualityCheck.derivedThresholds(from: measures)
+            print("bounds derived from \(cal.count) positives (most extreme value widened by \(QualityCheck.calibrationMargin), rounded outwards):")
+            for c in Mirror(reflecting: t).children { print("  \(c.label ?? "?"): \(c.value)") }
+            print(t == QualityCheck.Thresholds() ? "  (equal to the shipped bounds)" : "  (these differ from the shipped bounds)")
+            var oneImage = t
+            (oneImage.maxTurnedAdvantage, oneImage.maxInvertedAdvantage) = (.infinity, .infinity)
+            for (name, alt, gain) in [("turned", \QualityCheck.Measures.turned, { (m: QualityCheck.Measures, a: QualityCheck.Measures) in a.uprightness - m.uprightness }),
+                                      ("inverted", \QualityCheck.Measures.inverted, { (m: QualityCheck.Measures, a: QualityCheck.Measures) in a.polarityMargin - m.polarityMargin })] {
+                let ran = measures.compactMap { m in m[keyPath: alt].map { (m, $0) } }
+                let chests = ran.filter { $0.1.isChest(oneImage) }.map { gain($0.0, $0.1.measures) }
+                print("  paired pass \(name): ran on \(ran.count), the other version a chest on \(chests.count)"
+                      + (chests.isEmpty ? "" : String(format: ", its largest advantage %.3f", chests.max()!)))
+            }
+            // The same file name in two data sets is one radiograph (cohen and opacity share 46): left out together.
+            let groups = cal.map { URL(fileURLWithPath: $0.image).lastPathComponent }
+            let loo = QualityCheck.leaveOneOutRejections(measures, groups: groups)
+            print("leave-one-out: \(loo.count)/\(cal.count) refused by the bounds derived from all the other radiographs (\(Set(groups).count) distinct)")
+            for i in loo {
+                let rest = measures.indices.filter { groups[$0] != groups[i] }.map { measures[$0] }
+                let r = QualityCheck.verdict(measures[i], thresholds: QualityCheck.derivedThresholds(from: rest))
+                print("  \(cal[i].image): \(r.reason ?? "")")
+            }
+        }
+        var counts: [String: (n: Int, wrong: Int)] = [:], bySet: [String: (n: Int, wrong: Int)] = [:]
+        for rec in all {
+            let expectPass = rec.kind == "positive"
             var wrong = expectPass
-            if let mm = Self.measures(from: o) {
-                let r = QualityCheck.verdict(mm)
+            if let mm = rec.measures {
+                let r = QualityCheck.verdict(mm, thresholds: t)
                 wrong = r.passed != expectPass
-                if wrong { print("\(expectPass ? "FALSE REJECT" : "FALSE ACCEPT") \(image): \(r.reason ?? "passed")") }
+                if wrong { print("\(expectPass ? "FALSE REJECT" : "FALSE ACCEPT") \(rec.image): \(r.reason ?? "passed")") }
             } else if !expectPass { continue }
-            counts[kind, default: (0, 0)].n += 1
-            if wrong { counts[kind, default: (0, 0)].wrong += 1 }
+            counts[rec.kind, default: (0, 0)].n += 1
+            if wrong { counts[rec.kind, default: (0, 0)].wrong += 1 }
             if expectPass {
-                let set = URL(fileURLWithPath: image).deletingLastPathComponent().path
+                let set = (rec.image as NSString).deletingLastPathComponent
                 bySet[set, default: (0, 0)].n += 1
                 if wrong { bySet[set, default: (0, 0)].wrong += 1 }
             }
