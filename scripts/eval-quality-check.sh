@@ -11,6 +11,10 @@
 #   QC_ALL_DERIVED=rotated180,inverted   also judges those copies of EVERY positive (another ~900 passes),
 #                                        details in ${DETAILS}.all-derived
 # Re-judge recorded measures with the current bounds (no inference): brixia dev qc-eval --replay FILE.
+# Re-derive the bounds from them (calibration rule, leave-one-out estimate; docs/quality-check.md):
+#   brixia dev qc-eval --replay FILE --derive-from ../shared/data/cohen --derive-from ../shared/data/opacity
+# The shipped bounds come from the record committed as docs/data/quality-check-measures.jsonl
+# (DETAILS=docs/data/quality-check-measures.jsonl QC_THREADS=2 scripts/eval-quality-check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${BRIXIA_SHARED:-../shared}

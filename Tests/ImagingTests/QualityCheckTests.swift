@@ -199,5 +199,16 @@ import Testing
         let crop = try check(QualityCheck.Negative.derive("cropped", try DisplayImage.read(path: SharedData.path(
             "data/opacity/images/covid-19-rapidly-progressive-acute-respiratory-distress-syndrome-ards-day-3.jpg"))))
         #expect(!crop.passed && crop.failures.contains { $0.contains("one of the two lung regions") }, "\(crop.failures)")
+        // Severe disease, where segmentation is weakest (refused before 2026-12-07): a lung opacified at its
+        // base (segmented 0.43 of the other) and a white bilateral ARDS film whose inversion the network
+        // half-segments. Both pass; their inverted and turned copies do not.
+        for p in ["data/opacity/images/gr1_lrg-a.jpg", "data/opacity/images/SARS-10.1148rg.242035193-g04mr34g0-Fig8c-day10.jpeg"] {
+            let image = try DisplayImage.read(path: SharedData.path(p))
+            let r = try check(image)
+            #expect(r.passed, "\(p): \(r.failures)")
+            let inverted = try check(try DisplayImage(width: image.width, height: image.height, pixels: image.pixels.map { 1 - $0 }))
+            let turned = try check(try DisplayImage(width: image.width, height: image.height, pixels: image.pixels.reversed()))
+            #expect(!inverted.passed && !turned.passed, "\(p): inverted \(inverted.failures), turned \(turned.failures)")
+        }
     }
 }
