@@ -42,6 +42,11 @@ extension QualityCheck {
         return t
     }
 
+    /// A model.json `qualityCheck.bounds` entry that cannot be used.
+    public struct BoundsError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     /// Leave-one-out: each positive judged by the bounds derived from all the others. The honest estimate of
     /// how often a real image the bounds were not derived from is refused. `groups` (one per positive, e.g. the
     /// file name) leaves out every copy of the same image together: the same radiograph in two data sets must
@@ -52,6 +57,49 @@ extension QualityCheck {
         return positives.indices.filter { i in
             let rest = positives.indices.filter { j in groups.map { $0[j] != $0[i] } ?? (j != i) }.map { positives[$0] }
             return !verdict(positives[i], thresholds: derivedThresholds(from: rest, margin: margin)).passed
+        }
+    }
+
+    /// The derived bounds by name, as model.json's `qualityCheck.bounds` stores them (the fixed parameters are
+    /// not included: they are part of the method, not of a model).
+    public static var boundNames: [(String, WritableKeyPath<Thresholds, Double>)] { [
+        ("minLungFraction", \.minLungFraction), ("maxLungFraction", \.maxLungFraction),
+        ("minSingleLungFraction", \.minSingleLungFraction), ("minSymmetry", \.minSymmetry),
+        ("minLargestTwoShare", \.minLargestTwoShare), ("minCentroidY", \.minCentroidY), ("maxCentroidY", \.maxCentroidY),
+        ("maxMeanCentroidY", \.maxMeanCentroidY), ("maxCentroidYGap", \.maxCentroidYGap),
+        ("minCentroidSeparation", \.minCentroidSeparation), ("minMidpointX", \.minMidpointX), ("maxMidpointX", \.maxMidpointX),
+        ("minLungHeight", \.minLungHeight), ("minPolarityMargin", \.minPolarityMargin),
+        ("minSingleLungMargin", \.minSingleLungMargin), ("maxModeShare", \.maxModeShare), ("minUprightness", \.minUprightness),
+        ("maxTurnedAdvantage", \.maxTurnedAdvantage), ("maxInvertedAdvantage", \.maxInvertedAdvantage),
+    ] }
+}
+
+extension QualityCheck.Thresholds {
+    public var minCentroidY: Double { get { centroidYRange.lowerBound } set { centroidYRange = newValue...max(newValue, centroidYRange.upperBound) } }
+    public var maxCentroidY: Double { get { centroidYRange.upperBound } set { centroidYRange = min(centroidYRange.lowerBound, newValue)...newValue } }
+    public var minMidpointX: Double { get { midpointXRange.lowerBound } set { midpointXRange = newValue...max(newValue, midpointXRange.upperBound) } }
+    public var maxMidpointX: Double { get { midpointXRange.upperBound } set { midpointXRange = min(midpointXRange.lowerBound, newValue)...newValue } }
+
+    /// Every derived bound by name (model.json `qualityCheck.bounds`).
+    public var namedBounds: [String: Double] {
+        Dictionary(uniqueKeysWithValues: QualityCheck.boundNames.map { ($0.0, self[keyPath: $0.1]) })
+    }
+
+    /// Bounds from model.json: every name must be known and present, and each range ordered.
+    public init(namedBounds: [String: Double]) throws {
+        self.init()
+        if let unknown = namedBounds.keys.sorted().first(where: { k in !QualityCheck.boundNames.contains { $0.0 == k } }) {
+            throw QualityCheck.BoundsError(description: "qualityCheck.bounds: unknown bound '\(unknown)' (known: \(QualityCheck.boundNames.map(\.0).joined(separator: ", ")))")
+        }
+        for (name, path) in QualityCheck.boundNames {
+            guard let v = namedBounds[name], v.isFinite else {
+                throw QualityCheck.BoundsError(description: "qualityCheck.bounds: '\(name)' is missing or not a finite number")
+            }
+            self[keyPath: path] = v
+        }
+        for (lo, hi) in [("minLungFraction", "maxLungFraction"), ("minCentroidY", "maxCentroidY"), ("minMidpointX", "maxMidpointX")]
+        where namedBounds[lo]! > namedBounds[hi]! {
+            throw QualityCheck.BoundsError(description: "qualityCheck.bounds: \(lo) \(namedBounds[lo]!) is above \(hi) \(namedBounds[hi]!)")
         }
     }
 }

@@ -110,6 +110,7 @@ public struct ModelBundle: Sendable {
             let m = try JSONDecoder().decode(ModelManifest.self, from: data)
             _ = try m.calibration?.validated(file: file)
             _ = try m.readout?.validated(file: file)
+            _ = try m.qualityCheck?.validated(file: file)
             if let h = m.scoreHeads, !(1...BSNetArchitecture.maxScoreHeads).contains(h) {
                 throw ModelBundleError.corruptManifest(file: file, reason: "scoreHeads is \(h), expected 1 to \(BSNetArchitecture.maxScoreHeads)")
             }

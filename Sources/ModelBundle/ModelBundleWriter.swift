@@ -1,5 +1,8 @@
 import BSNetEngine
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension ModelBundle {
     /// Writes a bundle: the weights (the tensors named in `order`, default all of the provider's)
@@ -59,5 +62,26 @@ extension ModelBundle {
             throw ModelBundleError.writeFailed(directory: dest.path, reason: error.localizedDescription)
         }
         return try load(from: dest, expecting: expecting)
+    }
+
+    /// Replaces a bundle's model.json with `manifest` (same weights: refused if the weights section differs),
+    /// written beside it and renamed over it, so a crash leaves the old or the new file, never half of one.
+    public static func replaceManifest(in directory: URL, with manifest: ModelManifest) throws {
+        let dest = directory.appendingPathComponent(manifestFileName)
+        let current = try decodeManifest(try Data(contentsOf: dest), file: dest.path)
+        guard current.weights == manifest.weights else {
+            throw ModelBundleError.writeFailed(directory: directory.path, reason: "the new model.json describes other weights")
+        }
+        let temp = directory.appendingPathComponent(".\(manifestFileName).tmp-\(UUID().uuidString)")
+        do {
+            try manifest.encoded().write(to: temp)
+            // rename(2) replaces the old file atomically (Foundation's replaceItemAt removes it first on Linux).
+            guard rename(temp.path, dest.path) == 0 else {
+                throw ModelBundleError.writeFailed(directory: directory.path, reason: "rename: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temp)
+            throw ModelBundleError.writeFailed(directory: directory.path, reason: error.localizedDescription)
+        }
     }
 }

@@ -137,6 +137,35 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// Bounds of the image-content check derived for this model (`brixia dev qc-eval --replay ... --derive-from
+    /// ... --write-bounds DIR`; docs/quality-check.md). They depend on how a model segments; absent: the
+    /// program's built-in bounds, derived for the shipped model. Names and meaning: `QualityCheck.Thresholds`.
+    public struct QualityCheckBounds: Codable, Sendable, Equatable {
+        public var bounds: [String: Double]
+        /// What they were derived from, e.g. "222 radiographs of ../shared/data/cohen, ../shared/data/opacity".
+        public var derivedFrom: String
+        /// How far past the most extreme calibration value each bound lies.
+        public var margin: Double
+        /// The leave-one-out estimate, e.g. "5/222 refused".
+        public var leaveOneOut: String?
+        public var notes: String?
+        public init(bounds: [String: Double], derivedFrom: String, margin: Double, leaveOneOut: String? = nil, notes: String? = nil) {
+            self.bounds = bounds; self.derivedFrom = derivedFrom; self.margin = margin
+            self.leaveOneOut = leaveOneOut; self.notes = notes
+        }
+
+        /// Throws on a bound that is not a finite number (which bounds exist is checked where they are used).
+        public func validated(file: String) throws -> QualityCheckBounds {
+            if let (k, v) = bounds.first(where: { !$0.value.isFinite }) {
+                throw ModelBundleError.corruptManifest(file: file, reason: "qualityCheck.bounds.\(k) \(v) is not a finite number")
+            }
+            guard margin.isFinite, margin >= 0 else {
+                throw ModelBundleError.corruptManifest(file: file, reason: "qualityCheck.margin \(margin) is not a finite number >= 0")
+            }
+            return self
+        }
+    }
+
     public var format: String
     public var formatVersion: Int
     public var name: String
@@ -163,6 +192,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     /// Score heads sharing the trunk (an ensemble whose probabilities the engine averages; absent: 1, the
     /// authors' BS-Net). Heads after the first carry their tensors under "head<h>/" (docs/model-bundle.md).
     public var scoreHeads: Int?
+    public var qualityCheck: QualityCheckBounds?
 
     public init(name: String, version: String,
                 architecture: String = "bsnet-resnet18-unetpp-512", inputSize: Int = 512, inputChannels: Int = 1,

@@ -123,6 +123,11 @@ struct ModelCommand: ParsableCommand {
                 let r = m.engineReadout
                 print("readout:       \(r.decision.rawValue) grade per zone\(r.mirrorAverage ? ", averaged with the mirrored image (two forward passes)" : "")\(m.readout == nil ? " (default)" : "")")
                 if let c = m.calibration { print("calibration:   temperature \(c.temperature)\(c.lowConfidenceBelow.map { ", low confidence below \($0)" } ?? "")") }
+                if let q = m.qualityCheck {
+                    print("content check: bounds derived for this model from \(q.derivedFrom)\(q.leaveOneOut.map { "; leave-one-out \($0)" } ?? "")")
+                } else {
+                    print("content check: the built-in bounds (derived for the shipped \(DefaultModel.folderName); docs/quality-check.md says how to derive a model's own)")
+                }
                 if let t = m.training {
                     print("training data: \(t.data)")
                     print("data licence:  \(t.dataLicence)")

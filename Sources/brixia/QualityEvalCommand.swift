@@ -2,6 +2,8 @@ import ArgumentParser
 import BSNetEngine
 import Foundation
 import Imaging
+import ModelBundle
+import Pipeline
 
 /// `brixia dev qc-eval`: false-reject and false-accept rates of the image-content check (QualityCheck) on
 /// real positives and on negatives made from them (docs/quality-check.md). Content only: header eligibility
@@ -27,15 +29,25 @@ struct QualityEvalCommand: ParsableCommand {
     var saveMaps: String?
     @Option(help: "Re-judge the measures recorded by an earlier --details file with the current thresholds (no inference).")
     var replay: String?
+    @Option(help: "With --replay and --derive-from: record the derived bounds in this model bundle's model.json (qualityCheck), so that scoring with that model uses them.")
+    var writeBounds: String?
     @Option(help: "With --replay: derive the bounds from the recorded positives whose path starts with this (repeatable) by the calibration rule, print them with a leave-one-out estimate, and judge every record by them.")
     var deriveFrom: [String] = []
 
     struct Item { var kind: String; var label: String; var expectPass: Bool; var image: () throws -> DisplayImage }
 
     func run() throws {
-        if let replay { return try Self.replay(path: replay, deriveFrom: deriveFrom) }
-        if !deriveFrom.isEmpty { throw ValidationError("--derive-from needs --replay FILE (recorded measures)") }
+        if let replay {
+            if writeBounds != nil && deriveFrom.isEmpty { throw ValidationError("--write-bounds needs --derive-from (which recorded positives to derive the bounds from)") }
+            // Without derivation, records are judged by the bounds of --model when given, else the built-in ones.
+            let bounds = try model.map { dir in
+                try QualityCheck.Thresholds(model: try ScoreCommand.loadBundle(explicit: dir).manifest, bundle: dir)
+            } ?? QualityCheck.Thresholds()
+            return try Self.replay(path: replay, bounds: bounds, deriveFrom: deriveFrom, writeBounds: writeBounds)
+        }
+        if !deriveFrom.isEmpty || writeBounds != nil { throw ValidationError("--derive-from and --write-bounds need --replay FILE (recorded measures)") }
         let loaded = try ScoreCommand.loadModel(explicit: model, threads: threads)
+        let bounds = try QualityCheck.Thresholds(model: loaded.bundle.manifest, bundle: loaded.bundle.directory.path)
         let pos = try Self.expand(positives)
         let kinds = deriveKinds.split(separator: ",").map(String.init)
         if let bad = kinds.first(where: { !QualityCheck.Negative.derivedKinds.contains($0) }) {
@@ -60,7 +72,7 @@ struct QualityEvalCommand: ParsableCommand {
             do {
                 let input = Preprocessor.modelInput(from: try item.image())
                 let segmentation = try loaded.net.run(input).segmentation
-                let r = try QualityCheck.check(segmentation: segmentation, input: input,
+                let r = try QualityCheck.check(segmentation: segmentation, input: input, thresholds: bounds,
                                                diagnostics: true) { try loaded.net.run($0).segmentation }
                 if let saveMaps {
                     let name = String(item.label.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.suffix(80))
@@ -112,9 +124,9 @@ struct QualityEvalCommand: ParsableCommand {
     /// The verdicts of recorded measures under the shipped thresholds, or under those derived from the recorded
     /// positives under `deriveFrom`; positives are also split by data set (the folder above the image) so a
     /// calibration set and held-out sets can be told apart.
-    static func replay(path: String, deriveFrom: [String]) throws {
+    static func replay(path: String, bounds: QualityCheck.Thresholds, deriveFrom: [String], writeBounds: String?) throws {
         let all = try records(path: path)
-        var t = QualityCheck.Thresholds()
+        var t = bounds
         if !deriveFrom.isEmpty {
             let cal = all.filter { r in r.kind == "positive" && r.measures != nil && deriveFrom.contains { r.image.hasPrefix($0) } }
             guard !cal.isEmpty else { throw ValidationError("--derive-from: no recorded positive under \(deriveFrom.joined(separator: ", "))") }
@@ -136,6 +148,17 @@ struct QualityEvalCommand: ParsableCommand {
             let groups = cal.map { URL(fileURLWithPath: $0.image).lastPathComponent }
             let loo = QualityCheck.leaveOneOutRejections(measures, groups: groups)
             print("leave-one-out: \(loo.count)/\(cal.count) refused by the bounds derived from all the other radiographs (\(Set(groups).count) distinct)")
+            if let writeBounds {
+                let dir = URL(fileURLWithPath: writeBounds)
+                var manifest = try ScoreCommand.loadBundle(explicit: writeBounds).manifest
+                manifest.qualityCheck = .init(
+                    bounds: t.namedBounds,
+                    derivedFrom: "\(cal.count) recorded positives (\(Set(groups).count) distinct radiographs) under \(deriveFrom.joined(separator: ", ")) in \(URL(fileURLWithPath: path).lastPathComponent)",
+                    margin: QualityCheck.calibrationMargin, leaveOneOut: "\(loo.count)/\(cal.count) refused",
+                    notes: "brixia dev qc-eval --replay ... --derive-from ... --write-bounds; docs/quality-check.md")
+                try ModelBundle.replaceManifest(in: dir, with: manifest)
+                print("bounds written to \(dir.appendingPathComponent(ModelBundle.manifestFileName).path) (qualityCheck)")
+            }
             for i in loo {
                 let rest = measures.indices.filter { groups[$0] != groups[i] }.map { measures[$0] }
                 let r = QualityCheck.verdict(measures[i], thresholds: QualityCheck.derivedThresholds(from: rest))

@@ -97,6 +97,7 @@ struct ScoreCommand: ParsableCommand {
             if bundle.manifest.isTestFixture {
                 FileHandle.standardError.write(Data("warning: \(dir) is a random test fixture, not a trained model: scores are meaningless\n".utf8))
             }
+            _ = try QualityCheck.Thresholds(model: bundle.manifest, bundle: dir)   // a bad qualityCheck block fails here
             return bundle
         } catch {
             throw ValidationError("model \(dir): \(error)")
@@ -136,8 +137,10 @@ struct ScoreCommand: ParsableCommand {
                 // software tests only (the pipeline refuses them for patients).
                 r.qcSkipped = "image-content check not applied: the model is a random test fixture"
             } else {
-                let qc = try QualityCheck.check(segmentation: out.segmentation, input: input) { try net.run($0).segmentation }
+                let bounds = try QualityCheck.Thresholds(model: manifest, bundle: "model.json")
+                let qc = try QualityCheck.check(segmentation: out.segmentation, input: input, thresholds: bounds) { try net.run($0).segmentation }
                 r.qc = qc
+                r.qcBounds = bounds
                 if let reason = qc.reason { r.notPerformedReason = reason; return r }
             }
             r.output = out
@@ -164,6 +167,8 @@ struct ScoreResult {
     var eligible: Bool?
     var qc: QualityCheck.Result?
     var qcSkipped: String?
+    /// The bounds `qc` was judged by (the model's).
+    var qcBounds = QualityCheck.Thresholds()
     /// Why no score is reported for a readable file.
     var notPerformedReason: String?
     var timings: (decode: Double, preprocess: Double, network: Double) = (0, 0, 0)
@@ -200,7 +205,7 @@ struct ScoreResult {
     }
 
     private func isChest(_ alternative: QualityCheck.Alternative?) -> JSONText.Value {
-        alternative.map { .bool($0.isChest(.init())) } ?? .null
+        alternative.map { .bool($0.isChest(qcBounds)) } ?? .null
     }
 
     /// {passed, failures, measures}, {skipped: reason} for a fixture model, null when not run.

@@ -55,6 +55,24 @@ import Testing
         #expect(QualityCheck.leaveOneOutRejections(set, groups: ["a", "b", "c", "c"]) == [2, 3])
     }
 
+    @Test func namedBoundsRoundTripAndRefuseWhatCannotBeUsed() throws {
+        var t = QualityCheck.Thresholds()
+        t.minSymmetry = 0.3; t.centroidYRange = 0.1...0.7; t.maxInvertedAdvantage = 0.02
+        let named = t.namedBounds
+        #expect(named.count == QualityCheck.boundNames.count && named["minCentroidY"] == 0.1 && named["maxCentroidY"] == 0.7)
+        #expect(try QualityCheck.Thresholds(namedBounds: named) == t)
+        var unknown = named; unknown["minSymetry"] = 0.3
+        #expect(throws: QualityCheck.BoundsError.self) { try QualityCheck.Thresholds(namedBounds: unknown) }
+        var missing = named; missing["minSymmetry"] = nil
+        #expect(throws: QualityCheck.BoundsError.self) { try QualityCheck.Thresholds(namedBounds: missing) }
+        var notFinite = named; notFinite["maxModeShare"] = .nan
+        #expect(throws: QualityCheck.BoundsError.self) { try QualityCheck.Thresholds(namedBounds: notFinite) }
+        var crossed = named; crossed["minMidpointX"] = 0.9
+        do { _ = try QualityCheck.Thresholds(namedBounds: crossed); Issue.record("crossed range accepted") } catch {
+            #expect("\(error)".contains("minMidpointX 0.9 is above maxMidpointX"), "\(error)")
+        }
+    }
+
     // MARK: the committed record
 
     static let record = SharedData.repoRoot.appendingPathComponent("docs/data/quality-check-measures.jsonl")

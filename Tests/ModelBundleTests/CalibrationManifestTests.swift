@@ -29,6 +29,30 @@ import Testing
         #expect(block["method"] as? String == "temperature" && block["lowConfidenceBelow"] as? Double == 0.42)
     }
 
+    @Test func qualityCheckBoundsAreReplacedInPlaceAndValidated() throws {
+        let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("b")
+        try ModelBundle.write(to: url, manifest: ModelBundleTests.manifest, weights: ModelBundleTests.small)
+        var m = try ModelBundle.load(from: url, expecting: []).manifest
+        #expect(m.qualityCheck == nil)
+        m.qualityCheck = .init(bounds: ["minSymmetry": 0.4], derivedFrom: "synthetic", margin: 0.05, leaveOneOut: "1/10 refused")
+        try ModelBundle.replaceManifest(in: url, with: m)
+        #expect(try ModelBundle.load(from: url, expecting: []).manifest.qualityCheck == m.qualityCheck)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() == ["model.json", "weights.safetensors"])
+        // Another model's weights section is refused, and the file is left as it was.
+        var other = m
+        other.weights.sha256 = String(repeating: "0", count: 64)
+        #expect(throws: ModelBundleError.self) { try ModelBundle.replaceManifest(in: url, with: other) }
+        #expect(try ModelBundle.load(from: url, expecting: []).manifest == m)
+        // A negative margin is a corrupt manifest naming the field.
+        var bad = m
+        bad.qualityCheck?.margin = -1
+        try bad.encoded().write(to: url.appendingPathComponent("model.json"))
+        let e = #expect(throws: ModelBundleError.self) { try ModelBundle.load(from: url, expecting: []) }
+        guard case let .corruptManifest(_, reason)? = e else { Issue.record("wrong error \(String(describing: e))"); return }
+        #expect(reason.contains("qualityCheck.margin"), "\(reason)")
+    }
+
     @Test func invalidCalibrationIsACorruptManifest() throws {
         let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("b")

@@ -14,6 +14,8 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
     private let net: BSNet
     /// model.json: its readout and calibration (absent calibration: identity, and no confidence is reported).
     private let manifest: ModelManifest
+    /// The image-content check's bounds for this model (model.json `qualityCheck`, else the built-in ones).
+    private let qcBounds: QualityCheck.Thresholds
     private let lock = NSLock()   // BSNet runs one input at a time (shared arena)
 
     /// Loads and verifies the bundle against the engine's full tensor list. A random test fixture
@@ -33,6 +35,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         isTestFixture = b.manifest.isTestFixture
         net = try BSNet(weights: b.weights, threads: threads)
         manifest = b.manifest
+        qcBounds = try QualityCheck.Thresholds(model: b.manifest, bundle: bundle.path)
         model = b.manifest.identity
     }
 
@@ -59,7 +62,7 @@ public final class BSNetScorer: StudyScorer, @unchecked Sendable {
         // The image-content check (docs/quality-check.md). A random test fixture segments nothing, so it would
         // refuse every image; fixtures never score patients (refused unless allowTestFixture).
         if !isTestFixture {
-            let qc = try QualityCheck.check(segmentation: out.segmentation, input: input) { try self.net.run($0).segmentation }
+            let qc = try QualityCheck.check(segmentation: out.segmentation, input: input, thresholds: qcBounds) { try self.net.run($0).segmentation }
             if let reason = qc.reason {
                 throw ContentCheckFailure(file: file.path, reason: reason, measures: Self.measures(qc.measures),
                                           provenance: provenance)
