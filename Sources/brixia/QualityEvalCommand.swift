@@ -114,9 +114,11 @@ struct QualityEvalCommand: ParsableCommand {
 
     /// The lines of a --details file (unreadable images have no measures).
     static func records(path: String) throws -> [Record] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { line in
-            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let kind = o["kind"] as? String, let image = o["image"] as? String else { return nil }
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").enumerated().compactMap { n, line in
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                throw ValidationError("\(path):\(n + 1): not a JSON object (expected a line written by qc-eval --details)")
+            }
+            guard let kind = o["kind"] as? String, let image = o["image"] as? String else { return nil }
             return Record(kind: kind, image: image, measures: measures(from: o))
         }
     }
@@ -135,12 +137,10 @@ struct QualityEvalCommand: ParsableCommand {
             print("bounds derived from \(cal.count) positives (most extreme value widened by \(QualityCheck.calibrationMargin), rounded outwards):")
             for c in Mirror(reflecting: t).children { print("  \(c.label ?? "?"): \(c.value)") }
             print(t == QualityCheck.Thresholds() ? "  (equal to the shipped bounds)" : "  (these differ from the shipped bounds)")
-            var oneImage = t
-            (oneImage.maxTurnedAdvantage, oneImage.maxInvertedAdvantage) = (.infinity, .infinity)
             for (name, alt, gain) in [("turned", \QualityCheck.Measures.turned, { (m: QualityCheck.Measures, a: QualityCheck.Measures) in a.uprightness - m.uprightness }),
                                       ("inverted", \QualityCheck.Measures.inverted, { (m: QualityCheck.Measures, a: QualityCheck.Measures) in a.polarityMargin - m.polarityMargin })] {
                 let ran = measures.compactMap { m in m[keyPath: alt].map { (m, $0) } }
-                let chests = ran.filter { $0.1.isChest(oneImage) }.map { gain($0.0, $0.1.measures) }
+                let chests = ran.filter { $0.1.isChest(t) }.map { gain($0.0, $0.1.measures) }
                 print("  paired pass \(name): ran on \(ran.count), the other version a chest on \(chests.count)"
                       + (chests.isEmpty ? "" : String(format: ", its largest advantage %.3f", chests.max()!)))
             }
@@ -148,6 +148,11 @@ struct QualityEvalCommand: ParsableCommand {
             let groups = cal.map { URL(fileURLWithPath: $0.image).lastPathComponent }
             let loo = QualityCheck.leaveOneOutRejections(measures, groups: groups)
             print("leave-one-out: \(loo.count)/\(cal.count) refused by the bounds derived from all the other radiographs (\(Set(groups).count) distinct)")
+            for i in loo {
+                let rest = measures.indices.filter { groups[$0] != groups[i] }.map { measures[$0] }
+                let r = QualityCheck.verdict(measures[i], thresholds: QualityCheck.derivedThresholds(from: rest))
+                print("  \(cal[i].image): \(r.reason ?? "")")
+            }
             if let writeBounds {
                 let dir = URL(fileURLWithPath: writeBounds)
                 var manifest = try ScoreCommand.loadBundle(explicit: writeBounds).manifest
@@ -158,11 +163,6 @@ struct QualityEvalCommand: ParsableCommand {
                     notes: "brixia dev qc-eval --replay ... --derive-from ... --write-bounds; docs/quality-check.md")
                 try ModelBundle.replaceManifest(in: dir, with: manifest)
                 print("bounds written to \(dir.appendingPathComponent(ModelBundle.manifestFileName).path) (qualityCheck)")
-            }
-            for i in loo {
-                let rest = measures.indices.filter { groups[$0] != groups[i] }.map { measures[$0] }
-                let r = QualityCheck.verdict(measures[i], thresholds: QualityCheck.derivedThresholds(from: rest))
-                print("  \(cal[i].image): \(r.reason ?? "")")
             }
         }
         var counts: [String: (n: Int, wrong: Int)] = [:], bySet: [String: (n: Int, wrong: Int)] = [:]
