@@ -8,7 +8,7 @@ extension QualityCheck {
 
     /// The bounds derived from `positives` (measures of real frontal chest radiographs, as `check` records them
     /// with the paired passes where they ran). Fixed by design, not derived: the lung probability threshold (0.5)
-    /// and where the paired passes start (0.25 each; docs/quality-check.md says why).
+    /// and where the paired passes start (0.25 turned, 0.40 inverted; docs/quality-check.md says why).
     public static func derivedThresholds(from positives: [Measures], margin: Double = calibrationMargin) -> Thresholds {
         precondition(!positives.isEmpty, "no calibration measures")
         // The 1e-6 keeps a value that is already on the 0.01 grid (up to float error) where it is.

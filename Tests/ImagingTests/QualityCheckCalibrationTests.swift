@@ -27,7 +27,7 @@ import Testing
         #expect(t.minLungHeight == 0.65 && t.minUprightness == 0.45)
         #expect(t.centroidYRange == 0.40...0.52 && t.maxCentroidYGap == 0.07)
         // Not derived: the lung threshold and where the paired passes start.
-        #expect(t.lungProbability == 0.5 && t.pairedCheckBelow == 0.25 && t.pairedPolarityBelow == 0.25)
+        #expect(t.lungProbability == 0.5 && t.pairedCheckBelow == 0.25 && t.pairedPolarityBelow == 0.40)
         // Every calibration image passes its own bounds; an image just outside one fails.
         for m in set { #expect(QualityCheck.verdict(m, thresholds: t).passed, "\(QualityCheck.verdict(m, thresholds: t).failures)") }
         #expect(!QualityCheck.verdict(Self.chest(symmetry: 0.42), thresholds: t).passed)
