@@ -141,6 +141,8 @@ public enum QualityCheck {
         public var measures: Measures
         /// Empty when the image passed; else one line per failed rule (the first is the reason shown).
         public var failures: [String]
+        /// The bounds it was judged by (the model's).
+        public var thresholds: Thresholds
         public var passed: Bool { failures.isEmpty }
         /// "image-content check failed: ..." or nil.
         public var reason: String? { failures.first.map { "image-content check failed: \($0)" } }
@@ -261,7 +263,7 @@ public enum QualityCheck {
                 f.append("one of the two lung regions is not darker than the mediastinum (lung means \(num(m.lungMeans.right)), \(num(m.lungMeans.left)), mediastinum \(num(m.mediastinumMean)), min difference \(num(t.minSingleLungMargin))): not a frontal chest, e.g. a shoulder or an image cropped inside the chest")
             }
         }
-        return Result(measures: m, failures: f)
+        return Result(measures: m, failures: f, thresholds: t)
     }
 
     // MARK: parts

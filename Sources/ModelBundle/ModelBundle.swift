@@ -17,15 +17,8 @@ public struct ModelBundle: Sendable {
     /// `BSNet.tensorSpecs`); pass [] to check only integrity.
     public static func load(from directory: URL, expecting: [ExpectedTensor]) throws -> ModelBundle {
         let dir = directory.standardizedFileURL
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
-            throw ModelBundleError.bundleNotFound(directory: dir.path)
-        }
+        let manifest = try loadManifest(from: dir)
         let manifestURL = dir.appendingPathComponent(manifestFileName)
-        guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
-            throw ModelBundleError.missingFile(directory: dir.path, file: manifestFileName)
-        }
-        let manifest = try decodeManifest(manifestData, file: manifestURL.path)
         // The weights must sit inside the bundle: no paths, so a manifest cannot point elsewhere.
         let weightsName = manifest.weights.file
         guard !weightsName.isEmpty, !weightsName.contains("/"), weightsName != ".", weightsName != ".." else {
@@ -94,6 +87,21 @@ public struct ModelBundle: Sendable {
                 throw ModelBundleError.nonFiniteValue(directory: directory.path, tensor: name)
             }
         }
+    }
+
+    /// The bundle's model.json alone, decoded and validated (the weights are neither read nor checked): for
+    /// what needs only the manifest, e.g. the image-content check's recorded bounds.
+    public static func loadManifest(from directory: URL) throws -> ModelManifest {
+        let dir = directory.standardizedFileURL
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+            throw ModelBundleError.bundleNotFound(directory: dir.path)
+        }
+        let manifestURL = dir.appendingPathComponent(manifestFileName)
+        guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
+            throw ModelBundleError.missingFile(directory: dir.path, file: manifestFileName)
+        }
+        return try decodeManifest(manifestData, file: manifestURL.path)
     }
 
     static func decodeManifest(_ data: Data, file: String) throws -> ModelManifest {

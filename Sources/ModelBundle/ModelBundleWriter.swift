@@ -68,8 +68,7 @@ extension ModelBundle {
     /// written beside it and renamed over it, so a crash leaves the old or the new file, never half of one.
     public static func replaceManifest(in directory: URL, with manifest: ModelManifest) throws {
         let dest = directory.appendingPathComponent(manifestFileName)
-        let current = try decodeManifest(try Data(contentsOf: dest), file: dest.path)
-        guard current.weights == manifest.weights else {
+        guard try loadManifest(from: directory).weights == manifest.weights else {
             throw ModelBundleError.writeFailed(directory: directory.path, reason: "the new model.json describes other weights")
         }
         let temp = directory.appendingPathComponent(".\(manifestFileName).tmp-\(UUID().uuidString)")

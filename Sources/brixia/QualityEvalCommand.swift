@@ -41,13 +41,12 @@ struct QualityEvalCommand: ParsableCommand {
             if writeBounds != nil && deriveFrom.isEmpty { throw ValidationError("--write-bounds needs --derive-from (which recorded positives to derive the bounds from)") }
             // Without derivation, records are judged by the bounds of --model when given, else the built-in ones.
             let bounds = try model.map { dir in
-                try QualityCheck.Thresholds(model: try ScoreCommand.loadBundle(explicit: dir).manifest, bundle: dir)
+                try QualityCheck.Thresholds(model: try ModelBundle.loadManifest(from: URL(fileURLWithPath: dir)), bundle: dir)
             } ?? QualityCheck.Thresholds()
             return try Self.replay(path: replay, bounds: bounds, deriveFrom: deriveFrom, writeBounds: writeBounds)
         }
         if !deriveFrom.isEmpty || writeBounds != nil { throw ValidationError("--derive-from and --write-bounds need --replay FILE (recorded measures)") }
         let loaded = try ScoreCommand.loadModel(explicit: model, threads: threads)
-        let bounds = try QualityCheck.Thresholds(model: loaded.bundle.manifest, bundle: loaded.bundle.directory.path)
         let pos = try Self.expand(positives)
         let kinds = deriveKinds.split(separator: ",").map(String.init)
         if let bad = kinds.first(where: { !QualityCheck.Negative.derivedKinds.contains($0) }) {
@@ -72,7 +71,7 @@ struct QualityEvalCommand: ParsableCommand {
             do {
                 let input = Preprocessor.modelInput(from: try item.image())
                 let segmentation = try loaded.net.run(input).segmentation
-                let r = try QualityCheck.check(segmentation: segmentation, input: input, thresholds: bounds,
+                let r = try QualityCheck.check(segmentation: segmentation, input: input, thresholds: loaded.qcBounds,
                                                diagnostics: true) { try loaded.net.run($0).segmentation }
                 if let saveMaps {
                     let name = String(item.label.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.suffix(80))
@@ -155,7 +154,7 @@ struct QualityEvalCommand: ParsableCommand {
             }
             if let writeBounds {
                 let dir = URL(fileURLWithPath: writeBounds)
-                var manifest = try ScoreCommand.loadBundle(explicit: writeBounds).manifest
+                var manifest = try ModelBundle.loadManifest(from: dir)   // the weights are not read: only model.json changes
                 manifest.qualityCheck = .init(
                     bounds: t.namedBounds,
                     derivedFrom: "\(cal.count) recorded positives (\(Set(groups).count) distinct radiographs) under \(deriveFrom.joined(separator: ", ")) in \(URL(fileURLWithPath: path).lastPathComponent)",

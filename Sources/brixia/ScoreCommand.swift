@@ -50,7 +50,7 @@ struct ScoreCommand: ParsableCommand {
         var failed = false, notScored = false
         let started = Date()
         for (i, path) in files.enumerated() {
-            let r = Self.score(path: path, net: loaded.net, manifest: loaded.bundle.manifest)
+            let r = Self.score(path: path, net: loaded.net, manifest: loaded.bundle.manifest, qcBounds: loaded.qcBounds)
             if r.error != nil { failed = true } else if r.notPerformedReason != nil { notScored = true }
             results.append(r)
             if !json { print(r.text()) }
@@ -68,10 +68,12 @@ struct ScoreCommand: ParsableCommand {
         if notScored { throw ExitCode(ScoreExit.notScored) }
     }
 
-    static func loadModel(explicit: String?, threads: Int) throws -> (bundle: ModelBundle, net: BSNet) {
+    /// The model, its network and the image-content check's bounds for it (a bad qualityCheck block fails here).
+    static func loadModel(explicit: String?, threads: Int) throws -> (bundle: ModelBundle, net: BSNet, qcBounds: QualityCheck.Thresholds) {
         let bundle = try loadBundle(explicit: explicit)
         do {
-            return (bundle, try BSNet(weights: bundle.weights, threads: threads))
+            return (bundle, try BSNet(weights: bundle.weights, threads: threads),
+                    try QualityCheck.Thresholds(model: bundle.manifest, bundle: bundle.directory.path))
         } catch {
             throw ValidationError("model \(bundle.directory.path): \(error)")
         }
@@ -97,7 +99,6 @@ struct ScoreCommand: ParsableCommand {
             if bundle.manifest.isTestFixture {
                 FileHandle.standardError.write(Data("warning: \(dir) is a random test fixture, not a trained model: scores are meaningless\n".utf8))
             }
-            _ = try QualityCheck.Thresholds(model: bundle.manifest, bundle: dir)   // a bad qualityCheck block fails here
             return bundle
         } catch {
             throw ValidationError("model \(dir): \(error)")
@@ -113,7 +114,7 @@ struct ScoreCommand: ParsableCommand {
         return (image, e.eligible ? nil : e.reason, e.warnings.joined(separator: "; "))
     }
 
-    static func score(path: String, net: BSNet, manifest: ModelManifest) -> ScoreResult {
+    static func score(path: String, net: BSNet, manifest: ModelManifest, qcBounds: QualityCheck.Thresholds) -> ScoreResult {
         var r = ScoreResult(path: path, model: manifest)
         do {
             let t0 = Date()
@@ -137,10 +138,8 @@ struct ScoreCommand: ParsableCommand {
                 // software tests only (the pipeline refuses them for patients).
                 r.qcSkipped = "image-content check not applied: the model is a random test fixture"
             } else {
-                let bounds = try QualityCheck.Thresholds(model: manifest, bundle: "model.json")
-                let qc = try QualityCheck.check(segmentation: out.segmentation, input: input, thresholds: bounds) { try net.run($0).segmentation }
+                let qc = try QualityCheck.check(segmentation: out.segmentation, input: input, thresholds: qcBounds) { try net.run($0).segmentation }
                 r.qc = qc
-                r.qcBounds = bounds
                 if let reason = qc.reason { r.notPerformedReason = reason; return r }
             }
             r.output = out
@@ -167,8 +166,6 @@ struct ScoreResult {
     var eligible: Bool?
     var qc: QualityCheck.Result?
     var qcSkipped: String?
-    /// The bounds `qc` was judged by (the model's).
-    var qcBounds = QualityCheck.Thresholds()
     /// Why no score is reported for a readable file.
     var notPerformedReason: String?
     var timings: (decode: Double, preprocess: Double, network: Double) = (0, 0, 0)
@@ -204,8 +201,8 @@ struct ScoreResult {
         ]
     }
 
-    private func isChest(_ alternative: QualityCheck.Alternative?) -> JSONText.Value {
-        alternative.map { .bool($0.isChest(qcBounds)) } ?? .null
+    private func isChest(_ alternative: QualityCheck.Alternative?, _ bounds: QualityCheck.Thresholds) -> JSONText.Value {
+        alternative.map { .bool($0.isChest(bounds)) } ?? .null
     }
 
     /// {passed, failures, measures}, {skipped: reason} for a fixture model, null when not run.
@@ -220,9 +217,9 @@ struct ScoreResult {
             ("singleLungMargin", .double(m.singleLungMargin)),
             ("modeShare", .double(m.modeShare)), ("heartWidening", .double(m.heartWidening)),
             ("uprightness", .double(m.uprightness)), ("turnedUprightness", m.turnedUprightness.map { .double($0) } ?? .null),
-            ("turnedIsChest", isChest(m.turned)),
+            ("turnedIsChest", isChest(m.turned, qc.thresholds)),
             ("invertedPolarityMargin", m.invertedPolarityMargin.map { .double($0) } ?? .null),
-            ("invertedIsChest", isChest(m.inverted)),
+            ("invertedIsChest", isChest(m.inverted, qc.thresholds)),
             ("baseLaterality", .array([m.baseLaterality.right, m.baseLaterality.left].map { .double($0) })),
         ])
     }
