@@ -50,13 +50,14 @@ extension QualityCheck {
     /// Leave-one-out: each positive judged by the bounds derived from all the others. The honest estimate of
     /// how often a real image the bounds were not derived from is refused. `groups` (one per positive, e.g. the
     /// file name) leaves out every copy of the same image together: the same radiograph in two data sets must
-    /// not vouch for itself. Returns the indices refused.
-    public static func leaveOneOutRejections(_ positives: [Measures], groups: [String]? = nil,
-                                             margin: Double = calibrationMargin) -> [Int] {
+    /// not vouch for itself. Returns the positives refused, with the verdict that refused each.
+    public static func leaveOneOut(_ positives: [Measures], groups: [String]? = nil,
+                                   margin: Double = calibrationMargin) -> [(index: Int, verdict: Result)] {
         precondition(groups == nil || groups!.count == positives.count, "one group per positive")
-        return positives.indices.filter { i in
+        return positives.indices.compactMap { i in
             let rest = positives.indices.filter { j in groups.map { $0[j] != $0[i] } ?? (j != i) }.map { positives[$0] }
-            return !verdict(positives[i], thresholds: derivedThresholds(from: rest, margin: margin)).passed
+            let r = verdict(positives[i], thresholds: derivedThresholds(from: rest, margin: margin))
+            return r.passed ? nil : (i, r)
         }
     }
 

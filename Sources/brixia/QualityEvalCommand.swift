@@ -145,13 +145,9 @@ struct QualityEvalCommand: ParsableCommand {
             }
             // The same file name in two data sets is one radiograph (cohen and opacity share 46): left out together.
             let groups = cal.map { URL(fileURLWithPath: $0.image).lastPathComponent }
-            let loo = QualityCheck.leaveOneOutRejections(measures, groups: groups)
+            let loo = QualityCheck.leaveOneOut(measures, groups: groups)
             print("leave-one-out: \(loo.count)/\(cal.count) refused by the bounds derived from all the other radiographs (\(Set(groups).count) distinct)")
-            for i in loo {
-                let rest = measures.indices.filter { groups[$0] != groups[i] }.map { measures[$0] }
-                let r = QualityCheck.verdict(measures[i], thresholds: QualityCheck.derivedThresholds(from: rest))
-                print("  \(cal[i].image): \(r.reason ?? "")")
-            }
+            for (i, r) in loo { print("  \(cal[i].image): \(r.reason ?? "")") }
             if let writeBounds {
                 let dir = URL(fileURLWithPath: writeBounds)
                 var manifest = try ModelBundle.loadManifest(from: dir)   // the weights are not read: only model.json changes

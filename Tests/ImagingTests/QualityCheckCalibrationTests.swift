@@ -50,9 +50,11 @@ import Testing
     @Test func leaveOneOutJudgesEachImageWithoutItselfAndItsCopies() {
         let set = [Self.chest(symmetry: 0.9), Self.chest(symmetry: 0.85), Self.chest(symmetry: 0.5), Self.chest(symmetry: 0.5)]
         // Without grouping the two 0.5 images vouch for each other.
-        #expect(QualityCheck.leaveOneOutRejections(set).isEmpty)
+        #expect(QualityCheck.leaveOneOut(set).isEmpty)
         // The same radiograph in two data sets: left out together, both refused (0.85 - 0.05 = 0.80 > 0.5).
-        #expect(QualityCheck.leaveOneOutRejections(set, groups: ["a", "b", "c", "c"]) == [2, 3])
+        let refused = QualityCheck.leaveOneOut(set, groups: ["a", "b", "c", "c"])
+        #expect(refused.map(\.index) == [2, 3])
+        #expect(refused.allSatisfy { $0.verdict.failures.contains { $0.contains("not symmetric") } }, "\(refused.map(\.verdict.failures))")
     }
 
     @Test func namedBoundsRoundTripAndRefuseWhatCannotBeUsed() throws {
