@@ -5,10 +5,16 @@ import Testing
 
 /// model.json's optional "calibration" block (docs/model-bundle.md).
 @Suite struct CalibrationManifestTests {
-    @Test func calibrationRoundTripsIsOptionalAndLeavesTheChecksum() throws {
-        let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+    /// The small test bundle written into `dir`, for a test to edit its model.json.
+    static func smallBundle(in dir: URL) throws -> URL {
         let url = dir.appendingPathComponent("b")
         try ModelBundle.write(to: url, manifest: ModelBundleTests.manifest, weights: ModelBundleTests.small)
+        return url
+    }
+
+    @Test func calibrationRoundTripsIsOptionalAndLeavesTheChecksum() throws {
+        let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let url = try Self.smallBundle(in: dir)
         let plain = try ModelBundle.load(from: url, expecting: []).manifest
         // Without the block: identity, and nothing claims to be calibrated.
         #expect(plain.calibration == nil)
@@ -31,8 +37,7 @@ import Testing
 
     @Test func qualityCheckBoundsAreReplacedInPlaceAndValidated() throws {
         let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("b")
-        try ModelBundle.write(to: url, manifest: ModelBundleTests.manifest, weights: ModelBundleTests.small)
+        let url = try Self.smallBundle(in: dir)
         var m = try ModelBundle.load(from: url, expecting: []).manifest
         #expect(m.qualityCheck == nil)
         m.qualityCheck = .init(bounds: ["minSymmetry": 0.4], derivedFrom: "synthetic", margin: 0.05, leaveOneOut: "1/10 refused")
@@ -55,8 +60,7 @@ import Testing
 
     @Test func invalidCalibrationIsACorruptManifest() throws {
         let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("b")
-        try ModelBundle.write(to: url, manifest: ModelBundleTests.manifest, weights: ModelBundleTests.small)
+        let url = try Self.smallBundle(in: dir)
         let mURL = url.appendingPathComponent("model.json")
         let base = try ModelBundle.load(from: url, expecting: []).manifest
         let bad: [(ModelManifest.Calibration, String)] = [
@@ -87,8 +91,7 @@ import Testing
 
     @Test func readoutRoundTripsDefaultsToArgmaxAndRefusesUnknownRules() throws {
         let dir = try makeTempDir(); defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("b")
-        try ModelBundle.write(to: url, manifest: ModelBundleTests.manifest, weights: ModelBundleTests.small)
+        let url = try Self.smallBundle(in: dir)
         let mURL = url.appendingPathComponent("model.json")
         let plain = try ModelBundle.load(from: url, expecting: []).manifest
         #expect(plain.readout == nil && plain.engineReadout == .argmax)
