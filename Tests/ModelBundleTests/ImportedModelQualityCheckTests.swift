@@ -20,13 +20,7 @@ import Testing
         let bundle = try ModelBundle.load(from: try #require(Self.shipped), expecting: BSNetSignature.tensors)
         let dir = try makeTempDir("qc-import"); defer { try? FileManager.default.removeItem(at: dir) }
         // One score head, Keras names (the bundle keeps them), grouped by layer as save_weights does.
-        var layers: [(String, [(String, WeightTensor)])] = []
-        for spec in BSNet.tensorSpecs {
-            let layer = String(spec.name.split(separator: "/")[0])
-            let t = try bundle.weights.tensor(named: spec.name)
-            if layers.last?.0 == layer { layers[layers.count - 1].1.append((spec.name + ":0", t)) }
-            else { layers.append((layer, [(spec.name + ":0", t)])) }
-        }
+        let layers = try kerasLayers(BSNet.tensorSpecs.map(\.name)) { try bundle.weights.tensor(named: $0) }
         let h5 = dir.appendingPathComponent("bscore-model.h5")
         try writeKerasLikeH5(at: h5, layers: layers)
         let imported = try KerasWeightsFile(paths: [h5.path], matching: BSNetKerasLayout.scoreModel())

@@ -31,12 +31,10 @@ import Testing
         let full = try KerasWeightsFile(path: SharedData.bscoreH5.path)
         let dir = try makeTempDir("seg"); defer { try? FileManager.default.removeItem(at: dir) }
         let segNames = full.tensorNames.filter { !$0.hasPrefix("stn/") && !$0.hasPrefix("retina_net") && !$0.hasPrefix("C") && !$0.hasPrefix("P") }
-        var layers: [(String, [(String, WeightTensor)])] = []
-        for name in segNames {
-            let layer = String(name.split(separator: "/")[0])
+        let layers = try kerasLayers(segNames) { name in
             var t = try full.tensor(named: name)
             t.values = t.values.map { $0 + 1 }  // differs from the score file: later file must win
-            if layers.last?.0 == layer { layers[layers.count - 1].1.append((name + ":0", t)) } else { layers.append((layer, [(name + ":0", t)])) }
+            return t
         }
         let seg = dir.appendingPathComponent("segmentation-model.h5")
         try writeKerasLikeH5(at: seg, layers: layers)

@@ -53,6 +53,18 @@ struct KerasFileStyle {
                                      weightless: [(0, "tf_op_layer_Mul"), (40, "tf_op_layer_strided_slice_3"), (86, "tf_op_layer_Reshape_1")])
 }
 
+/// Tensors grouped into Keras layers as save_weights stores them: consecutive names sharing their first path
+/// component form one layer; each weight is named with the ":0" suffix.
+func kerasLayers(_ names: [String], tensor: (String) throws -> WeightTensor) rethrows -> [(String, [(String, WeightTensor)])] {
+    var layers: [(String, [(String, WeightTensor)])] = []
+    for name in names {
+        let layer = String(name.split(separator: "/")[0])
+        let weight = (name + ":0", try tensor(name))
+        if layers.last?.0 == layer { layers[layers.count - 1].1.append(weight) } else { layers.append((layer, [weight])) }
+    }
+    return layers
+}
+
 /// A Keras-2-like weights file written through the test writer: `layers` in order, each with
 /// its tensors (names with ":0"), plus the usual root attributes, laid out as `style` says.
 func writeKerasLikeH5(at url: URL, layers: [(String, [(String, WeightTensor)])], elementBytes: Int = 4,
